@@ -1,0 +1,34 @@
+# Accélérateur — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck unit clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create the virtual environment with every dependency.
+
+run: $(STAMP) ## Migrate, load catalogue and demo data, serve API + Prefect server + relay.
+	$(BIN)/accelerator demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck unit ## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
+
+clean:
+	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,97 @@
+"""The only way to load a dossier or a consultation on behalf of a user.
+
+Object-level rules of DOMAIN.md in one place. An object the user may not see answers
+``NotFound`` (404), so its existence is not revealed; an object they see but may not act on
+answers ``Forbidden`` (403).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.orm import Session
+
+from accelerator.consultations.models import Consultation
+from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.status import DossierStatus
+from accelerator.errors import Forbidden, NotFound
+from accelerator.identity.models import User
+from accelerator.identity.roles import Role
+
+DOSSIER_NOT_FOUND = "Dossier introuvable."
+CONSULTATION_NOT_FOUND = "Consultation introuvable."
+
+
+def dossier_visibility(user: User) -> ColumnElement[bool]:
+    """SQL condition on ``Dossier`` selecting what ``user`` may see."""
+    role = Role(user.role)
+    if role is Role.HOLDER:
+        return Dossier.organisation_id == user.organisation_id
+    if role in (Role.REFERENT, Role.MANAGER, Role.ADMIN):
+        # The platform works as a team: référents see every filed dossier (cover, absences).
+        return Dossier.status != DossierStatus.DRAFT.value
+    return false()
+
+
+def consultation_visibility(user: User) -> ColumnElement[bool]:
+    """SQL condition on ``Consultation`` (joined to ``Dossier``) for ``user``."""
+    role = Role(user.role)
+    if role is Role.AGENT:
+        return Consultation.administration_code == user.administration_code
+    if role in (Role.REFERENT, Role.MANAGER, Role.ADMIN):
+        return true()
+    return false()
+
+
+def access_dossier(
+    session: Session, user: User, dossier_id: uuid.UUID, *, for_update: bool = False
+) -> Dossier:
+    """The dossier if ``user`` may see it (locked when ``for_update``), else ``NotFound``."""
+    query = select(Dossier).where(Dossier.id == dossier_id, dossier_visibility(user))
+    if for_update:
+        query = query.with_for_update()
+    dossier = session.scalar(query)
+    if dossier is None:
+        raise NotFound(DOSSIER_NOT_FOUND)
+    return dossier
+
+
+def access_consultation(
+    session: Session, user: User, consultation_id: uuid.UUID, *, for_update: bool = False
+) -> Consultation:
+    """The consultation if ``user`` may see it (locked when ``for_update``), else ``NotFound``."""
+    query = (
+        select(Consultation)
+        .join(Dossier, Dossier.id == Consultation.dossier_id)
+        .where(Consultation.id == consultation_id, consultation_visibility(user))
+    )
+    if for_update:
+        query = query.with_for_update(of=Consultation)
+    consultation = session.scalar(query)
+    if consultation is None:
+        raise NotFound(CONSULTATION_NOT_FOUND)
+    return consultation
+
+
+def require_role(user: User, *roles: Role) -> None:
+    """Refuse (403) unless ``user`` has one of ``roles``."""
+    if Role(user.role) not in roles:
+        allowed = ", ".join(ROLE_LABELS[r] for r in roles)
+        raise Forbidden(f"Action réservée : {allowed}.")
+
+
+def require_referent_of(user: User, dossier: Dossier) -> None:
+    """Refuse (403) unless ``user`` is the dossier's référent."""
+    require_role(user, Role.REFERENT)
+    if dossier.referent_id != user.id:
+        raise Forbidden("Ce dossier est suivi par un autre référent.")
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.HOLDER: "porteur de projet",
+    Role.REFERENT: "référent de la plateforme",
+    Role.AGENT: "agent d'une administration",
+    Role.MANAGER: "pilotage",
+    Role.ADMIN: "administrateur",
+}

@@ -1,0 +1,122 @@
+"""Propose a référent for a filed dossier and start its 24 h take-in-charge clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from accelerator.assignment.rules import Candidate, choose
+from accelerator.catalogue.queries import commune_arrondissement
+from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.status import ACTIVE
+from accelerator.errors import NotFound
+from accelerator.history.actions import record
+from accelerator.identity.actor import Actor
+from accelerator.identity.models import User
+from accelerator.identity.roles import Role
+from accelerator.sla.actions import start_clock, take_charge_key
+from accelerator.sla.definitions import TAKE_CHARGE_BUDGET, ClockKind
+from accelerator.sla.models import Clock
+
+
+def _candidates(session: Session, arrondissement: str | None) -> tuple[list[Candidate], bool]:
+    referents = list(
+        session.scalars(select(User).where(User.role == Role.REFERENT.value, User.active.is_(True)))
+    )
+    covering = [
+        r for r in referents if arrondissement and arrondissement in (r.arrondissements or [])
+    ]
+    pool, covered = (covering, True) if covering else (referents, False)
+    loads = dict(
+        session.execute(
+            select(Dossier.referent_id, func.count())
+            .where(Dossier.status.in_([s.value for s in ACTIVE]), Dossier.referent_id.is_not(None))
+            .group_by(Dossier.referent_id)
+        ).all()
+    )
+    return [Candidate(r.id, r.email, loads.get(r.id, 0)) for r in pool], covered
+
+
+def propose_referent(session: Session, *, dossier_id: uuid.UUID, now: dt.datetime) -> User | None:
+    """Propose the least loaded référent covering the commune's arrondissement, once."""
+    dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
+    if dossier is None:
+        raise NotFound(f"Dossier introuvable : {dossier_id}.")
+    if dossier.referent_id is not None:
+        return session.get(User, dossier.referent_id)
+    arrondissement = commune_arrondissement(session, dossier.commune_insee)
+    candidates, covered = _candidates(session, arrondissement.code if arrondissement else None)
+    chosen = choose(candidates)
+    if chosen is None:
+        record(
+            session,
+            dossier_id=dossier.id,
+            actor=Actor.flow("intake"),
+            at=now,
+            entity="dossier",
+            event="referent_unavailable",
+            message="Aucun référent actif : le dossier attend qu'un référent le prenne en charge.",
+        )
+        return None
+    where = (
+        f"l'arrondissement de {arrondissement.name}"
+        if arrondissement
+        else f"la commune {dossier.commune_insee}, inconnue du catalogue"
+    )
+    reason = (
+        f"Référent le moins chargé ({chosen.load} dossier(s) en cours) parmi "
+        + (
+            f"ceux qui couvrent {where}"
+            if covered
+            else f"tous les référents (aucun ne couvre {where})"
+        )
+        + " ; à charge égale, ordre alphabétique."
+    )
+    dossier.referent_id = chosen.user_id
+    dossier.referent_reason = reason
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=Actor.flow("intake"),
+        at=now,
+        entity="dossier",
+        event="referent_proposed",
+        message=f"Référent proposé : {chosen.email}. {reason}",
+        details={"referent": chosen.email, "load": chosen.load, "covered": covered},
+    )
+    return session.get(User, chosen.user_id)
+
+
+def start_take_charge_clock(session: Session, *, dossier_id: uuid.UUID) -> Clock:
+    """Start the 24 h take-in-charge clock from the filing instant (no-op if started)."""
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None or dossier.filed_at is None:
+        raise NotFound(f"Dossier déposé introuvable : {dossier_id}.")
+    clock, created = start_clock(
+        session,
+        key=take_charge_key(dossier.id),
+        kind=ClockKind.TAKE_CHARGE,
+        dossier_id=dossier.id,
+        calendar_code=dossier.calendar_code,
+        anchor_at=dossier.filed_at,
+        budget=TAKE_CHARGE_BUDGET,
+    )
+    if created:
+        record(
+            session,
+            dossier_id=dossier.id,
+            actor=Actor.flow("intake"),
+            at=dossier.filed_at,
+            entity="clock",
+            event="clock_started",
+            message=f"Délai de prise en charge : {TAKE_CHARGE_BUDGET.label()} à compter du dépôt.",
+        )
+        if dossier.taken_in_charge_at is not None:
+            # The référent was faster than the flow: the clock starts already met.
+            from accelerator.sla.actions import stop_clock
+
+            stop_clock(session, key=clock.key, now=dossier.taken_in_charge_at)
+    return clock

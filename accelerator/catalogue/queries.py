@@ -1,0 +1,103 @@
+"""Read the catalogue as pure values the rules work on."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.catalogue.models import (
+    Administration,
+    Arrondissement,
+    Calendar,
+    Commune,
+    ConsultationType,
+    RoutingRule,
+)
+from accelerator.errors import NotFound
+from accelerator.routing.rules import Rule, RuleTarget
+from accelerator.sla.calendars import WorkingCalendar
+from accelerator.sla.durations import Duration, make_duration
+
+#: Departments whose calendar differs from metropolitan France's.
+DEPARTMENT_CALENDARS = {
+    "57": "FR-57",
+    "67": "FR-67",
+    "68": "FR-68",
+    "971": "FR-971",
+    "972": "FR-972",
+    "973": "FR-973",
+    "974": "FR-974",
+    "976": "FR-976",
+}
+
+
+def calendar_code_for_commune(insee: str) -> str:
+    """The calendar of a commune's department (overseas departments have 3-digit codes)."""
+    return DEPARTMENT_CALENDARS.get(insee[:3]) or DEPARTMENT_CALENDARS.get(insee[:2]) or "FR"
+
+
+def get_calendar(session: Session, code: str) -> WorkingCalendar:
+    """The working calendar ``code``; ``NotFound`` if unknown."""
+    row = session.get(Calendar, code)
+    if row is None:
+        known = ", ".join(session.scalars(select(Calendar.code).order_by(Calendar.code)))
+        raise NotFound(f"Calendrier inconnu : {code} (connus : {known}).")
+    return WorkingCalendar.from_spec(row.code, row.timezone, row.spec)
+
+
+def list_calendars(session: Session) -> list[Calendar]:
+    """Every calendar, by code."""
+    return list(session.scalars(select(Calendar).order_by(Calendar.code)))
+
+
+def get_administration(session: Session, code: str) -> Administration:
+    """The administration ``code``; ``NotFound`` if unknown."""
+    administration = session.get(Administration, code)
+    if administration is None:
+        raise NotFound(f"Administration inconnue : {code}.")
+    return administration
+
+
+def get_consultation_type(session: Session, code: str) -> ConsultationType:
+    """The consultation type ``code``; ``NotFound`` if unknown."""
+    found = session.get(ConsultationType, code)
+    if found is None:
+        raise NotFound(f"Type de consultation inconnu : {code}.")
+    return found
+
+
+def consultation_duration(consultation_type: ConsultationType) -> Duration:
+    """The deadline budget of a consultation type."""
+    return make_duration(consultation_type.duration_amount, consultation_type.duration_unit)
+
+
+def routing_rules(session: Session) -> list[Rule]:
+    """Every routing rule, as pure values, by rank."""
+    return [
+        Rule(
+            code=row.code,
+            rank=row.rank,
+            label=row.label,
+            condition=row.condition,
+            targets=tuple(
+                RuleTarget(t["administration"], t["consultation_type"]) for t in row.targets
+            ),
+        )
+        for row in session.scalars(select(RoutingRule).order_by(RoutingRule.rank))
+    ]
+
+
+def rule_labels(session: Session) -> dict[str, str]:
+    """Label of every routing rule by code."""
+    return dict(session.execute(select(RoutingRule.code, RoutingRule.label)).all())
+
+
+def commune_arrondissement(session: Session, insee: str) -> Arrondissement | None:
+    """The arrondissement of a known commune, or None for a commune the catalogue lacks."""
+    commune = session.get(Commune, insee)
+    return None if commune is None else session.get(Arrondissement, commune.arrondissement_code)
+
+
+def default_grant_authority() -> str:
+    """The préfecture, when the commune's arrondissement is unknown."""
+    return "PREF-65"

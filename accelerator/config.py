@@ -1,0 +1,61 @@
+"""Settings read from the environment (prefix ``ACCELERATOR_``).
+
+Secrets have a working default only in demo mode: outside it, a missing secret stops the
+process at start-up with a clear message rather than running with a guessable key.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET_KEY = "demo-only-secret-key-not-for-production-use-0123456789"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of every process (API, relay, CLI)."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCELERATOR_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'accelerator.db'}",
+        description="SQLAlchemy URL; SQLite by default, PostgreSQL (postgresql+psycopg) too.",
+    )
+    demo: bool = Field(default=False, description="Demo mode: demo accounts and demo secrets.")
+    secret_key: str | None = Field(default=None, description="Signs access tokens.")
+    token_lifetime_minutes: int = Field(default=12 * 60, ge=1)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+    relay_batch_size: int = Field(default=50, ge=1)
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _secret_long_enough(self) -> Settings:
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise ValueError("ACCELERATOR_SECRET_KEY doit compter au moins 32 caractères.")
+        return self
+
+    @property
+    def signing_key(self) -> str:
+        """The key that signs access tokens; refused when unset outside demo mode."""
+        if self.secret_key is not None:
+            return self.secret_key
+        if self.demo:
+            return DEMO_SECRET_KEY
+        raise ConfigurationError(
+            "ACCELERATOR_SECRET_KEY est obligatoire hors mode démo "
+            "(ACCELERATOR_DEMO=1 pour une démonstration locale)."
+        )
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not allow this process to run safely."""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process, read once."""
+    return Settings()

@@ -1,0 +1,253 @@
+"""Use cases on consultations: create (from a launch), acknowledge, give an opinion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.access import access_consultation, require_role
+from accelerator.catalogue.queries import (
+    consultation_duration,
+    get_administration,
+    get_consultation_type,
+)
+from accelerator.consultations.models import Consultation, ConsultationLaunch
+from accelerator.consultations.status import (
+    FINISHED,
+    NATURE_LABELS,
+    ConsultationStatus,
+    OpinionNature,
+    check_transition,
+)
+from accelerator.dossiers.models import Dossier
+from accelerator.errors import InvalidInput, NotFound
+from accelerator.history.actions import record
+from accelerator.identity.actor import Actor
+from accelerator.identity.models import User
+from accelerator.identity.roles import Role
+from accelerator.notifications.actions import Template, notify
+from accelerator.outbox.actions import enqueue
+from accelerator.outbox.topics import Topic
+from accelerator.sla.actions import consultation_key, start_clock, stop_clock
+from accelerator.sla.definitions import ClockKind
+
+
+def _change_status(
+    session: Session,
+    consultation: Consultation,
+    target: ConsultationStatus,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    message: str,
+    event: str = "status_changed",
+) -> None:
+    current = ConsultationStatus(consultation.status)
+    check_transition(current, target)
+    consultation.status = target.value
+    record(
+        session,
+        dossier_id=consultation.dossier_id,
+        consultation_id=consultation.id,
+        actor=actor,
+        at=now,
+        entity="consultation",
+        event=event,
+        from_status=current.value,
+        to_status=target.value,
+        message=message,
+    )
+
+
+def get_launch(session: Session, launch_id: uuid.UUID) -> ConsultationLaunch:
+    """A launch by id; ``NotFound`` if absent."""
+    launch = session.get(ConsultationLaunch, launch_id)
+    if launch is None:
+        raise NotFound(f"Lancement de consultations introuvable : {launch_id}.")
+    return launch
+
+
+def create_consultation(
+    session: Session, *, launch_id: uuid.UUID, administration: str
+) -> tuple[Consultation, bool]:
+    """Create one administration's consultation of a launch, with its deadline clock.
+
+    Idempotent: the consultation of (dossier, administration, cycle) is created once; calling
+    again returns it. Its anchor is the launch instant, so a re-run computes the same deadline.
+    """
+    launch = get_launch(session, launch_id)
+    entry = next((e for e in launch.entries if e["administration"] == administration), None)
+    if entry is None:
+        raise NotFound(f"{administration} ne fait pas partie de ce lancement.")
+    existing = session.scalar(
+        select(Consultation).where(
+            Consultation.dossier_id == launch.dossier_id,
+            Consultation.administration_code == administration,
+            Consultation.cycle == launch.cycle,
+        )
+    )
+    if existing is not None:
+        return existing, False
+    consultation_type = get_consultation_type(session, entry["consultation_type"])
+    admin = get_administration(session, administration)
+    consultation = Consultation(
+        dossier_id=launch.dossier_id,
+        administration_code=administration,
+        consultation_type_code=consultation_type.code,
+        launch_id=launch.id,
+        cycle=launch.cycle,
+        rule_code=entry.get("rule"),
+        binding=consultation_type.binding,
+        status=ConsultationStatus.SENT.value,
+        sent_at=launch.requested_at,
+        opinion_tacit=False,
+    )
+    session.add(consultation)
+    session.flush()
+    clock, _ = start_clock(
+        session,
+        key=consultation_key(consultation.id),
+        kind=ClockKind.CONSULTATION_DEADLINE,
+        dossier_id=launch.dossier_id,
+        consultation_id=consultation.id,
+        calendar_code=admin.calendar_code,
+        anchor_at=launch.requested_at,
+        budget=consultation_duration(consultation_type),
+    )
+    consultation.due_at = clock.due_at
+    record(
+        session,
+        dossier_id=launch.dossier_id,
+        consultation_id=consultation.id,
+        actor=Actor.flow("launch"),
+        at=launch.requested_at,
+        entity="consultation",
+        event="created",
+        to_status=ConsultationStatus.SENT.value,
+        message=(
+            f"Consultation envoyée à {administration} ({consultation_type.label}) ; "
+            f"délai : {consultation_duration(consultation_type).label()}."
+        ),
+    )
+    notify(
+        session,
+        template=Template.CONSULTATION_SENT,
+        now=launch.requested_at,
+        dossier_id=launch.dossier_id,
+        administration=administration,
+        context={"consultation_id": str(consultation.id), "type": consultation_type.label},
+        dedupe_key=f"consultation_sent:{consultation.id}",
+    )
+    return consultation, True
+
+
+def complete_launch(session: Session, *, launch_id: uuid.UUID, now: dt.datetime) -> bool:
+    """Mark a launch complete once every consultation exists; True if it is complete."""
+    launch = get_launch(session, launch_id)
+    expected = {e["administration"] for e in launch.entries}
+    present = set(
+        session.scalars(
+            select(Consultation.administration_code).where(
+                Consultation.dossier_id == launch.dossier_id, Consultation.cycle == launch.cycle
+            )
+        )
+    )
+    if expected - present:
+        return False
+    if launch.completed_at is None:
+        launch.completed_at = now
+    return True
+
+
+def acknowledge(
+    session: Session, *, consultation_id: uuid.UUID, user: User, now: dt.datetime
+) -> Consultation:
+    """An agent of the administration acknowledges receipt."""
+    require_role(user, Role.AGENT)
+    consultation = access_consultation(session, user, consultation_id, for_update=True)
+    _change_status(
+        session,
+        consultation,
+        ConsultationStatus.ACKNOWLEDGED,
+        actor=Actor(user.email, user.id, Role.AGENT),
+        now=now,
+        message=f"{consultation.administration_code} accuse réception de la consultation.",
+    )
+    consultation.acknowledged_at = now
+    return consultation
+
+
+def _all_finished(session: Session, dossier: Dossier) -> bool:
+    launches = session.scalars(
+        select(ConsultationLaunch).where(
+            ConsultationLaunch.dossier_id == dossier.id, ConsultationLaunch.cycle == dossier.cycle
+        )
+    )
+    expected = {e["administration"] for launch in launches for e in launch.entries}
+    rows = session.execute(
+        select(Consultation.administration_code, Consultation.status).where(
+            Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
+        )
+    ).all()
+    statuses = dict(rows)
+    return expected <= set(statuses) and all(
+        ConsultationStatus(s) in FINISHED for s in statuses.values()
+    )
+
+
+def give_opinion(
+    session: Session,
+    *,
+    consultation_id: uuid.UUID,
+    nature: OpinionNature,
+    text: str,
+    user: User,
+    now: dt.datetime,
+) -> Consultation:
+    """An agent gives the administration's opinion; the last one triggers consolidation."""
+    require_role(user, Role.AGENT)
+    consultation = access_consultation(session, user, consultation_id)
+    # Lock the dossier first (always dossier, then consultation): two agents answering the
+    # last two consultations at once are serialised, so exactly one sees all answers in.
+    dossier = session.scalar(
+        select(Dossier).where(Dossier.id == consultation.dossier_id).with_for_update()
+    )
+    assert dossier is not None
+    session.refresh(consultation, with_for_update=True)
+    text = text.strip()
+    if (
+        nature is not OpinionNature.FAVOURABLE
+        and nature is not OpinionNature.NO_OPINION
+        and not text
+    ):
+        raise InvalidInput(
+            "Motivez l'avis : un avis défavorable ou assorti de prescriptions doit être expliqué."
+        )
+    _change_status(
+        session,
+        consultation,
+        ConsultationStatus.ANSWERED,
+        actor=Actor(user.email, user.id, Role.AGENT),
+        now=now,
+        message=f"{consultation.administration_code} rend un avis {NATURE_LABELS[nature]}.",
+        event="opinion_given",
+    )
+    consultation.opinion_nature = nature.value
+    consultation.opinion_text = text
+    consultation.opinion_tacit = False
+    consultation.answered_at = now
+    consultation.answered_by_id = user.id
+    stop_clock(session, key=consultation_key(consultation.id), now=now)
+    session.flush()
+    if _all_finished(session, dossier):
+        enqueue(
+            session,
+            Topic.CONSOLIDATE,
+            {"dossier_id": str(dossier.id)},
+            now=now,
+            dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}",
+        )
+    return consultation

@@ -1,0 +1,120 @@
+"""Read side of consultations, filtered by what the user may see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.access import consultation_visibility
+from accelerator.catalogue.models import Administration, Calendar, Commune, ConsultationType
+from accelerator.consultations.models import Consultation
+from accelerator.consultations.schemas import ConsultationOut, DossierBriefOut
+from accelerator.consultations.status import LABELS, ConsultationStatus
+from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.queries import MAX_PAGE, clock_view, local_iso
+from accelerator.dossiers.schemas import OpinionOut, PersonOut
+from accelerator.identity.models import User
+from accelerator.identity.roles import Role
+from accelerator.sla.models import Clock
+
+
+def list_consultations(
+    session: Session, user: User, *, status: str | None = None, limit: int = 100, offset: int = 0
+) -> list[ConsultationOut]:
+    """Agents: their administration's; référents: those of their dossiers; managers: all."""
+    query = (
+        select(Consultation)
+        .join(Dossier, Dossier.id == Consultation.dossier_id)
+        .where(consultation_visibility(user))
+    )
+    if Role(user.role) is Role.REFERENT:
+        query = query.where(Dossier.referent_id == user.id)
+    if status is not None:
+        query = query.where(Consultation.status == status)
+    query = (
+        query.order_by(Consultation.due_at, Consultation.id)
+        .limit(min(limit, MAX_PAGE))
+        .offset(offset)
+    )
+    return build_views(session, list(session.scalars(query)))
+
+
+def build_views(session: Session, consultations: Sequence[Consultation]) -> list[ConsultationOut]:
+    """Ready-to-show consultations with their dossier's brief (batched queries)."""
+    if not consultations:
+        return []
+    dossiers = {
+        d.id: d
+        for d in session.scalars(
+            select(Dossier).where(Dossier.id.in_({c.dossier_id for c in consultations}))
+        )
+    }
+    zones = dict(session.execute(select(Calendar.code, Calendar.timezone)).all())
+    admins = {a.code: a for a in session.scalars(select(Administration))}
+    types = {t.code: t for t in session.scalars(select(ConsultationType))}
+    communes = dict(
+        session.execute(
+            select(Commune.insee, Commune.name).where(
+                Commune.insee.in_({d.commune_insee for d in dossiers.values()})
+            )
+        ).all()
+    )
+    clocks = {
+        k.consultation_id: k
+        for k in session.scalars(
+            select(Clock).where(Clock.consultation_id.in_([c.id for c in consultations]))
+        )
+    }
+    referent_ids = {d.referent_id for d in dossiers.values() if d.referent_id}
+    referents = {u.id: u for u in session.scalars(select(User).where(User.id.in_(referent_ids)))}
+    views = []
+    for c in consultations:
+        d = dossiers[c.dossier_id]
+        admin = admins[c.administration_code]
+        kind = types[c.consultation_type_code]
+        zone = zones.get(admin.calendar_code, "Europe/Paris")
+        referent = referents.get(d.referent_id) if d.referent_id else None
+        clock = clocks.get(c.id)
+        views.append(
+            ConsultationOut(
+                id=str(c.id),
+                administration=c.administration_code,
+                administration_name=admin.name,
+                consultation_type=kind.code,
+                consultation_type_label=kind.label,
+                silence_outcome=kind.silence_label,
+                binding=c.binding,
+                rule=c.rule_code,
+                status=c.status,
+                status_label=LABELS[ConsultationStatus(c.status)],
+                cycle=c.cycle,
+                sent_at=local_iso(c.sent_at, zone) or "",
+                due_at=local_iso(c.due_at, zone),
+                acknowledged_at=local_iso(c.acknowledged_at, zone),
+                answered_at=local_iso(c.answered_at, zone),
+                opinion=(
+                    OpinionOut(nature=c.opinion_nature, tacit=c.opinion_tacit, text=c.opinion_text)
+                    if c.opinion_nature
+                    else None
+                ),
+                clock=clock_view(clock, zones.get(clock.calendar_code, zone)) if clock else None,
+                dossier=DossierBriefOut(
+                    id=str(d.id),
+                    reference=d.reference,
+                    title=d.title,
+                    description=d.description,
+                    commune_insee=d.commune_insee,
+                    commune_name=communes.get(d.commune_insee),
+                    procedures=list(d.procedures),
+                    attributes=dict(d.attributes),
+                    investment_eur=d.investment_eur,
+                    jobs_created=d.jobs_created,
+                    referent=PersonOut(email=referent.email, name=referent.name)
+                    if referent
+                    else None,
+                ),
+            )
+        )
+    return views

@@ -1,0 +1,56 @@
+"""What agents send and see about a consultation."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from accelerator.consultations.status import OpinionNature
+from accelerator.dossiers.schemas import ClockOut, OpinionOut, PersonOut
+
+
+class OpinionIn(BaseModel):
+    """An administration's opinion as an agent gives it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    nature: OpinionNature
+    text: str = Field("", max_length=50_000)
+
+
+class DossierBriefOut(BaseModel):
+    """What an administration needs to know of the dossier it is consulted on."""
+
+    id: str
+    reference: str | None
+    title: str
+    description: str
+    commune_insee: str
+    commune_name: str | None
+    procedures: list[str]
+    attributes: dict[str, object]
+    investment_eur: int | None
+    jobs_created: int | None
+    referent: PersonOut | None
+
+
+class ConsultationOut(BaseModel):
+    """A consultation as its administration and the référent see it."""
+
+    id: str
+    administration: str
+    administration_name: str
+    consultation_type: str
+    consultation_type_label: str
+    silence_outcome: str
+    binding: bool
+    rule: str | None
+    status: str
+    status_label: str
+    cycle: int
+    sent_at: str
+    due_at: str | None
+    acknowledged_at: str | None
+    answered_at: str | None
+    opinion: OpinionOut | None
+    clock: ClockOut | None
+    dossier: DossierBriefOut

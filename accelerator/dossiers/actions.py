@@ -1,0 +1,368 @@
+"""Use cases on dossiers. Each locks the row, checks the transition, writes history and
+queues side effects in the outbox; none commits (the caller's transaction does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from accelerator.access import access_dossier, require_referent_of, require_role
+from accelerator.catalogue.models import Administration, Procedure
+from accelerator.catalogue.queries import calendar_code_for_commune
+from accelerator.consultations.models import Consultation, ConsultationLaunch
+from accelerator.consultations.status import FINISHED, ConsultationStatus
+from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
+from accelerator.dossiers.schemas import DossierCreate
+from accelerator.dossiers.status import LABELS, DossierStatus, check_transition
+from accelerator.errors import Conflict, InvalidInput
+from accelerator.history.actions import record
+from accelerator.identity.actor import Actor
+from accelerator.identity.models import User
+from accelerator.identity.roles import Role
+from accelerator.notifications.actions import Template, notify
+from accelerator.outbox.actions import enqueue
+from accelerator.outbox.topics import Topic
+from accelerator.sla.actions import stop_clock, take_charge_key
+
+
+def actor_of(user: User) -> Actor:
+    """The history author for a signed-in user."""
+    return Actor(label=user.email, user_id=user.id, role=Role(user.role))
+
+
+def change_status(
+    session: Session,
+    dossier: Dossier,
+    target: DossierStatus,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    message: str,
+    event: str = "status_changed",
+) -> None:
+    """Move ``dossier`` to ``target`` if allowed, and record it in the history."""
+    current = DossierStatus(dossier.status)
+    check_transition(current, target)
+    dossier.status = target.value
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=actor,
+        at=now,
+        entity="dossier",
+        event=event,
+        from_status=current.value,
+        to_status=target.value,
+        message=message,
+    )
+
+
+def create_dossier(
+    session: Session, *, data: DossierCreate, user: User, now: dt.datetime
+) -> Dossier:
+    """A holder starts a dossier as a draft."""
+    require_role(user, Role.HOLDER)
+    assert user.organisation_id is not None
+    known = set(session.scalars(select(Procedure.code)))
+    unknown = [code for code in data.procedures if code not in known]
+    if unknown:
+        raise InvalidInput(
+            f"Procédure inconnue : {', '.join(unknown)} (connues : {', '.join(sorted(known))})."
+        )
+    dossier = Dossier(
+        title=data.title,
+        description=data.description,
+        commune_insee=data.commune_insee,
+        procedures=data.procedures,
+        attributes=data.attributes.model_dump(),
+        investment_eur=data.investment_eur,
+        jobs_created=data.jobs_created,
+        organisation_id=user.organisation_id,
+        created_by_id=user.id,
+        calendar_code=calendar_code_for_commune(data.commune_insee),
+        status=DossierStatus.DRAFT.value,
+        cycle=1,
+        created_at=now,
+    )
+    session.add(dossier)
+    session.flush()
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=actor_of(user),
+        at=now,
+        entity="dossier",
+        event="created",
+        to_status=DossierStatus.DRAFT.value,
+        message="Dossier créé (brouillon).",
+    )
+    return dossier
+
+
+def _next_reference(session: Session, now: dt.datetime) -> str:
+    year = now.year
+    name = f"dossier:{year}"
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
+    counter = session.scalar(select(Counter).where(Counter.name == name).with_for_update())
+    assert counter is not None
+    counter.value += 1
+    return f"ACC-{year}-{counter.value:05d}"
+
+
+def file_dossier(
+    session: Session, *, dossier_id: uuid.UUID, user: User, now: dt.datetime
+) -> Dossier:
+    """The holder files the draft: it gets a reference and the intake flow is queued."""
+    require_role(user, Role.HOLDER)
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    if dossier.status == DossierStatus.DRAFT and not dossier.procedures:
+        raise InvalidInput("Indiquez au moins une procédure avant de déposer le dossier.")
+    change_status(
+        session,
+        dossier,
+        DossierStatus.FILED,
+        actor=actor_of(user),
+        now=now,
+        message="Dossier déposé sur le guichet unique.",
+    )
+    dossier.reference = _next_reference(session, now)
+    dossier.filed_at = now
+    enqueue(
+        session,
+        Topic.INTAKE,
+        {"dossier_id": str(dossier.id)},
+        now=now,
+        dedupe_key=f"intake:{dossier.id}",
+    )
+    notify(
+        session,
+        template=Template.DOSSIER_FILED,
+        now=now,
+        dossier_id=dossier.id,
+        organisation_id=dossier.organisation_id,
+        context={"reference": dossier.reference},
+    )
+    return dossier
+
+
+def take_charge(
+    session: Session, *, dossier_id: uuid.UUID, user: User, now: dt.datetime
+) -> Dossier:
+    """A référent takes the filed dossier in charge and becomes the holder's single contact."""
+    require_role(user, Role.REFERENT)
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    actor = actor_of(user)
+    previous = dossier.referent_id
+    change_status(
+        session,
+        dossier,
+        DossierStatus.TAKEN_IN_CHARGE,
+        actor=actor,
+        now=now,
+        message=f"Dossier pris en charge par {user.name} ({user.email}).",
+    )
+    dossier.referent_id = user.id
+    dossier.taken_in_charge_at = now
+    if previous is not None and previous != user.id:
+        dossier.referent_reason = "Pris en charge par un autre référent que celui proposé."
+    stop_clock(session, key=take_charge_key(dossier.id), now=now)
+    notify(
+        session,
+        template=Template.REFERENT_ASSIGNED,
+        now=now,
+        dossier_id=dossier.id,
+        organisation_id=dossier.organisation_id,
+        context={"referent_name": user.name, "referent_email": user.email},
+    )
+    return dossier
+
+
+def launch_consultations(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    administrations: list[str] | None,
+    user: User,
+    now: dt.datetime,
+) -> ConsultationLaunch:
+    """The référent sends the dossier to every chosen administration at once (one launch)."""
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    require_referent_of(user, dossier)
+    proposals = {
+        p.administration_code: p
+        for p in session.scalars(
+            select(ProposedAdministration).where(ProposedAdministration.dossier_id == dossier.id)
+        )
+    }
+    codes = (
+        list(proposals) if administrations is None else [c.strip().upper() for c in administrations]
+    )
+    if not codes:
+        raise InvalidInput("Choisissez au moins une administration à consulter.")
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("Une administration est citée deux fois.")
+    known = set(session.scalars(select(Administration.code)))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise InvalidInput(f"Administration inconnue : {', '.join(unknown)}.")
+    entries = []
+    for code in codes:
+        proposal = proposals.get(code)
+        entries.append(
+            {
+                "administration": code,
+                "consultation_type": proposal.consultation_type_code
+                if proposal
+                else "generic_opinion",
+                "rule": proposal.rule_code if proposal else None,
+            }
+        )
+    change_status(
+        session,
+        dossier,
+        DossierStatus.CONSULTING,
+        actor=actor_of(user),
+        now=now,
+        message="Consultations lancées en parallèle : " + ", ".join(codes) + ".",
+    )
+    launch = ConsultationLaunch(
+        dossier_id=dossier.id,
+        cycle=dossier.cycle,
+        entries=entries,
+        requested_by_id=user.id,
+        requested_at=now,
+    )
+    session.add(launch)
+    session.flush()
+    added = sorted(set(codes) - set(proposals))
+    removed = sorted(set(proposals) - set(codes))
+    if added or removed:
+        record(
+            session,
+            dossier_id=dossier.id,
+            actor=actor_of(user),
+            at=now,
+            entity="dossier",
+            event="proposal_adjusted",
+            message="Proposition ajustée par le référent"
+            + (f" ; ajoutées : {', '.join(added)}" if added else "")
+            + (f" ; retirées : {', '.join(removed)}" if removed else "")
+            + ".",
+            details={"added": added, "removed": removed},
+        )
+    enqueue(
+        session,
+        Topic.LAUNCH,
+        {"launch_id": str(launch.id)},
+        now=now,
+        dedupe_key=f"launch:{launch.id}",
+    )
+    return launch
+
+
+def consolidate_dossier(
+    session: Session, *, dossier_id: uuid.UUID, now: dt.datetime
+) -> Dossier | None:
+    """Roll every opinion of the current cycle into one outcome, once all are in.
+
+    Idempotent: does nothing unless the dossier is consulting and every consultation of its
+    launched cycle is finished.
+    """
+    from accelerator.consultations.consolidation import Opinion, consolidate
+
+    dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
+    if dossier is None or dossier.status != DossierStatus.CONSULTING:
+        return None
+    launches = list(
+        session.scalars(
+            select(ConsultationLaunch).where(
+                ConsultationLaunch.dossier_id == dossier.id,
+                ConsultationLaunch.cycle == dossier.cycle,
+            )
+        )
+    )
+    expected = {entry["administration"] for launch in launches for entry in launch.entries}
+    consultations = list(
+        session.scalars(
+            select(Consultation).where(
+                Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
+            )
+        )
+    )
+    present = {c.administration_code for c in consultations}
+    if not expected or expected - present:
+        return None
+    if any(ConsultationStatus(c.status) not in FINISHED for c in consultations):
+        return None
+    outcome = consolidate(
+        [
+            Opinion(c.administration_code, c.opinion_nature, c.binding, c.opinion_tacit)
+            for c in consultations
+            if c.status != ConsultationStatus.CANCELLED and c.opinion_nature is not None
+        ]
+    )
+    dossier.outcome = outcome.nature.value
+    dossier.outcome_binding = outcome.binding
+    dossier.outcome_decided_by = outcome.decided_by
+    dossier.outcome_summary = outcome.summary
+    dossier.consolidated_at = now
+    change_status(
+        session,
+        dossier,
+        DossierStatus.CONSOLIDATED,
+        actor=Actor.flow("consolidation"),
+        now=now,
+        message=outcome.summary,
+        event="consolidated",
+    )
+    notify(
+        session,
+        template=Template.DOSSIER_CONSOLIDATED,
+        now=now,
+        dossier_id=dossier.id,
+        user_ids=[dossier.referent_id] if dossier.referent_id else [],
+        context={"outcome": outcome.nature.value, "summary": outcome.summary},
+        dedupe_key=f"consolidated:{dossier.id}:{dossier.cycle}",
+    )
+    return dossier
+
+
+def close_dossier(
+    session: Session, *, dossier_id: uuid.UUID, message: str, user: User, now: dt.datetime
+) -> Dossier:
+    """The référent sends the consolidated answer to the holder and closes the dossier."""
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    require_referent_of(user, dossier)
+    message = message.strip()
+    if not message:
+        raise InvalidInput("Le message final au porteur ne peut pas être vide.")
+    if dossier.status != DossierStatus.CONSOLIDATED:
+        raise Conflict(
+            f"Le dossier est « {LABELS[DossierStatus(dossier.status)]} » : "
+            "il se clôt une fois les avis consolidés."
+        )
+    change_status(
+        session,
+        dossier,
+        DossierStatus.CLOSED,
+        actor=actor_of(user),
+        now=now,
+        message="Réponse consolidée envoyée au porteur ; dossier clos.",
+    )
+    dossier.closing_message = message
+    dossier.closed_at = now
+    notify(
+        session,
+        template=Template.DOSSIER_CLOSED,
+        now=now,
+        dossier_id=dossier.id,
+        organisation_id=dossier.organisation_id,
+        context={"message": message, "outcome": dossier.outcome},
+    )
+    return dossier

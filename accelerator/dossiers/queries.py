@@ -1,0 +1,226 @@
+"""Read side of dossiers: lists and ready-to-show views, built with a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.access import dossier_visibility
+from accelerator.catalogue.models import Administration, Calendar, Commune, RoutingRule
+from accelerator.consultations.models import Consultation
+from accelerator.dossiers.models import Dossier, ProposedAdministration
+from accelerator.dossiers.schemas import (
+    ClockOut,
+    ConsultationSummaryOut,
+    DossierOut,
+    HistoryOut,
+    OpinionOut,
+    OutcomeOut,
+    PersonOut,
+    ProposedAdministrationOut,
+)
+from accelerator.dossiers.status import LABELS, DossierStatus
+from accelerator.history.models import HistoryEntry
+from accelerator.identity.models import Organisation, User
+from accelerator.sla.calendars import zone_named
+from accelerator.sla.definitions import KIND_LABELS, ClockKind
+from accelerator.sla.durations import make_duration
+from accelerator.sla.models import Clock
+
+MAX_PAGE = 500
+
+
+def local_iso(instant: dt.datetime | None, timezone: str) -> str | None:
+    """``instant`` as ISO 8601 with the offset of ``timezone`` (stored UTC, shown local)."""
+    return None if instant is None else instant.astimezone(zone_named(timezone)).isoformat()
+
+
+def list_dossiers(
+    session: Session, user: User, *, status: str | None = None, limit: int = 100, offset: int = 0
+) -> list[DossierOut]:
+    """The dossiers ``user`` may see, newest first."""
+    query = select(Dossier).where(dossier_visibility(user))
+    if status is not None:
+        query = query.where(Dossier.status == status)
+    query = (
+        query.order_by(Dossier.created_at.desc(), Dossier.id)
+        .limit(min(limit, MAX_PAGE))
+        .offset(offset)
+    )
+    return build_views(session, list(session.scalars(query)))
+
+
+def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOut]:
+    """Views of ``dossiers`` with their consultations, clocks and history (batched queries)."""
+    if not dossiers:
+        return []
+    ids = [d.id for d in dossiers]
+    zones = dict(session.execute(select(Calendar.code, Calendar.timezone)).all())
+    admin_names = dict(session.execute(select(Administration.code, Administration.name)).all())
+    rule_labels = dict(session.execute(select(RoutingRule.code, RoutingRule.label)).all())
+    communes = dict(
+        session.execute(
+            select(Commune.insee, Commune.name).where(
+                Commune.insee.in_({d.commune_insee for d in dossiers})
+            )
+        ).all()
+    )
+    organisations = dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({d.organisation_id for d in dossiers})
+            )
+        ).all()
+    )
+    referent_ids = {d.referent_id for d in dossiers if d.referent_id}
+    referents = (
+        {u.id: u for u in session.scalars(select(User).where(User.id.in_(referent_ids)))}
+        if referent_ids
+        else {}
+    )
+
+    proposals: dict[uuid.UUID, list[ProposedAdministration]] = defaultdict(list)
+    for p in session.scalars(
+        select(ProposedAdministration)
+        .where(ProposedAdministration.dossier_id.in_(ids))
+        .order_by(ProposedAdministration.rank, ProposedAdministration.administration_code)
+    ):
+        proposals[p.dossier_id].append(p)
+    consultations: dict[uuid.UUID, list[Consultation]] = defaultdict(list)
+    for c in session.scalars(
+        select(Consultation)
+        .where(Consultation.dossier_id.in_(ids))
+        .order_by(Consultation.cycle, Consultation.administration_code)
+    ):
+        consultations[c.dossier_id].append(c)
+    clocks: dict[uuid.UUID, list[Clock]] = defaultdict(list)
+    for k in session.scalars(
+        select(Clock).where(Clock.dossier_id.in_(ids)).order_by(Clock.anchor_at, Clock.key)
+    ):
+        clocks[k.dossier_id].append(k)
+    history: dict[uuid.UUID, list[HistoryEntry]] = defaultdict(list)
+    for h in session.scalars(
+        select(HistoryEntry)
+        .where(HistoryEntry.dossier_id.in_(ids))
+        .order_by(HistoryEntry.at, HistoryEntry.id)
+    ):
+        history[h.dossier_id].append(h)
+
+    views = []
+    for d in dossiers:
+        zone = zones.get(d.calendar_code, "Europe/Paris")
+        clock_of_consultation = {k.consultation_id: k for k in clocks[d.id] if k.consultation_id}
+        referent = referents.get(d.referent_id) if d.referent_id else None
+        views.append(
+            DossierOut(
+                id=str(d.id),
+                reference=d.reference,
+                status=d.status,
+                status_label=LABELS[DossierStatus(d.status)],
+                title=d.title,
+                description=d.description,
+                commune_insee=d.commune_insee,
+                commune_name=communes.get(d.commune_insee),
+                procedures=list(d.procedures),
+                attributes=dict(d.attributes),
+                investment_eur=d.investment_eur,
+                jobs_created=d.jobs_created,
+                organisation=organisations.get(d.organisation_id, ""),
+                calendar=d.calendar_code,
+                cycle=d.cycle,
+                created_at=local_iso(d.created_at, zone) or "",
+                filed_at=local_iso(d.filed_at, zone),
+                referent=PersonOut(email=referent.email, name=referent.name) if referent else None,
+                referent_reason=d.referent_reason,
+                taken_in_charge=d.taken_in_charge_at is not None,
+                proposed_administrations=[
+                    ProposedAdministrationOut(
+                        code=p.administration_code,
+                        rule=p.rule_code,
+                        rule_label=rule_labels.get(p.rule_code, p.rule_code),
+                        rules=list(p.rule_codes),
+                        consultation_type=p.consultation_type_code,
+                    )
+                    for p in proposals[d.id]
+                ],
+                consultations=[
+                    consultation_summary(
+                        c,
+                        admin_names.get(c.administration_code, c.administration_code),
+                        zones.get(
+                            clock_of_consultation[c.id].calendar_code
+                            if c.id in clock_of_consultation
+                            else d.calendar_code,
+                            zone,
+                        ),
+                    )
+                    for c in consultations[d.id]
+                ],
+                clocks=[clock_view(k, zones.get(k.calendar_code, zone)) for k in clocks[d.id]],
+                outcome=(
+                    OutcomeOut(
+                        nature=d.outcome,
+                        binding=bool(d.outcome_binding),
+                        decided_by=d.outcome_decided_by,
+                        summary=d.outcome_summary or "",
+                    )
+                    if d.outcome
+                    else None
+                ),
+                closing_message=d.closing_message,
+                history=[
+                    HistoryOut(
+                        at=local_iso(h.at, zone) or "",
+                        actor=h.actor_label,
+                        entity=h.entity,
+                        event=h.event,
+                        consultation_id=str(h.consultation_id) if h.consultation_id else None,
+                        from_status=h.from_status,
+                        to_status=h.to_status,
+                        message=h.message,
+                    )
+                    for h in history[d.id]
+                ],
+            )
+        )
+    return views
+
+
+def consultation_summary(c: Consultation, admin_name: str, timezone: str) -> ConsultationSummaryOut:
+    """A consultation as shown inside its dossier."""
+    return ConsultationSummaryOut(
+        id=str(c.id),
+        administration=c.administration_code,
+        administration_name=admin_name,
+        consultation_type=c.consultation_type_code,
+        status=c.status,
+        cycle=c.cycle,
+        sent_at=local_iso(c.sent_at, timezone) or "",
+        due_at=local_iso(c.due_at, timezone),
+        opinion=(
+            OpinionOut(nature=c.opinion_nature, tacit=c.opinion_tacit, text=c.opinion_text)
+            if c.opinion_nature
+            else None
+        ),
+    )
+
+
+def clock_view(k: Clock, timezone: str) -> ClockOut:
+    """A clock as shown to users, times in its calendar's zone."""
+    return ClockOut(
+        id=str(k.id),
+        kind=k.kind,
+        label=KIND_LABELS.get(ClockKind(k.kind), k.kind),
+        consultation_id=str(k.consultation_id) if k.consultation_id else None,
+        calendar=k.calendar_code,
+        started_at=local_iso(k.anchor_at, timezone) or "",
+        budget=make_duration(k.budget_amount, k.budget_unit).label(),
+        due_at=local_iso(k.due_at, timezone),
+        state=k.state,
+        stopped_at=local_iso(k.stopped_at, timezone),
+    )

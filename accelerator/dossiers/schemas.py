@@ -1,0 +1,176 @@
+"""What a holder submits when creating a dossier, validated with readable French errors."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+INSEE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+class DossierAttributes(BaseModel):
+    """Facts about the project that decide which administrations are consulted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    near_monument: bool = Field(False, description="Aux abords d'un monument historique.")
+    protected_area: bool = Field(False, description="En espace protégé ou en site.")
+    public_access_building: bool = Field(False, description="Établissement recevant du public.")
+    high_rise: bool = Field(False, description="Immeuble de grande hauteur.")
+    archaeological_zone: bool = Field(False, description="Zone de présomption archéologique.")
+    site_area_ha: float | None = Field(None, ge=0, description="Surface du terrain (ha).")
+    environmental_assessment: bool = Field(
+        False, description="Soumis à évaluation environnementale."
+    )
+    icpe: Literal["industrial", "agricultural"] | None = Field(
+        None, description="Installation classée : industrielle ou agricole."
+    )
+    water_impact: bool = Field(False, description="Incidence sur l'eau.")
+    protected_species: bool = Field(False, description="Incidence sur des espèces protégées.")
+    farmland_consumption: bool = Field(
+        False, description="Consomme des espaces agricoles ou naturels."
+    )
+    retail_area_m2: float | None = Field(None, ge=0, description="Surface commerciale créée (m²).")
+    water_catchment: bool = Field(False, description="Dans un périmètre de captage d'eau potable.")
+    health_facility: bool = Field(False, description="Établissement thermal ou de santé.")
+    hiring_aid: bool = Field(False, description="Demande d'aide à l'embauche ou à la formation.")
+    public_grant: bool = Field(False, description="Demande de subvention DETR/DSIL.")
+
+
+class DossierCreate(BaseModel):
+    """A new dossier, as a holder submits it (still a draft)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=300)
+    description: str = Field("", max_length=20_000)
+    commune_insee: str = Field(description="Code INSEE de la commune (5 caractères).")
+    procedures: list[str] = Field(default_factory=list, max_length=20)
+    attributes: DossierAttributes = Field(default_factory=lambda: DossierAttributes.model_validate({}))
+    investment_eur: int | None = Field(None, ge=0, le=10**13)
+    jobs_created: int | None = Field(None, ge=0, le=10**6)
+
+    @field_validator("commune_insee")
+    @classmethod
+    def _insee(cls, value: str) -> str:
+        value = value.upper()
+        if not INSEE_CODE.match(value):
+            raise ValueError("le code INSEE doit compter 5 caractères (ex. 65440)")
+        return value
+
+    @field_validator("procedures")
+    @classmethod
+    def _procedures(cls, value: list[str]) -> list[str]:
+        cleaned = [code.strip().upper() for code in value]
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("une procédure est citée deux fois")
+        return cleaned
+
+
+class PersonOut(BaseModel):
+    """A person shown to others: e-mail and name."""
+
+    email: str
+    name: str
+
+
+class ProposedAdministrationOut(BaseModel):
+    """An administration the routing rules propose, with the rule that matched first."""
+
+    code: str
+    rule: str
+    rule_label: str
+    rules: list[str]
+    consultation_type: str
+
+
+class OpinionOut(BaseModel):
+    """An administration's opinion."""
+
+    nature: str
+    tacit: bool
+    text: str | None
+
+
+class ConsultationSummaryOut(BaseModel):
+    """One administration's progress on the dossier."""
+
+    id: str
+    administration: str
+    administration_name: str
+    consultation_type: str
+    status: str
+    cycle: int
+    sent_at: str
+    due_at: str | None
+    opinion: OpinionOut | None
+
+
+class ClockOut(BaseModel):
+    """A commitment measured on the dossier or one of its consultations."""
+
+    id: str
+    kind: str
+    label: str
+    consultation_id: str | None
+    calendar: str
+    started_at: str
+    budget: str
+    due_at: str | None
+    state: str
+    stopped_at: str | None
+
+
+class HistoryOut(BaseModel):
+    """One recorded change."""
+
+    at: str
+    actor: str
+    entity: str
+    event: str
+    consultation_id: str | None
+    from_status: str | None = Field(serialization_alias="from")
+    to_status: str | None = Field(serialization_alias="to")
+    message: str
+
+
+class OutcomeOut(BaseModel):
+    """The consolidated answer."""
+
+    nature: str
+    binding: bool
+    decided_by: str | None
+    summary: str
+
+
+class DossierOut(BaseModel):
+    """A dossier as the API shows it to anyone allowed to see it."""
+
+    id: str
+    reference: str | None
+    status: str
+    status_label: str
+    title: str
+    description: str
+    commune_insee: str
+    commune_name: str | None
+    procedures: list[str]
+    attributes: dict[str, object]
+    investment_eur: int | None
+    jobs_created: int | None
+    organisation: str
+    calendar: str
+    cycle: int
+    created_at: str
+    filed_at: str | None
+    referent: PersonOut | None
+    referent_reason: str | None
+    taken_in_charge: bool
+    proposed_administrations: list[ProposedAdministrationOut]
+    consultations: list[ConsultationSummaryOut]
+    clocks: list[ClockOut]
+    outcome: OutcomeOut | None
+    closing_message: str | None
+    history: list[HistoryOut]

@@ -1,0 +1,54 @@
+"""One error hierarchy for the whole product: a French message and the HTTP status it maps to.
+
+The domain raises these; the API renders them with one handler; the CLI prints the message.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class AcceleratorError(Exception):
+    """Base of every error a user may see; ``message`` is shown as is."""
+
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(AcceleratorError):
+    """The object does not exist, or the caller may not know it exists."""
+
+    status_code = 404
+
+
+class Forbidden(AcceleratorError):
+    """The caller may see the object but not do this to it."""
+
+    status_code = 403
+
+
+class NotAuthenticated(AcceleratorError):
+    """No valid credentials."""
+
+    status_code = 401
+
+
+class InvalidInput(AcceleratorError):
+    """Well-formed request, refused content."""
+
+    status_code = 422
+
+
+class InvalidTransition(AcceleratorError):
+    """The object's current status does not allow this change."""
+
+    status_code = 409
+
+
+class Conflict(AcceleratorError):
+    """Someone else changed the object meanwhile, or it already exists."""
+
+    status_code = 409

@@ -1,0 +1,101 @@
+"""Use cases on accounts: create organisations and users, authenticate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.catalogue.models import Administration, Arrondissement
+from accelerator.errors import InvalidInput, NotAuthenticated
+from accelerator.identity.models import Organisation, User
+from accelerator.identity.passwords import hash_password, verify_password
+from accelerator.identity.roles import Role
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 4
+
+
+def get_or_create_organisation(session: Session, *, name: str, now: dt.datetime) -> Organisation:
+    """The organisation called ``name``, created if new."""
+    organisation = session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        organisation = Organisation(name=name, created_at=now)
+        session.add(organisation)
+        session.flush()
+    return organisation
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: Role,
+    password: str,
+    now: dt.datetime,
+    name: str | None = None,
+    administration: str | None = None,
+    organisation: str | None = None,
+    arrondissements: list[str] | None = None,
+) -> User:
+    """Create an account, checking what its role requires (organisation, administration...)."""
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise InvalidInput(f"Adresse électronique invalide : « {email} ».")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères."
+        )
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise InvalidInput(f"Un compte existe déjà pour {email}.")
+    if role is Role.AGENT:
+        if administration is None:
+            raise InvalidInput(
+                "Un agent doit être rattaché à une administration (--administration)."
+            )
+        if session.get(Administration, administration) is None:
+            raise InvalidInput(f"Administration inconnue : {administration}.")
+    elif administration is not None:
+        raise InvalidInput("Seul un agent est rattaché à une administration.")
+    if role is Role.HOLDER and not organisation:
+        raise InvalidInput(
+            "Un porteur de projet doit appartenir à une organisation (--organisation)."
+        )
+    if role is not Role.HOLDER and organisation:
+        raise InvalidInput("Seul un porteur de projet appartient à une organisation.")
+    codes = arrondissements or []
+    if codes and role is not Role.REFERENT:
+        raise InvalidInput("Seul un référent couvre des arrondissements.")
+    for code in codes:
+        if session.get(Arrondissement, code) is None:
+            raise InvalidInput(f"Arrondissement inconnu : {code}.")
+    user = User(
+        email=email,
+        name=name or email.split("@")[0],
+        role=role.value,
+        password_hash=hash_password(password),
+        administration_code=administration,
+        organisation_id=(
+            get_or_create_organisation(session, name=organisation, now=now).id
+            if organisation
+            else None
+        ),
+        arrondissements=codes,
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    """The active user with these credentials, or ``NotAuthenticated``."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise NotAuthenticated("Adresse électronique ou mot de passe incorrect.")
+    if not user.active:
+        raise NotAuthenticated("Ce compte est désactivé.")
+    return user

@@ -1,0 +1,14 @@
+"""Outbox topics: what a message asks the relay to do."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Topic(StrEnum):
+    """Each topic has one handler in the relay (``workflows.relay``)."""
+
+    INTAKE = "flow.intake"
+    LAUNCH = "flow.launch"
+    CONSOLIDATE = "flow.consolidate"
+    NOTIFY = "notify"

@@ -1,0 +1,84 @@
+"""Route a filed dossier: record every administration the rules say must be consulted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.catalogue.queries import (
+    commune_arrondissement,
+    default_grant_authority,
+    routing_rules,
+    rule_labels,
+)
+from accelerator.dossiers.models import Dossier, ProposedAdministration
+from accelerator.errors import NotFound
+from accelerator.history.actions import record
+from accelerator.identity.actor import Actor
+from accelerator.routing.rules import route
+
+
+def route_dossier(
+    session: Session, *, dossier_id: uuid.UUID, now: dt.datetime
+) -> list[ProposedAdministration]:
+    """Compute and store the proposal once; a second call returns the stored proposal."""
+    dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
+    if dossier is None:
+        raise NotFound(f"Dossier introuvable : {dossier_id}.")
+    if dossier.routed_at is not None:
+        return list_proposal(session, dossier.id)
+    arrondissement = commune_arrondissement(session, dossier.commune_insee)
+    grant_authority = (
+        arrondissement.grant_authority if arrondissement else default_grant_authority()
+    )
+    matches = route(routing_rules(session), dossier.attributes, grant_authority=grant_authority)
+    labels = rule_labels(session)
+    proposal = [
+        ProposedAdministration(
+            dossier_id=dossier.id,
+            administration_code=m.administration,
+            consultation_type_code=m.consultation_type,
+            rule_code=m.rule,
+            rule_codes=list(m.rules),
+            rank=m.rank,
+        )
+        for m in matches
+    ]
+    session.add_all(proposal)
+    dossier.routed_at = now
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=Actor.flow("intake"),
+        at=now,
+        entity="dossier",
+        event="routed",
+        message=(
+            "Administrations à consulter : "
+            + "; ".join(f"{m.administration} ({labels.get(m.rule, m.rule)})" for m in matches)
+            + "."
+            if matches
+            else "Aucune règle d'orientation ne s'applique : le référent choisira qui consulter."
+        ),
+        details={
+            "matches": [
+                {"administration": m.administration, "rules": list(m.rules)} for m in matches
+            ]
+        },
+    )
+    session.flush()
+    return proposal
+
+
+def list_proposal(session: Session, dossier_id: uuid.UUID) -> list[ProposedAdministration]:
+    """The stored proposal of a dossier, in rule order."""
+    return list(
+        session.scalars(
+            select(ProposedAdministration)
+            .where(ProposedAdministration.dossier_id == dossier_id)
+            .order_by(ProposedAdministration.rank, ProposedAdministration.administration_code)
+        )
+    )

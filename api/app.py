@@ -1,0 +1,27 @@
+"""The FastAPI application: ``create_app()`` wires settings, database, routers, errors."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from accelerator.config import Settings, get_settings
+from accelerator.db import get_database
+from api import errors
+from api.routers import auth, consultations, dossiers, health
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A ready application for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    settings.signing_key  # noqa: B018 - refuse to start without a secret outside demo mode
+    app = FastAPI(
+        title="Accélérateur",
+        summary="Guichet unique des projets d'investissement : consultations parallèles, délais.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.database = get_database(settings.database_url)
+    errors.install(app)
+    for router in (health.router, auth.router, dossiers.router, consultations.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,63 @@
+"""Dependencies shared by the routers: a session per request, the signed-in user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from accelerator.config import Settings
+from accelerator.db import Database
+from accelerator.errors import NotAuthenticated, NotFound
+from accelerator.identity.models import User
+from api import tokens
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session whose transaction commits when the route returns (before the response)."""
+    database: Database = request.app.state.database
+    with database.transaction() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+# scope="function": commit right after the route returns, before the response is sent, so a
+# client never reads an answer about a change that is not yet committed.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="Jeton obtenu par POST /api/v1/auth/token")
+
+
+def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The active user the bearer token names; 401 otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("Authentification requise (en-tête Authorization: Bearer <jeton>).")
+    user = session.get(User, tokens.read(settings, credentials.credentials))
+    if user is None or not user.active:
+        raise NotAuthenticated("Compte inconnu ou désactivé.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def parse_id(value: str, what: str = "Objet") -> uuid.UUID:
+    """A path id as UUID; a malformed id is simply not found."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{what} introuvable.") from None

@@ -1,0 +1,113 @@
+"""Dossiers: holders create and file; référents take in charge, consult and close."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from accelerator.access import access_dossier
+from accelerator.db import utcnow
+from accelerator.dossiers import actions
+from accelerator.dossiers.queries import build_views, list_dossiers
+from accelerator.dossiers.schemas import DossierCreate, DossierOut
+from accelerator.dossiers.status import DossierStatus
+from api.deps import CurrentUser, SessionDep, parse_id
+
+router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
+
+
+class LaunchIn(BaseModel):
+    """The administrations to consult; omitted means the routing proposal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    administrations: list[str] | None = Field(None, max_length=50)
+
+
+class CloseIn(BaseModel):
+    """The final message to the holder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=50_000)
+
+
+def _view(session: SessionDep, dossier_id: object) -> DossierOut:
+    from accelerator.dossiers.models import Dossier
+
+    dossier = session.get_one(Dossier, dossier_id)
+    return build_views(session, [dossier])[0]
+
+
+@router.post("", status_code=201)
+def create(data: DossierCreate, session: SessionDep, user: CurrentUser) -> DossierOut:
+    """Create a draft dossier (holder)."""
+    dossier = actions.create_dossier(session, data=data, user=user, now=utcnow())
+    return _view(session, dossier.id)
+
+
+@router.get("")
+def index(
+    session: SessionDep,
+    user: CurrentUser,
+    status: DossierStatus | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[DossierOut]:
+    """The dossiers the caller may see, newest first."""
+    return list_dossiers(
+        session, user, status=status.value if status else None, limit=limit, offset=offset
+    )
+
+
+@router.get("/{dossier_id}")
+def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
+    """One dossier with its référent, consultations, clocks and history."""
+    dossier = access_dossier(session, user, parse_id(dossier_id, "Dossier"))
+    return build_views(session, [dossier])[0]
+
+
+@router.post("/{dossier_id}/file")
+def file(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
+    """File the draft on the single window (holder)."""
+    dossier = actions.file_dossier(
+        session, dossier_id=parse_id(dossier_id, "Dossier"), user=user, now=utcnow()
+    )
+    return _view(session, dossier.id)
+
+
+@router.post("/{dossier_id}/take-charge")
+def take_charge(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
+    """Take the dossier in charge and become its référent (référent)."""
+    dossier = actions.take_charge(
+        session, dossier_id=parse_id(dossier_id, "Dossier"), user=user, now=utcnow()
+    )
+    return _view(session, dossier.id)
+
+
+@router.post("/{dossier_id}/consultations", status_code=202)
+def launch(
+    dossier_id: str, session: SessionDep, user: CurrentUser, data: LaunchIn | None = None
+) -> DossierOut:
+    """Consult every chosen administration in parallel (référent); runs in the background."""
+    launch = actions.launch_consultations(
+        session,
+        dossier_id=parse_id(dossier_id, "Dossier"),
+        administrations=data.administrations if data else None,
+        user=user,
+        now=utcnow(),
+    )
+    return _view(session, launch.dossier_id)
+
+
+@router.post("/{dossier_id}/close")
+def close(dossier_id: str, data: CloseIn, session: SessionDep, user: CurrentUser) -> DossierOut:
+    """Send the consolidated answer to the holder and close (référent)."""
+    dossier = actions.close_dossier(
+        session,
+        dossier_id=parse_id(dossier_id, "Dossier"),
+        message=data.message,
+        user=user,
+        now=utcnow(),
+    )
+    return _view(session, dossier.id)

@@ -1,0 +1,21 @@
+"""Liveness: the database answers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.deps import SessionDep
+
+router = APIRouter(tags=["santé"])
+
+
+@router.get("/healthz")
+def healthz(session: SessionDep) -> JSONResponse:
+    """200 when the database answers, 503 otherwise."""
+    try:
+        session.execute(text("SELECT 1"))
+    except Exception as error:
+        return JSONResponse({"status": "error", "detail": type(error).__name__}, status_code=503)
+    return JSONResponse({"status": "ok"})

@@ -1,0 +1,1 @@
+"""The ``accelerator`` command: the composition root that wires domain, API and flows."""

@@ -1,0 +1,211 @@
+"""``accelerator`` command line: serve, relay, demo, db upgrade, catalogue load, users create."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accelerator.config import PROJECT_ROOT, get_settings
+from accelerator.errors import AcceleratorError
+
+app = typer.Typer(
+    help="Accélérateur : guichet unique des projets d'investissement.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
+catalogue_app = typer.Typer(
+    help="Catalogue (administrations, délais, règles, calendriers).", no_args_is_help=True
+)
+users_app = typer.Typer(help="Comptes utilisateurs.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(users_app, name="users")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"Erreur : {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations to the configured database."""
+    from accelerator.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("Base de données à jour.")
+
+
+@catalogue_app.command("load")
+def catalogue_load(
+    path: Annotated[
+        Path | None, typer.Option(help="Dossier de fichiers JSON (défaut : catalogue fourni).")
+    ] = None,
+) -> None:
+    """Load (upsert) the catalogue from JSON files."""
+    from accelerator.catalogue.actions import SEED_DIR, load_catalogue
+    from accelerator.db import get_database
+
+    try:
+        with get_database().transaction() as session:
+            report = load_catalogue(session, path or SEED_DIR)
+    except AcceleratorError as error:
+        _fail(error.message)
+    typer.echo(f"Catalogue chargé ({report}).")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Adresse électronique (identifiant).")],
+    role: Annotated[str, typer.Option(help="holder, referent, agent, manager ou admin.")],
+    administration: Annotated[
+        str | None, typer.Option(help="Code de l'administration (agent).")
+    ] = None,
+    organisation: Annotated[
+        str | None, typer.Option(help="Organisation (porteur de projet).")
+    ] = None,
+    arrondissement: Annotated[
+        list[str] | None, typer.Option(help="Arrondissement couvert (référent) ; répétable.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Nom affiché.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée standard.")
+    ] = False,
+) -> None:
+    """Create an account; the password is read from standard input."""
+    from accelerator.db import get_database, utcnow
+    from accelerator.identity.actions import create_user
+    from accelerator.identity.roles import Role
+
+    if not password_stdin:
+        _fail("le mot de passe se donne sur l'entrée standard avec --password-stdin.")
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        chosen = Role(role)
+    except ValueError:
+        _fail(f"rôle inconnu « {role} » (holder, referent, agent, manager, admin).")
+    codes = [c.strip() for item in arrondissement or [] for c in item.split(",") if c.strip()]
+    try:
+        with get_database().transaction() as session:
+            user = create_user(
+                session,
+                email=email,
+                role=chosen,
+                password=password,
+                now=utcnow(),
+                name=name,
+                administration=administration.upper() if administration else None,
+                organisation=organisation,
+                arrondissements=codes,
+            )
+            summary = f"Compte créé : {user.email} ({user.role})."
+    except AcceleratorError as error:
+        _fail(error.message)
+    typer.echo(summary)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Processus de l'API.")] = 1,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from accelerator.config import ConfigurationError
+
+    try:
+        get_settings().signing_key  # noqa: B018 - fail before binding the port
+    except ConfigurationError as error:
+        _fail(str(error))
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def relay() -> None:
+    """Deliver the outbox and run the flows (embedded Prefect or the server at PREFECT_API_URL)."""
+    import signal
+    import threading
+
+    from workflows.engine import flow_settings
+    from workflows.relay import run
+
+    _logging()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    settings = get_settings()
+    with flow_settings():
+        run(stop, poll_seconds=settings.relay_poll_seconds, batch_size=settings.relay_batch_size)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port de l'API.")] = 8000,
+    prefect_port: Annotated[int, typer.Option(help="Port du serveur Prefect (interface).")] = 4200,
+) -> None:
+    """Migrate, load catalogue and demo data, then run Prefect's server, the relay and the API."""
+    from accelerator.catalogue.actions import load_catalogue
+    from accelerator.db import get_database, utcnow
+    from accelerator.demo import DEMO_PASSWORD, load_demo
+    from accelerator.migrate import upgrade
+    from workflows.engine import demo_children
+    from workflows.supervisor import Supervisor, SupervisorError
+
+    os.environ["ACCELERATOR_DEMO"] = "1"
+    get_settings.cache_clear()
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with get_database().transaction() as session:
+        load_catalogue(session)
+        accounts = load_demo(session, now=utcnow())
+    typer.echo(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
+    for account in accounts:
+        typer.echo(f"  {account.role.value:9} {account.email}")
+    try:
+        with Supervisor() as supervisor:
+            for child in demo_children(PROJECT_ROOT, api_port=port, prefect_port=prefect_port):
+                supervisor.start(child)
+            typer.echo(
+                f"\nAccélérateur : http://127.0.0.1:{port}/docs   "
+                f"Prefect : http://127.0.0.1:{prefect_port}   (Ctrl-C pour tout arrêter)"
+            )
+            supervisor.wait()
+    except KeyboardInterrupt:
+        pass
+    except SupervisorError as error:
+        _fail(str(error))
+    typer.echo("Arrêté.")
+
+
+def main() -> None:
+    """Entry point of the ``accelerator`` command."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL, schema from the migrations) and a
+real Prefect engine (a temporary Prefect server started once per test session)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+# Isolate Prefect before anything imports it: its own home, no telemetry, never a stale API.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="accelerator-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.pop("PREFECT_API_URL", None)
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+os.environ["ACCELERATOR_DEMO"] = "1"
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ACCELERATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+#: Which backends the database fixtures run on (both by default; CI runs both).
+BACKENDS = [
+    b for b in os.environ.get("ACCELERATOR_TEST_DATABASES", "sqlite,postgresql").split(",") if b
+]
+
+#: Tables emptied between tests, children first; the catalogue stays loaded.
+TRANSACTIONAL_TABLES = [
+    "history_entries",
+    "clocks",
+    "consultations",
+    "consultation_launches",
+    "proposed_administrations",
+    "dossiers",
+    "counters",
+    "outbox_messages",
+    "users",
+    "organisations",
+]
+
+
+def _create_postgres_database() -> str:
+    name = f"accelerator_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database with the catalogue loaded, for each backend."""
+    from accelerator.catalogue.actions import load_catalogue
+    from accelerator.db import get_database
+    from accelerator.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'accelerator.db'}"
+    else:
+        url = _create_postgres_database()
+    upgrade(url)
+    with get_database(url).transaction() as session:
+        load_catalogue(session)
+    yield url
+    get_database(url).dispose()
+    if request.param == "postgresql":
+        _drop_postgres_database(url)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Any]:
+    """The test's ``Database``, configured as the process default (flows use it), emptied after."""
+    from accelerator.db import get_database, set_default_database_url
+
+    set_default_database_url(database_url)
+    database = get_database(database_url)
+    yield database
+    with database.engine.begin() as connection:
+        if database.dialect == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(TRANSACTIONAL_TABLES)} CASCADE"))
+        else:
+            for table in TRANSACTIONAL_TABLES:
+                connection.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(scope="session")
+def prefect_engine() -> Iterator[None]:
+    """A real Prefect server for the whole session, heartbeats off (see PREFECT.md)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+        prefect_test_harness(server_startup_timeout=120),
+    ):
+        yield
+
+
+@pytest.fixture
+def seed_dir() -> Path:
+    """The catalogue shipped with the product."""
+    from accelerator.catalogue.actions import SEED_DIR
+
+    return SEED_DIR

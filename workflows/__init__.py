@@ -1,0 +1,1 @@
+"""Prefect flows of the accelerator: thin, taking ids, one domain action per task."""

@@ -1,0 +1,73 @@
+"""How flows run: Prefect settings for the relay, and the children of the embedded mode.
+
+Embedded mode (``accelerator demo``): Prefect's own server on SQLite under ``var/prefect``
+(its UI shows every flow run), the relay that runs the flows against it, and the API. Each is
+a supervised child; Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from workflows.supervisor import ChildSpec
+
+
+@contextlib.contextmanager
+def flow_settings() -> Iterator[None]:
+    """Prefect settings for processes that run flows.
+
+    Heartbeats are off: each sync flow run would otherwise pay about one second joining the
+    heartbeat thread (PREFECT.md); runs lost to a dead process are found by the application's
+    own reconciliation, since the database, not Prefect, is the source of truth.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def prefect_environment(root: Path, prefect_port: int) -> dict[str, str]:
+    """Environment of every child: where Prefect keeps its data, and no telemetry."""
+    return {
+        "PREFECT_HOME": str(root / "var" / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_URL": f"http://127.0.0.1:{prefect_port}/api",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+
+
+def demo_children(root: Path, *, api_port: int, prefect_port: int) -> list[ChildSpec]:
+    """Prefect's server, the relay and the API, in start order."""
+    python = sys.executable
+    env = prefect_environment(root, prefect_port)
+    server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+    server_env["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{prefect_port}/api"
+    return [
+        ChildSpec(
+            name="prefect",
+            argv=[
+                python,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(prefect_port),
+            ],
+            env=server_env,
+            health_url=f"http://127.0.0.1:{prefect_port}/api/health",
+            ready_timeout_s=120.0,
+        ),
+        ChildSpec(name="relay", argv=[python, "-m", "cli.main", "relay"], env=env),
+        ChildSpec(
+            name="api",
+            argv=[python, "-m", "cli.main", "serve", "--port", str(api_port)],
+            env=env,
+            health_url=f"http://127.0.0.1:{api_port}/healthz",
+        ),
+    ]

@@ -1,0 +1,96 @@
+"""The relay: delivers outbox messages after commit, at least once, and starts the flows.
+
+Each message is claimed with a lease, handled, then marked delivered; a failure schedules a
+retry with backoff. Handlers are idempotent (flows check what is already done), so a message
+delivered twice after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from accelerator.db import Database, get_database, utcnow
+from accelerator.outbox.actions import claim_batch, mark_delivered, mark_failed
+from accelerator.outbox.topics import Topic
+from workflows import notifications
+from workflows.consolidation import consolidation_flow
+from workflows.intake import intake_flow
+from workflows.launch import launch_flow
+
+log = logging.getLogger("accelerator.relay")
+
+Handler = Callable[[uuid.UUID, dict[str, Any]], object]
+
+HANDLERS: dict[str, Handler] = {
+    Topic.INTAKE.value: lambda _id, p: intake_flow(dossier_id=uuid.UUID(p["dossier_id"])),
+    Topic.LAUNCH.value: lambda _id, p: launch_flow(launch_id=uuid.UUID(p["launch_id"])),
+    Topic.CONSOLIDATE.value: lambda _id, p: consolidation_flow(
+        dossier_id=uuid.UUID(p["dossier_id"])
+    ),
+    Topic.NOTIFY.value: notifications.deliver,
+}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A leased message, detached from its session (handlers get ids, never ORM objects)."""
+
+    id: uuid.UUID
+    topic: str
+    payload: dict[str, Any]
+
+
+def drain_once(database: Database | None = None, *, batch_size: int = 50) -> int:
+    """Claim and handle one batch of due messages; returns how many were handled."""
+    database = database or get_database()
+    with database.transaction() as session:
+        claimed = [
+            Claimed(m.id, m.topic, dict(m.payload))
+            for m in claim_batch(session, now=utcnow(), limit=batch_size)
+        ]
+    for message in claimed:
+        handler = HANDLERS.get(message.topic)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for topic {message.topic!r}")
+            handler(message.id, message.payload)
+        except Exception as error:
+            log.exception("outbox message %s (%s) failed", message.id, message.topic)
+            with database.transaction() as session:
+                mark_failed(
+                    session, message.id, error=f"{type(error).__name__}: {error}", now=utcnow()
+                )
+        else:
+            with database.transaction() as session:
+                mark_delivered(session, message.id, now=utcnow())
+    return len(claimed)
+
+
+def drain(database: Database | None = None, *, batch_size: int = 50, max_rounds: int = 100) -> int:
+    """Handle messages until none is due (messages handled may enqueue more)."""
+    total = 0
+    for _ in range(max_rounds):
+        handled = drain_once(database, batch_size=batch_size)
+        total += handled
+        if handled == 0:
+            break
+    return total
+
+
+def run(stop: threading.Event, *, poll_seconds: float = 0.5, batch_size: int = 50) -> None:
+    """Relay until ``stop`` is set, polling the outbox every ``poll_seconds`` when idle."""
+    log.info("relay started (poll every %.1f s)", poll_seconds)
+    while not stop.is_set():
+        try:
+            handled = drain_once(batch_size=batch_size)
+        except Exception:
+            log.exception("relay round failed; retrying")
+            handled = 0
+        if handled == 0:
+            stop.wait(poll_seconds)
+    log.info("relay stopped")
