@@ -48,7 +48,9 @@ class DossierCreate(BaseModel):
     description: str = Field("", max_length=20_000)
     commune_insee: str = Field(description="Code INSEE de la commune (5 caractères).")
     procedures: list[str] = Field(default_factory=list, max_length=20)
-    attributes: DossierAttributes = Field(default_factory=lambda: DossierAttributes.model_validate({}))
+    attributes: DossierAttributes = Field(
+        default_factory=lambda: DossierAttributes.model_validate({})
+    )
     investment_eur: int | None = Field(None, ge=0, le=10**13)
     jobs_created: int | None = Field(None, ge=0, le=10**6)
 

@@ -142,6 +142,12 @@ def test_24_hours_across_the_autumn_dst_night_land_an_hour_earlier_on_the_clock(
     assert deadline(start, "24 hours") == "2026-10-25T11:00:00+01:00"
 
 
+def test_hours_are_elapsed_even_when_the_start_carries_the_paris_zone() -> None:
+    # Wall-clock arithmetic on a zoned datetime would give 12:00 / 12:00: both are wrong.
+    assert deadline(paris(2026, 3, 28, 12), "24 hours") == "2026-03-29T13:00:00+02:00"
+    assert deadline(paris(2026, 10, 24, 12), "24 hours") == "2026-10-25T11:00:00+01:00"
+
+
 def test_hours_are_shown_in_the_calendar_zone() -> None:
     start = dt.datetime.fromisoformat("2026-06-09T08:00:00+00:00")
     assert deadline(start, "3 hours", "FR-974") == "2026-06-09T15:00:00+04:00"
