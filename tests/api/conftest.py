@@ -85,3 +85,19 @@ HOTEL = {
     "investment_eur": 3_200_000,
     "jobs_created": 12,
 }
+
+
+def file_and_launch(api: Callable[[str], Api], administrations: list[str] | None) -> dict[str, Any]:
+    """The hotel filed by holder@, taken in charge by referent@, consultations launched."""
+    from workflows.relay import drain
+
+    holder, referent = api("holder@test.fr"), api("referent@test.fr")
+    dossier = holder.post("/api/v1/dossiers", 201, json=HOTEL)
+    holder.post(f"/api/v1/dossiers/{dossier['id']}/file")
+    drain()
+    referent.post(f"/api/v1/dossiers/{dossier['id']}/take-charge")
+    body = None if administrations is None else {"administrations": administrations}
+    referent.post(f"/api/v1/dossiers/{dossier['id']}/consultations", 202, json=body)
+    drain()
+    result: dict[str, Any] = referent.get(f"/api/v1/dossiers/{dossier['id']}")
+    return result

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import HOTEL, Api
-from workflows.relay import drain
+from tests.api.conftest import HOTEL, Api, file_and_launch
 
 pytestmark = pytest.mark.usefixtures("prefect_engine")
 
@@ -16,18 +15,7 @@ pytestmark = pytest.mark.usefixtures("prefect_engine")
 @pytest.fixture
 def consulting(api: Callable[[str], Api]) -> dict[str, Any]:
     """A hotel dossier under consultation of UDAP-65 and SDIS-65."""
-    holder, referent = api("holder@test.fr"), api("referent@test.fr")
-    dossier = holder.post("/api/v1/dossiers", 201, json=HOTEL)
-    holder.post(f"/api/v1/dossiers/{dossier['id']}/file")
-    drain()
-    referent.post(f"/api/v1/dossiers/{dossier['id']}/take-charge")
-    referent.post(
-        f"/api/v1/dossiers/{dossier['id']}/consultations",
-        202,
-        json={"administrations": ["UDAP-65", "SDIS-65"]},
-    )
-    drain()
-    return referent.get(f"/api/v1/dossiers/{dossier['id']}")
+    return file_and_launch(api, ["UDAP-65", "SDIS-65"])
 
 
 def test_holder_of_another_organisation_gets_404(

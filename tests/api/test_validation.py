@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.api.conftest import HOTEL, Api
+from tests.api.conftest import HOTEL, Api, file_and_launch
 
 
 @pytest.mark.parametrize(
@@ -66,18 +66,7 @@ def test_invalid_transition_is_a_conflict(api: Callable[[str], Api]) -> None:
 
 @pytest.mark.usefixtures("prefect_engine")
 def test_opinion_nature_must_be_known_and_unfavourable_motivated(api: Callable[[str], Api]) -> None:
-    from workflows.relay import drain
-
-    holder, referent = api("holder@test.fr"), api("referent@test.fr")
-    dossier = holder.post("/api/v1/dossiers", 201, json=HOTEL)
-    holder.post(f"/api/v1/dossiers/{dossier['id']}/file")
-    referent.post(f"/api/v1/dossiers/{dossier['id']}/take-charge")
-    referent.post(
-        f"/api/v1/dossiers/{dossier['id']}/consultations",
-        202,
-        json={"administrations": ["SDIS-65"]},
-    )
-    drain()
+    file_and_launch(api, ["SDIS-65"])
     agent = api("agent.sdis-65@test.fr")
     [mine] = agent.get("/api/v1/consultations")
     path = f"/api/v1/consultations/{mine['id']}/opinion"

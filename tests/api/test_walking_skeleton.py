@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import HOTEL, Api
+from tests.api.conftest import HOTEL, Api, file_and_launch
 from workflows.relay import drain
 
 pytestmark = pytest.mark.usefixtures("prefect_engine")
@@ -118,17 +118,8 @@ def test_a_dossier_travels_the_whole_way(api: Callable[[str], Api], db: Any) -> 
 
 
 def test_binding_unfavourable_opinion_decides(api: Callable[[str], Api], db: Any) -> None:
-    holder, referent = api("holder@test.fr"), api("referent@test.fr")
-    dossier = holder.post("/api/v1/dossiers", 201, json=HOTEL)
-    holder.post(f"/api/v1/dossiers/{dossier['id']}/file")
-    drain()
-    referent.post(f"/api/v1/dossiers/{dossier['id']}/take-charge")
-    referent.post(
-        f"/api/v1/dossiers/{dossier['id']}/consultations",
-        202,
-        json={"administrations": ["UDAP-65", "SDIS-65"]},
-    )
-    drain()
+    holder = api("holder@test.fr")
+    dossier = file_and_launch(api, ["UDAP-65", "SDIS-65"])
     for code, nature in (("SDIS-65", "favourable"), ("UDAP-65", "unfavourable")):
         agent = api(f"agent.{code.lower()}@test.fr")
         [mine] = agent.get("/api/v1/consultations")
