@@ -21,9 +21,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ACCELERATOR_", extra="ignore")
 
+    var_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Where the embedded mode keeps its SQLite database and Prefect's data.",
+    )
     database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'accelerator.db'}",
-        description="SQLAlchemy URL; SQLite by default, PostgreSQL (postgresql+psycopg) too.",
+        default="",
+        description="SQLAlchemy URL; default: SQLite under var_dir. PostgreSQL: postgresql+psycopg://",
     )
     demo: bool = Field(default=False, description="Demo mode: demo accounts and demo secrets.")
     secret_key: str | None = Field(default=None, description="Signs access tokens.")
@@ -33,7 +37,9 @@ class Settings(BaseSettings):
     sql_echo: bool = False
 
     @model_validator(mode="after")
-    def _secret_long_enough(self) -> Settings:
+    def _defaults_and_secret(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'accelerator.db'}"
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ValueError("ACCELERATOR_SECRET_KEY doit compter au moins 32 caractères.")
         return self

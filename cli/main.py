@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from accelerator.config import PROJECT_ROOT, get_settings
+from accelerator.config import get_settings
 from accelerator.errors import AcceleratorError
 
 app = typer.Typer(
@@ -188,7 +188,7 @@ def demo(
         typer.echo(f"  {account.role.value:9} {account.email}")
     try:
         with Supervisor() as supervisor:
-            for child in demo_children(PROJECT_ROOT, api_port=port, prefect_port=prefect_port):
+            for child in demo_children(settings.var_dir, api_port=port, prefect_port=prefect_port):
                 supervisor.start(child)
             typer.echo(
                 f"\nAccélérateur : http://127.0.0.1:{port}/docs   "

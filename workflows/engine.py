@@ -29,20 +29,22 @@ def flow_settings() -> Iterator[None]:
         yield
 
 
-def prefect_environment(root: Path, prefect_port: int) -> dict[str, str]:
+def prefect_environment(var_dir: Path, prefect_port: int) -> dict[str, str]:
     """Environment of every child: where Prefect keeps its data, and no telemetry."""
+    (var_dir / "prefect").mkdir(parents=True, exist_ok=True)
     return {
-        "PREFECT_HOME": str(root / "var" / "prefect"),
+        "PREFECT_HOME": str(var_dir / "prefect"),
+        "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_API_URL": f"http://127.0.0.1:{prefect_port}/api",
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
 
 
-def demo_children(root: Path, *, api_port: int, prefect_port: int) -> list[ChildSpec]:
+def demo_children(var_dir: Path, *, api_port: int, prefect_port: int) -> list[ChildSpec]:
     """Prefect's server, the relay and the API, in start order."""
     python = sys.executable
-    env = prefect_environment(root, prefect_port)
+    env = prefect_environment(var_dir, prefect_port)
     server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
     server_env["PREFECT_UI_API_URL"] = f"http://127.0.0.1:{prefect_port}/api"
     return [
