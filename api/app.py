@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
 from api import errors
-from api.routers import auth, consultations, dossiers, health
+from api.routers import auth, consultations, deadlines, dossiers, health
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,6 +22,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = get_database(settings.database_url)
     errors.install(app)
-    for router in (health.router, auth.router, dossiers.router, consultations.router):
+    for router in (
+        health.router,
+        auth.router,
+        dossiers.router,
+        consultations.router,
+        deadlines.router,
+    ):
         app.include_router(router)
     return app

@@ -6,12 +6,13 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from accelerator.config import get_settings
 from accelerator.errors import AcceleratorError
+from accelerator.sla.calendars import WorkingCalendar
 
 app = typer.Typer(
     help="Accélérateur : guichet unique des projets d'investissement.",
@@ -29,7 +30,7 @@ app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(users_app, name="users")
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"Erreur : {message}", err=True)
     raise typer.Exit(code=2)
 
@@ -117,6 +118,79 @@ def users_create(
     except AcceleratorError as error:
         _fail(error.message)
     typer.echo(summary)
+
+
+def _calendars() -> dict[str, WorkingCalendar]:
+    """Calendars of the configured database when it has them, else the built-in ones."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from accelerator.catalogue.models import Calendar
+    from accelerator.catalogue.queries import seed_calendars
+    from accelerator.db import get_database
+
+    calendars = seed_calendars()
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return calendars
+    try:
+        database = get_database()
+        if not inspect(database.engine).has_table("calendars"):
+            return calendars
+        with database.transaction() as session:
+            for row in session.query(Calendar):
+                calendars[row.code] = WorkingCalendar.from_spec(row.code, row.timezone, row.spec)
+    except Exception as error:  # an unreachable database must not block a calculation
+        typer.echo(f"(base injoignable, calendriers intégrés utilisés : {error})", err=True)
+    return calendars
+
+
+@app.command()
+def calendars() -> None:
+    """List the calendar codes with their time zone."""
+    for code, calendar in sorted(_calendars().items()):
+        typer.echo(f"{code}\t{calendar.timezone}")
+
+
+@app.command()
+def deadline(
+    calendar: Annotated[str, typer.Option(help="Code du calendrier (accelerator calendars).")],
+    start: Annotated[str | None, typer.Option(help="Instant de départ ISO 8601.")] = None,
+    add: Annotated[
+        str | None, typer.Option(help='Délai « MONTANT UNITÉ », ex. "2 months".')
+    ] = None,
+    prorogation: Annotated[bool, typer.Option(help="Proroger un dernier jour non ouvré.")] = False,
+    between: Annotated[
+        tuple[str, str] | None, typer.Option(help="Deux instants ISO 8601.", show_default=False)
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Unité pour --between.")] = None,
+    explain: Annotated[bool, typer.Option(help="Afficher le calcul pas à pas.")] = False,
+) -> None:
+    """Print a deadline (--start --add) or the amount of a unit (--between A B --unit U)."""
+    from accelerator.sla.queries import compute_between, compute_deadline
+
+    known = _calendars()
+    chosen = known.get(calendar.upper())
+    if chosen is None:
+        _fail(f"calendrier inconnu « {calendar} » (connus : {', '.join(sorted(known))}).")
+    assert chosen is not None
+    try:
+        if between is not None:
+            if unit is None or start is not None or add is not None:
+                _fail("--between s'utilise avec --unit seulement.")
+            result = compute_between(chosen, start=between[0], end=between[1], unit=unit)
+            typer.echo(result.amount)
+            return
+        if start is None or add is None:
+            _fail("indiquez --start et --add (ou --between A B --unit U).")
+        assert start is not None and add is not None
+        answer = compute_deadline(chosen, start=start, amount_and_unit=add, prorogation=prorogation)
+    except AcceleratorError as error:
+        _fail(error.message)
+    if explain:
+        for line in answer.explanation:
+            typer.echo(line)
+    typer.echo(answer.deadline)
 
 
 @app.command()

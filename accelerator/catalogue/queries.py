@@ -45,6 +45,18 @@ def get_calendar(session: Session, code: str) -> WorkingCalendar:
     return WorkingCalendar.from_spec(row.code, row.timezone, row.spec)
 
 
+def seed_calendars() -> dict[str, WorkingCalendar]:
+    """The built-in calendars shipped with the product (used before any database exists)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "seed" / "calendars.json"
+    return {
+        row["code"]: WorkingCalendar.from_spec(row["code"], row["timezone"], row["spec"])
+        for row in json.loads(path.read_text(encoding="utf-8"))
+    }
+
+
 def list_calendars(session: Session) -> list[Calendar]:
     """Every calendar, by code."""
     return list(session.scalars(select(Calendar).order_by(Calendar.code)))

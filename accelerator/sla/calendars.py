@@ -1,7 +1,9 @@
-"""Working calendars as pure values: time zone, working days, holiday rules (no database).
+"""Working calendars as pure values: time zone, weekly working intervals, holiday rules and
+per-date overrides (no database).
 
 Holidays are RULES (fixed dates and offsets from Easter), not lists of dates, so any year
-works; a holiday falling on a weekend has no substitute day.
+works; a holiday falling on a weekend has no substitute day. Overrides change one date:
+an exceptional closure (a bridge day), an exceptional opening or a short day.
 """
 
 from __future__ import annotations
@@ -11,6 +13,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+Interval = tuple[dt.time, dt.time]
+#: A working interval of one day as aware UTC instants (start, end).
+Span = tuple[dt.datetime, dt.datetime]
+
+WHIT_MONDAY_OFFSET = 50
 
 
 def easter_sunday(year: int) -> dt.date:
@@ -51,16 +59,26 @@ class HolidayRule:
 
 
 @dataclass(frozen=True)
+class Override:
+    """One date worked differently: no interval is a closure, else an opening or short day."""
+
+    name: str
+    intervals: tuple[Interval, ...]
+
+
+@dataclass(frozen=True, eq=False)
 class WorkingCalendar:
     """A calendar: IANA zone, weekly working intervals, holiday rules, per-date overrides."""
 
     code: str
     timezone: str
     #: Working intervals per ISO weekday (1 = Monday), as (start, end) local times.
-    weekly: dict[int, tuple[tuple[dt.time, dt.time], ...]]
+    weekly: dict[int, tuple[Interval, ...]]
     holiday_rules: tuple[HolidayRule, ...]
-    #: Exceptional closures (a bridge day) by date, with a name.
-    closures: dict[dt.date, str] = field(default_factory=dict)
+    overrides: dict[dt.date, Override] = field(default_factory=dict)
+    #: Whit Monday worked as the solidarity day (then it is not a holiday).
+    whit_monday_worked: bool = False
+    _spans: dict[dt.date, tuple[Span, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -69,19 +87,54 @@ class WorkingCalendar:
 
     def holidays(self, year: int) -> dict[dt.date, str]:
         """Holidays of ``year`` by date (the first rule wins if two coincide)."""
-        return _holidays(self.holiday_rules, year)
+        return _holidays(self.holiday_rules, year, self.whit_monday_worked)
 
     def holiday_name(self, day: dt.date) -> str | None:
-        """The name of the holiday or closure on ``day``, if any."""
-        return self.closures.get(day) or self.holidays(day.year).get(day)
+        """The name of the legal holiday on ``day``, if any."""
+        return self.holidays(day.year).get(day)
+
+    def closure_name(self, day: dt.date) -> str | None:
+        """The name of an exceptional closure on ``day``, if any."""
+        override = self.overrides.get(day)
+        return override.name if override is not None and not override.intervals else None
 
     def is_business_day(self, day: dt.date) -> bool:
-        """A jour ouvré: Monday to Friday, not a holiday nor a closure."""
+        """A jour ouvré: Monday to Friday, not a holiday nor a closure (or exceptionally open)."""
+        override = self.overrides.get(day)
+        if override is not None:
+            return bool(override.intervals)
         return day.isoweekday() <= 5 and self.holiday_name(day) is None
 
     def is_working_day(self, day: dt.date) -> bool:
         """A jour ouvrable: Monday to Saturday, not a holiday nor a closure."""
+        override = self.overrides.get(day)
+        if override is not None:
+            return bool(override.intervals)
         return day.isoweekday() <= 6 and self.holiday_name(day) is None
+
+    def local_intervals(self, day: dt.date) -> tuple[Interval, ...]:
+        """Working intervals of ``day`` in local time (none on holidays and closures)."""
+        override = self.overrides.get(day)
+        if override is not None:
+            return override.intervals
+        if self.holiday_name(day) is not None:
+            return ()
+        return self.weekly.get(day.isoweekday(), ())
+
+    def spans(self, day: dt.date) -> tuple[Span, ...]:
+        """Working intervals of ``day`` as aware UTC instants (cached per day)."""
+        cached = self._spans.get(day)
+        if cached is None:
+            zone = self.zone
+            cached = tuple(
+                (
+                    dt.datetime.combine(day, start, tzinfo=zone).astimezone(dt.UTC),
+                    dt.datetime.combine(day, end, tzinfo=zone).astimezone(dt.UTC),
+                )
+                for start, end in self.local_intervals(day)
+            )
+            self._spans[day] = cached
+        return cached
 
     def local_midnight(self, day: dt.date) -> dt.datetime:
         """00:00 of ``day`` in the calendar's zone, as an aware datetime."""
@@ -91,22 +144,55 @@ class WorkingCalendar:
         """The calendar date of ``instant`` in the calendar's zone."""
         return instant.astimezone(self.zone).date()
 
+    def describe_day(self, day: dt.date) -> str:
+        """Why ``day`` is or is not worked, in French (for explanations)."""
+        override = self.overrides.get(day)
+        if override is not None:
+            return (
+                f"{override.name} (ouverture exceptionnelle)"
+                if override.intervals
+                else f"{override.name} (fermeture exceptionnelle)"
+            )
+        holiday = self.holiday_name(day)
+        if holiday is not None:
+            return f"jour férié : {holiday}"
+        return {6: "samedi", 7: "dimanche"}.get(day.isoweekday(), "jour ouvré")
+
     @classmethod
     def from_spec(cls, code: str, timezone: str, spec: dict[str, Any]) -> WorkingCalendar:
         """Build from the catalogue's JSON ``spec`` of a calendar."""
-        weekly: dict[int, tuple[tuple[dt.time, dt.time], ...]] = {}
-        for weekday, intervals in spec.get("weekly", DEFAULT_WEEKLY).items():
-            weekly[int(weekday)] = tuple(
-                (dt.time.fromisoformat(start), dt.time.fromisoformat(end))
-                for start, end in intervals
-            )
-        rules = tuple(HolidayRule.from_json(rule) for rule in spec.get("holidays", []))
-        closures = {
-            dt.date.fromisoformat(item["date"]): item["name"] for item in spec.get("closures", [])
+        weekly = {
+            int(weekday): _intervals(items)
+            for weekday, items in spec.get("weekly", DEFAULT_WEEKLY).items()
         }
+        rules = tuple(HolidayRule.from_json(rule) for rule in spec.get("holidays", []))
+        overrides = {
+            dt.date.fromisoformat(item["date"]): Override(
+                item["name"], _intervals(item.get("intervals", []))
+            )
+            for item in spec.get("overrides", [])
+        }
+        # Older specs listed closures separately.
+        for item in spec.get("closures", []):
+            overrides[dt.date.fromisoformat(item["date"])] = Override(item["name"], ())
         return cls(
-            code=code, timezone=timezone, weekly=weekly, holiday_rules=rules, closures=closures
+            code=code,
+            timezone=timezone,
+            weekly=weekly,
+            holiday_rules=rules,
+            overrides=overrides,
+            whit_monday_worked=bool(spec.get("whit_monday_worked", False)),
         )
+
+
+def _intervals(items: list[list[str]]) -> tuple[Interval, ...]:
+    intervals = tuple(
+        (dt.time.fromisoformat(start), dt.time.fromisoformat(end)) for start, end in items
+    )
+    for (start, end), following in zip(intervals, (*intervals[1:], None), strict=True):
+        if end <= start or (following is not None and following[0] < end):
+            raise ValueError(f"intervalles de travail invalides : {items}")
+    return intervals
 
 
 DEFAULT_WEEKLY: dict[str, list[list[str]]] = {
@@ -121,8 +207,12 @@ def zone_named(name: str) -> ZoneInfo:
 
 
 @lru_cache(maxsize=4096)
-def _holidays(rules: tuple[HolidayRule, ...], year: int) -> dict[dt.date, str]:
+def _holidays(
+    rules: tuple[HolidayRule, ...], year: int, whit_monday_worked: bool
+) -> dict[dt.date, str]:
     found: dict[dt.date, str] = {}
     for rule in rules:
+        if whit_monday_worked and rule.easter_offset == WHIT_MONDAY_OFFSET:
+            continue
         found.setdefault(rule.date_in(year), rule.name)
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -53,6 +54,10 @@ class Duration:
         return f"{self.amount} {UNIT_LABELS[self.unit]}"
 
 
+ONE_DAY = dt.timedelta(days=1)
+#: A calendar with no working time for this many days in a row cannot hold a business budget.
+MAX_IDLE_DAYS = 366
+
 _DURATION = re.compile(r"^\s*(-?\d+)\s+([a-z_]+)\s*$")
 
 
@@ -67,15 +72,20 @@ def parse_duration(text: str) -> Duration:
     return make_duration(amount, unit_text)
 
 
-def make_duration(amount: int, unit_text: str) -> Duration:
-    """A checked ``Duration`` from an amount and a unit name."""
+def parse_unit(text: str) -> Unit:
+    """A unit by name; an ambiguous or unknown one (a bare "day") is refused."""
     try:
-        unit = Unit(unit_text)
+        return Unit(text.strip())
     except ValueError:
         known = ", ".join(u.value for u in Unit)
         raise InvalidInput(
-            f"Unité ambiguë ou inconnue : « {unit_text} » (unités admises : {known})."
+            f"Unité ambiguë ou inconnue : « {text} » (unités admises : {known})."
         ) from None
+
+
+def make_duration(amount: int, unit_text: str) -> Duration:
+    """A checked ``Duration`` from an amount and a unit name."""
+    unit = parse_unit(unit_text)
     if amount < 0:
         raise InvalidInput(f"Une durée ne peut pas être négative : {amount} {unit_text}.")
     return Duration(amount, unit)
@@ -89,6 +99,16 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, last))
 
 
+def _day_predicate(unit: Unit, calendar: WorkingCalendar) -> Callable[[dt.date], bool]:
+    if unit is Unit.BUSINESS_DAYS:
+        return calendar.is_business_day
+    if unit is Unit.WORKING_DAYS:
+        return calendar.is_working_day
+    if unit is Unit.CALENDAR_DAYS:
+        return lambda _day: True
+    raise InvalidInput(f"L'unité {unit.value} ne se compte pas en jours.")
+
+
 def last_day(start: dt.datetime, duration: Duration, calendar: WorkingCalendar) -> dt.date:
     """The last counted day of a day or month budget (the start day itself is not counted)."""
     day = calendar.local_date(start)
@@ -96,15 +116,10 @@ def last_day(start: dt.datetime, duration: Duration, calendar: WorkingCalendar) 
         return add_months(day, duration.amount)
     if duration.unit is Unit.CALENDAR_DAYS:
         return day + dt.timedelta(days=duration.amount)
-    counts = {
-        Unit.BUSINESS_DAYS: calendar.is_business_day,
-        Unit.WORKING_DAYS: calendar.is_working_day,
-    }.get(duration.unit)
-    if counts is None:
-        raise InvalidInput(f"L'unité {duration.unit.value} ne se compte pas en jours.")
+    counts = _day_predicate(duration.unit, calendar)
     remaining = duration.amount
     while remaining > 0:
-        day += dt.timedelta(days=1)
+        day += ONE_DAY
         if counts(day):
             remaining -= 1
     return day
@@ -113,8 +128,32 @@ def last_day(start: dt.datetime, duration: Duration, calendar: WorkingCalendar) 
 def prorogate(day: dt.date, calendar: WorkingCalendar) -> dt.date:
     """Move a last day that is a Saturday, Sunday or holiday to the next business day."""
     while not calendar.is_business_day(day):
-        day += dt.timedelta(days=1)
+        day += ONE_DAY
     return day
+
+
+def _add_business_hours(start: dt.datetime, hours: int, calendar: WorkingCalendar) -> dt.datetime:
+    remaining = dt.timedelta(hours=hours)
+    instant = start.astimezone(dt.UTC)
+    if not remaining:
+        return instant
+    day = calendar.local_date(start)
+    idle_days = 0
+    while True:
+        spans = calendar.spans(day)
+        for begin, end in spans:
+            if end <= instant:
+                continue
+            available = end - max(begin, instant)
+            if available >= remaining:
+                return max(begin, instant) + remaining
+            remaining -= available
+        idle_days = 0 if spans else idle_days + 1
+        if idle_days > MAX_IDLE_DAYS:
+            raise InvalidInput(
+                f"Le calendrier {calendar.code} n'a aucune heure ouvrée sur {MAX_IDLE_DAYS} jours."
+            )
+        day += ONE_DAY
 
 
 def add(
@@ -127,13 +166,71 @@ def add(
     """The instant at which ``duration`` counted from ``start`` in ``calendar`` expires."""
     if start.tzinfo is None:
         raise InvalidInput("L'instant de départ doit porter un fuseau horaire.")
+    zone = calendar.zone
     if duration.unit is Unit.HOURS:
-        return (start.astimezone(dt.UTC) + dt.timedelta(hours=duration.amount)).astimezone(
-            calendar.zone
-        )
+        return (start.astimezone(dt.UTC) + dt.timedelta(hours=duration.amount)).astimezone(zone)
     if duration.unit is Unit.BUSINESS_HOURS:
-        raise InvalidInput("Les heures ouvrées ne sont pas encore prises en charge.")
+        return _add_business_hours(start, duration.amount, calendar).astimezone(zone)
     end = last_day(start, duration, calendar)
     if prorogation:
         end = prorogate(end, calendar)
-    return calendar.local_midnight(end + dt.timedelta(days=1))
+    return calendar.local_midnight(end + ONE_DAY)
+
+
+def _business_seconds(start: dt.datetime, end: dt.datetime, calendar: WorkingCalendar) -> float:
+    begin_utc, end_utc = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    day, last = calendar.local_date(start), calendar.local_date(end)
+    total = 0.0
+    while day <= last:
+        for span_start, span_end in calendar.spans(day):
+            overlap = min(span_end, end_utc) - max(span_start, begin_utc)
+            if overlap > dt.timedelta(0):
+                total += overlap.total_seconds()
+        day += ONE_DAY
+    return total
+
+
+def between(
+    start: dt.datetime, end: dt.datetime, unit: Unit, calendar: WorkingCalendar
+) -> int | float:
+    """How much of ``unit`` lies between two instants (negative when ``end`` is earlier).
+
+    Day units count the counted days after the start day whose end (24:00 local) is reached by
+    ``end``; months, the largest N such that N months from ``start`` have expired by ``end``;
+    so that ``between(a, add(a, d)) == d``.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("Les deux instants doivent porter un fuseau horaire.")
+    # Aware datetimes sharing a tzinfo compare and subtract as WALL times in Python: a DST
+    # night would count 24 hours. Work in UTC.
+    start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    if end < start:
+        return -between(end, start, unit, calendar)
+    if unit is Unit.HOURS:
+        return _number((end - start).total_seconds() / 3600)
+    if unit is Unit.BUSINESS_HOURS:
+        return _number(_business_seconds(start, end, calendar) / 3600)
+    if unit is Unit.MONTHS:
+        first = calendar.local_date(start)
+        months = (calendar.local_date(end).year - first.year) * 12 + (
+            calendar.local_date(end).month - first.month
+        )
+        while months > 0 and add(start, Duration(months, unit), calendar) > end:
+            months -= 1
+        return months
+    counts = _day_predicate(unit, calendar)
+    day = calendar.local_date(start) + ONE_DAY
+    # The last day whose end has been reached by ``end``.
+    last = calendar.local_date(end) - ONE_DAY
+    if calendar.local_midnight(last + ONE_DAY) > end:
+        last -= ONE_DAY
+    total = 0
+    while day <= last:
+        total += counts(day)
+        day += ONE_DAY
+    return total
+
+
+def _number(value: float) -> int | float:
+    rounded = round(value, 9)
+    return int(rounded) if rounded == int(rounded) else rounded

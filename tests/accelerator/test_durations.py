@@ -77,10 +77,15 @@ def test_duration_has_a_french_label() -> None:
     assert str(parse_duration("2 months")) == "2 months"
 
 
-def test_business_hours_are_not_supported_yet(fr: WorkingCalendar) -> None:
-    # Tracked by another issue; until then the unit must be refused, not silently miscounted.
-    with pytest.raises(InvalidInput):
-        add(paris(2026, 6, 9, 10), parse_duration("4 business_hours"), fr)
+def test_business_hours_skip_lunch_and_nights(fr: WorkingCalendar) -> None:
+    # Tuesday 10:00 + 4 business hours: 10-12 (2 h), 14-16 (2 h) → 16:00 the same day.
+    assert add(paris(2026, 6, 9, 10), parse_duration("4 business_hours"), fr) == paris(
+        2026, 6, 9, 16
+    )
+    # Tuesday 16:00 + 4: 16-17 (1 h), then Wednesday 09-12 (3 h) → Wednesday 12:00, not 14:00.
+    assert add(paris(2026, 6, 9, 16), parse_duration("4 business_hours"), fr) == paris(
+        2026, 6, 10, 12
+    )
 
 
 def test_a_naive_start_is_refused(fr: WorkingCalendar) -> None:
