@@ -14,22 +14,34 @@ from accelerator.db import Base
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.history.models import HistoryEntry
 from accelerator.identity.models import Organisation, User
+from accelerator.information.models import InformationRequest
 from accelerator.outbox.models import OutboxMessage
-from accelerator.sla.models import Clock
+from accelerator.sla.models import (
+    CalendarVersion,
+    Clock,
+    ClockPause,
+    ClockRung,
+    DeadlineDefinition,
+)
 
 __all__ = [
     "Administration",
     "Arrondissement",
     "Base",
     "Calendar",
+    "CalendarVersion",
     "Clock",
+    "ClockPause",
+    "ClockRung",
     "Commune",
     "Consultation",
     "ConsultationLaunch",
     "ConsultationType",
     "Counter",
+    "DeadlineDefinition",
     "Dossier",
     "HistoryEntry",
+    "InformationRequest",
     "Organisation",
     "OutboxMessage",
     "Procedure",

@@ -32,6 +32,9 @@ BACKENDS = [
 #: Tables emptied between tests, children first; the catalogue stays loaded.
 TRANSACTIONAL_TABLES = [
     "history_entries",
+    "clock_rungs",
+    "clock_pauses",
+    "information_requests",
     "clocks",
     "consultations",
     "consultation_launches",

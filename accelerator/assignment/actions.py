@@ -17,8 +17,8 @@ from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
-from accelerator.sla.actions import start_clock, take_charge_key
-from accelerator.sla.definitions import TAKE_CHARGE_BUDGET, ClockKind
+from accelerator.sla.actions import budget_of, start_clock, stop_clock, take_charge_key
+from accelerator.sla.definitions import TAKE_CHARGE_DEFINITION, ClockKind
 from accelerator.sla.models import Clock
 
 
@@ -102,7 +102,7 @@ def start_take_charge_clock(session: Session, *, dossier_id: uuid.UUID) -> Clock
         dossier_id=dossier.id,
         calendar_code=dossier.calendar_code,
         anchor_at=dossier.filed_at,
-        budget=TAKE_CHARGE_BUDGET,
+        definition_code=TAKE_CHARGE_DEFINITION,
     )
     if created:
         record(
@@ -112,11 +112,9 @@ def start_take_charge_clock(session: Session, *, dossier_id: uuid.UUID) -> Clock
             at=dossier.filed_at,
             entity="clock",
             event="clock_started",
-            message=f"Délai de prise en charge : {TAKE_CHARGE_BUDGET.label()} à compter du dépôt.",
+            message=(f"Délai de prise en charge : {budget_of(clock).label()} à compter du dépôt."),
         )
         if dossier.taken_in_charge_at is not None:
             # The référent was faster than the flow: the clock starts already met.
-            from accelerator.sla.actions import stop_clock
-
             stop_clock(session, key=clock.key, now=dossier.taken_in_charge_at)
     return clock

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import (
@@ -18,9 +20,18 @@ from accelerator.catalogue.models import (
     Procedure,
     RoutingRule,
 )
-from accelerator.db import Base
+from accelerator.db import Base, utcnow
 from accelerator.errors import InvalidInput
+from accelerator.sla.calendars import WorkingCalendar
+from accelerator.sla.clocks import PauseEffect
+from accelerator.sla.definitions import (
+    DEFAULT_RUNGS,
+    TAKE_CHARGE_DEFINITION,
+    consultation_definition,
+    procedure_definition,
+)
 from accelerator.sla.durations import parse_duration
+from accelerator.sla.models import CalendarVersion, DeadlineDefinition
 
 SEED_DIR = Path(__file__).parent / "seed"
 
@@ -62,10 +73,17 @@ def _duration_fields(text: str | None) -> dict[str, Any]:
     return {"duration_amount": duration.amount, "duration_unit": duration.unit.value}
 
 
-def load_catalogue(session: Session, directory: Path = SEED_DIR) -> LoadReport:
-    """Upsert calendars, administrations, types, procedures, rules and communes from JSON."""
+def load_catalogue(
+    session: Session, directory: Path = SEED_DIR, *, now: dt.datetime | None = None
+) -> LoadReport:
+    """Upsert calendars, administrations, types, procedures, rules and communes from JSON.
+
+    Calendars and deadline definitions are versioned: a changed one gets a new version that
+    new clocks pin; running clocks keep theirs until an explicit re-projection.
+    """
+    now = now or utcnow()
     counts: dict[str, int] = {}
-    counts["calendriers"] = _upsert(session, Calendar, _read(directory, "calendars.json"))
+    counts["calendriers"] = _load_calendars(session, _read(directory, "calendars.json"), now)
     counts["administrations"] = _upsert(
         session,
         Administration,
@@ -128,4 +146,146 @@ def load_catalogue(session: Session, directory: Path = SEED_DIR) -> LoadReport:
             for row in _read(directory, path.name)
         )
     counts["communes"] = _upsert(session, Commune, communes)
+    counts["définitions de délais (nouvelles versions)"] = _load_definitions(session, now)
     return LoadReport(counts)
+
+
+def _load_calendars(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
+    for row in rows:
+        calendar = session.get(Calendar, row["code"])
+        if calendar is None:
+            calendar = Calendar(
+                code=row["code"],
+                name=row["name"],
+                timezone=row["timezone"],
+                spec=row["spec"],
+                version=0,
+            )
+            session.add(calendar)
+        calendar.name = row["name"]
+        save_calendar_version(
+            session, calendar, timezone=row["timezone"], spec=row["spec"], now=now, note="catalogue"
+        )
+    session.flush()
+    return len(rows)
+
+
+def save_calendar_version(
+    session: Session,
+    calendar: Calendar,
+    *,
+    timezone: str,
+    spec: dict[str, Any],
+    now: dt.datetime,
+    note: str,
+) -> bool:
+    """Record a new version of ``calendar`` if its zone or spec changed; True if it did."""
+    unchanged = calendar.version and calendar.timezone == timezone and calendar.spec == spec
+    if unchanged and session.get(CalendarVersion, (calendar.code, calendar.version)) is not None:
+        return False
+    WorkingCalendar.from_spec(calendar.code, timezone, spec)  # refuse an invalid spec early
+    calendar.version = (calendar.version or 0) + 1
+    calendar.timezone, calendar.spec = timezone, spec
+    session.flush()
+    session.add(
+        CalendarVersion(
+            code=calendar.code,
+            version=calendar.version,
+            timezone=timezone,
+            spec=spec,
+            created_at=now,
+            note=note,
+        )
+    )
+    return True
+
+
+def _definition_rows(session: Session) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {
+            "code": TAKE_CHARGE_DEFINITION,
+            "label": "Prise en charge par un référent",
+            "budget_amount": 24,
+            "budget_unit": "hours",
+            "prorogation": False,
+            "pause_effect": None,
+            "request_window": None,
+            "rungs": DEFAULT_RUNGS,
+            "legal": False,
+            "source": "objectif interne de l'accélérateur",
+        }
+    ]
+    for kind in session.scalars(select(ConsultationType).order_by(ConsultationType.code)):
+        rows.append(
+            {
+                "code": consultation_definition(kind.code),
+                "label": kind.label,
+                "budget_amount": kind.duration_amount,
+                "budget_unit": kind.duration_unit,
+                "prorogation": False,
+                "pause_effect": PauseEffect.SUSPENSION.value,
+                "request_window": None,
+                "rungs": DEFAULT_RUNGS,
+                "legal": kind.legal,
+                "source": kind.source,
+            }
+        )
+    for procedure in session.scalars(select(Procedure).order_by(Procedure.code)):
+        if procedure.duration_amount is None or procedure.duration_unit is None:
+            continue
+        effect = (
+            PauseEffect.INTERRUPTION
+            if procedure.code in PERMIT_PROCEDURES
+            else PauseEffect.SUSPENSION
+        )
+        rows.append(
+            {
+                "code": procedure_definition(procedure.code),
+                "label": procedure.label,
+                "budget_amount": procedure.duration_amount,
+                "budget_unit": procedure.duration_unit,
+                "prorogation": False,
+                "pause_effect": effect.value,
+                "request_window": "1 months",
+                "rungs": DEFAULT_RUNGS,
+                "legal": True,
+                "source": procedure.source,
+            }
+        )
+    return rows
+
+
+#: Permits: a request for missing pieces INTERRUPTS the delay (C. urb. R423-39); other
+#: procedures' texts suspend it.
+PERMIT_PROCEDURES = frozenset({"DP", "PCMI", "PD", "PC", "PA"})
+
+_DEFINITION_FIELDS = (
+    "label",
+    "budget_amount",
+    "budget_unit",
+    "prorogation",
+    "pause_effect",
+    "request_window",
+    "rungs",
+    "legal",
+    "source",
+)
+
+
+def _load_definitions(session: Session, now: dt.datetime) -> int:
+    created = 0
+    for row in _definition_rows(session):
+        latest = session.scalar(
+            select(DeadlineDefinition)
+            .where(DeadlineDefinition.code == row["code"])
+            .order_by(DeadlineDefinition.version.desc())
+            .limit(1)
+        )
+        if latest is not None and all(getattr(latest, f) == row[f] for f in _DEFINITION_FIELDS):
+            continue
+        session.add(
+            DeadlineDefinition(version=(latest.version + 1) if latest else 1, created_at=now, **row)
+        )
+        created += 1
+    session.flush()
+    return created

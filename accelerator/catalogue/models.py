@@ -19,6 +19,8 @@ class Calendar(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: The version in force (``calendar_versions``); new clocks pin it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Administration(Base):

@@ -32,7 +32,7 @@ from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.sla.actions import consultation_key, start_clock, stop_clock
-from accelerator.sla.definitions import ClockKind
+from accelerator.sla.definitions import ClockKind, consultation_definition
 
 
 def _change_status(
@@ -115,7 +115,7 @@ def create_consultation(
         consultation_id=consultation.id,
         calendar_code=admin.calendar_code,
         anchor_at=launch.requested_at,
-        budget=consultation_duration(consultation_type),
+        definition_code=consultation_definition(consultation_type.code),
     )
     consultation.due_at = clock.due_at
     record(

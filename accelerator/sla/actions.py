@@ -1,4 +1,8 @@
-"""Start and stop clocks; a clock's deadline is derived from its anchor and budget."""
+"""Clocks in the database: start (pinning versions), pause, resume, stop, re-project.
+
+Every change re-derives the deadline and the rung instants from the stored facts
+(``sla.clocks.project``) and caches them on the rows; nothing edits a deadline directly.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,78 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accelerator.catalogue.queries import get_calendar
+from accelerator.catalogue.models import Calendar
+from accelerator.errors import NotFound
+from accelerator.sla.calendars import WorkingCalendar
+from accelerator.sla.clocks import (
+    ClockFacts,
+    PauseEffect,
+    PauseFact,
+    Projection,
+    project,
+    rung_instant,
+)
 from accelerator.sla.definitions import ClockKind, ClockState
-from accelerator.sla.durations import Duration, add
-from accelerator.sla.models import Clock
+from accelerator.sla.durations import Duration, add, make_duration, parse_duration
+from accelerator.sla.models import CalendarVersion, Clock, ClockPause, ClockRung, DeadlineDefinition
+
+
+def latest_definition(session: Session, code: str) -> DeadlineDefinition:
+    """The version in force of a deadline definition."""
+    definition = session.scalar(
+        select(DeadlineDefinition)
+        .where(DeadlineDefinition.code == code)
+        .order_by(DeadlineDefinition.version.desc())
+        .limit(1)
+    )
+    if definition is None:
+        raise NotFound(f"Définition de délai inconnue : {code}.")
+    return definition
+
+
+def calendar_version(session: Session, code: str, version: int | None = None) -> WorkingCalendar:
+    """A calendar as it was at ``version`` (default: the version in force)."""
+    if version is None:
+        current = session.get(Calendar, code)
+        if current is None:
+            raise NotFound(f"Calendrier inconnu : {code}.")
+        version = current.version
+    row = session.get(CalendarVersion, (code, version))
+    if row is None:
+        raise NotFound(f"Calendrier {code} : version {version} inconnue.")
+    return WorkingCalendar.from_spec(code, row.timezone, row.spec)
+
+
+def facts_of(session: Session, clock: Clock) -> ClockFacts:
+    """The stored facts of a clock, with its pinned calendar version."""
+    pauses = session.scalars(select(ClockPause).where(ClockPause.clock_id == clock.id))
+    return ClockFacts(
+        anchor=clock.anchor_at,
+        budget=budget_of(clock),
+        calendar=calendar_version(session, clock.calendar_code, clock.calendar_version),
+        prorogation=clock.prorogation,
+        pause_effect=PauseEffect(clock.pause_effect) if clock.pause_effect else None,
+        pauses=[PauseFact(p.reason, p.started_at, p.ended_at) for p in pauses],
+        stopped_at=clock.stopped_at,
+    )
+
+
+def refresh(session: Session, clock: Clock) -> Projection:
+    """Re-derive the deadline, the state and the unfired rungs' instants from the facts."""
+    facts = facts_of(session, clock)
+    projection = project(facts)
+    clock.due_at = projection.deadline
+    if clock.state != ClockState.STOPPED:
+        clock.state = (ClockState.PAUSED if projection.paused else ClockState.RUNNING).value
+    rungs = list(session.scalars(select(ClockRung).where(ClockRung.clock_id == clock.id)))
+    for rung in rungs:
+        if rung.fired_at is None:
+            rung.due_at = rung_instant(facts, projection, rung.fraction)
+    pending = [r.due_at for r in rungs if r.fired_at is None and r.due_at is not None]
+    clock.next_rung_at = (
+        min(pending) if pending and clock.state == ClockState.RUNNING.value else None
+    )
+    return projection
 
 
 def start_clock(
@@ -22,38 +94,133 @@ def start_clock(
     dossier_id: uuid.UUID,
     calendar_code: str,
     anchor_at: dt.datetime,
-    budget: Duration,
+    definition_code: str,
+    budget: Duration | None = None,
     consultation_id: uuid.UUID | None = None,
 ) -> tuple[Clock, bool]:
-    """Start the clock named ``key`` unless it exists; returns it and whether it is new."""
+    """Start the clock ``key`` unless it exists, pinned to the versions in force.
+
+    ``budget`` overrides the definition's (e.g. a procedure delay with legal extensions).
+    Returns the clock and whether it is new.
+    """
     existing = session.scalar(select(Clock).where(Clock.key == key))
     if existing is not None:
         return existing, False
-    calendar = get_calendar(session, calendar_code)
+    definition = latest_definition(session, definition_code)
+    calendar = session.get(Calendar, calendar_code)
+    if calendar is None:
+        raise NotFound(f"Calendrier inconnu : {calendar_code}.")
+    chosen = budget or make_duration(definition.budget_amount, definition.budget_unit)
     clock = Clock(
         key=key,
         kind=kind.value,
         dossier_id=dossier_id,
         consultation_id=consultation_id,
         calendar_code=calendar_code,
+        calendar_version=calendar.version,
+        definition_code=definition.code,
+        definition_version=definition.version,
         anchor_at=anchor_at,
-        budget_amount=budget.amount,
-        budget_unit=budget.unit.value,
-        due_at=add(anchor_at, budget, calendar),
+        budget_amount=chosen.amount,
+        budget_unit=chosen.unit.value,
+        prorogation=definition.prorogation,
+        pause_effect=definition.pause_effect,
         state=ClockState.RUNNING.value,
     )
     session.add(clock)
     session.flush()
+    session.add_all(
+        ClockRung(clock_id=clock.id, name=rung["name"], fraction=float(rung["fraction"]))
+        for rung in definition.rungs
+    )
+    session.flush()
+    refresh(session, clock)
     return clock, True
 
 
 def stop_clock(session: Session, *, key: str, now: dt.datetime) -> Clock | None:
-    """Stop the clock ``key`` if it runs; returns it (None if it never started)."""
-    clock = session.scalar(select(Clock).where(Clock.key == key))
-    if clock is not None and clock.state != ClockState.STOPPED:
-        clock.state = ClockState.STOPPED.value
-        clock.stopped_at = now
+    """Stop the clock ``key``; an open pause is booked up to the stop. None if never started."""
+    clock = session.scalar(select(Clock).where(Clock.key == key).with_for_update())
+    if clock is None or clock.state == ClockState.STOPPED:
+        return clock
+    for pause in session.scalars(
+        select(ClockPause).where(ClockPause.clock_id == clock.id, ClockPause.ended_at.is_(None))
+    ):
+        pause.ended_at = now
+    clock.state = ClockState.STOPPED.value
+    clock.stopped_at = now
+    session.flush()
+    refresh(session, clock)
     return clock
+
+
+def pause_allowed(session: Session, clock: Clock, at: dt.datetime) -> tuple[bool, str]:
+    """Whether a request for documents at ``at`` pauses ``clock``, and why (French)."""
+    if clock.state == ClockState.STOPPED:
+        return False, "le délai est déjà arrêté"
+    if clock.pause_effect is None:
+        return False, "ce délai ne se suspend pas"
+    definition = session.get(DeadlineDefinition, (clock.definition_code, clock.definition_version))
+    if definition is not None and definition.request_window:
+        calendar = calendar_version(session, clock.calendar_code, clock.calendar_version)
+        limit = add(clock.anchor_at, parse_duration(definition.request_window), calendar)
+        if at > limit:
+            window = parse_duration(definition.request_window).label()
+            return False, (
+                f"demande faite après le délai de {window} ouvert pour la réclamer : "
+                "sans effet sur le délai"
+            )
+    if clock.due_at is not None and at >= clock.due_at:
+        return False, "le délai était déjà expiré"
+    return True, (
+        "délai suspendu" if clock.pause_effect == PauseEffect.SUSPENSION else "délai interrompu"
+    )
+
+
+def pause_clock(
+    session: Session,
+    clock: Clock,
+    *,
+    reason: str,
+    at: dt.datetime,
+    information_request_id: uuid.UUID | None = None,
+) -> ClockPause:
+    """Open a pause on ``clock`` (overlapping pauses count once)."""
+    pause = ClockPause(
+        clock_id=clock.id,
+        reason=reason,
+        information_request_id=information_request_id,
+        started_at=at,
+    )
+    session.add(pause)
+    session.flush()
+    refresh(session, clock)
+    return pause
+
+
+def end_pauses(
+    session: Session, *, information_request_id: uuid.UUID, at: dt.datetime
+) -> list[Clock]:
+    """Close the pauses a request opened; each clock resumes once its last pause ends."""
+    touched: list[Clock] = []
+    for pause in session.scalars(
+        select(ClockPause).where(
+            ClockPause.information_request_id == information_request_id,
+            ClockPause.ended_at.is_(None),
+        )
+    ):
+        pause.ended_at = at
+        clock = session.get_one(Clock, pause.clock_id)
+        touched.append(clock)
+    session.flush()
+    for clock in touched:
+        refresh(session, clock)
+    return touched
+
+
+def budget_of(clock: Clock) -> Duration:
+    """A clock's budget."""
+    return make_duration(clock.budget_amount, clock.budget_unit)
 
 
 def take_charge_key(dossier_id: uuid.UUID) -> str:
@@ -64,3 +231,8 @@ def take_charge_key(dossier_id: uuid.UUID) -> str:
 def consultation_key(consultation_id: uuid.UUID) -> str:
     """Key of a consultation's deadline clock."""
     return f"{ClockKind.CONSULTATION_DEADLINE}:{consultation_id}"
+
+
+def procedure_key(dossier_id: uuid.UUID, procedure: str) -> str:
+    """Key of a dossier's legal delay for one procedure."""
+    return f"{ClockKind.PROCEDURE_DEADLINE}:{dossier_id}:{procedure}"

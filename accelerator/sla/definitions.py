@@ -1,10 +1,9 @@
-"""Clock kinds and the accelerator's internal targets (not law; configurable later)."""
+"""Clock kinds, states, rungs, and the deadline definitions the catalogue derives."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from accelerator.sla.durations import Duration, Unit
+from typing import Any
 
 
 class ClockKind(StrEnum):
@@ -12,6 +11,7 @@ class ClockKind(StrEnum):
 
     TAKE_CHARGE = "take_charge"
     CONSULTATION_DEADLINE = "consultation_deadline"
+    PROCEDURE_DEADLINE = "procedure_deadline"
 
 
 class ClockState(StrEnum):
@@ -22,10 +22,45 @@ class ClockState(StrEnum):
     STOPPED = "stopped"
 
 
-#: DOMAIN.md: an agent of the platform takes a filed dossier in charge within 24 hours.
-TAKE_CHARGE_BUDGET = Duration(24, Unit.HOURS)
+class RungName(StrEnum):
+    """Steps of escalation along a budget."""
+
+    REMINDER_50 = "reminder_50"
+    REMINDER_75 = "reminder_75"
+    BREACH = "breach"
+    ESCALATION = "escalation"
+
 
 KIND_LABELS: dict[ClockKind, str] = {
     ClockKind.TAKE_CHARGE: "prise en charge sous 24 h",
     ClockKind.CONSULTATION_DEADLINE: "délai de réponse de l'administration",
+    ClockKind.PROCEDURE_DEADLINE: "délai légal d'instruction",
 }
+
+RUNG_LABELS: dict[str, str] = {
+    RungName.REMINDER_50: "rappel à mi-délai",
+    RungName.REMINDER_75: "rappel aux trois quarts du délai",
+    RungName.BREACH: "délai dépassé (escalade au chef de service)",
+    RungName.ESCALATION: "escalade au sous-préfet",
+}
+
+#: DOMAIN.md's internal targets: reminders at 50 % and 75 %, breach (and escalation to the
+#: service head) at 100 %, escalation to the sous-préfet after (here at 125 %).
+DEFAULT_RUNGS: list[dict[str, Any]] = [
+    {"name": RungName.REMINDER_50.value, "fraction": 0.5},
+    {"name": RungName.REMINDER_75.value, "fraction": 0.75},
+    {"name": RungName.BREACH.value, "fraction": 1.0},
+    {"name": RungName.ESCALATION.value, "fraction": 1.25},
+]
+
+TAKE_CHARGE_DEFINITION = "take_charge"
+
+
+def consultation_definition(consultation_type: str) -> str:
+    """Code of the deadline definition of a consultation type."""
+    return f"consultation:{consultation_type}"
+
+
+def procedure_definition(procedure: str) -> str:
+    """Code of the deadline definition of a procedure's legal delay."""
+    return f"procedure:{procedure}"

@@ -132,8 +132,11 @@ def prorogate(day: dt.date, calendar: WorkingCalendar) -> dt.date:
     return day
 
 
-def _add_business_hours(start: dt.datetime, hours: int, calendar: WorkingCalendar) -> dt.datetime:
-    remaining = dt.timedelta(hours=hours)
+def add_business_time(
+    start: dt.datetime, amount: dt.timedelta, calendar: WorkingCalendar
+) -> dt.datetime:
+    """The first instant at which ``amount`` of working time from ``start`` is used up (UTC)."""
+    remaining = amount
     instant = start.astimezone(dt.UTC)
     if not remaining:
         return instant
@@ -170,14 +173,17 @@ def add(
     if duration.unit is Unit.HOURS:
         return (start.astimezone(dt.UTC) + dt.timedelta(hours=duration.amount)).astimezone(zone)
     if duration.unit is Unit.BUSINESS_HOURS:
-        return _add_business_hours(start, duration.amount, calendar).astimezone(zone)
+        return add_business_time(start, dt.timedelta(hours=duration.amount), calendar).astimezone(
+            zone
+        )
     end = last_day(start, duration, calendar)
     if prorogation:
         end = prorogate(end, calendar)
     return calendar.local_midnight(end + ONE_DAY)
 
 
-def _business_seconds(start: dt.datetime, end: dt.datetime, calendar: WorkingCalendar) -> float:
+def business_seconds(start: dt.datetime, end: dt.datetime, calendar: WorkingCalendar) -> float:
+    """Working time between two instants, in seconds."""
     begin_utc, end_utc = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     day, last = calendar.local_date(start), calendar.local_date(end)
     total = 0.0
@@ -209,7 +215,7 @@ def between(
     if unit is Unit.HOURS:
         return _number((end - start).total_seconds() / 3600)
     if unit is Unit.BUSINESS_HOURS:
-        return _number(_business_seconds(start, end, calendar) / 3600)
+        return _number(business_seconds(start, end, calendar) / 3600)
     if unit is Unit.MONTHS:
         first = calendar.local_date(start)
         months = (calendar.local_date(end).year - first.year) * 12 + (

@@ -280,9 +280,7 @@ def minute_walk_add_business_hours(start: dt.datetime, amount: int, code: str) -
     return _from_wall(wall, code)
 
 
-def minute_walk_between_business_hours(
-    start: dt.datetime, end: dt.datetime, code: str
-) -> float:
+def minute_walk_between_business_hours(start: dt.datetime, end: dt.datetime, code: str) -> float:
     """Working minutes in [start, end) by walking (whole-minute instants only), in hours."""
     wall, last = _wall(start, code), _wall(end, code)
     minutes = 0

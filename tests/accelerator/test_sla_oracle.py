@@ -126,7 +126,9 @@ class Generator:
             return rng.choice(EDGE_TIMES)
         if rng.random() < 0.5:
             return dt.time(rng.randrange(24), rng.randrange(60))
-        return dt.time(rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.randrange(10**6))
+        return dt.time(
+            rng.randrange(24), rng.randrange(60), rng.randrange(60), rng.randrange(10**6)
+        )
 
     def at(self, day: dt.date, wall: dt.time, code: str) -> dt.datetime:
         """The instant at a local wall time, normalised (a time that does not exist in a DST
@@ -216,7 +218,9 @@ def _run_family(
         if not ok(got, expected):
             count += 1
             if len(failures) < MAX_REPORTED:
-                failures.append(f"  {label}\n    engine: {_show(got)}\n    oracle: {_show(expected)}")
+                failures.append(
+                    f"  {label}\n    engine: {_show(got)}\n    oracle: {_show(expected)}"
+                )
 
     for index in range(cases):
         code = gen.code()
@@ -228,8 +232,7 @@ def _run_family(
         duration = Duration(amount=amount, unit=Unit(unit))
         expected = oracle.oracle_add(start, amount, unit, code, prorogation)
         label = (
-            f"#{index} add({start.isoformat()}, {amount} {unit}, {code}, "
-            f"prorogation={prorogation})"
+            f"#{index} add({start.isoformat()}, {amount} {unit}, {code}, prorogation={prorogation})"
         )
         check(
             label,
@@ -337,14 +340,14 @@ def test_oracle_interval_clipping_matches_minute_walk() -> None:
     """The clipping oracle used above, against the slow minute-by-minute walk."""
     rng = random.Random(SEED + 99)
     gen = Generator(rng, ("FR", "FR-67", "FR-974", "FR-972"))
-    for _ in range(300):
+    for _ in range(150):
         code = gen.code()
         start = gen.at(gen.day(code), dt.time(rng.randrange(24), rng.randrange(60)), code)
         amount = gen.amount(30)
         walked = oracle.minute_walk_add_business_hours(start, amount, code)
         clipped = oracle.oracle_add(start, amount, oracle.BUSINESS_HOURS, code)
         assert _same_instant_and_offset(walked, clipped), (start, amount, code)
-        end = start + dt.timedelta(minutes=rng.randrange(20 * 24 * 60))
+        end = start + dt.timedelta(minutes=rng.randrange(6 * 24 * 60))
         assert oracle.minute_walk_between_business_hours(start, end, code) == pytest.approx(
             oracle.oracle_between(start, end, oracle.BUSINESS_HOURS, code), abs=1e-9
         ), (start, end, code)
