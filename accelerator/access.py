@@ -18,6 +18,7 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.errors import Forbidden, NotFound
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
+from accelerator.sla.models import Clock
 
 DOSSIER_NOT_FOUND = "Dossier introuvable."
 CONSULTATION_NOT_FOUND = "Consultation introuvable."
@@ -95,3 +96,23 @@ ROLE_LABELS: dict[Role, str] = {
     Role.MANAGER: "pilotage",
     Role.ADMIN: "administrateur",
 }
+
+
+def access_clock(session: Session, user: User, clock_id: uuid.UUID) -> Clock:
+    """A clock if ``user`` may see its dossier (agents: their consultation's clocks only)."""
+    clock = session.get(Clock, clock_id)
+    if clock is None:
+        raise NotFound(CLOCK_NOT_FOUND)
+    try:
+        if Role(user.role) is Role.AGENT:
+            if clock.consultation_id is None:
+                raise NotFound(CLOCK_NOT_FOUND)
+            access_consultation(session, user, clock.consultation_id)
+        else:
+            access_dossier(session, user, clock.dossier_id)
+    except NotFound:
+        raise NotFound(CLOCK_NOT_FOUND) from None
+    return clock
+
+
+CLOCK_NOT_FOUND = "Délai introuvable."

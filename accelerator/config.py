@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     token_lifetime_minutes: int = Field(default=12 * 60, ge=1)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     relay_batch_size: int = Field(default=50, ge=1)
+    sweep_interval_seconds: float = Field(default=60.0, gt=0, description="How often rungs fire.")
     sql_echo: bool = False
 
     @model_validator(mode="after")

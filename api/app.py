@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
 from api import errors
-from api.routers import auth, consultations, deadlines, dossiers, health
+from api.routers import auth, clocks, consultations, deadlines, dossiers, health, information
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dossiers.router,
         consultations.router,
         deadlines.router,
+        clocks.router,
+        information.router,
     ):
         app.include_router(router)
     return app

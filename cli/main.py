@@ -234,7 +234,12 @@ def relay() -> None:
         signal.signal(signum, lambda *_: stop.set())
     settings = get_settings()
     with flow_settings():
-        run(stop, poll_seconds=settings.relay_poll_seconds, batch_size=settings.relay_batch_size)
+        run(
+            stop,
+            poll_seconds=settings.relay_poll_seconds,
+            batch_size=settings.relay_batch_size,
+            sweep_every_seconds=settings.sweep_interval_seconds,
+        )
 
 
 @app.command()

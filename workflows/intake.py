@@ -5,8 +5,13 @@ from __future__ import annotations
 import uuid
 
 from prefect import flow, task
+from sqlalchemy.orm import Session
 
-from accelerator.assignment.actions import propose_referent, start_take_charge_clock
+from accelerator.assignment.actions import (
+    propose_referent,
+    start_procedure_clocks,
+    start_take_charge_clock,
+)
 from accelerator.db import utcnow
 from accelerator.routing.actions import route_dossier
 from workflows.steps import in_transaction
@@ -26,11 +31,16 @@ def propose(dossier_id: uuid.UUID) -> str | None:
     return None if referent is None else referent.email
 
 
-@task(name="start-take-charge-clock", retries=2, retry_delay_seconds=1)
-def start_clock(dossier_id: uuid.UUID) -> str:
-    """Start the 24 h take-in-charge clock from the filing instant."""
-    clock = in_transaction(lambda s: start_take_charge_clock(s, dossier_id=dossier_id))
-    return clock.due_at.isoformat() if clock.due_at else ""
+@task(name="start-clocks", retries=2, retry_delay_seconds=1)
+def start_clocks(dossier_id: uuid.UUID) -> list[str]:
+    """Start the 24 h take-in-charge clock and each procedure's legal delay from the filing."""
+
+    def start(session: Session) -> list[str]:
+        clocks = [start_take_charge_clock(session, dossier_id=dossier_id)]
+        clocks += start_procedure_clocks(session, dossier_id=dossier_id)
+        return [f"{c.kind}:{c.due_at.isoformat() if c.due_at else '-'}" for c in clocks]
+
+    return in_transaction(start)
 
 
 @flow(name="intake", flow_run_name="intake-{dossier_id}", log_prints=True)
@@ -38,5 +48,5 @@ def intake_flow(dossier_id: uuid.UUID) -> dict[str, object]:
     """Route, propose a référent, start the clock; each step is idempotent."""
     administrations = route(dossier_id)
     referent = propose(dossier_id)
-    due_at = start_clock(dossier_id)
-    return {"administrations": administrations, "referent": referent, "take_charge_due_at": due_at}
+    clocks = start_clocks(dossier_id)
+    return {"administrations": administrations, "referent": referent, "clocks": clocks}

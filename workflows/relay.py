@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from workflows import notifications
 from workflows.consolidation import consolidation_flow
 from workflows.intake import intake_flow
 from workflows.launch import launch_flow
+from workflows.sweep import sweep_flow
 
 log = logging.getLogger("accelerator.relay")
 
@@ -82,10 +84,31 @@ def drain(database: Database | None = None, *, batch_size: int = 50, max_rounds:
     return total
 
 
-def run(stop: threading.Event, *, poll_seconds: float = 0.5, batch_size: int = 50) -> None:
-    """Relay until ``stop`` is set, polling the outbox every ``poll_seconds`` when idle."""
-    log.info("relay started (poll every %.1f s)", poll_seconds)
+def run(
+    stop: threading.Event,
+    *,
+    poll_seconds: float = 0.5,
+    batch_size: int = 50,
+    sweep_every_seconds: float | None = 60.0,
+) -> None:
+    """Relay until ``stop`` is set; also run the sweep flow every ``sweep_every_seconds``.
+
+    The embedded Prefect server runs no schedules for flows started in-process, so the relay
+    is the sweep's scheduler in that mode (every minute by default).
+    """
+    log.info(
+        "relay started (poll every %.1f s, sweep every %s s)", poll_seconds, sweep_every_seconds
+    )
+    next_sweep = time.monotonic()
     while not stop.is_set():
+        if sweep_every_seconds is not None and time.monotonic() >= next_sweep:
+            next_sweep = time.monotonic() + sweep_every_seconds
+            try:
+                fired = sweep_flow()
+                if fired:
+                    log.info("sweep fired %d rung(s)", fired)
+            except Exception:
+                log.exception("sweep failed; retrying at the next interval")
         try:
             handled = drain_once(batch_size=batch_size)
         except Exception:

@@ -9,16 +9,29 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accelerator.assignment.rules import Candidate, choose
+from accelerator.catalogue.models import Procedure
 from accelerator.catalogue.queries import commune_arrondissement
 from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.procedures import legal_delay
 from accelerator.dossiers.status import ACTIVE
 from accelerator.errors import NotFound
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
-from accelerator.sla.actions import budget_of, start_clock, stop_clock, take_charge_key
-from accelerator.sla.definitions import TAKE_CHARGE_DEFINITION, ClockKind
+from accelerator.sla.actions import (
+    budget_of,
+    procedure_key,
+    start_clock,
+    stop_clock,
+    take_charge_key,
+)
+from accelerator.sla.definitions import (
+    TAKE_CHARGE_DEFINITION,
+    ClockKind,
+    procedure_definition,
+)
+from accelerator.sla.durations import make_duration
 from accelerator.sla.models import Clock
 
 
@@ -118,3 +131,45 @@ def start_take_charge_clock(session: Session, *, dossier_id: uuid.UUID) -> Clock
             # The référent was faster than the flow: the clock starts already met.
             stop_clock(session, key=clock.key, now=dossier.taken_in_charge_at)
     return clock
+
+
+def start_procedure_clocks(session: Session, *, dossier_id: uuid.UUID) -> list[Clock]:
+    """Start the legal delay of each procedure with one, from the filing (no-op if started)."""
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None or dossier.filed_at is None:
+        raise NotFound(f"Dossier déposé introuvable : {dossier_id}.")
+    clocks = []
+    for code in dossier.procedures:
+        procedure = session.get(Procedure, code)
+        if (
+            procedure is None
+            or procedure.duration_amount is None
+            or procedure.duration_unit is None
+        ):
+            continue  # no legal clock (e.g. a grant: internal target only)
+        base = make_duration(procedure.duration_amount, procedure.duration_unit)
+        budget, reasons = legal_delay(code, base, dossier.attributes)
+        clock, created = start_clock(
+            session,
+            key=procedure_key(dossier.id, code),
+            kind=ClockKind.PROCEDURE_DEADLINE,
+            dossier_id=dossier.id,
+            calendar_code=dossier.calendar_code,
+            anchor_at=dossier.filed_at,
+            definition_code=procedure_definition(code),
+            budget=budget,
+        )
+        if created:
+            record(
+                session,
+                dossier_id=dossier.id,
+                actor=Actor.flow("intake"),
+                at=dossier.filed_at,
+                entity="clock",
+                event="clock_started",
+                message=f"Délai légal {code} : {budget.label()} à compter du dépôt"
+                + (f" ({' ; '.join(reasons)})" if reasons else "")
+                + ".",
+            )
+        clocks.append(clock)
+    return clocks

@@ -251,3 +251,67 @@ def give_opinion(
             dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}",
         )
     return consultation
+
+
+def apply_tacit_opinion(
+    session: Session, *, consultation_id: uuid.UUID, at: dt.datetime
+) -> Consultation | None:
+    """At the deadline without an answer, the silence outcome applies, recorded as tacit.
+
+    Does nothing if the consultation was answered, cancelled, or waits for information.
+    """
+    dossier_id = session.scalar(
+        select(Consultation.dossier_id).where(Consultation.id == consultation_id)
+    )
+    if dossier_id is None:
+        return None
+    dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
+    consultation = session.scalar(
+        select(Consultation).where(Consultation.id == consultation_id).with_for_update()
+    )
+    assert dossier is not None and consultation is not None
+    if ConsultationStatus(consultation.status) not in (
+        ConsultationStatus.SENT,
+        ConsultationStatus.ACKNOWLEDGED,
+    ):
+        return None
+    kind = get_consultation_type(session, consultation.consultation_type_code)
+    _change_status(
+        session,
+        consultation,
+        ConsultationStatus.TACIT,
+        actor=Actor.flow("sweep"),
+        now=at,
+        message=(
+            f"{consultation.administration_code} n'a pas répondu dans le délai : "
+            f"avis tacite ({kind.silence_label})."
+        ),
+        event="tacit_opinion",
+    )
+    consultation.opinion_nature = kind.silence_nature
+    consultation.opinion_text = (
+        f"Avis tacite : {kind.silence_label} (silence gardé au-delà du délai)."
+    )
+    consultation.opinion_tacit = True
+    consultation.answered_at = at
+    stop_clock(session, key=consultation_key(consultation.id), now=at)
+    notify(
+        session,
+        template=Template.TACIT_OPINION,
+        now=at,
+        dossier_id=dossier.id,
+        user_ids=[dossier.referent_id] if dossier.referent_id else [],
+        administration=consultation.administration_code,
+        context={"consultation_id": str(consultation.id), "silence": kind.silence_label},
+        dedupe_key=f"tacit:{consultation.id}",
+    )
+    session.flush()
+    if _all_finished(session, dossier):
+        enqueue(
+            session,
+            Topic.CONSOLIDATE,
+            {"dossier_id": str(dossier.id)},
+            now=at,
+            dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}",
+        )
+    return consultation

@@ -27,6 +27,8 @@ from accelerator.dossiers.schemas import (
 from accelerator.dossiers.status import LABELS, DossierStatus
 from accelerator.history.models import HistoryEntry
 from accelerator.identity.models import Organisation, User
+from accelerator.information.models import InformationRequest
+from accelerator.information.schemas import InformationRequestOut
 from accelerator.sla.calendars import zone_named
 from accelerator.sla.definitions import KIND_LABELS, ClockKind
 from accelerator.sla.durations import make_duration
@@ -103,6 +105,15 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
         select(Clock).where(Clock.dossier_id.in_(ids)).order_by(Clock.anchor_at, Clock.key)
     ):
         clocks[k.dossier_id].append(k)
+    requests: dict[uuid.UUID, list[InformationRequest]] = defaultdict(list)
+    for r in session.scalars(
+        select(InformationRequest)
+        .where(InformationRequest.dossier_id.in_(ids))
+        .order_by(InformationRequest.requested_at)
+    ):
+        requests[r.dossier_id].append(r)
+    administration_of = {c.id: c.administration_code for cs in consultations.values() for c in cs}
+    effects: dict[str, list[str]] = defaultdict(list)
     history: dict[uuid.UUID, list[HistoryEntry]] = defaultdict(list)
     for h in session.scalars(
         select(HistoryEntry)
@@ -110,6 +121,8 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
         .order_by(HistoryEntry.at, HistoryEntry.id)
     ):
         history[h.dossier_id].append(h)
+        if "information_request_id" in h.details:
+            effects[h.details["information_request_id"]].append(h.message)
 
     views = []
     for d in dossiers:
@@ -162,6 +175,22 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
                     for c in consultations[d.id]
                 ],
                 clocks=[clock_view(k, zones.get(k.calendar_code, zone)) for k in clocks[d.id]],
+                information_requests=[
+                    InformationRequestOut(
+                        id=str(r.id),
+                        consultation_id=str(r.consultation_id) if r.consultation_id else None,
+                        administration=administration_of.get(r.consultation_id)
+                        if r.consultation_id
+                        else None,
+                        message=r.message,
+                        pieces=list(r.pieces),
+                        requested_at=local_iso(r.requested_at, zone) or "",
+                        answered_at=local_iso(r.answered_at, zone),
+                        answer=r.answer,
+                        effects=effects[str(r.id)],
+                    )
+                    for r in requests[d.id]
+                ],
                 outcome=(
                     OutcomeOut(
                         nature=d.outcome,

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from accelerator.information.schemas import InformationRequestOut
+
 INSEE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 
 
@@ -173,6 +175,7 @@ class DossierOut(BaseModel):
     proposed_administrations: list[ProposedAdministrationOut]
     consultations: list[ConsultationSummaryOut]
     clocks: list[ClockOut]
+    information_requests: list[InformationRequestOut]
     outcome: OutcomeOut | None
     closing_message: str | None
     history: list[HistoryOut]

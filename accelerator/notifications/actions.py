@@ -21,6 +21,12 @@ class Template(StrEnum):
     CONSULTATION_SENT = "consultation_sent"
     DOSSIER_CONSOLIDATED = "dossier_consolidated"
     DOSSIER_CLOSED = "dossier_closed"
+    INFORMATION_REQUESTED = "information_requested"
+    INFORMATION_RECEIVED = "information_received"
+    REMINDER = "reminder"
+    BREACH = "breach"
+    ESCALATION = "escalation"
+    TACIT_OPINION = "tacit_opinion"
 
 
 def notify(

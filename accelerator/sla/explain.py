@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from accelerator.sla.calendars import WorkingCalendar
+from accelerator.sla.clocks import ClockFacts, PauseEffect, Projection
 from accelerator.sla.durations import ONE_DAY, Duration, Unit, add, add_months, last_day, prorogate
 
 MONTHS_FR = (
@@ -84,3 +85,46 @@ def _skipped_days(
     if not skipped:
         return []
     return ["Jours non comptés en plus des fins de semaine : " + " ; ".join(skipped) + "."]
+
+
+def for_holder(facts: ClockFacts, projection: Projection) -> str:
+    """« Comment votre délai a été calculé », in plain French for the holder."""
+    calendar = facts.calendar
+    start = facts.anchor.astimezone(calendar.zone)
+    parts = [
+        f"Le délai de {facts.budget.label()} a commencé le {day_label(start.date())} "
+        f"à {start:%H:%M}."
+    ]
+    if facts.budget.unit in (Unit.BUSINESS_DAYS, Unit.WORKING_DAYS, Unit.BUSINESS_HOURS):
+        parts.append("Les week-ends et les jours fériés ne comptent pas.")
+    elif facts.budget.unit is not Unit.HOURS:
+        parts.append(
+            "Le jour de départ ne compte pas ; le délai court jusqu'à minuit du dernier jour."
+        )
+    for window in projection.windows:
+        reasons = ", ".join(window.reasons)
+        begin = window.start.astimezone(calendar.zone)
+        if window.end is None:
+            parts.append(
+                f"Il est en pause depuis le {day_label(begin.date())} ({reasons}) : "
+                "il reprendra quand les éléments demandés seront reçus."
+            )
+            continue
+        end = window.end.astimezone(calendar.zone)
+        effect = (
+            "puis est reparti en entier"
+            if facts.pause_effect is PauseEffect.INTERRUPTION
+            else "puis a repris pour le temps qui restait"
+        )
+        parts.append(
+            f"Il a été mis en pause du {day_label(begin.date())} au {day_label(end.date())} "
+            f"({reasons}), {effect}."
+        )
+    if projection.deadline is not None:
+        deadline = projection.deadline.astimezone(calendar.zone)
+        if deadline.time() == dt.time(0):
+            last = deadline.date() - ONE_DAY
+            parts.append(f"Il expire le {day_label(last)} à minuit.")
+        else:
+            parts.append(f"Il expire le {day_label(deadline.date())} à {deadline:%H:%M}.")
+    return " ".join(parts)

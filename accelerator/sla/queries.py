@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from accelerator.sla.calendars import WorkingCalendar
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.sla.actions import facts_of
+from accelerator.sla.calendars import WorkingCalendar, zone_named
+from accelerator.sla.clocks import project, timeline
+from accelerator.sla.definitions import KIND_LABELS, RUNG_LABELS, ClockKind
 from accelerator.sla.durations import add, between, parse_duration, parse_unit
-from accelerator.sla.explain import explain
+from accelerator.sla.explain import explain, for_holder
 from accelerator.sla.instants import parse_instant
-from accelerator.sla.schemas import BetweenOut, DeadlineOut
+from accelerator.sla.models import Clock, ClockPause, ClockRung
+from accelerator.sla.schemas import (
+    BetweenOut,
+    ClockDetailOut,
+    DeadlineOut,
+    PauseOut,
+    RungOut,
+    SegmentOut,
+    TimelineOut,
+)
 
 
 def compute_deadline(
@@ -38,3 +55,80 @@ def compute_between(calendar: WorkingCalendar, *, start: str, end: str, unit: st
         unit=chosen.value,
         amount=between(first, second, chosen, calendar),
     )
+
+
+def clock_detail(session: Session, clock: Clock) -> ClockDetailOut:
+    """Everything about one clock, times in its calendar's zone."""
+    facts = facts_of(session, clock)
+    projection = project(facts)
+    zone = facts.calendar.timezone
+    pauses = session.scalars(
+        select(ClockPause).where(ClockPause.clock_id == clock.id).order_by(ClockPause.started_at)
+    )
+    rungs = session.scalars(
+        select(ClockRung).where(ClockRung.clock_id == clock.id).order_by(ClockRung.fraction)
+    )
+    return ClockDetailOut(
+        id=str(clock.id),
+        kind=clock.kind,
+        label=KIND_LABELS.get(ClockKind(clock.kind), clock.kind),
+        dossier_id=str(clock.dossier_id),
+        consultation_id=str(clock.consultation_id) if clock.consultation_id else None,
+        calendar=clock.calendar_code,
+        calendar_version=clock.calendar_version,
+        definition=clock.definition_code,
+        definition_version=clock.definition_version,
+        started_at=_iso(clock.anchor_at, zone) or "",
+        budget=facts.budget.label(),
+        prorogation=clock.prorogation,
+        pause_effect=clock.pause_effect,
+        due_at=_iso(clock.due_at, zone),
+        state=clock.state,
+        stopped_at=_iso(clock.stopped_at, zone),
+        pauses=[
+            PauseOut(
+                reason=p.reason,
+                started_at=_iso(p.started_at, zone) or "",
+                ended_at=_iso(p.ended_at, zone),
+            )
+            for p in pauses
+        ],
+        rungs=[
+            RungOut(
+                name=r.name,
+                label=RUNG_LABELS.get(r.name, r.name),
+                fraction=r.fraction,
+                due_at=_iso(r.due_at, zone),
+                fired_at=_iso(r.fired_at, zone),
+            )
+            for r in rungs
+        ],
+        explanation=list(projection.steps),
+    )
+
+
+def clock_timeline(session: Session, clock: Clock, *, now: dt.datetime) -> TimelineOut:
+    """The clock's segments and a plain-French account of its deadline."""
+    facts = facts_of(session, clock)
+    projection = project(facts)
+    zone = facts.calendar.timezone
+    return TimelineOut(
+        clock_id=str(clock.id),
+        due_at=_iso(clock.due_at, zone),
+        state=clock.state,
+        segments=[
+            SegmentOut(
+                kind=s.kind,
+                start=_iso(s.start, zone) or "",
+                end=_iso(s.end, zone) or "",
+                label=s.label,
+            )
+            for s in timeline(facts, projection, now=now)
+        ],
+        explanation=list(projection.steps),
+        for_holder=for_holder(facts, projection),
+    )
+
+
+def _iso(instant: dt.datetime | None, zone: str) -> str | None:
+    return None if instant is None else instant.astimezone(zone_named(zone)).isoformat()

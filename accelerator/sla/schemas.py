@@ -25,3 +25,65 @@ class BetweenOut(BaseModel):
     end: str
     unit: str
     amount: int | float
+
+
+class PauseOut(BaseModel):
+    """One pause of a clock."""
+
+    reason: str
+    started_at: str
+    ended_at: str | None
+
+
+class RungOut(BaseModel):
+    """One rung of a clock."""
+
+    name: str
+    label: str
+    fraction: float
+    due_at: str | None
+    fired_at: str | None
+
+
+class ClockDetailOut(BaseModel):
+    """A clock with everything its deadline derives from."""
+
+    id: str
+    kind: str
+    label: str
+    dossier_id: str
+    consultation_id: str | None
+    calendar: str
+    calendar_version: int
+    definition: str | None
+    definition_version: int | None
+    started_at: str
+    budget: str
+    prorogation: bool
+    pause_effect: str | None
+    due_at: str | None
+    state: str
+    stopped_at: str | None
+    pauses: list[PauseOut]
+    rungs: list[RungOut]
+    explanation: list[str]
+
+
+class SegmentOut(BaseModel):
+    """A stretch of a clock's timeline."""
+
+    kind: str
+    start: str
+    end: str
+    label: str
+
+
+class TimelineOut(BaseModel):
+    """How a clock ran, and how its deadline was computed, for agents and holders."""
+
+    clock_id: str
+    due_at: str | None
+    state: str
+    segments: list[SegmentOut]
+    explanation: list[str]
+    for_holder: str

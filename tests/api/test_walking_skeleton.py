@@ -29,9 +29,12 @@ def test_a_dossier_travels_the_whole_way(api: Callable[[str], Api], db: Any) -> 
     assert proposal == {"UDAP-65": "abf", "SDIS-65": "erp", "DDT-65": "erp", "PREF-65": "erp"}
     # Cauterets is in the Argelès-Gazost arrondissement (651): only referent@ covers it.
     assert dossier["referent"]["email"] == "referent@test.fr"
-    [clock] = dossier["clocks"]
-    assert clock["kind"] == "take_charge" and clock["state"] == "running"
-    assert clock["due_at"] is not None
+    clocks = {c["kind"]: c for c in dossier["clocks"]}
+    assert set(clocks) == {"take_charge", "procedure_deadline"}
+    assert clocks["take_charge"]["state"] == "running"
+    assert clocks["take_charge"]["budget"] == "24 heures"
+    # A building permit for an ERP: 5 months (R423-28), counted from the filing.
+    assert clocks["procedure_deadline"]["budget"] == "5 mois"
     events = [h["event"] for h in dossier["history"]]
     assert {"created", "status_changed", "routed", "referent_proposed", "clock_started"} <= set(
         events
@@ -40,7 +43,10 @@ def test_a_dossier_travels_the_whole_way(api: Callable[[str], Api], db: Any) -> 
     # 3. The référent takes it in charge (clock stops) and launches, dropping DDT and adding DREAL.
     taken = referent.post(f"/api/v1/dossiers/{draft['id']}/take-charge")
     assert taken["status"] == "taken_in_charge"
-    assert taken["clocks"][0]["state"] == "stopped"
+    assert {c["kind"]: c["state"] for c in taken["clocks"]} == {
+        "take_charge": "stopped",
+        "procedure_deadline": "running",
+    }
     chosen = ["UDAP-65", "SDIS-65", "PREF-65", "DREAL-OCC"]
     launched = referent.post(
         f"/api/v1/dossiers/{draft['id']}/consultations", 202, json={"administrations": chosen}

@@ -1,0 +1,26 @@
+"""Clocks: deadlines, pauses, rungs, and how each deadline was derived."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from accelerator.access import access_clock
+from accelerator.db import utcnow
+from accelerator.sla.queries import clock_detail, clock_timeline
+from accelerator.sla.schemas import ClockDetailOut, TimelineOut
+from api.deps import CurrentUser, SessionDep, parse_id
+
+router = APIRouter(prefix="/api/v1/clocks", tags=["délais"])
+
+
+@router.get("/{clock_id}")
+def show(clock_id: str, session: SessionDep, user: CurrentUser) -> ClockDetailOut:
+    """One clock: pinned versions, pauses, rungs and the derivation of its deadline."""
+    return clock_detail(session, access_clock(session, user, parse_id(clock_id, "Délai")))
+
+
+@router.get("/{clock_id}/timeline")
+def timeline(clock_id: str, session: SessionDep, user: CurrentUser) -> TimelineOut:
+    """Running / paused / outside working hours / holiday segments, and a plain explanation."""
+    clock = access_clock(session, user, parse_id(clock_id, "Délai"))
+    return clock_timeline(session, clock, now=utcnow())

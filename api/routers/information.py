@@ -1,0 +1,39 @@
+"""Requests for missing documents: the référent asks, the holder answers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from accelerator.db import utcnow
+from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.queries import build_views
+from accelerator.dossiers.schemas import DossierOut
+from accelerator.information.actions import answer_information, request_information
+from accelerator.information.schemas import AnswerIn, InformationRequestIn
+from api.deps import CurrentUser, SessionDep, parse_id
+
+router = APIRouter(prefix="/api/v1", tags=["compléments"])
+
+
+@router.post("/dossiers/{dossier_id}/information-requests", status_code=201)
+def ask(
+    dossier_id: str, data: InformationRequestIn, session: SessionDep, user: CurrentUser
+) -> DossierOut:
+    """Ask the holder for documents (référent); the dossier or consultation waits for them."""
+    request = request_information(
+        session, dossier_id=parse_id(dossier_id, "Dossier"), data=data, user=user, now=utcnow()
+    )
+    return build_views(session, [session.get_one(Dossier, request.dossier_id)])[0]
+
+
+@router.post("/information-requests/{request_id}/answer")
+def answer(request_id: str, data: AnswerIn, session: SessionDep, user: CurrentUser) -> DossierOut:
+    """Answer a request (holder); paused clocks resume according to their definition."""
+    request = answer_information(
+        session,
+        request_id=parse_id(request_id, "Demande"),
+        message=data.message,
+        user=user,
+        now=utcnow(),
+    )
+    return build_views(session, [session.get_one(Dossier, request.dossier_id)])[0]
