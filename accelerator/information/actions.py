@@ -32,6 +32,8 @@ from accelerator.sla.actions import end_pauses, pause_allowed, pause_clock
 from accelerator.sla.definitions import ClockKind, ClockState
 from accelerator.sla.models import Clock
 
+REQUEST_NOT_FOUND = "Demande introuvable."
+
 #: Clocks a dossier-level request may pause: the legal delays of the procedures.
 DOSSIER_CLOCKS = (ClockKind.PROCEDURE_DEADLINE.value,)
 
@@ -165,8 +167,11 @@ def answer_information(
         select(InformationRequest).where(InformationRequest.id == request_id).with_for_update()
     )
     if request is None:
-        raise NotFound("Demande introuvable.")
-    dossier = access_dossier(session, user, request.dossier_id, for_update=True)
+        raise NotFound(REQUEST_NOT_FOUND)
+    try:
+        dossier = access_dossier(session, user, request.dossier_id, for_update=True)
+    except NotFound:
+        raise NotFound(REQUEST_NOT_FOUND) from None
     if request.answered_at is not None:
         raise Conflict("Cette demande a déjà reçu une réponse.")
     request.answer, request.answered_at, request.answered_by_id = message, now, user.id
