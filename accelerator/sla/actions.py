@@ -48,10 +48,22 @@ def calendar_version(session: Session, code: str, version: int | None = None) ->
         if current is None:
             raise NotFound(f"Calendrier inconnu : {code}.")
         version = current.version
+    # A version never changes once written: build it once per database and keep its caches.
+    key = (str(session.get_bind().engine.url), code, version)
+    cached = _CALENDARS.get(key)
+    if cached is not None:
+        return cached
     row = session.get(CalendarVersion, (code, version))
     if row is None:
         raise NotFound(f"Calendrier {code} : version {version} inconnue.")
-    return WorkingCalendar.from_spec(code, row.timezone, row.spec)
+    calendar = WorkingCalendar.from_spec(code, row.timezone, row.spec)
+    if len(_CALENDARS) > 256:
+        _CALENDARS.clear()
+    _CALENDARS[key] = calendar
+    return calendar
+
+
+_CALENDARS: dict[tuple[str, str, int], WorkingCalendar] = {}
 
 
 def facts_of(session: Session, clock: Clock) -> ClockFacts:

@@ -79,6 +79,9 @@ class WorkingCalendar:
     #: Whit Monday worked as the solidarity day (then it is not a holiday).
     whit_monday_worked: bool = False
     _spans: dict[dt.date, tuple[Span, ...]] = field(default_factory=dict, repr=False)
+    _week: dict[str, dt.timedelta] = field(default_factory=dict, repr=False)
+    _years: dict[int, dict[dt.date, str]] = field(default_factory=dict, repr=False)
+    _ordinary: dict[dt.date, bool] = field(default_factory=dict, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -87,7 +90,10 @@ class WorkingCalendar:
 
     def holidays(self, year: int) -> dict[dt.date, str]:
         """Holidays of ``year`` by date (the first rule wins if two coincide)."""
-        return _holidays(self.holiday_rules, year, self.whit_monday_worked)
+        found = self._years.get(year)
+        if found is None:
+            found = self._years[year] = _holidays(self.holiday_rules, year, self.whit_monday_worked)
+        return found
 
     def holiday_name(self, day: dt.date) -> str | None:
         """The name of the legal holiday on ``day``, if any."""
@@ -135,6 +141,41 @@ class WorkingCalendar:
             )
             self._spans[day] = cached
         return cached
+
+    @property
+    def week_working_time(self) -> dt.timedelta:
+        """Working time of an ordinary week (no holiday, override nor clock change)."""
+        cached = self._week.get("time")
+        if cached is None:
+            cached = sum(
+                (
+                    dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)
+                    for intervals in self.weekly.values()
+                    for start, end in intervals
+                ),
+                dt.timedelta(0),
+            )
+            self._week["time"] = cached
+        return cached
+
+    def ordinary_week(self, monday: dt.date) -> bool:
+        """Whether the 7 days from ``monday`` have no holiday, no override, no clock change."""
+        cached = self._ordinary.get(monday)
+        if cached is None:
+            cached = self._ordinary[monday] = self._is_ordinary(monday)
+        return cached
+
+    def _is_ordinary(self, monday: dt.date) -> bool:
+        days = [monday + dt.timedelta(days=offset) for offset in range(7)]
+        if any(day in self.overrides for day in days):
+            return False
+        holidays = self.holidays(monday.year)
+        if days[-1].year != monday.year:
+            holidays = {**holidays, **self.holidays(days[-1].year)}
+        if any(day in holidays for day in days):
+            return False
+        first = self.local_midnight(monday).utcoffset()
+        return first == self.local_midnight(monday + dt.timedelta(days=7)).utcoffset()
 
     def local_midnight(self, day: dt.date) -> dt.datetime:
         """00:00 of ``day`` in the calendar's zone, as an aware datetime."""

@@ -55,6 +55,7 @@ class Duration:
 
 
 ONE_DAY = dt.timedelta(days=1)
+ONE_WEEK = dt.timedelta(days=7)
 #: A calendar with no working time for this many days in a row cannot hold a business budget.
 MAX_IDLE_DAYS = 366
 
@@ -117,8 +118,15 @@ def last_day(start: dt.datetime, duration: Duration, calendar: WorkingCalendar) 
     if duration.unit is Unit.CALENDAR_DAYS:
         return day + dt.timedelta(days=duration.amount)
     counts = _day_predicate(duration.unit, calendar)
+    per_week = 5 if duration.unit is Unit.BUSINESS_DAYS else 6
     remaining = duration.amount
     while remaining > 0:
+        # Whole ordinary weeks count 5 jours ouvrés or 6 jours ouvrables at once.
+        while (
+            day.isoweekday() == 7 and remaining > per_week and calendar.ordinary_week(day + ONE_DAY)
+        ):
+            remaining -= per_week
+            day += ONE_WEEK
         day += ONE_DAY
         if counts(day):
             remaining -= 1
@@ -157,6 +165,11 @@ def add_business_time(
                 f"Le calendrier {calendar.code} n'a aucune heure ouvrée sur {MAX_IDLE_DAYS} jours."
             )
         day += ONE_DAY
+        # Whole ordinary weeks (no holiday, override nor clock change) are skipped at once.
+        week = calendar.week_working_time
+        while day.isoweekday() == 1 and week and remaining > week and calendar.ordinary_week(day):
+            remaining -= week
+            day += ONE_WEEK
 
 
 def add(
