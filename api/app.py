@@ -7,7 +7,16 @@ from fastapi import FastAPI
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
 from api import errors
-from api.routers import auth, clocks, consultations, deadlines, dossiers, health, information
+from api.routers import (
+    auth,
+    calendars,
+    clocks,
+    consultations,
+    deadlines,
+    dossiers,
+    health,
+    information,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dossiers.router,
         consultations.router,
         deadlines.router,
+        calendars.router,
         clocks.router,
         information.router,
     ):

@@ -145,11 +145,90 @@ def _calendars() -> dict[str, WorkingCalendar]:
     return calendars
 
 
-@app.command()
-def calendars() -> None:
+calendars_app = typer.Typer(
+    help="Calendriers : liste, journées exceptionnelles.", invoke_without_command=True
+)
+app.add_typer(calendars_app, name="calendars")
+clocks_app = typer.Typer(help="Délais en cours.", no_args_is_help=True)
+app.add_typer(clocks_app, name="clocks")
+
+
+@calendars_app.callback()
+def calendars(context: typer.Context) -> None:
     """List the calendar codes with their time zone."""
-    for code, calendar in sorted(_calendars().items()):
-        typer.echo(f"{code}\t{calendar.timezone}")
+    if context.invoked_subcommand is None:
+        for code, calendar in sorted(_calendars().items()):
+            typer.echo(f"{code}\t{calendar.timezone}")
+
+
+@calendars_app.command("override")
+def calendars_override(
+    calendar: Annotated[str, typer.Option(help="Code du calendrier.")],
+    date: Annotated[str, typer.Option(help="Journée AAAA-MM-JJ.")],
+    name: Annotated[str, typer.Option(help="Nom, ex. « Pont de l'Ascension ».")],
+    hours: Annotated[
+        list[str] | None,
+        typer.Option(help="Horaires HH:MM-HH:MM (répétable) ; aucun = fermeture."),
+    ] = None,
+) -> None:
+    """Close, exceptionally open or shorten one day: a new calendar version."""
+    import datetime as dt
+
+    from accelerator.catalogue.actions import set_calendar_override
+    from accelerator.db import get_database, utcnow
+
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        _fail(f"date illisible « {date} » (attendu AAAA-MM-JJ).")
+    intervals = []
+    for item in hours or []:
+        start, _, end = item.partition("-")
+        intervals.append((start.strip(), end.strip()))
+    try:
+        with get_database().transaction() as session:
+            result = set_calendar_override(
+                session,
+                code=calendar.upper(),
+                day=day,
+                name=name,
+                intervals=intervals,
+                now=utcnow(),
+            )
+            summary = f"Calendrier {result.code} : version {result.version}."
+    except AcceleratorError as error:
+        _fail(error.message)
+    typer.echo(summary + " Les délais en cours gardent leur version (voir « clocks reproject »).")
+
+
+@clocks_app.command("reproject")
+def clocks_reproject(
+    calendar: Annotated[str | None, typer.Option(help="Code du calendrier modifié.")] = None,
+    definition: Annotated[str | None, typer.Option(help="Code de la définition modifiée.")] = None,
+) -> None:
+    """Apply the versions now in force to open clocks (recorded in each dossier's history)."""
+    from accelerator.db import get_database, utcnow
+    from accelerator.sla.actions import reproject_open_clocks
+
+    try:
+        with get_database().transaction() as session:
+            changed = reproject_open_clocks(
+                session,
+                actor_label="cli:clocks reproject",
+                now=utcnow(),
+                calendar_code=calendar.upper() if calendar else None,
+                definition_code=definition,
+            )
+            lines = [
+                f"{clock.key}\t{before.isoformat() if before else '-'}"
+                f"\t{after.isoformat() if after else '-'}"
+                for clock, before, after in changed
+            ]
+    except AcceleratorError as error:
+        _fail(error.message)
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{len(lines)} délai(s) re-projeté(s).")
 
 
 @app.command()

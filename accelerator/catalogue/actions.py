@@ -289,3 +289,40 @@ def _load_definitions(session: Session, now: dt.datetime) -> int:
         created += 1
     session.flush()
     return created
+
+
+def set_calendar_override(
+    session: Session,
+    *,
+    code: str,
+    day: dt.date,
+    name: str,
+    intervals: list[tuple[str, str]],
+    now: dt.datetime,
+) -> Calendar:
+    """Close, open or shorten one date of a calendar: a new version that new clocks pin."""
+    calendar = session.scalar(select(Calendar).where(Calendar.code == code).with_for_update())
+    if calendar is None:
+        raise InvalidInput(f"Calendrier inconnu : {code}.")
+    if not name.strip():
+        raise InvalidInput("Nommez la journée (ex. « Pont de l'Ascension »).")
+    spec = dict(calendar.spec)
+    overrides = [o for o in spec.get("overrides", []) if o["date"] != day.isoformat()]
+    closures = [c for c in spec.get("closures", []) if c["date"] != day.isoformat()]
+    overrides.append({"date": day.isoformat(), "name": name.strip(), "intervals": intervals})
+    spec["overrides"] = sorted(overrides, key=lambda o: str(o["date"]))
+    spec["closures"] = closures
+    try:
+        changed = save_calendar_version(
+            session,
+            calendar,
+            timezone=calendar.timezone,
+            spec=spec,
+            now=now,
+            note=f"{day.isoformat()} : {name.strip()}",
+        )
+    except ValueError as error:
+        raise InvalidInput(f"Horaires invalides : {error}.") from None
+    if not changed:
+        raise InvalidInput("Cette journée est déjà ainsi dans le calendrier.")
+    return calendar

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Calendar
-from accelerator.errors import NotFound
+from accelerator.errors import InvalidInput, NotFound
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import (
     ClockFacts,
@@ -248,3 +248,69 @@ def consultation_key(consultation_id: uuid.UUID) -> str:
 def procedure_key(dossier_id: uuid.UUID, procedure: str) -> str:
     """Key of a dossier's legal delay for one procedure."""
     return f"{ClockKind.PROCEDURE_DEADLINE}:{dossier_id}:{procedure}"
+
+
+def reproject_open_clocks(
+    session: Session,
+    *,
+    actor_label: str,
+    now: dt.datetime,
+    calendar_code: str | None = None,
+    definition_code: str | None = None,
+) -> list[tuple[Clock, dt.datetime | None, dt.datetime | None]]:
+    """Re-pin open clocks to the versions now in force and re-derive them (recorded).
+
+    Closed clocks are never rewritten. Returns (clock, old deadline, new deadline).
+    """
+    from accelerator.history.actions import record
+    from accelerator.identity.actor import Actor
+
+    if calendar_code is None and definition_code is None:
+        raise InvalidInput("Précisez un calendrier ou une définition de délai.")
+    query = select(Clock).where(Clock.state != ClockState.STOPPED.value)
+    if calendar_code is not None:
+        current = session.get(Calendar, calendar_code)
+        if current is None:
+            raise NotFound(f"Calendrier inconnu : {calendar_code}.")
+        query = query.where(
+            Clock.calendar_code == calendar_code, Clock.calendar_version < current.version
+        )
+    if definition_code is not None:
+        latest = latest_definition(session, definition_code)
+        query = query.where(
+            Clock.definition_code == definition_code, Clock.definition_version < latest.version
+        )
+    changed = []
+    for clock in session.scalars(query.with_for_update()):
+        before = clock.due_at
+        old = f"calendrier v{clock.calendar_version}, définition v{clock.definition_version}"
+        if calendar_code is not None:
+            clock.calendar_version = session.get_one(Calendar, calendar_code).version
+        if definition_code is not None:
+            definition = latest_definition(session, definition_code)
+            clock.definition_version = definition.version
+            clock.prorogation = definition.prorogation
+            clock.pause_effect = definition.pause_effect
+            if clock.kind != ClockKind.PROCEDURE_DEADLINE:
+                # Procedure delays carry legal extensions computed from the dossier: kept.
+                clock.budget_amount = definition.budget_amount
+                clock.budget_unit = definition.budget_unit
+        refresh(session, clock)
+        new = f"calendrier v{clock.calendar_version}, définition v{clock.definition_version}"
+        record(
+            session,
+            dossier_id=clock.dossier_id,
+            consultation_id=clock.consultation_id,
+            actor=Actor(actor_label),
+            at=now,
+            entity="clock",
+            event="clock_reprojected",
+            message=(
+                f"{clock.kind} re-projeté ({old} → {new}) : échéance "
+                f"{before.isoformat() if before else '—'} → "
+                f"{clock.due_at.isoformat() if clock.due_at else '—'}."
+            ),
+            details={"clock_id": str(clock.id)},
+        )
+        changed.append((clock, before, clock.due_at))
+    return changed

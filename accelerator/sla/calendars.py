@@ -230,8 +230,9 @@ def _intervals(items: list[list[str]]) -> tuple[Interval, ...]:
     intervals = tuple(
         (dt.time.fromisoformat(start), dt.time.fromisoformat(end)) for start, end in items
     )
-    for (start, end), following in zip(intervals, (*intervals[1:], None), strict=True):
-        if end <= start or (following is not None and following[0] < end):
+    for index, (start, end) in enumerate(intervals):
+        overlaps_next = index + 1 < len(intervals) and intervals[index + 1][0] < end
+        if end <= start or overlaps_next:
             raise ValueError(f"intervalles de travail invalides : {items}")
     return intervals
 

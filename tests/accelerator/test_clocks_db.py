@@ -210,3 +210,73 @@ def test_two_concurrent_sweeps_fire_each_rung_exactly_once(db: Database) -> None
             select(HistoryEntry.dossier_id).where(HistoryEntry.event.like("rung_%"))
         ).all()
     assert Counter(rows) == Counter({d: 4 for d in dossiers})
+
+
+def test_versions_are_pinned_until_an_explicit_reprojection(db: Database) -> None:
+    from accelerator.catalogue.actions import set_calendar_override
+    from accelerator.sla.actions import reproject_open_clocks
+    from accelerator.sla.models import DeadlineDefinition
+
+    # FR-68 and the CDPENAF definition are used by no other test: changes stay local.
+    first = filed(db, now=paris(2026, 3, 2, 10), procedures=["DP"], commune="68224")
+    cdpenaf = launched(db, first, ["SDIS-65"], now=paris(2026, 3, 3, 10))["SDIS-65"]
+    with db.transaction() as session:
+        before = session.scalars(select(Clock).where(Clock.dossier_id == first)).all()
+        assert {c.calendar_code for c in before if c.consultation_id is None} == {"FR-68"}
+        version = session.scalars(
+            select(Clock.calendar_version).where(Clock.dossier_id == first)
+        ).first()
+        calendar = set_calendar_override(
+            session, code="FR-68", day=paris(2026, 5, 15).date(), name="Pont de l'Ascension",
+            intervals=[], now=paris(2026, 3, 4),
+        )  # fmt: skip
+        assert calendar.version == (version or 0) + 1
+    second = filed(db, now=paris(2026, 3, 5, 10), procedures=["DP"], commune="68224")
+    assert clock(db, second, "take_charge").calendar_version == calendar.version
+    assert clock(db, first, "procedure_deadline").calendar_version == version
+    with db.transaction() as session:
+        changed = reproject_open_clocks(
+            session, actor_label="admin@f.test", now=paris(2026, 3, 6), calendar_code="FR-68"
+        )
+    # The open clocks of the first dossier moved to the new version; the stopped
+    # take-in-charge clock (taken in charge on 3 March) was not rewritten.
+    assert {c.kind for c, _, _ in changed} == {"procedure_deadline"}
+    assert clock(db, first, "take_charge").calendar_version == version
+    assert clock(db, first, "procedure_deadline").calendar_version == calendar.version
+    with db.transaction() as session:
+        events = session.scalars(
+            select(HistoryEntry.actor_label).where(HistoryEntry.event == "clock_reprojected")
+        ).all()
+    assert events == ["admin@f.test"]
+
+    # A definition change: the consultation clock keeps 1 month until re-projected to 2 months.
+    with db.transaction() as session:
+        consultation_clock = session.scalars(
+            select(Clock).where(Clock.consultation_id == cdpenaf)
+        ).one()
+        code = consultation_clock.definition_code
+        assert code is not None and consultation_clock.due_at == paris(2026, 4, 4)
+        latest = session.scalars(
+            select(DeadlineDefinition)
+            .where(DeadlineDefinition.code == code)
+            .order_by(DeadlineDefinition.version.desc())
+        ).first()
+        assert latest is not None
+        session.add(
+            DeadlineDefinition(
+                code=code, version=latest.version + 1, label=latest.label, budget_amount=2,
+                budget_unit="months", prorogation=False, pause_effect=latest.pause_effect,
+                request_window=None, rungs=latest.rungs, legal=True, source="test",
+                created_at=paris(2026, 3, 6),
+            )
+        )  # fmt: skip
+    with db.transaction() as session:
+        assert session.scalars(
+            select(Clock.due_at).where(Clock.consultation_id == cdpenaf)
+        ).one() == paris(2026, 4, 4)
+        reproject_open_clocks(
+            session, actor_label="admin@f.test", now=paris(2026, 3, 7), definition_code=code
+        )
+        assert session.scalars(
+            select(Clock.due_at).where(Clock.consultation_id == cdpenaf)
+        ).one() == paris(2026, 5, 4)

@@ -1,0 +1,100 @@
+"""Calendars (read by all; exceptional days and re-projection by administrators)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from accelerator.access import require_role
+from accelerator.catalogue.actions import set_calendar_override
+from accelerator.catalogue.queries import list_calendars
+from accelerator.db import utcnow
+from accelerator.identity.roles import Role
+from accelerator.sla.actions import reproject_open_clocks
+from api.deps import CurrentUser, SessionDep
+
+router = APIRouter(prefix="/api/v1", tags=["calendriers"])
+
+
+class CalendarOut(BaseModel):
+    """A calendar and the version in force."""
+
+    code: str
+    name: str
+    timezone: str
+    version: int
+    overrides: list[dict[str, object]]
+
+
+class OverrideIn(BaseModel):
+    """One exceptional day: no hours is a closure."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    date: dt.date
+    name: str = Field(min_length=2, max_length=200)
+    hours: list[tuple[str, str]] = Field(default_factory=list, max_length=6)
+
+
+class ReprojectIn(BaseModel):
+    """Which change to apply to open clocks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calendar: str | None = None
+    definition: str | None = None
+
+
+class ReprojectedOut(BaseModel):
+    """One clock re-projected."""
+
+    clock_id: str
+    before: str | None
+    after: str | None
+
+
+@router.get("/calendars")
+def index(session: SessionDep, _user: CurrentUser) -> list[CalendarOut]:
+    """Every calendar with its version in force and its exceptional days."""
+    return [
+        CalendarOut(
+            code=c.code, name=c.name, timezone=c.timezone, version=c.version,
+            overrides=list(c.spec.get("overrides", [])),
+        )
+        for c in list_calendars(session)
+    ]
+
+
+@router.post("/calendars/{code}/overrides", status_code=201)
+def override(code: str, data: OverrideIn, session: SessionDep, user: CurrentUser) -> CalendarOut:
+    """Close, open or shorten a day (admin): a new version, pinned by new clocks only."""
+    require_role(user, Role.ADMIN)
+    calendar = set_calendar_override(
+        session, code=code.upper(), day=data.date, name=data.name,
+        intervals=[(start, end) for start, end in data.hours], now=utcnow(),
+    )
+    return CalendarOut(
+        code=calendar.code, name=calendar.name, timezone=calendar.timezone,
+        version=calendar.version, overrides=list(calendar.spec.get("overrides", [])),
+    )
+
+
+@router.post("/clocks/reproject")
+def reproject(data: ReprojectIn, session: SessionDep, user: CurrentUser) -> list[ReprojectedOut]:
+    """Apply the versions now in force to open clocks (admin); each change is recorded."""
+    require_role(user, Role.ADMIN)
+    changed = reproject_open_clocks(
+        session, actor_label=user.email, now=utcnow(),
+        calendar_code=data.calendar.upper() if data.calendar else None,
+        definition_code=data.definition,
+    )
+    return [
+        ReprojectedOut(
+            clock_id=str(clock.id),
+            before=before.isoformat() if before else None,
+            after=after.isoformat() if after else None,
+        )
+        for clock, before, after in changed
+    ]
