@@ -60,7 +60,10 @@ def index(session: SessionDep, _user: CurrentUser) -> list[CalendarOut]:
     """Every calendar with its version in force and its exceptional days."""
     return [
         CalendarOut(
-            code=c.code, name=c.name, timezone=c.timezone, version=c.version,
+            code=c.code,
+            name=c.name,
+            timezone=c.timezone,
+            version=c.version,
             overrides=list(c.spec.get("overrides", [])),
         )
         for c in list_calendars(session)
@@ -72,12 +75,19 @@ def override(code: str, data: OverrideIn, session: SessionDep, user: CurrentUser
     """Close, open or shorten a day (admin): a new version, pinned by new clocks only."""
     require_role(user, Role.ADMIN)
     calendar = set_calendar_override(
-        session, code=code.upper(), day=data.date, name=data.name,
-        intervals=[(start, end) for start, end in data.hours], now=utcnow(),
+        session,
+        code=code.upper(),
+        day=data.date,
+        name=data.name,
+        intervals=[(start, end) for start, end in data.hours],
+        now=utcnow(),
     )
     return CalendarOut(
-        code=calendar.code, name=calendar.name, timezone=calendar.timezone,
-        version=calendar.version, overrides=list(calendar.spec.get("overrides", [])),
+        code=calendar.code,
+        name=calendar.name,
+        timezone=calendar.timezone,
+        version=calendar.version,
+        overrides=list(calendar.spec.get("overrides", [])),
     )
 
 
@@ -86,7 +96,9 @@ def reproject(data: ReprojectIn, session: SessionDep, user: CurrentUser) -> list
     """Apply the versions now in force to open clocks (admin); each change is recorded."""
     require_role(user, Role.ADMIN)
     changed = reproject_open_clocks(
-        session, actor_label=user.email, now=utcnow(),
+        session,
+        actor_label=user.email,
+        now=utcnow(),
         calendar_code=data.calendar.upper() if data.calendar else None,
         definition_code=data.definition,
     )
