@@ -27,10 +27,12 @@ from accelerator.sla.clocks import PauseEffect
 from accelerator.sla.definitions import (
     DEFAULT_RUNGS,
     TAKE_CHARGE_DEFINITION,
+    TARGET_RUNGS,
     consultation_definition,
     procedure_definition,
+    target_definition,
 )
-from accelerator.sla.durations import parse_duration
+from accelerator.sla.durations import half_of, make_duration, parse_duration
 from accelerator.sla.models import CalendarVersion, DeadlineDefinition
 
 SEED_DIR = Path(__file__).parent / "seed"
@@ -216,6 +218,21 @@ def _definition_rows(session: Session) -> list[dict[str, Any]]:
         }
     ]
     for kind in session.scalars(select(ConsultationType).order_by(ConsultationType.code)):
+        target = half_of(make_duration(kind.duration_amount, kind.duration_unit))
+        rows.append(
+            {
+                "code": target_definition(kind.code),
+                "label": f"Objectif interne : avis à mi-délai ({kind.label})",
+                "budget_amount": target.amount,
+                "budget_unit": target.unit.value,
+                "prorogation": False,
+                "pause_effect": PauseEffect.SUSPENSION.value,
+                "request_window": None,
+                "rungs": TARGET_RUNGS,
+                "legal": False,
+                "source": "objectif interne de l'accélérateur : la moitié du délai légal",
+            }
+        )
         rows.append(
             {
                 "code": consultation_definition(kind.code),

@@ -31,8 +31,8 @@ from accelerator.identity.roles import Role
 from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
-from accelerator.sla.actions import consultation_key, start_clock, stop_clock
-from accelerator.sla.definitions import ClockKind, consultation_definition
+from accelerator.sla.actions import consultation_key, start_clock, stop_clock, target_key
+from accelerator.sla.definitions import ClockKind, consultation_definition, target_definition
 
 
 def _change_status(
@@ -118,6 +118,16 @@ def create_consultation(
         definition_code=consultation_definition(consultation_type.code),
     )
     consultation.due_at = clock.due_at
+    start_clock(
+        session,
+        key=target_key(consultation.id),
+        kind=ClockKind.CONSULTATION_TARGET,
+        dossier_id=launch.dossier_id,
+        consultation_id=consultation.id,
+        calendar_code=admin.calendar_code,
+        anchor_at=launch.requested_at,
+        definition_code=target_definition(consultation_type.code),
+    )
     record(
         session,
         dossier_id=launch.dossier_id,
@@ -241,6 +251,7 @@ def give_opinion(
     consultation.answered_at = now
     consultation.answered_by_id = user.id
     stop_clock(session, key=consultation_key(consultation.id), now=now)
+    stop_clock(session, key=target_key(consultation.id), now=now)
     session.flush()
     if _all_finished(session, dossier):
         enqueue(
@@ -295,6 +306,7 @@ def apply_tacit_opinion(
     consultation.opinion_tacit = True
     consultation.answered_at = at
     stop_clock(session, key=consultation_key(consultation.id), now=at)
+    stop_clock(session, key=target_key(consultation.id), now=at)
     notify(
         session,
         template=Template.TACIT_OPINION,

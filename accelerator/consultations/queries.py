@@ -17,6 +17,7 @@ from accelerator.dossiers.queries import MAX_PAGE, clock_view, local_iso
 from accelerator.dossiers.schemas import OpinionOut, PersonOut
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
+from accelerator.sla.definitions import ClockKind
 from accelerator.sla.models import Clock
 
 
@@ -61,8 +62,8 @@ def build_views(session: Session, consultations: Sequence[Consultation]) -> list
             )
         ).all()
     )
-    clocks = {
-        k.consultation_id: k
+    clocks: dict[tuple[object, str], Clock] = {
+        (k.consultation_id, k.kind): k
         for k in session.scalars(
             select(Clock).where(Clock.consultation_id.in_([c.id for c in consultations]))
         )
@@ -76,7 +77,8 @@ def build_views(session: Session, consultations: Sequence[Consultation]) -> list
         kind = types[c.consultation_type_code]
         zone = zones.get(admin.calendar_code, "Europe/Paris")
         referent = referents.get(d.referent_id) if d.referent_id else None
-        clock = clocks.get(c.id)
+        clock = clocks.get((c.id, ClockKind.CONSULTATION_DEADLINE.value))
+        target = clocks.get((c.id, ClockKind.CONSULTATION_TARGET.value))
         views.append(
             ConsultationOut(
                 id=str(c.id),
@@ -100,6 +102,9 @@ def build_views(session: Session, consultations: Sequence[Consultation]) -> list
                     else None
                 ),
                 clock=clock_view(clock, zones.get(clock.calendar_code, zone)) if clock else None,
+                target=clock_view(target, zones.get(target.calendar_code, zone))
+                if target
+                else None,
                 dossier=DossierBriefOut(
                     id=str(d.id),
                     reference=d.reference,

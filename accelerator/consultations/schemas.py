@@ -53,4 +53,6 @@ class ConsultationOut(BaseModel):
     answered_at: str | None
     opinion: OpinionOut | None
     clock: ClockOut | None
+    #: The accelerator's internal target: an opinion at half the legal delay.
+    target: ClockOut | None
     dossier: DossierBriefOut

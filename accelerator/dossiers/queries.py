@@ -127,7 +127,11 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
     views = []
     for d in dossiers:
         zone = zones.get(d.calendar_code, "Europe/Paris")
-        clock_of_consultation = {k.consultation_id: k for k in clocks[d.id] if k.consultation_id}
+        clock_of_consultation = {
+            k.consultation_id: k
+            for k in clocks[d.id]
+            if k.consultation_id and k.kind == ClockKind.CONSULTATION_DEADLINE
+        }
         referent = referents.get(d.referent_id) if d.referent_id else None
         views.append(
             DossierOut(

@@ -245,6 +245,11 @@ def consultation_key(consultation_id: uuid.UUID) -> str:
     return f"{ClockKind.CONSULTATION_DEADLINE}:{consultation_id}"
 
 
+def target_key(consultation_id: uuid.UUID) -> str:
+    """Key of a consultation's internal-target clock."""
+    return f"{ClockKind.CONSULTATION_TARGET}:{consultation_id}"
+
+
 def procedure_key(dossier_id: uuid.UUID, procedure: str) -> str:
     """Key of a dossier's legal delay for one procedure."""
     return f"{ClockKind.PROCEDURE_DEADLINE}:{dossier_id}:{procedure}"

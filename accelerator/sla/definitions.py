@@ -11,6 +11,7 @@ class ClockKind(StrEnum):
 
     TAKE_CHARGE = "take_charge"
     CONSULTATION_DEADLINE = "consultation_deadline"
+    CONSULTATION_TARGET = "consultation_target"
     PROCEDURE_DEADLINE = "procedure_deadline"
 
 
@@ -34,6 +35,7 @@ class RungName(StrEnum):
 KIND_LABELS: dict[ClockKind, str] = {
     ClockKind.TAKE_CHARGE: "prise en charge sous 24 h",
     ClockKind.CONSULTATION_DEADLINE: "délai de réponse de l'administration",
+    ClockKind.CONSULTATION_TARGET: "objectif interne : avis à mi-délai",
     ClockKind.PROCEDURE_DEADLINE: "délai légal d'instruction",
 }
 
@@ -53,12 +55,20 @@ DEFAULT_RUNGS: list[dict[str, Any]] = [
     {"name": RungName.ESCALATION.value, "fraction": 1.25},
 ]
 
+#: The internal target of a consultation only reports when it is missed.
+TARGET_RUNGS: list[dict[str, Any]] = [{"name": RungName.BREACH.value, "fraction": 1.0}]
+
 TAKE_CHARGE_DEFINITION = "take_charge"
 
 
 def consultation_definition(consultation_type: str) -> str:
     """Code of the deadline definition of a consultation type."""
     return f"consultation:{consultation_type}"
+
+
+def target_definition(consultation_type: str) -> str:
+    """Code of the accelerator's internal target for a consultation type (half the delay)."""
+    return f"target:{consultation_type}"
 
 
 def procedure_definition(procedure: str) -> str:

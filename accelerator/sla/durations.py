@@ -92,6 +92,14 @@ def make_duration(amount: int, unit_text: str) -> Duration:
     return Duration(amount, unit)
 
 
+def half_of(duration: Duration) -> Duration:
+    """Half a budget in a unit that keeps it exact: an odd number of months becomes days
+    (a month counted as 30 days), an odd number of days or hours is rounded up."""
+    if duration.unit is Unit.MONTHS and duration.amount % 2:
+        return Duration(duration.amount * 15, Unit.CALENDAR_DAYS)
+    return Duration(-(-duration.amount // 2), duration.unit)
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """Same day number ``months`` later; a missing day becomes the month's last day."""
     index = day.month - 1 + months

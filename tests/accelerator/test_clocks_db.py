@@ -34,6 +34,15 @@ def clock(db: Database, dossier_id: uuid.UUID, kind: str) -> Clock:
         return found
 
 
+def session_clock(db: Database, consultation_id: uuid.UUID, kind: str) -> Clock:
+    with db.transaction() as session:
+        found = session.scalars(
+            select(Clock).where(Clock.consultation_id == consultation_id, Clock.kind == kind)
+        ).one()
+        session.expunge(found)
+        return found
+
+
 def ask(
     db: Database, dossier_id: uuid.UUID, at: Any, consultation: uuid.UUID | None = None
 ) -> uuid.UUID:
@@ -104,7 +113,13 @@ def test_a_paused_consultation_answered_without_resuming(db: Database) -> None:
     with db.transaction() as session:
         assert session.get_one(Consultation, sdis).status == "awaiting_information"
         assert (
-            session.scalars(select(Clock).where(Clock.consultation_id == sdis)).one().state
+            session.scalars(
+                select(Clock).where(
+                    Clock.consultation_id == sdis, Clock.kind == "consultation_deadline"
+                )
+            )
+            .one()
+            .state
             == "paused"
         )
     with db.transaction() as session:
@@ -115,7 +130,11 @@ def test_a_paused_consultation_answered_without_resuming(db: Database) -> None:
     answer(db, request_id, paris(2026, 3, 8, 10))
     with db.transaction() as session:
         consultation = session.get_one(Consultation, sdis)
-        stopped = session.scalars(select(Clock).where(Clock.consultation_id == sdis)).one()
+        stopped = session.scalars(
+            select(Clock).where(
+                Clock.consultation_id == sdis, Clock.kind == "consultation_deadline"
+            )
+        ).one()
         assert consultation.status == "answered"
         assert stopped.state == "stopped" and stopped.stopped_at == paris(2026, 3, 6, 11)
 
@@ -128,10 +147,23 @@ def sweep(db: Database, now: Any, limit: int = 500) -> list[Fired]:
 def test_a_tacit_opinion_applies_at_the_deadline(db: Database) -> None:
     dossier_id = filed(db, now=paris(2026, 3, 2, 10))
     sdis = launched(db, dossier_id, ["SDIS-65"], now=paris(2026, 3, 3, 10))["SDIS-65"]
+    # The internal target (half: 15 days) is missed on 19 March; the opinion is not tacit yet.
+    target = session_clock(db, sdis, "consultation_target")
+    assert target.due_at == paris(2026, 3, 19)
+    assert [f.rung for f in sweep(db, paris(2026, 3, 19, 0, 1)) if f.clock_id == target.id] == [
+        "breach"
+    ]
     # 1 month from 3 March: end of 3 April. Nothing breaches before.
-    assert not [f for f in sweep(db, paris(2026, 4, 3, 23, 59)) if f.rung == "breach"]
+    legal = session_clock(db, sdis, "consultation_deadline")
+    assert not [
+        f
+        for f in sweep(db, paris(2026, 4, 3, 23, 59))
+        if f.clock_id == legal.id and f.rung == "breach"
+    ]
+    with db.transaction() as session:
+        assert session.get_one(Consultation, sdis).status == "sent"
     fired = sweep(db, paris(2026, 4, 4, 0, 1))
-    assert [f.rung for f in fired if f.rung == "breach"]
+    assert [f.rung for f in fired if f.clock_id == legal.id] == ["breach"]
     with db.transaction() as session:
         consultation = session.get_one(Consultation, sdis)
         assert consultation.status == "tacit"
@@ -252,7 +284,9 @@ def test_versions_are_pinned_until_an_explicit_reprojection(db: Database) -> Non
     # A definition change: the consultation clock keeps 1 month until re-projected to 2 months.
     with db.transaction() as session:
         consultation_clock = session.scalars(
-            select(Clock).where(Clock.consultation_id == cdpenaf)
+            select(Clock).where(
+                Clock.consultation_id == cdpenaf, Clock.kind == "consultation_deadline"
+            )
         ).one()
         code = consultation_clock.definition_code
         assert code is not None and consultation_clock.due_at == paris(2026, 4, 4)
@@ -272,11 +306,15 @@ def test_versions_are_pinned_until_an_explicit_reprojection(db: Database) -> Non
         )  # fmt: skip
     with db.transaction() as session:
         assert session.scalars(
-            select(Clock.due_at).where(Clock.consultation_id == cdpenaf)
+            select(Clock.due_at).where(
+                Clock.consultation_id == cdpenaf, Clock.kind == "consultation_deadline"
+            )
         ).one() == paris(2026, 4, 4)
         reproject_open_clocks(
             session, actor_label="admin@f.test", now=paris(2026, 3, 7), definition_code=code
         )
         assert session.scalars(
-            select(Clock.due_at).where(Clock.consultation_id == cdpenaf)
+            select(Clock.due_at).where(
+                Clock.consultation_id == cdpenaf, Clock.kind == "consultation_deadline"
+            )
         ).one() == paris(2026, 5, 4)
