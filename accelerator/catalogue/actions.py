@@ -343,3 +343,37 @@ def set_calendar_override(
     if not changed:
         raise InvalidInput("Cette journée est déjà ainsi dans le calendrier.")
     return calendar
+
+
+def set_calendar_week(
+    session: Session,
+    *,
+    code: str,
+    weekly: dict[int, list[tuple[str, str]]],
+    whit_monday_worked: bool,
+    now: dt.datetime,
+) -> Calendar:
+    """Change a calendar's weekly working hours (and the solidarity day): a new version."""
+    calendar = session.scalar(select(Calendar).where(Calendar.code == code).with_for_update())
+    if calendar is None:
+        raise InvalidInput(f"Calendrier inconnu : {code}.")
+    if any(day not in range(1, 8) for day in weekly):
+        raise InvalidInput("Les jours de la semaine vont de 1 (lundi) à 7 (dimanche).")
+    if not any(weekly.values()):
+        raise InvalidInput(
+            "Une semaine sans aucune heure ouvrée n'est pas un calendrier de travail."
+        )
+    spec = dict(calendar.spec)
+    spec["weekly"] = {
+        str(day): [list(i) for i in intervals] for day, intervals in sorted(weekly.items())
+    }
+    spec["whit_monday_worked"] = whit_monday_worked
+    try:
+        changed = save_calendar_version(
+            session, calendar, timezone=calendar.timezone, spec=spec, now=now, note="semaine type"
+        )
+    except ValueError as error:
+        raise InvalidInput(f"Horaires invalides : {error}.") from None
+    if not changed:
+        raise InvalidInput("Le calendrier a déjà ces horaires.")
+    return calendar

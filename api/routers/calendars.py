@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from accelerator.access import require_role
-from accelerator.catalogue.actions import set_calendar_override
+from accelerator.catalogue.actions import set_calendar_override, set_calendar_week
+from accelerator.catalogue.models import Calendar
 from accelerator.catalogue.queries import list_calendars
 from accelerator.db import utcnow
 from accelerator.identity.roles import Role
@@ -25,7 +26,22 @@ class CalendarOut(BaseModel):
     name: str
     timezone: str
     version: int
+    weekly: dict[str, list[list[str]]]
+    whit_monday_worked: bool
     overrides: list[dict[str, object]]
+
+
+def _out(calendar: Calendar) -> CalendarOut:
+    spec = calendar.spec
+    return CalendarOut(
+        code=calendar.code,
+        name=calendar.name,
+        timezone=calendar.timezone,
+        version=calendar.version,
+        weekly=spec.get("weekly", {}),
+        whit_monday_worked=bool(spec.get("whit_monday_worked", False)),
+        overrides=list(spec.get("overrides", [])),
+    )
 
 
 class OverrideIn(BaseModel):
@@ -36,6 +52,15 @@ class OverrideIn(BaseModel):
     date: dt.date
     name: str = Field(min_length=2, max_length=200)
     hours: list[tuple[str, str]] = Field(default_factory=list, max_length=6)
+
+
+class WeekIn(BaseModel):
+    """Weekly working hours by ISO weekday (1 = Monday) and the solidarity day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekly: dict[int, list[tuple[str, str]]]
+    whit_monday_worked: bool = False
 
 
 class ReprojectIn(BaseModel):
@@ -58,16 +83,7 @@ class ReprojectedOut(BaseModel):
 @router.get("/calendars")
 def index(session: SessionDep, _user: CurrentUser) -> list[CalendarOut]:
     """Every calendar with its version in force and its exceptional days."""
-    return [
-        CalendarOut(
-            code=c.code,
-            name=c.name,
-            timezone=c.timezone,
-            version=c.version,
-            overrides=list(c.spec.get("overrides", [])),
-        )
-        for c in list_calendars(session)
-    ]
+    return [_out(c) for c in list_calendars(session)]
 
 
 @router.post("/calendars/{code}/overrides", status_code=201)
@@ -82,13 +98,21 @@ def override(code: str, data: OverrideIn, session: SessionDep, user: CurrentUser
         intervals=[(start, end) for start, end in data.hours],
         now=utcnow(),
     )
-    return CalendarOut(
-        code=calendar.code,
-        name=calendar.name,
-        timezone=calendar.timezone,
-        version=calendar.version,
-        overrides=list(calendar.spec.get("overrides", [])),
+    return _out(calendar)
+
+
+@router.put("/calendars/{code}/week")
+def week(code: str, data: WeekIn, session: SessionDep, user: CurrentUser) -> CalendarOut:
+    """Change the weekly working hours (admin): a new version, pinned by new clocks only."""
+    require_role(user, Role.ADMIN)
+    calendar = set_calendar_week(
+        session,
+        code=code.upper(),
+        weekly=data.weekly,
+        whit_monday_worked=data.whit_monday_worked,
+        now=utcnow(),
     )
+    return _out(calendar)
 
 
 @router.post("/clocks/reproject")

@@ -30,4 +30,11 @@ def test_only_an_administrator_changes_a_calendar(api: Callable[[str], Api], db:
     assert changed["version"] == listed["FR-976"]["version"] + 1
     assert changed["overrides"] == [{"date": "2026-05-15", "name": "Pont", "intervals": []}]
     assert admin.post("/api/v1/clocks/reproject", json={"calendar": "FR-976"}) == []
+    week = {"weekly": {"1": [["08:30", "12:00"], ["13:30", "17:30"]]}, "whit_monday_worked": True}
+    api("referent@test.fr").request("PUT", "/api/v1/calendars/FR-976/week", 403, json=week)
+    changed = admin.request("PUT", "/api/v1/calendars/FR-976/week", json=week)
+    assert changed["weekly"] == {"1": [["08:30", "12:00"], ["13:30", "17:30"]]}
+    assert changed["whit_monday_worked"] is True
+    empty = admin.request("PUT", "/api/v1/calendars/FR-976/week", 422, json={"weekly": {"1": []}})
+    assert "aucune heure" in empty["detail"]
     assert "Précisez" in admin.post("/api/v1/clocks/reproject", 422, json={})["detail"]
