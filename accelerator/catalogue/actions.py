@@ -182,11 +182,14 @@ def save_calendar_version(
     note: str,
 ) -> bool:
     """Record a new version of ``calendar`` if its zone or spec changed; True if it did."""
-    unchanged = calendar.version and calendar.timezone == timezone and calendar.spec == spec
-    if unchanged and session.get(CalendarVersion, (calendar.code, calendar.version)) is not None:
-        return False
     WorkingCalendar.from_spec(calendar.code, timezone, spec)  # refuse an invalid spec early
-    calendar.version = (calendar.version or 0) + 1
+    unchanged = calendar.version and calendar.timezone == timezone and calendar.spec == spec
+    if unchanged:
+        if session.get(CalendarVersion, (calendar.code, calendar.version)) is not None:
+            return False
+        # A calendar from before versioning: its current content becomes that version.
+    else:
+        calendar.version = (calendar.version or 0) + 1
     calendar.timezone, calendar.spec = timezone, spec
     session.flush()
     session.add(

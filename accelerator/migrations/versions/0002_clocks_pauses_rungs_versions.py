@@ -163,6 +163,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_clocks_next_rung_at"), ["next_rung_at"], unique=False)
 
     # ### end Alembic commands ###
+    # Clocks started before versioning are pinned to version 1 of their calendar.
+    op.execute(
+        "INSERT INTO calendar_versions (code, version, timezone, spec, created_at, note) "
+        "SELECT code, 1, timezone, spec, CURRENT_TIMESTAMP, 'migration 0002' FROM calendars"
+    )
 
 
 def downgrade() -> None:
