@@ -36,11 +36,11 @@ def _fail(message: str) -> NoReturn:
 
 
 def _logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stdout,
-    )
+    # Prefect (re)configures logging when flows run; naming our loggers as its "extra loggers"
+    # keeps them enabled and formatted like its own. Must be set before prefect is imported.
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "accelerator")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+    logging.getLogger("accelerator").setLevel(logging.INFO)
 
 
 @db_app.command("upgrade")
@@ -304,10 +304,10 @@ def relay() -> None:
     import signal
     import threading
 
+    _logging()
     from workflows.engine import flow_settings
     from workflows.relay import run
 
-    _logging()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

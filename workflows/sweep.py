@@ -17,7 +17,11 @@ def sweep_once(limit: int = BATCH) -> int:
     return len(in_transaction(lambda s: sweep_batch(s, now=utcnow(), limit=limit)))
 
 
-@flow(name="sweep", log_prints=True)
+def _run_name() -> str:
+    return f"sweep-{utcnow():%Y%m%d-%H%M%S}"
+
+
+@flow(name="sweep", flow_run_name=_run_name, log_prints=True)
 def sweep_flow(batch: int = BATCH) -> int:
     """Fire every due rung, batch after batch, until none is due (no cap drops the rest)."""
     total = 0

@@ -39,6 +39,16 @@ UNIT_LABELS: dict[Unit, str] = {
 }
 
 
+UNIT_SINGULAR: dict[Unit, str] = {
+    Unit.HOURS: "heure",
+    Unit.BUSINESS_HOURS: "heure ouvrée",
+    Unit.BUSINESS_DAYS: "jour ouvré",
+    Unit.WORKING_DAYS: "jour ouvrable",
+    Unit.CALENDAR_DAYS: "jour calendaire",
+    Unit.MONTHS: "mois",
+}
+
+
 @dataclass(frozen=True)
 class Duration:
     """An amount of one unit, e.g. ``Duration(2, Unit.MONTHS)``."""
@@ -50,8 +60,9 @@ class Duration:
         return f"{self.amount} {self.unit.value}"
 
     def label(self) -> str:
-        """French wording, e.g. « 2 mois »."""
-        return f"{self.amount} {UNIT_LABELS[self.unit]}"
+        """French wording, e.g. « 2 mois », « 1 jour ouvré »."""
+        words = UNIT_LABELS[self.unit] if self.amount > 1 else UNIT_SINGULAR[self.unit]
+        return f"{self.amount} {words}"
 
 
 ONE_DAY = dt.timedelta(days=1)
