@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
-from accelerator.errors import Forbidden, NotFound
+from accelerator.errors import Conflict, Forbidden, NotFound
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.sla.models import Clock
@@ -46,32 +46,60 @@ def consultation_visibility(user: User) -> ColumnElement[bool]:
 
 
 def access_dossier(
-    session: Session, user: User, dossier_id: uuid.UUID, *, for_update: bool = False
+    session: Session,
+    user: User,
+    dossier_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    expected_version: int | None = None,
 ) -> Dossier:
-    """The dossier if ``user`` may see it (locked when ``for_update``), else ``NotFound``."""
+    """The dossier if ``user`` may see it (locked when ``for_update``), else ``NotFound``.
+
+    With ``expected_version`` (optimistic locking), a dossier changed since the caller read it
+    answers ``Conflict`` instead of being overwritten.
+    """
     query = select(Dossier).where(Dossier.id == dossier_id, dossier_visibility(user))
-    if for_update:
+    if for_update or expected_version is not None:
         query = query.with_for_update()
     dossier = session.scalar(query)
     if dossier is None:
         raise NotFound(DOSSIER_NOT_FOUND)
+    check_version("Le dossier", dossier.version, expected_version)
     return dossier
 
 
+def check_version(what: str, current: int, expected: int | None) -> None:
+    """Refuse a stale edit: the object changed since the caller read version ``expected``."""
+    if expected is not None and expected != current:
+        raise Conflict(
+            f"{what} a été modifié entre-temps (version {current}, vous aviez la version "
+            f"{expected}) : rechargez-le avant de recommencer."
+        )
+
+
 def access_consultation(
-    session: Session, user: User, consultation_id: uuid.UUID, *, for_update: bool = False
+    session: Session,
+    user: User,
+    consultation_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    expected_version: int | None = None,
 ) -> Consultation:
-    """The consultation if ``user`` may see it (locked when ``for_update``), else ``NotFound``."""
+    """The consultation if ``user`` may see it (locked when ``for_update``), else ``NotFound``.
+
+    With ``expected_version``, a consultation changed since the caller read it is a ``Conflict``.
+    """
     query = (
         select(Consultation)
         .join(Dossier, Dossier.id == Consultation.dossier_id)
         .where(Consultation.id == consultation_id, consultation_visibility(user))
     )
-    if for_update:
+    if for_update or expected_version is not None:
         query = query.with_for_update(of=Consultation)
     consultation = session.scalar(query)
     if consultation is None:
         raise NotFound(CONSULTATION_NOT_FOUND)
+    check_version("La consultation", consultation.version, expected_version)
     return consultation
 
 

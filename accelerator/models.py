@@ -13,6 +13,7 @@ from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.db import Base
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.history.models import HistoryEntry
+from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
 from accelerator.information.models import InformationRequest
 from accelerator.outbox.models import OutboxMessage
@@ -41,6 +42,7 @@ __all__ = [
     "DeadlineDefinition",
     "Dossier",
     "HistoryEntry",
+    "IdempotentRequest",
     "InformationRequest",
     "Organisation",
     "OutboxMessage",

@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from accelerator.config import Settings
 from accelerator.db import Database
-from accelerator.errors import NotAuthenticated, NotFound
+from accelerator.errors import InvalidInput, NotAuthenticated, NotFound
 from accelerator.identity.models import User
 from api import tokens
 
@@ -53,6 +53,19 @@ def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The version the client last read (``If-Match: 3`` or ``"3"``), for optimistic locking."""
+    if if_match is None:
+        return None
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise InvalidInput("En-tête If-Match invalide : attendu la version lue, ex. 3.") from None
+
+
+IfMatch = Annotated[int | None, Depends(get_if_match)]
 
 
 def parse_id(value: str, what: str = "Objet") -> uuid.UUID:

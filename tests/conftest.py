@@ -42,6 +42,7 @@ TRANSACTIONAL_TABLES = [
     "dossiers",
     "counters",
     "outbox_messages",
+    "idempotent_requests",
     "users",
     "organisations",
 ]

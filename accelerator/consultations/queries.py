@@ -82,6 +82,7 @@ def build_views(session: Session, consultations: Sequence[Consultation]) -> list
         views.append(
             ConsultationOut(
                 id=str(c.id),
+                version=c.version,
                 administration=c.administration_code,
                 administration_name=admin.name,
                 consultation_type=kind.code,

@@ -37,6 +37,8 @@ class ConsultationOut(BaseModel):
     """A consultation as its administration and the référent see it."""
 
     id: str
+    #: Send it back as ``If-Match`` to refuse an edit if the consultation changed meanwhile.
+    version: int
     administration: str
     administration_name: str
     consultation_type: str

@@ -136,6 +136,7 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
         views.append(
             DossierOut(
                 id=str(d.id),
+                version=d.version,
                 reference=d.reference,
                 status=d.status,
                 status_label=LABELS[DossierStatus(d.status)],

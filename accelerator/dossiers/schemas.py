@@ -153,6 +153,8 @@ class DossierOut(BaseModel):
     """A dossier as the API shows it to anyone allowed to see it."""
 
     id: str
+    #: Send it back as ``If-Match`` to refuse an edit if the dossier changed meanwhile.
+    version: int
     reference: str | None
     status: str
     status_label: str

@@ -15,6 +15,7 @@ from accelerator.db import utcnow
 from accelerator.identity.roles import Role
 from accelerator.sla.actions import reproject_open_clocks
 from api.deps import CurrentUser, SessionDep
+from api.idempotency import idempotent
 
 router = APIRouter(prefix="/api/v1", tags=["calendriers"])
 
@@ -87,6 +88,7 @@ def index(session: SessionDep, _user: CurrentUser) -> list[CalendarOut]:
 
 
 @router.post("/calendars/{code}/overrides", status_code=201)
+@idempotent(201)
 def override(code: str, data: OverrideIn, session: SessionDep, user: CurrentUser) -> CalendarOut:
     """Close, open or shorten a day (admin): a new version, pinned by new clocks only."""
     require_role(user, Role.ADMIN)
@@ -116,6 +118,7 @@ def week(code: str, data: WeekIn, session: SessionDep, user: CurrentUser) -> Cal
 
 
 @router.post("/clocks/reproject")
+@idempotent()
 def reproject(data: ReprojectIn, session: SessionDep, user: CurrentUser) -> list[ReprojectedOut]:
     """Apply the versions now in force to open clocks (admin); each change is recorded."""
     require_role(user, Role.ADMIN)

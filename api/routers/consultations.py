@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query
+from sqlalchemy import select
 
 from accelerator.access import access_consultation, require_role
 from accelerator.consultations import actions
@@ -10,12 +13,27 @@ from accelerator.consultations.queries import build_views, list_consultations
 from accelerator.consultations.schemas import ConsultationOut, OpinionIn
 from accelerator.consultations.status import ConsultationStatus
 from accelerator.db import utcnow
+from accelerator.dossiers.models import Dossier
 from accelerator.identity.roles import Role
-from api.deps import CurrentUser, SessionDep, parse_id
+from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
+from api.idempotency import idempotent
 
 router = APIRouter(prefix="/api/v1/consultations", tags=["consultations"])
 
 VIEWERS = (Role.AGENT, Role.REFERENT, Role.MANAGER, Role.ADMIN)
+
+
+def _locked(
+    session: SessionDep, user: CurrentUser, consultation_id: str, if_match: int | None
+) -> Any:
+    """The id; with ``If-Match``, the consultation is checked against the version read."""
+    parsed = parse_id(consultation_id, "Consultation")
+    if if_match is not None:
+        # Same lock order as the actions (dossier, then consultation): no deadlock.
+        dossier_id = access_consultation(session, user, parsed).dossier_id
+        session.scalar(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
+        access_consultation(session, user, parsed, expected_version=if_match)
+    return parsed
 
 
 @router.get("")
@@ -41,22 +59,29 @@ def show(consultation_id: str, session: SessionDep, user: CurrentUser) -> Consul
 
 
 @router.post("/{consultation_id}/acknowledge")
-def acknowledge(consultation_id: str, session: SessionDep, user: CurrentUser) -> ConsultationOut:
+@idempotent()
+def acknowledge(
+    consultation_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch
+) -> ConsultationOut:
     """Acknowledge receipt (agent of the administration)."""
     consultation = actions.acknowledge(
-        session, consultation_id=parse_id(consultation_id, "Consultation"), user=user, now=utcnow()
+        session,
+        consultation_id=_locked(session, user, consultation_id, if_match),
+        user=user,
+        now=utcnow(),
     )
     return build_views(session, [consultation])[0]
 
 
 @router.post("/{consultation_id}/opinion")
+@idempotent()
 def opinion(
-    consultation_id: str, data: OpinionIn, session: SessionDep, user: CurrentUser
+    consultation_id: str, data: OpinionIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
 ) -> ConsultationOut:
     """Give the administration's opinion (agent); the last one triggers consolidation."""
     consultation = actions.give_opinion(
         session,
-        consultation_id=parse_id(consultation_id, "Consultation"),
+        consultation_id=_locked(session, user, consultation_id, if_match),
         nature=data.nature,
         text=data.text,
         user=user,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +13,8 @@ from accelerator.dossiers import actions
 from accelerator.dossiers.queries import build_views, list_dossiers
 from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
-from api.deps import CurrentUser, SessionDep, parse_id
+from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
+from api.idempotency import idempotent
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 
@@ -39,7 +42,16 @@ def _view(session: SessionDep, dossier_id: object) -> DossierOut:
     return build_views(session, [dossier])[0]
 
 
+def _locked(session: SessionDep, user: CurrentUser, dossier_id: str, if_match: int | None) -> Any:
+    """The dossier id; with ``If-Match``, locked and checked against the version the client read."""
+    parsed = parse_id(dossier_id, "Dossier")
+    if if_match is not None:
+        access_dossier(session, user, parsed, expected_version=if_match)
+    return parsed
+
+
 @router.post("", status_code=201)
+@idempotent(201)
 def create(data: DossierCreate, session: SessionDep, user: CurrentUser) -> DossierOut:
     """Create a draft dossier (holder)."""
     dossier = actions.create_dossier(session, data=data, user=user, now=utcnow())
@@ -68,31 +80,40 @@ def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
 
 
 @router.post("/{dossier_id}/file")
-def file(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
+@idempotent()
+def file(dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch) -> DossierOut:
     """File the draft on the single window (holder)."""
     dossier = actions.file_dossier(
-        session, dossier_id=parse_id(dossier_id, "Dossier"), user=user, now=utcnow()
+        session, dossier_id=_locked(session, user, dossier_id, if_match), user=user, now=utcnow()
     )
     return _view(session, dossier.id)
 
 
 @router.post("/{dossier_id}/take-charge")
-def take_charge(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
+@idempotent()
+def take_charge(
+    dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch
+) -> DossierOut:
     """Take the dossier in charge and become its référent (référent)."""
     dossier = actions.take_charge(
-        session, dossier_id=parse_id(dossier_id, "Dossier"), user=user, now=utcnow()
+        session, dossier_id=_locked(session, user, dossier_id, if_match), user=user, now=utcnow()
     )
     return _view(session, dossier.id)
 
 
 @router.post("/{dossier_id}/consultations", status_code=202)
+@idempotent(202)
 def launch(
-    dossier_id: str, session: SessionDep, user: CurrentUser, data: LaunchIn | None = None
+    dossier_id: str,
+    session: SessionDep,
+    user: CurrentUser,
+    if_match: IfMatch,
+    data: LaunchIn | None = None,
 ) -> DossierOut:
     """Consult every chosen administration in parallel (référent); runs in the background."""
     launch = actions.launch_consultations(
         session,
-        dossier_id=parse_id(dossier_id, "Dossier"),
+        dossier_id=_locked(session, user, dossier_id, if_match),
         administrations=data.administrations if data else None,
         user=user,
         now=utcnow(),
@@ -101,11 +122,14 @@ def launch(
 
 
 @router.post("/{dossier_id}/close")
-def close(dossier_id: str, data: CloseIn, session: SessionDep, user: CurrentUser) -> DossierOut:
+@idempotent()
+def close(
+    dossier_id: str, data: CloseIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
+) -> DossierOut:
     """Send the consolidated answer to the holder and close (référent)."""
     dossier = actions.close_dossier(
         session,
-        dossier_id=parse_id(dossier_id, "Dossier"),
+        dossier_id=_locked(session, user, dossier_id, if_match),
         message=data.message,
         user=user,
         now=utcnow(),

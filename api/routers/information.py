@@ -11,11 +11,13 @@ from accelerator.dossiers.schemas import DossierOut
 from accelerator.information.actions import answer_information, request_information
 from accelerator.information.schemas import AnswerIn, InformationRequestIn
 from api.deps import CurrentUser, SessionDep, parse_id
+from api.idempotency import idempotent
 
 router = APIRouter(prefix="/api/v1", tags=["compléments"])
 
 
 @router.post("/dossiers/{dossier_id}/information-requests", status_code=201)
+@idempotent(201)
 def ask(
     dossier_id: str, data: InformationRequestIn, session: SessionDep, user: CurrentUser
 ) -> DossierOut:
@@ -27,6 +29,7 @@ def ask(
 
 
 @router.post("/information-requests/{request_id}/answer")
+@idempotent()
 def answer(request_id: str, data: AnswerIn, session: SessionDep, user: CurrentUser) -> DossierOut:
     """Answer a request (holder); paused clocks resume according to their definition."""
     request = answer_information(

@@ -29,7 +29,8 @@ class Api:
 
     def request(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
         """Call ``path`` and check the status."""
-        response = self.client.request(method, path, headers=self.headers, **kwargs)
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        response = self.client.request(method, path, headers=headers, **kwargs)
         assert response.status_code == expect, (
             f"{method} {path}: {response.status_code} {response.text}"
         )
