@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     token_lifetime_minutes: int = Field(default=12 * 60, ge=1)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     relay_batch_size: int = Field(default=50, ge=1)
+    smtp_host: str | None = Field(default=None, description="No host: e-mails are only logged.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Accélérateur <ne-pas-repondre@accelerateur.localhost>"
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Links in e-mails.")
     sweep_interval_seconds: float = Field(default=60.0, gt=0, description="How often rungs fire.")
     sql_echo: bool = False
 

@@ -16,6 +16,7 @@ from accelerator.history.models import HistoryEntry
 from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
 from accelerator.information.models import InformationRequest
+from accelerator.mail.models import DigestItem, EmailDelivery
 from accelerator.outbox.models import OutboxMessage
 from accelerator.sla.models import (
     CalendarVersion,
@@ -40,7 +41,9 @@ __all__ = [
     "ConsultationType",
     "Counter",
     "DeadlineDefinition",
+    "DigestItem",
     "Dossier",
+    "EmailDelivery",
     "HistoryEntry",
     "IdempotentRequest",
     "InformationRequest",

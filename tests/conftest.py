@@ -43,6 +43,8 @@ TRANSACTIONAL_TABLES = [
     "counters",
     "outbox_messages",
     "idempotent_requests",
+    "email_deliveries",
+    "digest_items",
     "users",
     "organisations",
 ]

@@ -26,6 +26,9 @@ from workflows.sweep import sweep_flow
 
 log = logging.getLogger("accelerator.relay")
 
+#: Daily digests go out from 08:00 (Paris); the relay checks hourly.
+DIGEST_CHECK_SECONDS = 3600.0
+
 Handler = Callable[[uuid.UUID, dict[str, Any]], object]
 
 HANDLERS: dict[str, Handler] = {
@@ -99,8 +102,14 @@ def run(
     log.info(
         "relay started (poll every %.1f s, sweep every %s s)", poll_seconds, sweep_every_seconds
     )
-    next_sweep = time.monotonic()
+    next_sweep = next_digest = time.monotonic()
     while not stop.is_set():
+        if time.monotonic() >= next_digest:
+            next_digest = time.monotonic() + DIGEST_CHECK_SECONDS
+            try:
+                notifications.send_digests(utcnow())
+            except Exception:
+                log.exception("daily digests failed; retrying at the next check")
         if sweep_every_seconds is not None and time.monotonic() >= next_sweep:
             next_sweep = time.monotonic() + sweep_every_seconds
             try:

@@ -39,4 +39,6 @@ class User(Base):
     )
     arrondissements: Mapped[list[str]] = mapped_column(JSONType, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: ``immediate`` (one e-mail per event) or ``digest`` (one e-mail a day).
+    notification_mode: Mapped[str] = mapped_column(String(16), default="immediate")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
