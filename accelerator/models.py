@@ -25,6 +25,7 @@ from accelerator.sla.models import (
     ClockRung,
     DeadlineDefinition,
 )
+from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Administration",
@@ -53,4 +54,6 @@ __all__ = [
     "ProposedAdministration",
     "RoutingRule",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -16,6 +16,7 @@ from api.routers import (
     dossiers,
     health,
     information,
+    webhooks,
 )
 
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         calendars.router,
         clocks.router,
         information.router,
+        webhooks.router,
     ):
         app.include_router(router)
     return app

@@ -45,6 +45,8 @@ TRANSACTIONAL_TABLES = [
     "idempotent_requests",
     "email_deliveries",
     "digest_items",
+    "webhook_deliveries",
+    "webhook_subscriptions",
     "users",
     "organisations",
 ]

@@ -18,7 +18,7 @@ from typing import Any
 from accelerator.db import Database, get_database, utcnow
 from accelerator.outbox.actions import claim_batch, mark_delivered, mark_failed
 from accelerator.outbox.topics import Topic
-from workflows import notifications
+from workflows import notifications, webhooks
 from workflows.consolidation import consolidation_flow
 from workflows.intake import intake_flow
 from workflows.launch import launch_flow
@@ -38,6 +38,8 @@ HANDLERS: dict[str, Handler] = {
         dossier_id=uuid.UUID(p["dossier_id"])
     ),
     Topic.NOTIFY.value: notifications.deliver,
+    Topic.WEBHOOK.value: webhooks.deliver,
+    Topic.WEBHOOK_REPLAY.value: webhooks.replay,
 }
 
 

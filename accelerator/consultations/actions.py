@@ -33,6 +33,7 @@ from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.sla.actions import consultation_key, start_clock, stop_clock, target_key
 from accelerator.sla.definitions import ClockKind, consultation_definition, target_definition
+from accelerator.webhooks.events import Event, publish
 
 
 def _change_status(
@@ -142,6 +143,14 @@ def create_consultation(
             f"délai : {consultation_duration(consultation_type).label()}."
         ),
     )
+    dossier = session.get_one(Dossier, launch.dossier_id)
+    publish(
+        session, Event.CONSULTATION_CREATED, now=launch.requested_at, dossier_id=dossier.id,
+        reference=dossier.reference, administration=administration,
+        data={"consultation_id": str(consultation.id), "type": consultation_type.code,
+              "due_at": consultation.due_at.isoformat() if consultation.due_at else None},
+        dedupe_key=f"webhook:created:{consultation.id}",
+    )  # fmt: skip
     notify(
         session,
         template=Template.CONSULTATION_SENT,
@@ -252,6 +261,11 @@ def give_opinion(
     consultation.answered_by_id = user.id
     stop_clock(session, key=consultation_key(consultation.id), now=now)
     stop_clock(session, key=target_key(consultation.id), now=now)
+    publish(
+        session, Event.CONSULTATION_ANSWERED, now=now, dossier_id=dossier.id,
+        reference=dossier.reference, administration=consultation.administration_code,
+        data={"consultation_id": str(consultation.id), "nature": nature.value, "tacit": False},
+    )  # fmt: skip
     session.flush()
     if _all_finished(session, dossier):
         enqueue(
@@ -307,6 +321,12 @@ def apply_tacit_opinion(
     consultation.answered_at = at
     stop_clock(session, key=consultation_key(consultation.id), now=at)
     stop_clock(session, key=target_key(consultation.id), now=at)
+    publish(
+        session, Event.CONSULTATION_BREACHED, now=at, dossier_id=dossier.id,
+        reference=dossier.reference, administration=consultation.administration_code,
+        data={"consultation_id": str(consultation.id), "tacit_nature": kind.silence_nature},
+        dedupe_key=f"webhook:breached:{consultation.id}",
+    )  # fmt: skip
     notify(
         session,
         template=Template.TACIT_OPINION,

@@ -28,6 +28,7 @@ from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.sla.actions import stop_clock, take_charge_key
+from accelerator.webhooks.events import Event, publish
 
 
 def actor_of(user: User) -> Actor:
@@ -133,6 +134,11 @@ def file_dossier(
     )
     dossier.reference = _next_reference(session, now)
     dossier.filed_at = now
+    publish(
+        session, Event.DOSSIER_FILED, now=now, dossier_id=dossier.id, reference=dossier.reference,
+        data={"title": dossier.title, "commune_insee": dossier.commune_insee,
+              "procedures": dossier.procedures},
+    )  # fmt: skip
     enqueue(
         session,
         Topic.INTAKE,
@@ -312,6 +318,13 @@ def consolidate_dossier(
     dossier.outcome_decided_by = outcome.decided_by
     dossier.outcome_summary = outcome.summary
     dossier.consolidated_at = now
+    publish(
+        session, Event.DOSSIER_CONSOLIDATED, now=now, dossier_id=dossier.id,
+        reference=dossier.reference,
+        data={"outcome": outcome.nature.value, "binding": outcome.binding,
+              "decided_by": outcome.decided_by},
+        dedupe_key=f"webhook:consolidated:{dossier.id}:{dossier.cycle}",
+    )  # fmt: skip
     change_status(
         session,
         dossier,
@@ -357,6 +370,10 @@ def close_dossier(
     )
     dossier.closing_message = message
     dossier.closed_at = now
+    publish(
+        session, Event.DOSSIER_CLOSED, now=now, dossier_id=dossier.id, reference=dossier.reference,
+        data={"outcome": dossier.outcome},
+    )  # fmt: skip
     notify(
         session,
         template=Template.DOSSIER_CLOSED,

@@ -12,3 +12,5 @@ class Topic(StrEnum):
     LAUNCH = "flow.launch"
     CONSOLIDATE = "flow.consolidate"
     NOTIFY = "notify"
+    WEBHOOK = "webhook"
+    WEBHOOK_REPLAY = "webhook.replay"

@@ -1,0 +1,112 @@
+"""Webhook subscriptions: administrations' tools hear about their consultations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from accelerator.db import utcnow
+from accelerator.webhooks import actions
+from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
+from api.deps import CurrentUser, SessionDep, parse_id
+from api.idempotency import idempotent
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+
+
+class SubscriptionIn(BaseModel):
+    """Where to send which events."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(max_length=20)
+
+
+class SubscriptionOut(BaseModel):
+    """A subscription (its secret is shown only when it is created)."""
+
+    id: str
+    url: str
+    events: list[str]
+    administration: str | None
+    active: bool
+    secret: str | None = None
+
+
+class DeliveryOut(BaseModel):
+    """One event sent (or being sent) to a subscription."""
+
+    id: str
+    event_id: str
+    event: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None
+
+
+def _out(subscription: WebhookSubscription, *, with_secret: bool = False) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=str(subscription.id),
+        url=subscription.url,
+        events=list(subscription.events),
+        administration=subscription.administration_code,
+        active=subscription.active,
+        secret=subscription.secret if with_secret else None,
+    )
+
+
+def _delivery(delivery: WebhookDelivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=str(delivery.id),
+        event_id=str(delivery.event_id),
+        event=delivery.event,
+        attempts=delivery.attempts,
+        last_status=delivery.last_status,
+        last_error=delivery.last_error,
+        created_at=delivery.created_at.isoformat(),
+        delivered_at=delivery.delivered_at.isoformat() if delivery.delivered_at else None,
+    )
+
+
+@router.post("", status_code=201)
+@idempotent(201)
+def subscribe(data: SubscriptionIn, session: SessionDep, user: CurrentUser) -> SubscriptionOut:
+    """Subscribe (agent: its administration's events; admin: the platform's); returns the secret."""
+    subscription = actions.create_subscription(
+        session, user=user, url=data.url, events=data.events, now=utcnow()
+    )
+    return _out(subscription, with_secret=True)
+
+
+@router.get("")
+def index(session: SessionDep, user: CurrentUser) -> list[SubscriptionOut]:
+    """The subscriptions the caller manages."""
+    return [_out(s) for s in actions.visible_subscriptions(session, user)]
+
+
+@router.get("/{subscription_id}/deliveries")
+def deliveries(subscription_id: str, session: SessionDep, user: CurrentUser) -> list[DeliveryOut]:
+    """The delivery log, newest first, with the last error of each."""
+    found = actions.deliveries_of(
+        session, user=user, subscription_id=parse_id(subscription_id, "Abonnement")
+    )
+    return [_delivery(d) for d in found]
+
+
+@router.post("/{subscription_id}/deliveries/{delivery_id}/replay", status_code=202)
+@idempotent(202)
+def replay(
+    subscription_id: str, delivery_id: str, session: SessionDep, user: CurrentUser
+) -> DeliveryOut:
+    """Send a delivery again (queued; the relay sends it)."""
+    delivery = actions.request_replay(
+        session,
+        user=user,
+        subscription_id=parse_id(subscription_id, "Abonnement"),
+        delivery_id=parse_id(delivery_id, "Livraison"),
+        now=utcnow(),
+    )
+    return _delivery(delivery)
