@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str = "Accélérateur <ne-pas-repondre@accelerateur.localhost>"
     public_url: str = Field(default="http://127.0.0.1:8000", description="Links in e-mails.")
+    reconcile_interval_seconds: float = Field(default=300.0, gt=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0, description="How often rungs fire.")
     sql_echo: bool = False
 

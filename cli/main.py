@@ -318,6 +318,7 @@ def relay() -> None:
             poll_seconds=settings.relay_poll_seconds,
             batch_size=settings.relay_batch_size,
             sweep_every_seconds=settings.sweep_interval_seconds,
+            reconcile_every_seconds=settings.reconcile_interval_seconds,
         )
 
 

@@ -7,6 +7,7 @@ delivered twice after a crash changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -22,6 +23,7 @@ from workflows import notifications, webhooks
 from workflows.consolidation import consolidation_flow
 from workflows.intake import intake_flow
 from workflows.launch import launch_flow
+from workflows.reconcile import reconcile_flow
 from workflows.sweep import sweep_flow
 
 log = logging.getLogger("accelerator.relay")
@@ -95,6 +97,7 @@ def run(
     poll_seconds: float = 0.5,
     batch_size: int = 50,
     sweep_every_seconds: float | None = 60.0,
+    reconcile_every_seconds: float = 300.0,
 ) -> None:
     """Relay until ``stop`` is set; also run the sweep flow every ``sweep_every_seconds``.
 
@@ -104,8 +107,14 @@ def run(
     log.info(
         "relay started (poll every %.1f s, sweep every %s s)", poll_seconds, sweep_every_seconds
     )
-    next_sweep = next_digest = time.monotonic()
+    next_sweep = next_digest = next_reconcile = time.monotonic()
     while not stop.is_set():
+        if time.monotonic() >= next_reconcile:
+            next_reconcile = time.monotonic() + reconcile_every_seconds
+            try:
+                asyncio.run(reconcile_flow())
+            except Exception:
+                log.exception("reconciliation failed; retrying at the next interval")
         if time.monotonic() >= next_digest:
             next_digest = time.monotonic() + DIGEST_CHECK_SECONDS
             try:

@@ -1,0 +1,106 @@
+"""Find work that should have happened and did not, and queue it again (idempotently).
+
+The outbox delivers at least once, but a handler may have been marked done while its effect
+is missing (a bug, a flow killed between steps, a row restored from a backup). The database
+says what must be true; this compares and re-drives the flows, which are idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.consultations.models import Consultation, ConsultationLaunch
+from accelerator.consultations.status import FINISHED, ConsultationStatus
+from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.status import DossierStatus
+from accelerator.outbox.actions import enqueue
+from accelerator.outbox.models import OutboxMessage
+from accelerator.outbox.topics import Topic
+
+#: Work younger than this may still be on its way: leave it to the relay.
+GRACE = dt.timedelta(minutes=5)
+
+
+@dataclass
+class Repairs:
+    """What a reconciliation queued again."""
+
+    intakes: list[str] = field(default_factory=list)
+    launches: list[str] = field(default_factory=list)
+    consolidations: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many flows were queued again."""
+        return len(self.intakes) + len(self.launches) + len(self.consolidations)
+
+
+def _pending(session: Session, topic: Topic, key: str, value: str) -> bool:
+    """Whether an undelivered message of ``topic`` already carries ``key == value``."""
+    for payload in session.scalars(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.topic == topic.value, OutboxMessage.delivered_at.is_(None)
+        )
+    ):
+        if payload.get(key) == value:
+            return True
+    return False
+
+
+def reconcile(session: Session, *, now: dt.datetime, limit: int = 500) -> Repairs:
+    """Queue again the intakes, launches and consolidations that should have happened."""
+    repairs = Repairs()
+    before = now - GRACE
+    unrouted = session.scalars(
+        select(Dossier.id)
+        .where(Dossier.filed_at.is_not(None), Dossier.filed_at < before)
+        .where(Dossier.routed_at.is_(None), Dossier.status != DossierStatus.WITHDRAWN.value)
+        .limit(limit)
+    )
+    for dossier_id in unrouted:
+        if not _pending(session, Topic.INTAKE, "dossier_id", str(dossier_id)):
+            enqueue(session, Topic.INTAKE, {"dossier_id": str(dossier_id)}, now=now)
+            repairs.intakes.append(str(dossier_id))
+    incomplete = session.scalars(
+        select(ConsultationLaunch.id)
+        .where(ConsultationLaunch.completed_at.is_(None), ConsultationLaunch.requested_at < before)
+        .limit(limit)
+    )
+    for launch_id in incomplete:
+        if not _pending(session, Topic.LAUNCH, "launch_id", str(launch_id)):
+            enqueue(session, Topic.LAUNCH, {"launch_id": str(launch_id)}, now=now)
+            repairs.launches.append(str(launch_id))
+    consulting = session.scalars(
+        select(Dossier).where(Dossier.status == DossierStatus.CONSULTING.value).limit(limit)
+    )
+    for dossier in consulting:
+        statuses = list(
+            session.scalars(
+                select(Consultation.status).where(
+                    Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
+                )
+            )
+        )
+        launches_done = (
+            session.scalar(
+                select(ConsultationLaunch.id).where(
+                    ConsultationLaunch.dossier_id == dossier.id,
+                    ConsultationLaunch.cycle == dossier.cycle,
+                    ConsultationLaunch.completed_at.is_(None),
+                )
+            )
+            is None
+        )
+        all_finished = statuses and all(ConsultationStatus(s) in FINISHED for s in statuses)
+        if (
+            launches_done
+            and all_finished
+            and not _pending(session, Topic.CONSOLIDATE, "dossier_id", str(dossier.id))
+        ):
+            enqueue(session, Topic.CONSOLIDATE, {"dossier_id": str(dossier.id)}, now=now)
+            repairs.consolidations.append(str(dossier.id))
+    return repairs

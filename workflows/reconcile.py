@@ -1,0 +1,66 @@
+"""Reconciliation flow: re-drive what should have happened, and close flow runs left RUNNING
+by a process that died (Prefect never learns of a ``kill -9``, see PREFECT.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow, get_run_logger, task
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterStartTime,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.states import Crashed
+
+from accelerator.db import utcnow
+from accelerator.reconciliation.actions import reconcile
+from workflows.steps import in_transaction
+
+#: A flow of this product finishes in seconds; one RUNNING for this long lost its process.
+STUCK_AFTER = dt.timedelta(minutes=30)
+
+
+@task(name="requeue-missing-work")
+def requeue() -> dict[str, list[str]]:
+    """Queue again intakes, launches and consolidations that never happened."""
+    repairs = in_transaction(lambda s: reconcile(s, now=utcnow()))
+    return {
+        "intakes": repairs.intakes,
+        "launches": repairs.launches,
+        "consolidations": repairs.consolidations,
+    }
+
+
+@task(name="close-stuck-flow-runs")
+async def close_stuck_runs() -> int:
+    """Mark as crashed the flow runs RUNNING for longer than ``STUCK_AFTER``."""
+    cutoff = utcnow() - STUCK_AFTER
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])),
+                start_time=FlowRunFilterStartTime(before_=cutoff),  # type: ignore[arg-type]
+            ),
+            limit=200,
+        )
+        for run in runs:
+            await client.set_flow_run_state(
+                run.id,
+                Crashed(message="Processus disparu : marqué par la réconciliation."),
+                force=True,
+            )
+    return len(runs)
+
+
+@flow(name="reconcile", log_prints=True)
+async def reconcile_flow() -> dict[str, object]:
+    """Re-drive missing work; close stuck flow runs. Safe to run any time, any number of times."""
+    repairs = requeue()
+    stuck = await close_stuck_runs()
+    if any(repairs.values()) or stuck:
+        get_run_logger().warning("reconciliation: %s; stuck runs closed: %d", repairs, stuck)
+    return {**repairs, "stuck_runs": stuck}
