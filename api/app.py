@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
-from api import errors
+from api import errors, metrics
 from api.routers import (
     auth,
     calendars,
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = get_database(settings.database_url)
     errors.install(app)
+    metrics.install(app, app.state.database)
     for router in (
         health.router,
         auth.router,

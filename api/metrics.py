@@ -1,0 +1,83 @@
+"""``/metrics`` in Prometheus format: outbox lag and deliveries (read from the database at
+scrape time, so every API process reports the same), and this process's request latencies."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from accelerator.db import Database, utcnow
+from accelerator.outbox.queries import outbox_health
+
+
+class OutboxCollector(Collector):
+    """Outbox and delivery figures, computed from the database on each scrape."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        """Yield the gauges (prometheus_client's collector protocol)."""
+        with self.database.transaction() as session:
+            health = outbox_health(session, now=utcnow())
+        pending = GaugeMetricFamily(
+            "accelerator_outbox_pending", "Messages waiting for delivery", labels=["topic"]
+        )
+        for topic, count in sorted(health.pending_by_topic.items()):
+            pending.add_metric([topic], count)
+        yield pending
+        yield GaugeMetricFamily(
+            "accelerator_outbox_lag_seconds", "Age of the oldest undelivered message",
+            value=health.oldest_pending_seconds,
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "accelerator_outbox_retrying", "Undelivered messages that already failed once",
+            value=health.retrying,
+        )  # fmt: skip
+        yield GaugeMetricFamily(
+            "accelerator_outbox_delivered", "Messages delivered", value=health.delivered
+        )
+        yield GaugeMetricFamily(
+            "accelerator_emails_sent", "E-mails sent (one per recipient)", value=health.emails_sent
+        )
+        deliveries = GaugeMetricFamily(
+            "accelerator_webhook_deliveries", "Webhook deliveries by state", labels=["state"]
+        )
+        deliveries.add_metric(["delivered"], health.webhooks_delivered)
+        deliveries.add_metric(["failing"], health.webhooks_failing)
+        yield deliveries
+
+
+def install(app: FastAPI, database: Database) -> None:
+    """Add the request-latency middleware and the ``/metrics`` route."""
+    registry = CollectorRegistry()
+    registry.register(OutboxCollector(database))
+    latency = Histogram(
+        "accelerator_http_request_duration_seconds",
+        "HTTP request duration",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "(inconnue)")
+        latency.labels(request.method, template, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus exposition."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
