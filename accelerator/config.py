@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str = "Accélérateur <ne-pas-repondre@accelerateur.localhost>"
     public_url: str = Field(default="http://127.0.0.1:8000", description="Links in e-mails.")
+    flow_mode: Literal["inline", "deployments"] = Field(
+        default="inline",
+        description="inline: the relay runs flows; deployments: workers do (distributed mode).",
+    )
     reconcile_interval_seconds: float = Field(default=300.0, gt=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0, description="How often rungs fire.")
     sql_echo: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+import accelerator.models  # noqa: F401 - every table mapped before the first query
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
 from api import errors, metrics

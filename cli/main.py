@@ -312,14 +312,44 @@ def relay() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     settings = get_settings()
+    distributed = settings.flow_mode == "deployments"
     with flow_settings():
         run(
             stop,
             poll_seconds=settings.relay_poll_seconds,
             batch_size=settings.relay_batch_size,
-            sweep_every_seconds=settings.sweep_interval_seconds,
-            reconcile_every_seconds=settings.reconcile_interval_seconds,
+            # In distributed mode the sweep and the reconciliation are scheduled deployments.
+            sweep_every_seconds=None if distributed else settings.sweep_interval_seconds,
+            reconcile_every_seconds=None if distributed else settings.reconcile_interval_seconds,
         )
+
+
+@app.command()
+def deploy(
+    concurrency: Annotated[int, typer.Option(help="Flow runs at once on the work pool.")] = 4,
+) -> None:
+    """Create the work pool and register the flows as deployments (distributed mode)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail("PREFECT_API_URL doit désigner le serveur Prefect (mode distribué).")
+    from workflows.deployments import deploy as register
+
+    for name in register(concurrency_limit=concurrency):
+        typer.echo(f"Déploiement enregistré : {name}")
+
+
+@app.command()
+def worker(
+    limit: Annotated[int, typer.Option(help="Flow runs at once on this worker.")] = 4,
+) -> None:
+    """Run a Prefect process worker on the accelerator's work pool (distributed mode)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail("PREFECT_API_URL doit désigner le serveur Prefect (mode distribué).")
+    from workflows.deployments import POOL
+
+    os.environ.setdefault("ACCELERATOR_FLOW_MODE", "deployments")
+    argv = [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
+            "--type", "process", "--limit", str(limit)]  # fmt: skip
+    os.execv(sys.executable, argv)
 
 
 @app.command()

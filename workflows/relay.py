@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from accelerator.config import get_settings
 from accelerator.db import Database, get_database, utcnow
 from accelerator.outbox.actions import claim_batch, mark_delivered, mark_failed
 from accelerator.outbox.topics import Topic
-from workflows import notifications, webhooks
+from workflows import deployments, notifications, webhooks
 from workflows.consolidation import consolidation_flow
 from workflows.intake import intake_flow
 from workflows.launch import launch_flow
@@ -33,12 +34,28 @@ DIGEST_CHECK_SECONDS = 3600.0
 
 Handler = Callable[[uuid.UUID, dict[str, Any]], object]
 
+
+def _flow(kind: str, key: str) -> Handler:
+    """Run the flow here (embedded mode) or submit its deployment (distributed mode)."""
+    inline: dict[str, Callable[..., object]] = {
+        "intake": intake_flow,
+        "launch": launch_flow,
+        "consolidation": consolidation_flow,
+    }
+    parameter = {"intake": "dossier_id", "launch": "launch_id", "consolidation": "dossier_id"}[kind]
+
+    def handle(message_id: uuid.UUID, payload: dict[str, Any]) -> object:
+        if get_settings().flow_mode == "deployments":
+            return deployments.submit(kind, {parameter: payload[key]}, message_id=message_id)
+        return inline[kind](**{parameter: uuid.UUID(payload[key])})
+
+    return handle
+
+
 HANDLERS: dict[str, Handler] = {
-    Topic.INTAKE.value: lambda _id, p: intake_flow(dossier_id=uuid.UUID(p["dossier_id"])),
-    Topic.LAUNCH.value: lambda _id, p: launch_flow(launch_id=uuid.UUID(p["launch_id"])),
-    Topic.CONSOLIDATE.value: lambda _id, p: consolidation_flow(
-        dossier_id=uuid.UUID(p["dossier_id"])
-    ),
+    Topic.INTAKE.value: _flow("intake", "dossier_id"),
+    Topic.LAUNCH.value: _flow("launch", "launch_id"),
+    Topic.CONSOLIDATE.value: _flow("consolidation", "dossier_id"),
     Topic.NOTIFY.value: notifications.deliver,
     Topic.WEBHOOK.value: webhooks.deliver,
     Topic.WEBHOOK_REPLAY.value: webhooks.replay,
@@ -97,7 +114,7 @@ def run(
     poll_seconds: float = 0.5,
     batch_size: int = 50,
     sweep_every_seconds: float | None = 60.0,
-    reconcile_every_seconds: float = 300.0,
+    reconcile_every_seconds: float | None = 300.0,
 ) -> None:
     """Relay until ``stop`` is set; also run the sweep flow every ``sweep_every_seconds``.
 
@@ -109,7 +126,7 @@ def run(
     )
     next_sweep = next_digest = next_reconcile = time.monotonic()
     while not stop.is_set():
-        if time.monotonic() >= next_reconcile:
+        if reconcile_every_seconds is not None and time.monotonic() >= next_reconcile:
             next_reconcile = time.monotonic() + reconcile_every_seconds
             try:
                 asyncio.run(reconcile_flow())

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+import accelerator.models  # noqa: F401 - every table mapped before the first query
 from accelerator.db import get_database
 
 T = TypeVar("T")
