@@ -250,8 +250,11 @@ def test_versions_are_pinned_until_an_explicit_reprojection(db: Database) -> Non
     from accelerator.sla.models import DeadlineDefinition
 
     # FR-68 and the CDPENAF definition are used by no other test: changes stay local.
-    first = filed(db, now=paris(2026, 3, 2, 10), procedures=["DP"], commune="68224")
-    cdpenaf = launched(db, first, ["SDIS-65"], now=paris(2026, 3, 3, 10))["SDIS-65"]
+    first = filed(
+        db, now=paris(2026, 3, 2, 10), procedures=["DP"], commune="68224",
+        attributes={"farmland_consumption": True},
+    )  # fmt: skip
+    cdpenaf = launched(db, first, ["CDPENAF"], now=paris(2026, 3, 3, 10))["CDPENAF"]
     with db.transaction() as session:
         before = session.scalars(select(Clock).where(Clock.dossier_id == first)).all()
         assert {c.calendar_code for c in before if c.consultation_id is None} == {"FR-68"}
@@ -289,7 +292,8 @@ def test_versions_are_pinned_until_an_explicit_reprojection(db: Database) -> Non
             )
         ).one()
         code = consultation_clock.definition_code
-        assert code is not None and consultation_clock.due_at == paris(2026, 4, 4)
+        assert code == "consultation:cdpenaf_opinion"
+        assert consultation_clock.due_at == paris(2026, 4, 4)
         latest = session.scalars(
             select(DeadlineDefinition)
             .where(DeadlineDefinition.code == code)
