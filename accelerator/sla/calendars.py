@@ -8,6 +8,7 @@ an exceptional closure (a bridge day), an exceptional opening or a short day.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -82,6 +83,9 @@ class WorkingCalendar:
     _week: dict[str, dt.timedelta] = field(default_factory=dict, repr=False)
     _years: dict[int, dict[dt.date, str]] = field(default_factory=dict, repr=False)
     _ordinary: dict[dt.date, bool] = field(default_factory=dict, repr=False)
+    _business: dict[dt.date, bool] = field(default_factory=dict, repr=False)
+    _counted: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    _counted_years: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -106,10 +110,52 @@ class WorkingCalendar:
 
     def is_business_day(self, day: dt.date) -> bool:
         """A jour ouvré: Monday to Friday, not a holiday nor a closure (or exceptionally open)."""
-        override = self.overrides.get(day)
-        if override is not None:
-            return bool(override.intervals)
-        return day.isoweekday() <= 5 and self.holiday_name(day) is None
+        known = self._business.get(day)
+        if known is None:
+            override = self.overrides.get(day)
+            if override is not None:
+                known = bool(override.intervals)
+            else:
+                known = day.isoweekday() <= 5 and self.holiday_name(day) is None
+            self._business[day] = known
+        return known
+
+    def nth_counted_day(self, day: dt.date, count: int, *, working: bool = False) -> dt.date:
+        """The ``count``-th jour ouvré (or ouvrable) strictly after ``day`` (``count`` >= 1).
+
+        Uses a sorted list of the counted days' ordinals per calendar, extended by whole
+        years on demand, so a deadline costs a binary search instead of a walk.
+        """
+        key = "working" if working else "business"
+        ordinals = self._counted.setdefault(key, [])
+        years = self._counted_years.setdefault(key, [])
+        counts = self.is_working_day if working else self.is_business_day
+
+        def extend(year: int) -> None:
+            first = dt.date(year, 1, 1)
+            days = (dt.date(year + 1, 1, 1) - first).days
+            ordinals.extend(
+                o for o in range(first.toordinal(), first.toordinal() + days)
+                if counts(dt.date.fromordinal(o))
+            )  # fmt: skip
+            years.append(year)
+
+        if not years:
+            extend(day.year)
+        elif day.year < years[0]:
+            # Rebuild from the earlier year (rare: deadlines move forward in time).
+            start = day.year
+            ordinals.clear()
+            end = years[-1]
+            years.clear()
+            for year in range(start, end + 1):
+                extend(year)
+        while years[-1] < day.year:
+            extend(years[-1] + 1)
+        index = bisect.bisect_right(ordinals, day.toordinal()) + count - 1
+        while index >= len(ordinals):
+            extend(years[-1] + 1)
+        return dt.date.fromordinal(ordinals[index])
 
     def is_working_day(self, day: dt.date) -> bool:
         """A jour ouvrable: Monday to Saturday, not a holiday nor a closure."""

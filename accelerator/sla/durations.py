@@ -136,20 +136,13 @@ def last_day(start: dt.datetime, duration: Duration, calendar: WorkingCalendar) 
         return add_months(day, duration.amount)
     if duration.unit is Unit.CALENDAR_DAYS:
         return day + dt.timedelta(days=duration.amount)
-    counts = _day_predicate(duration.unit, calendar)
-    per_week = 5 if duration.unit is Unit.BUSINESS_DAYS else 6
-    remaining = duration.amount
-    while remaining > 0:
-        # Whole ordinary weeks count 5 jours ouvrés or 6 jours ouvrables at once.
-        while (
-            day.isoweekday() == 7 and remaining > per_week and calendar.ordinary_week(day + ONE_DAY)
-        ):
-            remaining -= per_week
-            day += ONE_WEEK
-        day += ONE_DAY
-        if counts(day):
-            remaining -= 1
-    return day
+    if duration.unit not in (Unit.BUSINESS_DAYS, Unit.WORKING_DAYS):
+        raise InvalidInput(f"L'unité {duration.unit.value} ne se compte pas en jours.")
+    if duration.amount == 0:
+        return day
+    return calendar.nth_counted_day(
+        day, duration.amount, working=duration.unit is Unit.WORKING_DAYS
+    )
 
 
 def prorogate(day: dt.date, calendar: WorkingCalendar) -> dt.date:
