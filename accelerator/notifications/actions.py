@@ -29,6 +29,26 @@ class Template(StrEnum):
     TACIT_OPINION = "tacit_opinion"
 
 
+def payload_of(
+    template: Template,
+    *,
+    dossier_id: uuid.UUID,
+    user_ids: list[uuid.UUID] | None = None,
+    administration: str | None = None,
+    organisation_id: uuid.UUID | None = None,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The outbox payload of a notification (ids only)."""
+    return {
+        "template": template.value,
+        "dossier_id": str(dossier_id),
+        "user_ids": [str(u) for u in user_ids or []],
+        "administration": administration,
+        "organisation_id": str(organisation_id) if organisation_id else None,
+        "context": context or {},
+    }
+
+
 def notify(
     session: Session,
     *,
@@ -45,14 +65,14 @@ def notify(
     enqueue(
         session,
         Topic.NOTIFY,
-        {
-            "template": template.value,
-            "dossier_id": str(dossier_id),
-            "user_ids": [str(u) for u in user_ids or []],
-            "administration": administration,
-            "organisation_id": str(organisation_id) if organisation_id else None,
-            "context": context or {},
-        },
+        payload_of(
+            template,
+            dossier_id=dossier_id,
+            user_ids=user_ids,
+            administration=administration,
+            organisation_id=organisation_id,
+            context=context,
+        ),
         now=now,
         dedupe_key=dedupe_key,
     )

@@ -36,7 +36,17 @@ def enqueue(
         )
         if existing is not None:
             return existing
-    message = OutboxMessage(
+    message = new_message(topic, payload, now=now, dedupe_key=dedupe_key)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def new_message(
+    topic: Topic, payload: dict[str, Any], *, now: dt.datetime, dedupe_key: str | None = None
+) -> OutboxMessage:
+    """A message to add in bulk when the caller knows it is new (e.g. a rung fires once)."""
+    return OutboxMessage(
         topic=topic.value,
         payload=payload,
         dedupe_key=dedupe_key,
@@ -44,9 +54,6 @@ def enqueue(
         available_at=now,
         attempts=0,
     )
-    session.add(message)
-    session.flush()
-    return message
 
 
 def claim_batch(session: Session, *, now: dt.datetime, limit: int) -> list[OutboxMessage]:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Calendar
@@ -49,7 +50,7 @@ def calendar_version(session: Session, code: str, version: int | None = None) ->
             raise NotFound(f"Calendrier inconnu : {code}.")
         version = current.version
     # A version never changes once written: build it once per database and keep its caches.
-    key = (str(session.get_bind().engine.url), code, version)
+    key = (session.get_bind().engine, code, version)
     cached = _CALENDARS.get(key)
     if cached is not None:
         return cached
@@ -63,12 +64,15 @@ def calendar_version(session: Session, code: str, version: int | None = None) ->
     return calendar
 
 
-_CALENDARS: dict[tuple[str, str, int], WorkingCalendar] = {}
+_CALENDARS: dict[tuple[Engine, str, int], WorkingCalendar] = {}
 
 
-def facts_of(session: Session, clock: Clock) -> ClockFacts:
-    """The stored facts of a clock, with its pinned calendar version."""
-    pauses = session.scalars(select(ClockPause).where(ClockPause.clock_id == clock.id))
+def facts_of(
+    session: Session, clock: Clock, *, pauses: Sequence[ClockPause] | None = None
+) -> ClockFacts:
+    """The stored facts of a clock, with its pinned calendar version (pauses may be preloaded)."""
+    if pauses is None:
+        pauses = list(session.scalars(select(ClockPause).where(ClockPause.clock_id == clock.id)))
     return ClockFacts(
         anchor=clock.anchor_at,
         budget=budget_of(clock),
@@ -80,14 +84,24 @@ def facts_of(session: Session, clock: Clock) -> ClockFacts:
     )
 
 
-def refresh(session: Session, clock: Clock) -> Projection:
-    """Re-derive the deadline, the state and the unfired rungs' instants from the facts."""
-    facts = facts_of(session, clock)
+def refresh(
+    session: Session,
+    clock: Clock,
+    *,
+    pauses: Sequence[ClockPause] | None = None,
+    rungs: Sequence[ClockRung] | None = None,
+) -> Projection:
+    """Re-derive the deadline, the state and the unfired rungs' instants from the facts.
+
+    ``pauses`` and ``rungs`` may be preloaded (the sweep loads them for a whole batch).
+    """
+    facts = facts_of(session, clock, pauses=pauses)
     projection = project(facts)
     clock.due_at = projection.deadline
     if clock.state != ClockState.STOPPED:
         clock.state = (ClockState.PAUSED if projection.paused else ClockState.RUNNING).value
-    rungs = list(session.scalars(select(ClockRung).where(ClockRung.clock_id == clock.id)))
+    if rungs is None:
+        rungs = list(session.scalars(select(ClockRung).where(ClockRung.clock_id == clock.id)))
     for rung in rungs:
         if rung.fired_at is None:
             rung.due_at = rung_instant(facts, projection, rung.fraction)

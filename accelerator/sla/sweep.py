@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.actions import apply_tacit_opinion
+from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
-from accelerator.notifications.actions import Template, notify
+from accelerator.notifications.actions import Template, payload_of
+from accelerator.outbox.actions import new_message
+from accelerator.outbox.topics import Topic
 from accelerator.sla.actions import refresh
 from accelerator.sla.definitions import RUNG_LABELS, ClockKind, ClockState, RungName
-from accelerator.sla.models import Clock, ClockRung
+from accelerator.sla.models import Clock, ClockPause, ClockRung
 
 
 @dataclass(frozen=True)
@@ -48,59 +53,95 @@ def claim_due_clocks(session: Session, *, now: dt.datetime, limit: int) -> list[
     )
 
 
-def fire_due_rungs(session: Session, clock: Clock, *, now: dt.datetime) -> list[Fired]:
+def fire_due_rungs(
+    session: Session,
+    clock: Clock,
+    *,
+    now: dt.datetime,
+    pauses: Sequence[ClockPause] | None = None,
+    rungs: Sequence[ClockRung] | None = None,
+    context: _BatchContext | None = None,
+) -> list[Fired]:
     """Fire the due rungs of a locked clock in order; each at most once."""
-    refresh(session, clock)
-    rungs = session.scalars(
-        select(ClockRung)
-        .where(ClockRung.clock_id == clock.id, ClockRung.fired_at.is_(None))
-        .order_by(ClockRung.fraction, ClockRung.name)
-    )
+    if rungs is None:
+        rungs = list(session.scalars(select(ClockRung).where(ClockRung.clock_id == clock.id)))
+    context = context or _BatchContext.load(session, [clock])
+    refresh(session, clock, pauses=pauses, rungs=rungs)
     fired: list[Fired] = []
-    for rung in rungs:
+    for rung in sorted(rungs, key=lambda r: (r.fraction, r.name)):
+        if rung.fired_at is not None:
+            continue
         if rung.due_at is None or rung.due_at > now or clock.state != ClockState.RUNNING:
             break
         rung.fired_at = now
         fired.append(Fired(clock.id, rung.name, rung.due_at))
-        _consequences(session, clock, rung, now=now)
-    refresh(session, clock)
+        _consequences(session, clock, rung, now=now, context=context)
+    refresh(session, clock, pauses=pauses, rungs=rungs)
     return fired
 
 
-def _consequences(session: Session, clock: Clock, rung: ClockRung, *, now: dt.datetime) -> None:
-    dossier = session.get_one(Dossier, clock.dossier_id)
+@dataclass
+class _BatchContext:
+    """What the consequences of a batch need, loaded with one query per table."""
+
+    referents: dict[uuid.UUID, uuid.UUID | None]
+    administrations: dict[uuid.UUID, str]
+
+    @classmethod
+    def load(cls, session: Session, clocks: Sequence[Clock]) -> _BatchContext:
+        dossier_ids = {c.dossier_id for c in clocks}
+        consultation_ids = {c.consultation_id for c in clocks if c.consultation_id}
+        referents = dict(
+            session.execute(
+                select(Dossier.id, Dossier.referent_id).where(Dossier.id.in_(dossier_ids))
+            ).all()
+        )
+        administrations = (
+            dict(
+                session.execute(
+                    select(Consultation.id, Consultation.administration_code).where(
+                        Consultation.id.in_(consultation_ids)
+                    )
+                ).all()
+            )
+            if consultation_ids
+            else {}
+        )
+        return cls(referents, administrations)
+
+
+def _consequences(
+    session: Session, clock: Clock, rung: ClockRung, *, now: dt.datetime, context: _BatchContext
+) -> None:
     label = RUNG_LABELS.get(rung.name, rung.name)
     record(
-        session,
-        dossier_id=dossier.id,
-        consultation_id=clock.consultation_id,
-        actor=Actor.flow("sweep"),
-        at=now,
-        entity="clock",
-        event=f"rung_{rung.name}",
+        session, dossier_id=clock.dossier_id, consultation_id=clock.consultation_id,
+        actor=Actor.flow("sweep"), at=now, entity="clock", event=f"rung_{rung.name}",
         message=f"{clock.kind} : {label} (échéance prévue le {rung.due_at:%d/%m/%Y %H:%M} UTC).",
         details={"clock_id": str(clock.id), "fraction": rung.fraction},
-    )
+    )  # fmt: skip
     template = {
         RungName.REMINDER_50.value: Template.REMINDER,
         RungName.REMINDER_75.value: Template.REMINDER,
         RungName.BREACH.value: Template.BREACH,
     }.get(rung.name, Template.ESCALATION)
-    administration = None
-    if clock.consultation_id is not None:
-        from accelerator.consultations.models import Consultation
-
-        administration = session.get_one(Consultation, clock.consultation_id).administration_code
-    notify(
-        session,
-        template=template,
-        now=now,
-        dossier_id=dossier.id,
-        user_ids=[dossier.referent_id] if dossier.referent_id else [],
-        administration=administration,
-        context={"clock_id": str(clock.id), "rung": rung.name, "kind": clock.kind},
-        dedupe_key=f"rung:{rung.id}",
+    referent = context.referents.get(clock.dossier_id)
+    administration = (
+        context.administrations.get(clock.consultation_id) if clock.consultation_id else None
     )
+    # A rung fires once (its clock is locked): the message is new, no look-up needed.
+    session.add(
+        new_message(
+            Topic.NOTIFY,
+            payload_of(
+                template, dossier_id=clock.dossier_id, user_ids=[referent] if referent else [],
+                administration=administration,
+                context={"clock_id": str(clock.id), "rung": rung.name, "kind": clock.kind},
+            ),
+            now=now,
+            dedupe_key=f"rung:{rung.id}",
+        )
+    )  # fmt: skip
     if (
         rung.name == RungName.BREACH
         and clock.kind == ClockKind.CONSULTATION_DEADLINE
@@ -111,17 +152,38 @@ def _consequences(session: Session, clock: Clock, rung: ClockRung, *, now: dt.da
 
 
 def sweep_batch(session: Session, *, now: dt.datetime, limit: int = 500) -> list[Fired]:
-    """Claim one batch of clocks and fire their due rungs (the caller commits)."""
-    fired: list[Fired] = []
-    for clock in claim_due_clocks(session, now=now, limit=limit):
-        # Actions lock a dossier before its clocks; the sweep holds a clock already, so it
-        # never WAITS for a dossier (no deadlock): a busy one is left for the next sweep.
-        dossier = session.scalar(
+    """Claim one batch of clocks and fire their due rungs (the caller commits).
+
+    Rungs, pauses, referents and administrations of the whole batch are loaded with one query
+    each; history rows and outbox messages are written in bulk at the end.
+    """
+    claimed = claim_due_clocks(session, now=now, limit=limit)
+    if not claimed:
+        return []
+    # Actions lock a dossier before its clocks; the sweep holds clocks already, so it never
+    # WAITS for a dossier (no deadlock): clocks of a busy dossier are left for the next sweep.
+    free = set(
+        session.scalars(
             select(Dossier.id)
-            .where(Dossier.id == clock.dossier_id)
+            .where(Dossier.id.in_({c.dossier_id for c in claimed}))
             .with_for_update(skip_locked=True)
         )
-        if dossier is None:
-            continue
-        fired.extend(fire_due_rungs(session, clock, now=now))
+    )
+    clocks = [c for c in claimed if c.dossier_id in free]
+    ids = [c.id for c in clocks]
+    rungs: dict[uuid.UUID, list[ClockRung]] = defaultdict(list)
+    for rung in session.scalars(select(ClockRung).where(ClockRung.clock_id.in_(ids))):
+        rungs[rung.clock_id].append(rung)
+    pauses: dict[uuid.UUID, list[ClockPause]] = defaultdict(list)
+    for pause in session.scalars(select(ClockPause).where(ClockPause.clock_id.in_(ids))):
+        pauses[pause.clock_id].append(pause)
+    context = _BatchContext.load(session, clocks)
+    fired: list[Fired] = []
+    for clock in clocks:
+        fired.extend(
+            fire_due_rungs(
+                session, clock, now=now, pauses=pauses[clock.id], rungs=rungs[clock.id],
+                context=context,
+            )
+        )  # fmt: skip
     return fired
