@@ -18,16 +18,17 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import command_line, machine, machine_line, summary, update_section  # noqa: E402
+from _common import command_line, machine, machine_line, summary, update_section
 
-from accelerator.catalogue.queries import seed_calendars  # noqa: E402
-from accelerator.sla import calendars as calendars_module  # noqa: E402
-from accelerator.sla.calendars import WorkingCalendar  # noqa: E402
-from accelerator.sla.durations import Duration, Unit, add, between  # noqa: E402
+from accelerator.catalogue.queries import seed_calendars
+from accelerator.sla import calendars as calendars_module
+from accelerator.sla.calendars import WorkingCalendar
+from accelerator.sla.durations import Duration, Unit, add, between
 
 PARIS = ZoneInfo("Europe/Paris")
 BUSINESS_HOURS_BUDGET = 3000
@@ -35,7 +36,9 @@ TARGET_ADD_MS = 1.0
 TARGET_RATIO = 10.0
 
 
-def random_instant(rng: random.Random, first_year: int = 2024, last_year: int = 2030) -> dt.datetime:
+def random_instant(
+    rng: random.Random, first_year: int = 2024, last_year: int = 2030
+) -> dt.datetime:
     """A random Paris instant between Jan 1st of ``first_year`` and Dec 31st of ``last_year``."""
     begin = dt.datetime(first_year, 1, 1, tzinfo=PARIS).timestamp()
     end = dt.datetime(last_year, 12, 31, 23, 59, tzinfo=PARIS).timestamp()
@@ -52,6 +55,14 @@ def fresh_fr(template: WorkingCalendar) -> WorkingCalendar:
         overrides=dict(template.overrides),
         whit_monday_worked=template.whit_monday_worked,
     )
+
+
+def clear_module_caches() -> None:
+    """Clear the module-level LRU caches of ``accelerator.sla.calendars`` (holiday sets)."""
+    for value in vars(calendars_module).values():
+        clear = getattr(value, "cache_clear", None)
+        if clear is not None and getattr(value, "__name__", "") != "zone_named":
+            clear()
 
 
 def timed_ms(call, *args) -> tuple[float, object]:  # type: ignore[no-untyped-def]
@@ -80,7 +91,7 @@ def bench_business_hours(fr: WorkingCalendar, runs: int, rng: random.Random) -> 
     cold_all = []
     for start in starts:
         calendar = fresh_fr(fr)
-        calendars_module._holidays.cache_clear()
+        clear_module_caches()
         elapsed, _ = timed_ms(add, start, budget, calendar)
         cold_all.append(elapsed)
     # Cold: fresh calendar each run (no per-day span cache); holiday sets stay cached.
@@ -134,14 +145,20 @@ def bench_business_days(
         dates = [start.astimezone(PARIS).date() for start, _ in samples]
 
         def reference_all() -> list[dt.date]:
-            return [france.add_working_days(day, n) for day, (_, n) in zip(dates, samples)]
+            pairs_by_date = zip(dates, samples, strict=True)
+            return [france.add_working_days(day, n) for day, (_, n) in pairs_by_date]
 
         wk_holidays = {d for year in range(2024, 2033) for d, _ in france.holidays(year)}
         our_holidays = {d for year in range(2024, 2033) for d in fr.holidays(year)}
         results["holiday_diff"] = sorted(wk_holidays ^ our_holidays)
-        print(f"  workalendar vs FR holidays 2024-2032, symmetric difference: {results['holiday_diff']}")
+        print(
+            "  holidays 2024-2032, workalendar vs FR, symmetric difference:",
+            results["holiday_diff"],
+        )
     except ImportError as error:
-        print(f"  workalendar unavailable ({error}); comparing with tests/accelerator/sla_oracle.py")
+        print(
+            f"  workalendar unavailable ({error}); comparing with tests/accelerator/sla_oracle.py"
+        )
         from tests.accelerator import sla_oracle
 
         reference_name = "the test oracle `tests/accelerator/sla_oracle.py` (NOT workalendar)"
@@ -168,9 +185,15 @@ def bench_business_days(
             disagreements.append((start.isoformat(), n, local.isoformat(), theirs.isoformat()))
     results["disagreements"] = disagreements
     results["not_midnight"] = not_midnight
-    print(f"  agreement: {pairs - len(disagreements)}/{pairs}; results not at local 00:00: {not_midnight}")
+    print(
+        f"  agreement: {pairs - len(disagreements)}/{pairs}; "
+        f"results not at local 00:00: {not_midnight}"
+    )
     for item in disagreements[:10]:
-        print(f"    disagreement: start {item[0]} n={item[1]}: ours {item[2]}, reference last day {item[3]}")
+        print(
+            f"    disagreement: start {item[0]} n={item[1]}: ours {item[2]}, "
+            f"reference last day {item[3]}"
+        )
 
     ours_times, reference_times = [], []
     for _ in range(repeats):
@@ -186,7 +209,9 @@ def bench_business_days(
     results["ours_us"] = ours_best / pairs * 1e6
     results["reference_us"] = reference_best / pairs * 1e6
     results["ours_median_us"] = sorted(ours_times)[len(ours_times) // 2] / pairs * 1e6
-    results["reference_median_us"] = sorted(reference_times)[len(reference_times) // 2] / pairs * 1e6
+    results["reference_median_us"] = (
+        sorted(reference_times)[len(reference_times) // 2] / pairs * 1e6
+    )
     results["ratio"] = reference_best / ours_best
     print(
         f"  ours: {results['ours_us']:.1f} µs/call (best of {repeats}), "
@@ -238,7 +263,32 @@ def profile_business_days(fr: WorkingCalendar, rng: random.Random) -> str:
     return out.getvalue()
 
 
-def render(a: dict[str, object], b: dict[str, object], info: dict[str, str], profile: str) -> str:
+def profile_cold_business_hours(fr: WorkingCalendar, rng: random.Random) -> str:
+    """Top functions of a cold ``add(..., 3000 business_hours)`` by own time (cProfile)."""
+    import cProfile
+    import io
+    import pstats
+
+    budget = Duration(BUSINESS_HOURS_BUDGET, Unit.BUSINESS_HOURS)
+    starts = [random_instant(rng, 2024, 2028) for _ in range(200)]
+    calendars = [fresh_fr(fr) for _ in starts]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for start, calendar in zip(starts, calendars, strict=True):
+        add(start, budget, calendar)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(10)
+    return out.getvalue()
+
+
+def render(
+    a: dict[str, object],
+    b: dict[str, object],
+    info: dict[str, str],
+    profile: str,
+    cold_profile: str,
+) -> str:
     def row(label: str, stats: dict[str, float]) -> str:
         return (
             f"| {label} | {stats['median']:.3f} | {stats['p95']:.3f} | {stats['min']:.3f} | "
@@ -252,12 +302,17 @@ def render(a: dict[str, object], b: dict[str, object], info: dict[str, str], pro
     elif a["warm"]["p95"] <= TARGET_ADD_MS and a_cold_median_met:  # type: ignore[index]
         a_verdict = "**partly met**: warm within 1 ms; cold median within 1 ms but cold p95 above"
     elif a["warm"]["p95"] <= TARGET_ADD_MS:  # type: ignore[index]
-        a_verdict = "**not met cold** (fresh calendar > 1 ms); met warm (per-day span cache filled)"
+        a_verdict = (
+            "**not met cold** (a fresh calendar takes > 1 ms); **met warm** (calendar caches "
+            "filled, as for a calendar version already used by the process)"
+        )
     else:
         a_verdict = "**not met**"
     ratio = float(b["ratio"])  # type: ignore[arg-type]
     b_verdict = (
-        f"**met** ({ratio:.1f}× ≥ 10×)" if ratio >= TARGET_RATIO else f"**not met** ({ratio:.2f}×, target ≥ 10×)"
+        f"**met** ({ratio:.1f}× ≥ 10×)"
+        if ratio >= TARGET_RATIO
+        else f"**not met** ({ratio:.2f}×, target ≥ 10×)"
     )
     disagreements = b["disagreements"]
     oracle = b.get("oracle")
@@ -276,12 +331,23 @@ def render(a: dict[str, object], b: dict[str, object], info: dict[str, str], pro
         "",
         "| variant | median ms | p95 ms | min ms | max ms |",
         "|---|---|---|---|---|",
-        row("cold: fresh `WorkingCalendar` + `_holidays` LRU cleared each run", a["cold_all"]),  # type: ignore[arg-type]
-        row("cold: fresh `WorkingCalendar` each run (no per-day span cache)", a["cold"]),  # type: ignore[arg-type]
-        row("warm: one calendar, span cache already filled", a["warm"]),  # type: ignore[arg-type]
+        row("cold: fresh `WorkingCalendar` + module LRU caches cleared", a["cold_all"]),  # type: ignore[arg-type]
+        row("cold: fresh `WorkingCalendar` each run (empty own caches)", a["cold"]),  # type: ignore[arg-type]
+        row("warm: one calendar, its caches already filled", a["warm"]),  # type: ignore[arg-type]
         "",
         f"Verdict: {a_verdict}.",
         "",
+    ]
+    if not a_met:
+        lines += [
+            "Where a cold call spends its time (cProfile, 200 cold calls, by own time):",
+            "",
+            "```",
+            _trim_profile(cold_profile),
+            "```",
+            "",
+        ]
+    lines += [
         "### b. Deadline computation ≥ 10× faster than the oracle library",
         "",
         f"Adding N jours ouvrés, {b['pairs']} random (start, N) pairs, start uniform in "
@@ -325,6 +391,27 @@ def render(a: dict[str, object], b: dict[str, object], info: dict[str, str], pro
     return "\n".join(lines)
 
 
+def summary_lines(a: dict[str, Any], b: dict[str, Any], info: dict[str, str]) -> str:
+    """Two bullets for the summary at the top of docs/benchmarks.md."""
+    cold, warm, ratio = a["cold"], a["warm"], float(b["ratio"])
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**not met**"
+
+    return "\n".join(
+        [
+            f"- Two years of business hours in ≤ 1 ms: warm median {warm['median']:.2f} ms, "
+            f"p95 {warm['p95']:.2f} ms ({verdict(warm['p95'] <= TARGET_ADD_MS)}); cold (fresh "
+            f"calendar) median {cold['median']:.2f} ms, p95 {cold['p95']:.2f} ms "
+            f"({verdict(cold['p95'] <= TARGET_ADD_MS)}). [{info['date'][:10]}]",
+            f"- Deadlines ≥ 10× faster than workalendar: {ratio:.1f}× on N jours ouvrés, "
+            f"{len(b['disagreements'])} disagreements in {b['pairs']:,} pairs "
+            f"({verdict(ratio >= TARGET_RATIO and not b['disagreements'])}). "
+            f"[{info['date'][:10]}]",
+        ]
+    )
+
+
 def _trim_profile(text: str) -> str:
     keep = []
     started = False
@@ -351,14 +438,20 @@ def main() -> None:
     fr = seed_calendars()["FR"]
     info = machine()
     print(f"Machine: {machine_line(info)}")
-    print(f"\n[a] add(start, {BUSINESS_HOURS_BUDGET} business_hours, FR), {args.runs} runs per variant")
+    print(
+        f"\n[a] add(start, {BUSINESS_HOURS_BUDGET} business_hours, FR), "
+        f"{args.runs} runs per variant"
+    )
     a = bench_business_hours(fr, args.runs, rng)
     print(f"\n[b] N business days: ours vs reference, {args.pairs} pairs")
     b = bench_business_days(fr, args.pairs, args.repeats, rng)
     profile = profile_business_days(fr, rng)
     print("\n" + _trim_profile(profile))
+    cold_profile = profile_cold_business_hours(fr, rng)
+    print("\n" + _trim_profile(cold_profile))
     if not args.no_doc:
-        update_section("deadlines", render(a, b, info, profile))
+        update_section("deadlines", render(a, b, info, profile, cold_profile))
+        update_section("summary-deadlines", summary_lines(a, b, info))
 
 
 if __name__ == "__main__":
