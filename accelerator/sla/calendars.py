@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -82,7 +83,11 @@ class WorkingCalendar:
     _spans: dict[dt.date, tuple[Span, ...]] = field(default_factory=dict, repr=False)
     _week: dict[str, dt.timedelta] = field(default_factory=dict, repr=False)
     _years: dict[int, dict[dt.date, str]] = field(default_factory=dict, repr=False)
-    _ordinary: dict[dt.date, bool] = field(default_factory=dict, repr=False)
+    _changes: dict[int, frozenset[dt.date]] = field(default_factory=dict, repr=False)
+    _steady: dict[dt.date, bool] = field(default_factory=dict, repr=False)
+    _special: dict[int, frozenset[dt.date]] = field(default_factory=dict, repr=False)
+    _day_time: dict[dt.date, dt.timedelta] = field(default_factory=dict, repr=False)
+    _weekday_time: dict[int, dt.timedelta] = field(default_factory=dict, repr=False)
     _business: dict[dt.date, bool] = field(default_factory=dict, repr=False)
     _counted: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _counted_years: dict[str, list[int]] = field(default_factory=dict, repr=False)
@@ -206,22 +211,72 @@ class WorkingCalendar:
 
     def ordinary_week(self, monday: dt.date) -> bool:
         """Whether the 7 days from ``monday`` have no holiday, no override, no clock change."""
-        cached = self._ordinary.get(monday)
+        return self.steady_week(monday) and monday not in self._special_mondays(monday.year)
+
+    def steady_week(self, monday: dt.date) -> bool:
+        """Whether the UTC offset is the same for the whole week from ``monday`` (no DST)."""
+        cached = self._steady.get(monday)
         if cached is None:
-            cached = self._ordinary[monday] = self._is_ordinary(monday)
+            changes = self._clock_changes(monday.year) | self._clock_changes(monday.year + 1)
+            end = monday + dt.timedelta(days=7)
+            cached = self._steady[monday] = not any(monday <= day < end for day in changes)
         return cached
 
-    def _is_ordinary(self, monday: dt.date) -> bool:
-        days = [monday + dt.timedelta(days=offset) for offset in range(7)]
-        if any(day in self.overrides for day in days):
-            return False
-        holidays = self.holidays(monday.year)
-        if days[-1].year != monday.year:
-            holidays = {**holidays, **self.holidays(days[-1].year)}
-        if any(day in holidays for day in days):
-            return False
-        first = self.local_midnight(monday).utcoffset()
-        return first == self.local_midnight(monday + dt.timedelta(days=7)).utcoffset()
+    def _clock_changes(self, year: int) -> frozenset[dt.date]:
+        """Days of ``year`` during which the UTC offset changes (DST), found by bisection.
+
+        Assumes at most one change per half-year, true of every French zone (none overseas).
+        """
+        cached = self._changes.get(year)
+        if cached is None:
+
+            def offset(day: dt.date) -> dt.timedelta | None:
+                return self.local_midnight(day).utcoffset()
+
+            found = set()
+            bounds = (dt.date(year, 1, 1), dt.date(year, 7, 1), dt.date(year + 1, 1, 1))
+            for low, high in itertools.pairwise(bounds):
+                before = offset(low)
+                if before == offset(high):
+                    continue
+                lo, hi = low.toordinal(), high.toordinal()
+                while hi - lo > 1:
+                    middle = (lo + hi) // 2
+                    if offset(dt.date.fromordinal(middle)) == before:
+                        lo = middle
+                    else:
+                        hi = middle
+                found.add(dt.date.fromordinal(lo))
+            cached = self._changes[year] = frozenset(found)
+        return cached
+
+    def _special_mondays(self, year: int) -> frozenset[dt.date]:
+        """Mondays of the weeks (starting in ``year``) that hold a holiday or an override."""
+        cached = self._special.get(year)
+        if cached is None:
+            days = [*self.holidays(year), *self.holidays(year + 1), *self.overrides]
+            cached = frozenset(day - dt.timedelta(days=day.weekday()) for day in days)
+            self._special[year] = cached
+        return cached
+
+    def day_working_time(self, day: dt.date) -> dt.timedelta:
+        """Working time of ``day`` in local hours (exact unless the clock changes that day)."""
+        cached = self._day_time.get(day)
+        if cached is None:
+            ordinary = day not in self.overrides and self.holiday_name(day) is None
+            if ordinary and day.isoweekday() in self._weekday_time:
+                return self._weekday_time[day.isoweekday()]
+            cached = sum(
+                (
+                    dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)
+                    for start, end in self.local_intervals(day)
+                ),
+                dt.timedelta(0),
+            )
+            self._day_time[day] = cached
+            if ordinary:
+                self._weekday_time[day.isoweekday()] = cached
+        return cached
 
     def local_midnight(self, day: dt.date) -> dt.datetime:
         """00:00 of ``day`` in the calendar's zone, as an aware datetime."""

@@ -155,14 +155,40 @@ def prorogate(day: dt.date, calendar: WorkingCalendar) -> dt.date:
 def add_business_time(
     start: dt.datetime, amount: dt.timedelta, calendar: WorkingCalendar
 ) -> dt.datetime:
-    """The first instant at which ``amount`` of working time from ``start`` is used up (UTC)."""
+    """The first instant at which ``amount`` of working time from ``start`` is used up (UTC).
+
+    Whole ordinary weeks are consumed at once, whole days of a week without a clock change
+    by their local working time; exact UTC instants are computed only for the first and the
+    last day (and on clock-change days).
+    """
     remaining = amount
     instant = start.astimezone(dt.UTC)
     if not remaining:
         return instant
     day = calendar.local_date(start)
+    first = True
     idle_days = 0
+    week = calendar.week_working_time
     while True:
+        if not first:
+            while (
+                day.isoweekday() == 1 and week and remaining > week and calendar.ordinary_week(day)
+            ):
+                remaining -= week
+                day += ONE_WEEK
+            monday = day - dt.timedelta(days=day.weekday())
+            whole = calendar.day_working_time(day)
+            if whole < remaining and calendar.steady_week(monday):
+                remaining -= whole
+                idle_days = 0 if whole else idle_days + 1
+                if idle_days > MAX_IDLE_DAYS:
+                    raise InvalidInput(
+                        f"Le calendrier {calendar.code} n'a aucune heure ouvrée "
+                        f"sur {MAX_IDLE_DAYS} jours."
+                    )
+                day += ONE_DAY
+                continue
+        first = False
         spans = calendar.spans(day)
         for begin, end in spans:
             if end <= instant:
@@ -177,11 +203,6 @@ def add_business_time(
                 f"Le calendrier {calendar.code} n'a aucune heure ouvrée sur {MAX_IDLE_DAYS} jours."
             )
         day += ONE_DAY
-        # Whole ordinary weeks (no holiday, override nor clock change) are skipped at once.
-        week = calendar.week_working_time
-        while day.isoweekday() == 1 and week and remaining > week and calendar.ordinary_week(day):
-            remaining -= week
-            day += ONE_WEEK
 
 
 def add(
