@@ -169,6 +169,7 @@ def add_business_time(
     first = True
     idle_days = 0
     week = calendar.week_working_time
+    monday, steady = None, False
     while True:
         if not first:
             while (
@@ -176,9 +177,11 @@ def add_business_time(
             ):
                 remaining -= week
                 day += ONE_WEEK
-            monday = day - dt.timedelta(days=day.weekday())
+            this_monday = day - dt.timedelta(days=day.weekday())
+            if this_monday != monday:
+                monday, steady = this_monday, calendar.steady_week(this_monday)
             whole = calendar.day_working_time(day)
-            if whole < remaining and calendar.steady_week(monday):
+            if whole < remaining and steady:
                 remaining -= whole
                 idle_days = 0 if whole else idle_days + 1
                 if idle_days > MAX_IDLE_DAYS:
