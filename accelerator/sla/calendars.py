@@ -84,7 +84,8 @@ class WorkingCalendar:
     _week: dict[str, dt.timedelta] = field(default_factory=dict, repr=False)
     _years: dict[int, dict[dt.date, str]] = field(default_factory=dict, repr=False)
     _changes: dict[int, frozenset[dt.date]] = field(default_factory=dict, repr=False)
-    _steady: dict[dt.date, bool] = field(default_factory=dict, repr=False)
+    _unsteady: dict[int, frozenset[dt.date]] = field(default_factory=dict, repr=False)
+    _week_times: dict[dt.date, dt.timedelta] = field(default_factory=dict, repr=False)
     _special: dict[int, frozenset[dt.date]] = field(default_factory=dict, repr=False)
     _day_time: dict[dt.date, dt.timedelta] = field(default_factory=dict, repr=False)
     _weekday_time: dict[int, dt.timedelta] = field(default_factory=dict, repr=False)
@@ -215,12 +216,13 @@ class WorkingCalendar:
 
     def steady_week(self, monday: dt.date) -> bool:
         """Whether the UTC offset is the same for the whole week from ``monday`` (no DST)."""
-        cached = self._steady.get(monday)
-        if cached is None:
+        unsteady = self._unsteady.get(monday.year)
+        if unsteady is None:
             changes = self._clock_changes(monday.year) | self._clock_changes(monday.year + 1)
-            end = monday + dt.timedelta(days=7)
-            cached = self._steady[monday] = not any(monday <= day < end for day in changes)
-        return cached
+            unsteady = self._unsteady[monday.year] = frozenset(
+                day - dt.timedelta(days=day.weekday()) for day in changes
+            )
+        return monday not in unsteady
 
     def _clock_changes(self, year: int) -> frozenset[dt.date]:
         """Days of ``year`` during which the UTC offset changes (DST), found by bisection.
@@ -257,6 +259,21 @@ class WorkingCalendar:
             days = [*self.holidays(year), *self.holidays(year + 1), *self.overrides]
             cached = frozenset(day - dt.timedelta(days=day.weekday()) for day in days)
             self._special[year] = cached
+        return cached
+
+    def week_time(self, monday: dt.date) -> dt.timedelta:
+        """Working time of the week from ``monday`` (holidays and overrides included)."""
+        cached = self._week_times.get(monday)
+        if cached is None:
+            cached = self.week_working_time
+            if monday in self._special_mondays(monday.year) or monday in self._special_mondays(
+                monday.year - 1
+            ):
+                cached = sum(
+                    (self.day_working_time(monday + dt.timedelta(days=i)) for i in range(7)),
+                    dt.timedelta(0),
+                )
+            self._week_times[monday] = cached
         return cached
 
     def day_working_time(self, day: dt.date) -> dt.timedelta:

@@ -172,10 +172,12 @@ def add_business_time(
     monday, steady = None, False
     while True:
         if not first:
-            while (
-                day.isoweekday() == 1 and week and remaining > week and calendar.ordinary_week(day)
-            ):
-                remaining -= week
+            # Whole weeks without a clock change are consumed at once (holidays included).
+            while day.isoweekday() == 1 and calendar.steady_week(day):
+                this_week = calendar.week_time(day)
+                if not week or remaining <= this_week:
+                    break
+                remaining -= this_week
                 day += ONE_WEEK
             this_monday = day - dt.timedelta(days=day.weekday())
             if this_monday != monday:
