@@ -109,12 +109,18 @@ def test_demo_serves_runs_flows_and_stops_without_orphans(tmp_path: Path) -> Non
             "DDT-65",
             "PREF-65",
         }
+
         # The flow ran in the supervised Prefect server and is visible there.
-        runs = httpx.post(
-            f"http://127.0.0.1:{prefect_port}/api/flow_runs/filter", json={"limit": 50}
-        ).json()
-        mine = [r for r in runs if r["name"] == f"intake-{dossier['id']}"]
-        assert [r["state_type"] for r in mine] == ["COMPLETED"]
+        # The dossier can show the referent while the flow's last step still runs: wait.
+        def intake_states() -> list[str] | None:
+            runs = httpx.post(
+                f"http://127.0.0.1:{prefect_port}/api/flow_runs/filter", json={"limit": 50}
+            ).json()
+            states = [r["state_type"] for r in runs if r["name"] == f"intake-{dossier['id']}"]
+            final = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+            return states if states and set(states) <= final else None
+
+        assert wait_for(intake_states, 60, "the intake flow run to finish") == ["COMPLETED"]
         assert httpx.get(f"http://127.0.0.1:{prefect_port}/").status_code == 200  # the UI
     finally:
         demo.send_signal(signal.SIGINT)
