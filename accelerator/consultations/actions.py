@@ -217,6 +217,19 @@ def _all_finished(session: Session, dossier: Dossier) -> bool:
     )
 
 
+def _consolidate_when_complete(session: Session, dossier: Dossier, *, now: dt.datetime) -> None:
+    """Queue the consolidation once every consultation of the cycle is finished (once)."""
+    session.flush()
+    if _all_finished(session, dossier):
+        enqueue(
+            session,
+            Topic.CONSOLIDATE,
+            {"dossier_id": str(dossier.id)},
+            now=now,
+            dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}",
+        )
+
+
 def give_opinion(
     session: Session,
     *,
@@ -266,15 +279,7 @@ def give_opinion(
         reference=dossier.reference, administration=consultation.administration_code,
         data={"consultation_id": str(consultation.id), "nature": nature.value, "tacit": False},
     )  # fmt: skip
-    session.flush()
-    if _all_finished(session, dossier):
-        enqueue(
-            session,
-            Topic.CONSOLIDATE,
-            {"dossier_id": str(dossier.id)},
-            now=now,
-            dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}",
-        )
+    _consolidate_when_complete(session, dossier, now=now)
     return consultation
 
 
@@ -337,13 +342,5 @@ def apply_tacit_opinion(
         context={"consultation_id": str(consultation.id), "silence": kind.silence_label},
         dedupe_key=f"tacit:{consultation.id}",
     )
-    session.flush()
-    if _all_finished(session, dossier):
-        enqueue(
-            session,
-            Topic.CONSOLIDATE,
-            {"dossier_id": str(dossier.id)},
-            now=at,
-            dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}",
-        )
+    _consolidate_when_complete(session, dossier, now=at)
     return consultation
