@@ -94,17 +94,3 @@ def mark_failed(session: Session, message_id: uuid.UUID, *, error: str, now: dt.
     message.available_at = now + backoff
     message.locked_until = None
     message.last_error = error[:4000]
-
-
-def pending_count(session: Session) -> int:
-    """How many messages wait for delivery."""
-    from sqlalchemy import func
-
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.delivered_at.is_(None))
-        )
-        or 0
-    )

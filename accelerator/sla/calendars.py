@@ -210,10 +210,6 @@ class WorkingCalendar:
             self._week["time"] = cached
         return cached
 
-    def ordinary_week(self, monday: dt.date) -> bool:
-        """Whether the 7 days from ``monday`` have no holiday, no override, no clock change."""
-        return self.steady_week(monday) and monday not in self._special_mondays(monday.year)
-
     def steady_week(self, monday: dt.date) -> bool:
         """Whether the UTC offset is the same for the whole week from ``monday`` (no DST)."""
         unsteady = self._unsteady.get(monday.year)
