@@ -18,6 +18,7 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.errors import Conflict, Forbidden, NotFound
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
+from accelerator.logs import annotate, annotate_dossier
 from accelerator.sla.models import Clock
 
 DOSSIER_NOT_FOUND = "Dossier introuvable."
@@ -64,6 +65,7 @@ def access_dossier(
     dossier = session.scalar(query)
     if dossier is None:
         raise NotFound(DOSSIER_NOT_FOUND)
+    annotate_dossier(dossier)
     check_version("Le dossier", dossier.version, expected_version)
     return dossier
 
@@ -99,6 +101,7 @@ def access_consultation(
     consultation = session.scalar(query)
     if consultation is None:
         raise NotFound(CONSULTATION_NOT_FOUND)
+    annotate(consultation_id=str(consultation.id), dossier_id=str(consultation.dossier_id))
     check_version("La consultation", consultation.version, expected_version)
     return consultation
 

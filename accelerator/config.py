@@ -34,7 +34,13 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, description="Signs access tokens.")
     token_lifetime_minutes: int = Field(default=12 * 60, ge=1)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
-    relay_batch_size: int = Field(default=50, ge=1)
+    relay_batch_size: int = Field(default=50, ge=1, description="E-mails and webhooks per round.")
+    flow_batch_size: int = Field(
+        default=500, ge=1, description="Most dossiers (or launches) handled by one flow run."
+    )
+    outbox_lease_seconds: float = Field(
+        default=300.0, gt=0, description="A claimed message returns to the queue after this."
+    )
     smtp_host: str | None = Field(default=None, description="No host: e-mails are only logged.")
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_starttls: bool = False
@@ -47,8 +53,23 @@ class Settings(BaseSettings):
         description="inline: the relay runs flows; deployments: workers do (distributed mode).",
     )
     reconcile_interval_seconds: float = Field(default=300.0, gt=0)
+    reconcile_grace_seconds: float = Field(
+        default=300.0, ge=0, description="Work younger than this is left to the relay."
+    )
+    stuck_run_seconds: float = Field(
+        default=1800.0, gt=0, description="A flow run RUNNING this long lost its process."
+    )
     sweep_interval_seconds: float = Field(default=60.0, gt=0, description="How often rungs fire.")
     sql_echo: bool = False
+    db_pool_size: int = Field(
+        default=5, ge=1, description="PostgreSQL connections each process keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, description="Extra connections a process may open under load."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line (dossier reference included)."
+    )
 
     @model_validator(mode="after")
     def _defaults_and_secret(self) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import accelerator.models  # noqa: F401 - every table mapped before the first query
+from accelerator import logs
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
 from api import errors, metrics
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A ready application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
     settings.signing_key  # noqa: B018 - refuse to start without a secret outside demo mode
+    logs.configure(settings.log_format)
     app = FastAPI(
         title="Accélérateur",
         summary="Guichet unique des projets d'investissement : consultations parallèles, délais.",

@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from accelerator import logs
 from accelerator.config import Settings
 from accelerator.db import Database
 from accelerator.errors import InvalidInput, NotAuthenticated, NotFound
@@ -49,6 +50,7 @@ def get_current_user(
     user = session.get(User, tokens.read(settings, credentials.credentials))
     if user is None or not user.active:
         raise NotAuthenticated("Compte inconnu ou désactivé.")
+    logs.annotate(user_id=str(user.id), role=user.role)
     return user
 
 

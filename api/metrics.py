@@ -3,7 +3,9 @@ scrape time, so every API process reports the same), and this process's request 
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
@@ -11,8 +13,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from accelerator import logs
 from accelerator.db import Database, utcnow
 from accelerator.outbox.queries import outbox_health
+
+access = logging.getLogger("accelerator.api.access")
 
 
 class OutboxCollector(Collector):
@@ -54,7 +59,7 @@ class OutboxCollector(Collector):
 
 
 def install(app: FastAPI, database: Database) -> None:
-    """Add the request-latency middleware and the ``/metrics`` route."""
+    """Add the request-latency and access-log middleware and the ``/metrics`` route."""
     registry = CollectorRegistry()
     registry.register(OutboxCollector(database))
     latency = Histogram(
@@ -69,12 +74,27 @@ def install(app: FastAPI, database: Database) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "(inconnue)")
-        latency.labels(request.method, template, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        with logs.scope(request_id=request_id[:64]):
+            response = await call_next(request)
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            template = getattr(route, "path", "(inconnue)")
+            latency.labels(request.method, template, str(response.status_code)).observe(elapsed)
+            access.info(
+                "%s %s %d %.1f ms",
+                request.method,
+                request.url.path,
+                response.status_code,
+                elapsed * 1000,
+                extra={
+                    "method": request.method,
+                    "route": template,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+        response.headers["X-Request-ID"] = request_id[:64]
         return response
 
     @app.get("/metrics", include_in_schema=False)

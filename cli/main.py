@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
@@ -40,7 +39,9 @@ def _logging() -> None:
     # keeps them enabled and formatted like its own. Must be set before prefect is imported.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "accelerator")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-    logging.getLogger("accelerator").setLevel(logging.INFO)
+    from accelerator import logs
+
+    logs.configure(get_settings().log_format)
 
 
 @db_app.command("upgrade")
@@ -295,6 +296,7 @@ def serve(
         workers=workers,
         log_level="info",
         proxy_headers=False,
+        access_log=False,  # the application logs each request itself, with its dossier
     )
 
 
@@ -318,9 +320,11 @@ def relay() -> None:
             stop,
             poll_seconds=settings.relay_poll_seconds,
             batch_size=settings.relay_batch_size,
-            # In distributed mode the sweep and the reconciliation are scheduled deployments.
+            # In distributed mode the sweep is a scheduled deployment. The reconciliation runs
+            # here in both modes: it frees the work pool from runs whose worker died, so it
+            # must not wait for a slot of that pool.
             sweep_every_seconds=None if distributed else settings.sweep_interval_seconds,
-            reconcile_every_seconds=None if distributed else settings.reconcile_interval_seconds,
+            reconcile_every_seconds=settings.reconcile_interval_seconds,
         )
 
 

@@ -5,10 +5,16 @@ from __future__ import annotations
 import uuid
 
 from prefect import flow, task
+from prefect.runtime import flow_run
 
 from accelerator.db import utcnow
 from accelerator.dossiers.actions import consolidate_dossier
 from workflows.steps import in_transaction
+
+
+def _run_name() -> str:
+    ids = flow_run.parameters.get("dossier_ids", [])
+    return f"consolidation-{ids[0]}" if len(ids) == 1 else f"consolidation-{len(ids)}-dossiers"
 
 
 @task(name="consolidate-dossier", retries=2, retry_delay_seconds=1)
@@ -18,7 +24,8 @@ def consolidate(dossier_id: uuid.UUID) -> str | None:
     return None if dossier is None else dossier.outcome
 
 
-@flow(name="consolidation", flow_run_name="consolidation-{dossier_id}", log_prints=True)
-def consolidation_flow(dossier_id: uuid.UUID) -> str | None:
-    """The consolidated outcome, or None when opinions are still awaited."""
-    return consolidate(dossier_id)
+@flow(name="consolidation", flow_run_name=_run_name, log_prints=True)
+def consolidation_flow(dossier_ids: list[uuid.UUID]) -> dict[str, str | None]:
+    """Each dossier's consolidated outcome, or None when opinions are still awaited."""
+    futures = consolidate.map(list(dossier_ids))
+    return {str(i): f.result() for i, f in zip(dossier_ids, futures, strict=True)}

@@ -4,14 +4,13 @@
 deployment per flow from this checkout (no image, no push: every worker machine has the same
 code); the sweep and the reconciliation get schedules. ``accelerator worker`` starts a Prefect
 process worker on the pool. With ``ACCELERATOR_FLOW_MODE=deployments`` the relay submits runs
-(``run_deployment(..., timeout=0, idempotency_key=<outbox id>)``) instead of running flows
-itself: a message delivered twice still makes one flow run.
+(``run_deployment(..., timeout=0, idempotency_key=<the batch's outbox ids>)``), one run per
+batch of messages, instead of running flows itself: a batch submitted twice makes one run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,9 +40,7 @@ DEPLOYMENTS = {
         "consolidation", "workflows/consolidation.py:consolidation_flow"
     ),
     "sweep": FlowDeployment("sweep", "workflows/sweep.py:sweep_flow", cron="* * * * *"),
-    "reconcile": FlowDeployment(
-        "reconcile", "workflows/reconcile.py:reconcile_flow", cron="*/5 * * * *"
-    ),
+    "reconcile": FlowDeployment("reconcile", "workflows/reconcile.py:reconcile_flow"),
 }
 
 
@@ -82,15 +79,15 @@ def deploy(*, concurrency_limit: int = 4) -> list[str]:
     return names
 
 
-def submit(kind: str, parameters: dict[str, Any], *, message_id: uuid.UUID) -> str:
-    """Start the deployment of ``kind`` without waiting; one run per outbox message."""
+def submit(kind: str, parameters: dict[str, Any], *, key: str) -> str:
+    """Start the deployment of ``kind`` without waiting; the same ``key`` makes one run."""
     from prefect.deployments import run_deployment
 
     run: Any = run_deployment(
         DEPLOYMENTS[kind].name,
         parameters=parameters,
         timeout=0,
-        idempotency_key=str(message_id),
+        idempotency_key=key,
         as_subflow=False,
     )
     return str(run.id)

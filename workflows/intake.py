@@ -1,52 +1,44 @@
-"""Intake flow: a filed dossier is routed, a référent proposed, the 24 h clock started."""
+"""Intake flow: filed dossiers are routed, a référent proposed, their clocks started.
+
+One run takes a batch of dossiers (every intake message the relay claimed at once): a
+process worker costs seconds per run, a dossier's intake milliseconds (docs/decisions.md).
+The batch is cut in chunks that run as mapped tasks; each dossier is its own transaction.
+"""
 
 from __future__ import annotations
 
 import uuid
 
 from prefect import flow, task
-from sqlalchemy.orm import Session
+from prefect.runtime import flow_run
 
-from accelerator.assignment.actions import (
-    propose_referent,
-    start_procedure_clocks,
-    start_take_charge_clock,
-)
 from accelerator.db import utcnow
-from accelerator.routing.actions import route_dossier
-from workflows.steps import in_transaction
+from accelerator.intake import take_in
+from workflows.steps import chunks, each_in_transaction
+
+#: Dossiers per task: small enough to spread over the task runner's threads.
+CHUNK = 25
 
 
-@task(name="route-dossier", retries=2, retry_delay_seconds=1)
-def route(dossier_id: uuid.UUID) -> list[str]:
-    """Record every administration the routing rules say must be consulted."""
-    proposal = in_transaction(lambda s: route_dossier(s, dossier_id=dossier_id, now=utcnow()))
-    return [p.administration_code for p in proposal]
+def _run_name() -> str:
+    ids = flow_run.parameters.get("dossier_ids", [])
+    return f"intake-{ids[0]}" if len(ids) == 1 else f"intake-{len(ids)}-dossiers"
 
 
-@task(name="propose-referent", retries=2, retry_delay_seconds=1)
-def propose(dossier_id: uuid.UUID) -> str | None:
-    """Propose the least loaded référent covering the commune."""
-    referent = in_transaction(lambda s: propose_referent(s, dossier_id=dossier_id, now=utcnow()))
-    return None if referent is None else referent.email
+@task(name="take-in-dossiers", retries=2, retry_delay_seconds=1)
+def take_in_dossiers(dossier_ids: list[uuid.UUID]) -> dict[str, dict[str, object]]:
+    """Route, propose a référent and start the clocks of each dossier (idempotent)."""
+    done = each_in_transaction(
+        "intake", dossier_ids, lambda s, dossier_id: take_in(s, dossier_id=dossier_id, now=utcnow())
+    )
+    return {key: vars(intake) for key, intake in done.items()}
 
 
-@task(name="start-clocks", retries=2, retry_delay_seconds=1)
-def start_clocks(dossier_id: uuid.UUID) -> list[str]:
-    """Start the 24 h take-in-charge clock and each procedure's legal delay from the filing."""
-
-    def start(session: Session) -> list[str]:
-        clocks = [start_take_charge_clock(session, dossier_id=dossier_id)]
-        clocks += start_procedure_clocks(session, dossier_id=dossier_id)
-        return [f"{c.kind}:{c.due_at.isoformat() if c.due_at else '-'}" for c in clocks]
-
-    return in_transaction(start)
-
-
-@flow(name="intake", flow_run_name="intake-{dossier_id}", log_prints=True)
-def intake_flow(dossier_id: uuid.UUID) -> dict[str, object]:
-    """Route, propose a référent, start the clock; each step is idempotent."""
-    administrations = route(dossier_id)
-    referent = propose(dossier_id)
-    clocks = start_clocks(dossier_id)
-    return {"administrations": administrations, "referent": referent, "clocks": clocks}
+@flow(name="intake", flow_run_name=_run_name, log_prints=True)
+def intake_flow(dossier_ids: list[uuid.UUID]) -> dict[str, dict[str, object]]:
+    """The intake of every dossier of the batch; fails (to be retried) if one failed."""
+    futures = take_in_dossiers.map(list(chunks(list(dossier_ids), CHUNK)))
+    results: dict[str, dict[str, object]] = {}
+    for future in futures:
+        results.update(future.result())
+    return results

@@ -1,21 +1,39 @@
-"""Launch flow: one mapped task per administration creates its consultation, in parallel."""
+"""Launch flow: every consultation of a launch is created at once, by mapped tasks.
+
+One run takes a batch of launches (every launch message the relay claimed at once); inside,
+one mapped task per (launch, administration) creates that consultation in parallel.
+"""
 
 from __future__ import annotations
 
 import uuid
 
 from prefect import flow, task
+from prefect.runtime import flow_run
+from sqlalchemy.orm import Session
 
 from accelerator.consultations.actions import complete_launch, create_consultation, get_launch
 from accelerator.db import utcnow
 from workflows.steps import in_transaction
 
 
+def _run_name() -> str:
+    ids = flow_run.parameters.get("launch_ids", [])
+    return f"launch-{ids[0]}" if len(ids) == 1 else f"launch-{len(ids)}-launches"
+
+
 @task(name="list-launch-entries")
-def entries(launch_id: uuid.UUID) -> list[str]:
-    """The administrations of a launch."""
-    launch = in_transaction(lambda s: get_launch(s, launch_id))
-    return [e["administration"] for e in launch.entries]
+def entries(launch_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, str]]:
+    """Every (launch, administration) pair of the batch."""
+
+    def pairs(session: Session) -> list[tuple[uuid.UUID, str]]:
+        found = []
+        for launch_id in launch_ids:
+            launch = get_launch(session, launch_id)
+            found += [(launch_id, entry["administration"]) for entry in launch.entries]
+        return found
+
+    return in_transaction(pairs)
 
 
 @task(
@@ -38,12 +56,14 @@ def complete(launch_id: uuid.UUID) -> bool:
     return in_transaction(lambda s: complete_launch(s, launch_id=launch_id, now=utcnow()))
 
 
-@flow(name="launch-consultations", flow_run_name="launch-{launch_id}", log_prints=True)
-def launch_flow(launch_id: uuid.UUID) -> list[str]:
-    """Fan out to every administration at once, then close the launch."""
-    administrations = entries(launch_id)
-    futures = consult.map(launch_id, administrations)
+@flow(name="launch-consultations", flow_run_name=_run_name, log_prints=True)
+def launch_flow(launch_ids: list[uuid.UUID]) -> list[str]:
+    """Fan out to every administration at once, then close each launch."""
+    pairs = entries(launch_ids)
+    futures = consult.map([p[0] for p in pairs], [p[1] for p in pairs])
     consultation_ids = [f.result() for f in futures]
-    if not complete(launch_id):
-        raise RuntimeError(f"launch {launch_id}: some consultations are missing")
+    completed = complete.map(launch_ids)
+    missing = [str(i) for i, f in zip(launch_ids, completed, strict=True) if not f.result()]
+    if missing:
+        raise RuntimeError(f"launches {', '.join(missing)}: some consultations are missing")
     return consultation_ids

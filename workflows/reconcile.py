@@ -16,18 +16,17 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.states import Crashed
 
+from accelerator.config import get_settings
 from accelerator.db import utcnow
 from accelerator.reconciliation.actions import reconcile
 from workflows.steps import in_transaction
-
-#: A flow of this product finishes in seconds; one RUNNING for this long lost its process.
-STUCK_AFTER = dt.timedelta(minutes=30)
 
 
 @task(name="requeue-missing-work")
 def requeue() -> dict[str, list[str]]:
     """Queue again intakes, launches and consolidations that never happened."""
-    repairs = in_transaction(lambda s: reconcile(s, now=utcnow()))
+    grace = dt.timedelta(seconds=get_settings().reconcile_grace_seconds)
+    repairs = in_transaction(lambda s: reconcile(s, now=utcnow(), grace=grace))
     return {
         "intakes": repairs.intakes,
         "launches": repairs.launches,
@@ -37,8 +36,10 @@ def requeue() -> dict[str, list[str]]:
 
 @task(name="close-stuck-flow-runs")
 async def close_stuck_runs() -> int:
-    """Mark as crashed the flow runs RUNNING for longer than ``STUCK_AFTER``."""
-    cutoff = utcnow() - STUCK_AFTER
+    """Mark as crashed the flow runs RUNNING for longer than ``stuck_run_seconds``: a flow of
+    this product finishes in seconds, one RUNNING that long lost its process (and holds a
+    slot of the work pool's concurrency limit)."""
+    cutoff = utcnow() - dt.timedelta(seconds=get_settings().stuck_run_seconds)
     async with get_client() as client:
         runs = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(

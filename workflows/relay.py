@@ -1,13 +1,15 @@
 """The relay: delivers outbox messages after commit, at least once, and starts the flows.
 
 Each message is claimed with a lease, handled, then marked delivered; a failure schedules a
-retry with backoff. Handlers are idempotent (flows check what is already done), so a message
-delivered twice after a crash changes nothing.
+retry with backoff. The flow messages claimed together become one flow run per topic (a batch
+of dossiers); e-mails and webhooks are delivered one by one. Handlers are idempotent (flows
+check what is already done), so a message delivered twice after a crash changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 import time
@@ -18,7 +20,7 @@ from typing import Any
 
 from accelerator.config import get_settings
 from accelerator.db import Database, get_database, utcnow
-from accelerator.outbox.actions import claim_batch, mark_delivered, mark_failed
+from accelerator.outbox.actions import MAX_BACKOFF, claim_batch, mark_delivered, mark_failed
 from accelerator.outbox.topics import Topic
 from workflows import deployments, notifications, webhooks
 from workflows.consolidation import consolidation_flow
@@ -34,32 +36,8 @@ DIGEST_CHECK_SECONDS = 3600.0
 
 Handler = Callable[[uuid.UUID, dict[str, Any]], object]
 
-
-def _flow(kind: str, key: str) -> Handler:
-    """Run the flow here (embedded mode) or submit its deployment (distributed mode)."""
-    inline: dict[str, Callable[..., object]] = {
-        "intake": intake_flow,
-        "launch": launch_flow,
-        "consolidation": consolidation_flow,
-    }
-    parameter = {"intake": "dossier_id", "launch": "launch_id", "consolidation": "dossier_id"}[kind]
-
-    def handle(message_id: uuid.UUID, payload: dict[str, Any]) -> object:
-        if get_settings().flow_mode == "deployments":
-            return deployments.submit(kind, {parameter: payload[key]}, message_id=message_id)
-        return inline[kind](**{parameter: uuid.UUID(payload[key])})
-
-    return handle
-
-
-HANDLERS: dict[str, Handler] = {
-    Topic.INTAKE.value: _flow("intake", "dossier_id"),
-    Topic.LAUNCH.value: _flow("launch", "launch_id"),
-    Topic.CONSOLIDATE.value: _flow("consolidation", "dossier_id"),
-    Topic.NOTIFY.value: notifications.deliver,
-    Topic.WEBHOOK.value: webhooks.deliver,
-    Topic.WEBHOOK_REPLAY.value: webhooks.replay,
-}
+#: Message ids of a batch → one stable key, so that a batch submitted twice makes one run.
+BATCH_NAMESPACE = uuid.UUID("6d1f4c8e-1b0f-4c55-9d0e-4e2f6a7b8c90")
 
 
 @dataclass(frozen=True)
@@ -71,29 +49,110 @@ class Claimed:
     payload: dict[str, Any]
 
 
-def drain_once(database: Database | None = None, *, batch_size: int = 50) -> int:
-    """Claim and handle one batch of due messages; returns how many were handled."""
+@dataclass(frozen=True)
+class FlowTopic:
+    """Messages that start a flow: the messages of a batch become one run (ids as a list)."""
+
+    kind: str
+    key: str
+    parameter: str
+    flow: Callable[..., object]
+
+    def run(self, messages: list[Claimed]) -> object:
+        """Run the flow here (embedded mode) or submit its deployment (distributed mode)."""
+        ids = list(dict.fromkeys(str(m.payload[self.key]) for m in messages))
+        if get_settings().flow_mode == "deployments":
+            key = uuid.uuid5(BATCH_NAMESPACE, ",".join(sorted(str(m.id) for m in messages)))
+            return deployments.submit(self.kind, {self.parameter: ids}, key=str(key))
+        return self.flow(**{self.parameter: [uuid.UUID(i) for i in ids]})
+
+
+FLOWS: dict[str, FlowTopic] = {
+    Topic.INTAKE.value: FlowTopic("intake", "dossier_id", "dossier_ids", intake_flow),
+    Topic.LAUNCH.value: FlowTopic("launch", "launch_id", "launch_ids", launch_flow),
+    Topic.CONSOLIDATE.value: FlowTopic(
+        "consolidation", "dossier_id", "dossier_ids", consolidation_flow
+    ),
+}
+FLOW_TOPICS = [Topic(topic) for topic in FLOWS]
+
+#: The longest wait between two attempts. Flows only wait for Prefect's server (back soon
+#: after an outage, and the work piles up meanwhile); a receiver down for a day should not
+#: be called every minute.
+RETRY_CAP = {
+    **{topic: dt.timedelta(seconds=30) for topic in FLOWS},
+    Topic.NOTIFY.value: dt.timedelta(minutes=10),
+}
+
+HANDLERS: dict[str, Handler] = {
+    Topic.NOTIFY.value: notifications.deliver,
+    Topic.WEBHOOK.value: webhooks.deliver,
+    Topic.WEBHOOK_REPLAY.value: webhooks.replay,
+}
+
+
+def _attempt(what: str, call: Callable[[], object]) -> str | None:
+    """Call; the error as text if it raised, else None."""
+    try:
+        call()
+    except Exception as error:
+        log.exception("outbox delivery failed: %s", what)
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def drain_once(
+    database: Database | None = None, *, batch_size: int = 50, flow_batch_size: int | None = None
+) -> int:
+    """Claim and handle one batch of due messages; returns how many were handled.
+
+    The flow messages of one topic become one flow run; e-mails and webhooks are delivered
+    one by one. Outcomes are settled in one transaction at the end: a relay killed before
+    that leaves its messages leased, and another relay takes them when the lease ends.
+    """
     database = database or get_database()
+    settings = get_settings()
+    lease = dt.timedelta(seconds=settings.outbox_lease_seconds)
+    now = utcnow()
     with database.transaction() as session:
-        claimed = [
-            Claimed(m.id, m.topic, dict(m.payload))
-            for m in claim_batch(session, now=utcnow(), limit=batch_size)
-        ]
+        flows = claim_batch(
+            session,
+            now=now,
+            limit=flow_batch_size or settings.flow_batch_size,
+            topics=FLOW_TOPICS,
+            lease=lease,
+        )
+        others = claim_batch(session, now=now, limit=batch_size, exclude=FLOW_TOPICS, lease=lease)
+        claimed = [Claimed(m.id, m.topic, dict(m.payload)) for m in [*flows, *others]]
+    outcomes: dict[uuid.UUID, str | None] = {}
+    by_topic: dict[str, list[Claimed]] = {}
     for message in claimed:
+        if message.topic in FLOWS:
+            by_topic.setdefault(message.topic, []).append(message)
+    for topic, messages in by_topic.items():
+        flow_topic = FLOWS[topic]
+        error = _attempt(f"{topic} × {len(messages)}", lambda: flow_topic.run(messages))  # noqa: B023
+        outcomes.update((m.id, error) for m in messages)
+    for message in claimed:
+        if message.topic in FLOWS:
+            continue
         handler = HANDLERS.get(message.topic)
-        try:
-            if handler is None:
-                raise LookupError(f"no handler for topic {message.topic!r}")
-            handler(message.id, message.payload)
-        except Exception as error:
-            log.exception("outbox message %s (%s) failed", message.id, message.topic)
-            with database.transaction() as session:
-                mark_failed(
-                    session, message.id, error=f"{type(error).__name__}: {error}", now=utcnow()
-                )
-        else:
-            with database.transaction() as session:
-                mark_delivered(session, message.id, now=utcnow())
+        if handler is None:
+            outcomes[message.id] = f"LookupError: no handler for topic {message.topic!r}"
+            continue
+        outcomes[message.id] = _attempt(
+            f"{message.topic} {message.id}",
+            lambda: handler(message.id, message.payload),  # noqa: B023 - called right away
+        )
+    if claimed:
+        with database.transaction() as session:
+            done = utcnow()
+            mark_delivered(session, [i for i, e in outcomes.items() if e is None], now=done)
+            for message in claimed:
+                error = outcomes[message.id]
+                if error is not None:
+                    cap = RETRY_CAP.get(message.topic, MAX_BACKOFF)
+                    mark_failed(session, message.id, error=error, now=done, max_backoff=cap)
     return len(claimed)
 
 

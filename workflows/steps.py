@@ -2,18 +2,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
+import prefect  # noqa: F401 - Prefect sets up its logging first; ours then completes it
 from sqlalchemy.orm import Session
 
 import accelerator.models  # noqa: F401 - every table mapped before the first query
+from accelerator import logs
+from accelerator.config import get_settings
 from accelerator.db import get_database
 
 T = TypeVar("T")
+K = TypeVar("K")
+
+log = logging.getLogger("accelerator.flows")
+logs.configure(get_settings().log_format)
+
+
+class IncompleteBatch(RuntimeError):
+    """Some items of a batch failed; the others are done (and stay done on a retry)."""
+
+    def __init__(self, what: str, failures: dict[str, str]) -> None:
+        self.failures = failures
+        listed = "; ".join(f"{key}: {error}" for key, error in list(failures.items())[:5])
+        super().__init__(f"{what}: {len(failures)} en échec ({listed})")
 
 
 def in_transaction(action: Callable[[Session], T]) -> T:
     """Call ``action`` with a session of the configured database; commit on success."""
     with get_database().transaction() as session:
         return action(session)
+
+
+def each_in_transaction(
+    what: str, keys: Sequence[K], action: Callable[[Session, K], T]
+) -> dict[str, T]:
+    """``action`` for every key, each in its own transaction: one failure rolls back only
+    its own item. Raises :class:`IncompleteBatch` after trying them all if any failed."""
+    done: dict[str, T] = {}
+    failures: dict[str, str] = {}
+    for key in keys:
+        try:
+            with logs.scope(item=str(key)), get_database().transaction() as session:
+                done[str(key)] = action(session, key)
+        except Exception as error:
+            log.exception("%s %s failed", what, key)
+            failures[str(key)] = f"{type(error).__name__}: {error}"
+    if failures:
+        raise IncompleteBatch(what, failures)
+    return done
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """``items`` cut in lists of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

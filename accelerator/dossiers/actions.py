@@ -24,6 +24,7 @@ from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
+from accelerator.logs import annotate_dossier
 from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
@@ -134,6 +135,7 @@ def file_dossier(
     )
     dossier.reference = _next_reference(session, now)
     dossier.filed_at = now
+    annotate_dossier(dossier)
     publish(
         session, Event.DOSSIER_FILED, now=now, dossier_id=dossier.id, reference=dossier.reference,
         data={"title": dossier.title, "commune_insee": dossier.commune_insee,

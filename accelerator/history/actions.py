@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from typing import Any
 
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from accelerator.history.models import HistoryEntry
 from accelerator.identity.actor import Actor
+
+log = logging.getLogger("accelerator.history")
 
 
 def record(
@@ -41,4 +44,15 @@ def record(
         details=details or {},
     )
     session.add(entry)
+    log.info(
+        "%s",
+        message,
+        extra={
+            "event": f"{entity}.{event}",
+            "dossier_id": str(dossier_id),
+            "actor": actor.label,
+            **({"consultation_id": str(consultation_id)} if consultation_id else {}),
+            **({"to_status": to_status} if to_status else {}),
+        },
+    )
     return entry

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
 
+#: How long a claimed message stays with its relay; a relay that died loses it after this.
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)
 
@@ -56,41 +58,64 @@ def new_message(
     )
 
 
-def claim_batch(session: Session, *, now: dt.datetime, limit: int) -> list[OutboxMessage]:
-    """Lease up to ``limit`` due messages to this relay (commit to make the lease visible)."""
+def claim_batch(
+    session: Session,
+    *,
+    now: dt.datetime,
+    limit: int,
+    topics: Collection[Topic] | None = None,
+    exclude: Collection[Topic] = (),
+    lease: dt.timedelta = LEASE,
+) -> list[OutboxMessage]:
+    """Lease up to ``limit`` due messages (of ``topics`` if given, none of ``exclude``) to this
+    relay, oldest first; commit to make the lease visible."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.delivered_at.is_(None),
+        OutboxMessage.available_at <= now,
+        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+    )
+    if topics is not None:
+        query = query.where(OutboxMessage.topic.in_([t.value for t in topics]))
+    if exclude:
+        query = query.where(OutboxMessage.topic.not_in([t.value for t in exclude]))
     query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.delivered_at.is_(None),
-            OutboxMessage.available_at <= now,
-            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
-        )
-        .order_by(OutboxMessage.available_at, OutboxMessage.created_at)
+        query.order_by(OutboxMessage.available_at, OutboxMessage.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     messages = list(session.scalars(query))
     for message in messages:
-        message.locked_until = now + LEASE
+        message.locked_until = now + lease
         message.attempts += 1
     return messages
 
 
-def mark_delivered(session: Session, message_id: uuid.UUID, *, now: dt.datetime) -> None:
-    """Record a successful delivery."""
-    message = session.get(OutboxMessage, message_id)
-    if message is not None:
-        message.delivered_at = now
-        message.locked_until = None
-        message.last_error = None
+def mark_delivered(
+    session: Session, message_ids: Collection[uuid.UUID], *, now: dt.datetime
+) -> None:
+    """Record successful deliveries."""
+    if message_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(message_ids)))
+            .values(delivered_at=now, locked_until=None, last_error=None)
+        )
 
 
-def mark_failed(session: Session, message_id: uuid.UUID, *, error: str, now: dt.datetime) -> None:
-    """Record a failed attempt and schedule the next one with exponential backoff."""
+def mark_failed(
+    session: Session,
+    message_id: uuid.UUID,
+    *,
+    error: str,
+    now: dt.datetime,
+    max_backoff: dt.timedelta = MAX_BACKOFF,
+) -> None:
+    """Record a failed attempt and schedule the next one with exponential backoff (2, 4, 8…
+    seconds, at most ``max_backoff``)."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
         return
-    backoff = min(dt.timedelta(seconds=2 ** min(message.attempts, 12)), MAX_BACKOFF)
+    backoff = min(dt.timedelta(seconds=2 ** min(message.attempts, 12)), max_backoff)
     message.available_at = now + backoff
     message.locked_until = None
     message.last_error = error[:4000]

@@ -41,20 +41,25 @@ class Repairs:
 
 def _pending(session: Session, topic: Topic, key: str, value: str) -> bool:
     """Whether an undelivered message of ``topic`` already carries ``key == value``."""
-    for payload in session.scalars(
-        select(OutboxMessage.payload).where(
-            OutboxMessage.topic == topic.value, OutboxMessage.delivered_at.is_(None)
+    found = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.topic == topic.value,
+            OutboxMessage.delivered_at.is_(None),
+            OutboxMessage.payload[key].as_string() == value,
         )
-    ):
-        if payload.get(key) == value:
-            return True
-    return False
+        .limit(1)
+    )
+    return found is not None
 
 
-def reconcile(session: Session, *, now: dt.datetime, limit: int = 500) -> Repairs:
-    """Queue again the intakes, launches and consolidations that should have happened."""
+def reconcile(
+    session: Session, *, now: dt.datetime, limit: int = 500, grace: dt.timedelta = GRACE
+) -> Repairs:
+    """Queue again the intakes, launches and consolidations that should have happened
+    (``grace`` ago or earlier: younger work may still be on its way)."""
     repairs = Repairs()
-    before = now - GRACE
+    before = now - grace
     unrouted = session.scalars(
         select(Dossier.id)
         .where(Dossier.filed_at.is_not(None), Dossier.filed_at < before)

@@ -152,7 +152,7 @@ def test_flows_rerun_change_nothing(api: Callable[[str], Api], db: Any) -> None:
     holder.post(f"/api/v1/dossiers/{dossier['id']}/file")
     drain()
     before = holder.get(f"/api/v1/dossiers/{dossier['id']}")
-    intake_flow(dossier_id=before["id"])
+    intake_flow(dossier_ids=[before["id"]])
     after = holder.get(f"/api/v1/dossiers/{dossier['id']}")
     assert after == before
 
@@ -166,7 +166,7 @@ def test_flows_rerun_change_nothing(api: Callable[[str], Api], db: Any) -> None:
         from accelerator.consultations.models import ConsultationLaunch
 
         launch_id = session.scalar(select(ConsultationLaunch.id))
-    launch_flow(launch_id=launch_id)
+    launch_flow(launch_ids=[launch_id])
     again = referent.get(f"/api/v1/dossiers/{dossier['id']}")
     assert again == first
     assert len(again["consultations"]) == 4

@@ -116,7 +116,12 @@ def test_demo_serves_runs_flows_and_stops_without_orphans(tmp_path: Path) -> Non
             runs = httpx.post(
                 f"http://127.0.0.1:{prefect_port}/api/flow_runs/filter", json={"limit": 50}
             ).json()
-            states = [r["state_type"] for r in runs if r["name"] == f"intake-{dossier['id']}"]
+            states = [
+                r["state_type"]
+                for r in runs
+                if r["name"].startswith("intake-")
+                and dossier["id"] in r["parameters"].get("dossier_ids", [])
+            ]
             final = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
             return states if states and set(states) <= final else None
 
