@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,14 +81,8 @@ class WorkingCalendar:
     #: Whit Monday worked as the solidarity day (then it is not a holiday).
     whit_monday_worked: bool = False
     _spans: dict[dt.date, tuple[Span, ...]] = field(default_factory=dict, repr=False)
-    _week: dict[str, dt.timedelta] = field(default_factory=dict, repr=False)
     _years: dict[int, dict[dt.date, str]] = field(default_factory=dict, repr=False)
-    _changes: dict[int, frozenset[dt.date]] = field(default_factory=dict, repr=False)
-    _unsteady: dict[int, frozenset[dt.date]] = field(default_factory=dict, repr=False)
-    _week_times: dict[dt.date, dt.timedelta] = field(default_factory=dict, repr=False)
-    _special: dict[int, frozenset[dt.date]] = field(default_factory=dict, repr=False)
-    _day_time: dict[dt.date, dt.timedelta] = field(default_factory=dict, repr=False)
-    _weekday_time: dict[int, dt.timedelta] = field(default_factory=dict, repr=False)
+    _tables: dict[int, YearTable] = field(default_factory=dict, repr=False)
     _business: dict[dt.date, bool] = field(default_factory=dict, repr=False)
     _counted: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _counted_years: dict[str, list[int]] = field(default_factory=dict, repr=False)
@@ -194,102 +188,73 @@ class WorkingCalendar:
             self._spans[day] = cached
         return cached
 
-    @property
-    def week_working_time(self) -> dt.timedelta:
-        """Working time of an ordinary week (no holiday, override nor clock change)."""
-        cached = self._week.get("time")
-        if cached is None:
-            cached = sum(
-                (
-                    dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)
-                    for intervals in self.weekly.values()
-                    for start, end in intervals
-                ),
-                dt.timedelta(0),
-            )
-            self._week["time"] = cached
-        return cached
+    @cached_property
+    def rules(self) -> CalendarRules:
+        """What decides when this calendar works: the key of the year tables it shares."""
+        return CalendarRules(
+            timezone=self.timezone,
+            weekly=tuple(self.weekly.get(weekday, ()) for weekday in range(1, 8)),
+            holiday_rules=self.holiday_rules,
+            whit_monday_worked=self.whit_monday_worked,
+            overrides=tuple(sorted(self.overrides.items())),
+        )
 
-    def steady_week(self, monday: dt.date) -> bool:
-        """Whether the UTC offset is the same for the whole week from ``monday`` (no DST)."""
-        unsteady = self._unsteady.get(monday.year)
-        if unsteady is None:
-            changes = self._clock_changes(monday.year) | self._clock_changes(monday.year + 1)
-            unsteady = self._unsteady[monday.year] = frozenset(
-                day - dt.timedelta(days=day.weekday()) for day in changes
-            )
-        return monday not in unsteady
+    def year_table(self, year: int) -> YearTable:
+        """Working time of ``year``, shared by every calendar with the same rules."""
+        table = self._tables.get(year)
+        if table is None:
+            table = self._tables[year] = _year_table(self.rules, year)
+        return table
 
-    def _clock_changes(self, year: int) -> frozenset[dt.date]:
-        """Days of ``year`` during which the UTC offset changes (DST), found by bisection.
+    def day_budget_ends(
+        self, day: dt.date, budget: dt.timedelta, *, idle_days: int, max_idle_days: int
+    ) -> tuple[dt.date, dt.timedelta] | None:
+        """The first day from ``day`` by whose end ``budget`` (> 0) of working time is used up,
+        with what is left of the budget when that day begins.
 
-        Assumes at most one change per half-year, true of every French zone (none overseas).
+        Sums the year tables: an ordinary stretch between two irregular days (holiday,
+        override, clock change) costs a few integer operations whatever its length. None when
+        no working time is found for more than ``max_idle_days`` days in a row (``idle_days``
+        of them just before ``day``); only a calendar without weekly hours can be that empty.
         """
-        cached = self._changes.get(year)
-        if cached is None:
-
-            def offset(day: dt.date) -> dt.timedelta | None:
-                return self.local_midnight(day).utcoffset()
-
-            found = set()
-            bounds = (dt.date(year, 1, 1), dt.date(year, 7, 1), dt.date(year + 1, 1, 1))
-            for low, high in itertools.pairwise(bounds):
-                before = offset(low)
-                if before == offset(high):
-                    continue
-                lo, hi = low.toordinal(), high.toordinal()
-                while hi - lo > 1:
-                    middle = (lo + hi) // 2
-                    if offset(dt.date.fromordinal(middle)) == before:
-                        lo = middle
-                    else:
-                        hi = middle
-                found.add(dt.date.fromordinal(lo))
-            cached = self._changes[year] = frozenset(found)
-        return cached
-
-    def _special_mondays(self, year: int) -> frozenset[dt.date]:
-        """Mondays of the weeks (starting in ``year``) that hold a holiday or an override."""
-        cached = self._special.get(year)
-        if cached is None:
-            days = [*self.holidays(year), *self.holidays(year + 1), *self.overrides]
-            cached = frozenset(day - dt.timedelta(days=day.weekday()) for day in days)
-            self._special[year] = cached
-        return cached
-
-    def week_time(self, monday: dt.date) -> dt.timedelta:
-        """Working time of the week from ``monday`` (holidays and overrides included)."""
-        cached = self._week_times.get(monday)
-        if cached is None:
-            cached = self.week_working_time
-            if monday in self._special_mondays(monday.year) or monday in self._special_mondays(
-                monday.year - 1
-            ):
-                cached = sum(
-                    (self.day_working_time(monday + dt.timedelta(days=i)) for i in range(7)),
-                    dt.timedelta(0),
-                )
-            self._week_times[monday] = cached
-        return cached
-
-    def day_working_time(self, day: dt.date) -> dt.timedelta:
-        """Working time of ``day`` in local hours (exact unless the clock changes that day)."""
-        cached = self._day_time.get(day)
-        if cached is None:
-            ordinary = day not in self.overrides and self.holiday_name(day) is None
-            if ordinary and day.isoweekday() in self._weekday_time:
-                return self._weekday_time[day.isoweekday()]
-            cached = sum(
-                (
-                    dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)
-                    for start, end in self.local_intervals(day)
-                ),
-                dt.timedelta(0),
-            )
-            self._day_time[day] = cached
-            if ordinary:
-                self._weekday_time[day.isoweekday()] = cached
-        return cached
+        left = budget // MICROSECOND
+        ordinal = day.toordinal()
+        table = self.year_table(day.year)
+        index = bisect.bisect_left(table.days, ordinal)
+        week = table.prefix[7]
+        last_worked = ordinal - 1 - idle_days
+        while True:
+            irregular = table.days[index] if index < len(table.days) else table.end
+            if ordinal < irregular:
+                # An ordinary stretch, up to the next irregular day or the end of the year.
+                weeks, rest = divmod(irregular - ordinal, 7)
+                weekday = (ordinal - 1) % 7  # ordinal 1, 0001-01-01, is a Monday
+                stretch = weeks * week + table.prefix[weekday + rest] - table.prefix[weekday]
+                if stretch >= left:
+                    # Whole weeks that hold less than what is left, then fewer than 7 days.
+                    weeks = (left - 1) // week
+                    ordinal += 7 * weeks
+                    left -= weeks * week
+                    while table.week[(ordinal - 1) % 7] < left:
+                        left -= table.week[(ordinal - 1) % 7]
+                        ordinal += 1
+                    return dt.date.fromordinal(ordinal), left * MICROSECOND
+                left -= stretch
+                ordinal = irregular
+            if not week and ordinal - 1 - last_worked > max_idle_days:
+                return None
+            if index == len(table.days):
+                table = self.year_table(dt.date.fromordinal(ordinal).year)
+                index = 0
+                continue
+            time = table.times[index]
+            if time:
+                if time >= left:
+                    return dt.date.fromordinal(ordinal), left * MICROSECOND
+                left -= time
+                last_worked = ordinal
+            ordinal += 1
+            index += 1
 
     def local_midnight(self, day: dt.date) -> dt.datetime:
         """00:00 of ``day`` in the calendar's zone, as an aware datetime."""
@@ -372,3 +337,118 @@ def _holidays(
             continue
         found.setdefault(rule.date_in(year), rule.name)
     return found
+
+
+#: Working time is counted in whole microseconds, the resolution of ``datetime``.
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class CalendarRules:
+    """What decides when a calendar works (not its code): the key of the shared year tables.
+
+    Two calendars with equal rules (a calendar version rebuilt from the database) share their
+    tables; a different zone, weekly hour, holiday rule or override makes other tables.
+    """
+
+    timezone: str
+    #: Working intervals from Monday (index 0) to Sunday.
+    weekly: tuple[tuple[Interval, ...], ...]
+    holiday_rules: tuple[HolidayRule, ...]
+    whit_monday_worked: bool
+    #: Overrides sorted by date.
+    overrides: tuple[tuple[dt.date, Override], ...]
+
+
+@dataclass(frozen=True)
+class YearTable:
+    """Working time of one calendar year, in microseconds: the ordinary week, and the days
+    whose working time differs from it (holidays, overrides, clock changes)."""
+
+    #: Ordinal of the next year's January 1st.
+    end: int
+    #: Working time from Monday (index 0) to Sunday.
+    week: tuple[int, ...]
+    #: ``prefix[i]``: working time of the first ``i`` days of two weeks from a Monday.
+    prefix: tuple[int, ...]
+    #: Ordinals of the days whose working time differs from the week's, ascending.
+    days: tuple[int, ...]
+    #: Their working time (exact UTC time on a clock-change day).
+    times: tuple[int, ...]
+
+
+@lru_cache(maxsize=4096)
+def _year_table(rules: CalendarRules, year: int) -> YearTable:
+    """The working time of ``year`` under ``rules`` (rules are values: cached per process)."""
+    zone = zone_named(rules.timezone)
+    week = tuple(_length(intervals) for intervals in rules.weekly)
+    # The precedence of ``WorkingCalendar.local_intervals``: override, holiday, week.
+    intervals: dict[dt.date, tuple[Interval, ...]] = {
+        day: ()
+        for day in _holidays(rules.holiday_rules, year, rules.whit_monday_worked)
+        if day.year == year
+    }
+    intervals.update(
+        (day, override.intervals) for day, override in rules.overrides if day.year == year
+    )
+    times = {day: _length(items) for day, items in intervals.items()}
+    for day in _clock_change_days(rules.timezone, year):
+        # The local length of an interval is not its UTC length across a clock change.
+        times[day] = sum(
+            (
+                dt.datetime.combine(day, end, tzinfo=zone).astimezone(dt.UTC)
+                - dt.datetime.combine(day, start, tzinfo=zone).astimezone(dt.UTC)
+            )
+            // MICROSECOND
+            for start, end in intervals.get(day, rules.weekly[day.weekday()])
+        )
+    irregular = sorted(
+        (day.toordinal(), time) for day, time in times.items() if time != week[day.weekday()]
+    )
+    return YearTable(
+        end=dt.date(year + 1, 1, 1).toordinal(),
+        week=week,
+        prefix=tuple(itertools.accumulate(week + week, initial=0)),
+        days=tuple(ordinal for ordinal, _ in irregular),
+        times=tuple(time for _, time in irregular),
+    )
+
+
+def _length(intervals: tuple[Interval, ...]) -> int:
+    """Local working time of ``intervals``, in microseconds."""
+    return sum(
+        (dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start))
+        // MICROSECOND
+        for start, end in intervals
+    )
+
+
+@lru_cache(maxsize=1024)
+def _clock_change_days(timezone: str, year: int) -> tuple[dt.date, ...]:
+    """Days of ``year`` during which the UTC offset of ``timezone`` changes (DST).
+
+    Compares the offsets at the first midnight of each month and bisects the months where
+    they differ: assumes at most one change per month, true of every French zone.
+    """
+    zone = zone_named(timezone)
+
+    def offset(ordinal: int) -> dt.timedelta | None:
+        day = dt.date.fromordinal(ordinal)
+        return dt.datetime.combine(day, dt.time(0), tzinfo=zone).utcoffset()
+
+    bounds = [dt.date(year, month, 1).toordinal() for month in range(1, 13)]
+    bounds.append(dt.date(year + 1, 1, 1).toordinal())
+    offsets = [offset(ordinal) for ordinal in bounds]
+    found = []
+    for month in range(12):
+        if offsets[month] == offsets[month + 1]:
+            continue
+        low, high, before = bounds[month], bounds[month + 1], offsets[month]
+        while high - low > 1:
+            middle = (low + high) // 2
+            if offset(middle) == before:
+                low = middle
+            else:
+                high = middle
+        found.append(dt.date.fromordinal(low))
+    return tuple(found)

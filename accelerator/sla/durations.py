@@ -66,7 +66,6 @@ class Duration:
 
 
 ONE_DAY = dt.timedelta(days=1)
-ONE_WEEK = dt.timedelta(days=7)
 #: A calendar with no working time for this many days in a row cannot hold a business budget.
 MAX_IDLE_DAYS = 366
 
@@ -157,57 +156,39 @@ def add_business_time(
 ) -> dt.datetime:
     """The first instant at which ``amount`` of working time from ``start`` is used up (UTC).
 
-    Whole ordinary weeks are consumed at once, whole days of a week without a clock change
-    by their local working time; exact UTC instants are computed only for the first and the
-    last day (and on clock-change days).
+    Exact UTC instants are computed only for the first day and the day on which the budget
+    runs out; the days between are summed from the calendar's year tables.
     """
     remaining = amount
     instant = start.astimezone(dt.UTC)
     if not remaining:
         return instant
     day = calendar.local_date(start)
-    first = True
-    idle_days = 0
-    week = calendar.week_working_time
-    monday, steady = None, False
+    spans = calendar.spans(day)
+    for begin, end in spans:
+        if end <= instant:
+            continue
+        available = end - max(begin, instant)
+        if available >= remaining:
+            return max(begin, instant) + remaining
+        remaining -= available
+    idle_days = 0 if spans else 1
     while True:
-        if not first:
-            # Whole weeks without a clock change are consumed at once (holidays included).
-            while day.isoweekday() == 1 and calendar.steady_week(day):
-                this_week = calendar.week_time(day)
-                if not week or remaining <= this_week:
-                    break
-                remaining -= this_week
-                day += ONE_WEEK
-            this_monday = day - dt.timedelta(days=day.weekday())
-            if this_monday != monday:
-                monday, steady = this_monday, calendar.steady_week(this_monday)
-            whole = calendar.day_working_time(day)
-            if whole < remaining and steady:
-                remaining -= whole
-                idle_days = 0 if whole else idle_days + 1
-                if idle_days > MAX_IDLE_DAYS:
-                    raise InvalidInput(
-                        f"Le calendrier {calendar.code} n'a aucune heure ouvrée "
-                        f"sur {MAX_IDLE_DAYS} jours."
-                    )
-                day += ONE_DAY
-                continue
-        first = False
-        spans = calendar.spans(day)
-        for begin, end in spans:
-            if end <= instant:
-                continue
-            available = end - max(begin, instant)
-            if available >= remaining:
-                return max(begin, instant) + remaining
-            remaining -= available
-        idle_days = 0 if spans else idle_days + 1
-        if idle_days > MAX_IDLE_DAYS:
+        found = calendar.day_budget_ends(
+            day + ONE_DAY, remaining, idle_days=idle_days, max_idle_days=MAX_IDLE_DAYS
+        )
+        if found is None:
             raise InvalidInput(
                 f"Le calendrier {calendar.code} n'a aucune heure ouvrée sur {MAX_IDLE_DAYS} jours."
             )
-        day += ONE_DAY
+        day, remaining = found
+        spans = calendar.spans(day)
+        for begin, end in spans:
+            if end - begin >= remaining:
+                return begin + remaining
+            remaining -= end - begin
+        # Not reached while a day's spans hold the time its year table gives it.
+        idle_days = 0 if spans else 1
 
 
 def add(
