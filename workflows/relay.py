@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from accelerator.config import get_settings
 from accelerator.db import Database, get_database, utcnow
 from accelerator.outbox.actions import MAX_BACKOFF, claim_batch, mark_delivered, mark_failed
@@ -95,6 +97,12 @@ def _attempt(what: str, call: Callable[[], object]) -> str | None:
     """Call; the error as text if it raised, else None."""
     try:
         call()
+    except (OSError, httpx.TransportError) as error:
+        # Expected while a server is down (Prefect's, SMTP, a receiver): no traceback.
+        log.warning(
+            "outbox delivery failed, will retry: %s: %s: %s", what, type(error).__name__, error
+        )
+        return f"{type(error).__name__}: {error}"
     except Exception as error:
         log.exception("outbox delivery failed: %s", what)
         return f"{type(error).__name__}: {error}"

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from accelerator.dossiers.models import Dossier
 from accelerator.outbox.models import OutboxMessage
+from accelerator.outbox.topics import Topic
 from tests.system.steps import converge, file_dossiers, intake_done, query, undelivered
 
 pytestmark = pytest.mark.slow
@@ -33,7 +34,7 @@ def test_filing_answers_while_prefect_is_down_and_the_outbox_drains_after(
         [(failing,)] = query(
             system,
             select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.topic == "intake",
+                OutboxMessage.topic == Topic.INTAKE.value,
                 OutboxMessage.delivered_at.is_(None),
                 OutboxMessage.last_error.is_not(None),
             ),
@@ -41,7 +42,7 @@ def test_filing_answers_while_prefect_is_down_and_the_outbox_drains_after(
         return bool(failing >= 1)
 
     converge(system, retried, 60, "the relay to fail to reach Prefect")
-    assert undelivered(system, "intake") == DOSSIERS
+    assert undelivered(system, Topic.INTAKE.value) == DOSSIERS
     # E-mails do not need Prefect: the receipts went out.
     converge(
         system,
@@ -52,7 +53,7 @@ def test_filing_answers_while_prefect_is_down_and_the_outbox_drains_after(
     time.sleep(20)  # Prefect stays away a while longer; nothing is lost meanwhile
     [(routed,)] = query(system, select(func.count(Dossier.routed_at)).where(Dossier.id.in_(ids)))
     assert routed == 0
-    assert undelivered(system, "intake") == DOSSIERS
+    assert undelivered(system, Topic.INTAKE.value) == DOSSIERS
 
     system.cluster.start("prefect")
     converge(system, lambda: intake_done(system, ids), 180, "the intake after Prefect's return")

@@ -1,0 +1,30 @@
+"""kill -9 of an API process, a relay, a worker and Prefect's server at random moments, then
+restart: after convergence no dossier lost, no consultation missing or doubled, no
+notification lost. CI runs a few rounds; bench/bench_faults.py runs a hundred."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from typing import Any
+
+import pytest
+
+from tests.system.faults import FAULT_SETTINGS, VICTIMS, fault_round
+
+pytestmark = pytest.mark.slow
+
+ROUNDS = int(os.environ.get("ACCELERATOR_FAULT_ROUNDS", "2"))
+DOSSIERS_PER_ROUND = 8
+
+
+def test_nothing_is_lost_when_processes_are_killed(system_factory: Any) -> None:
+    seed = int(os.environ.get("ACCELERATOR_FAULT_SEED", time.time_ns() % 1_000_000))
+    rng = random.Random(seed)
+    system = system_factory(**FAULT_SETTINGS)
+    for number in range(ROUNDS):
+        result = fault_round(system, rng, number, DOSSIERS_PER_ROUND)
+        assert sorted(result.kills) == sorted(VICTIMS), result
+        assert result.clean, f"seed {seed}, round {number}: {result}"
+        assert result.consultations >= 3 * DOSSIERS_PER_ROUND
