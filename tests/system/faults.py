@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier, ProposedAdministration
-from tests.system.cluster import Client, event_of
+from tests.system.cluster import Client, event_of, valid_signature
 from tests.system.conftest import HOLDERS, System, agent
 from tests.system.steps import (
     converge,
@@ -53,6 +53,7 @@ class RoundResult:
     lost_emails: int = 0
     duplicate_emails: int = 0
     lost_webhooks: int = 0
+    bad_signatures: int = 0
     kills: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -64,6 +65,7 @@ class RoundResult:
             or self.doubled_consultations
             or self.lost_emails
             or self.lost_webhooks
+            or self.bad_signatures
         )
 
 
@@ -86,8 +88,11 @@ def chaos(system: System, rng: random.Random, within: float, done: list[str]) ->
     return thread
 
 
-def fault_round(system: System, rng: random.Random, number: int, dossiers: int) -> RoundResult:
-    """File ``dossiers`` and launch their consultations under fire; check after convergence."""
+def fault_round(
+    system: System, rng: random.Random, number: int, dossiers: int, secrets: dict[str, str]
+) -> RoundResult:
+    """File ``dossiers`` and launch their consultations under fire; check after convergence.
+    ``secrets``: each administration's webhook secret (see ``steps.subscribe``)."""
     result = RoundResult(dossiers=dossiers)
     began = time.monotonic()
     inbox_before = len(system.inbox.snapshot())
@@ -168,6 +173,9 @@ def fault_round(system: System, rng: random.Random, number: int, dossiers: int) 
 
     hooks = system.receiver.snapshot()[hooks_before:]
     announced = {event_of(record)["data"]["consultation_id"] for record in hooks}
+    result.bad_signatures = sum(
+        not valid_signature(secrets[event_of(record)["administration"]], record) for record in hooks
+    )
     result.lost_webhooks = len({str(row.id) for row in created} - announced)
     result.seconds = time.monotonic() - began
     return result

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.system.faults import FAULT_SETTINGS, VICTIMS, fault_round
+from tests.system.steps import subscribe
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +24,9 @@ def test_nothing_is_lost_when_processes_are_killed(system_factory: Any) -> None:
     seed = int(os.environ.get("ACCELERATOR_FAULT_SEED", time.time_ns() % 1_000_000))
     rng = random.Random(seed)
     system = system_factory(**FAULT_SETTINGS)
+    secrets = subscribe(system)
     for number in range(ROUNDS):
-        result = fault_round(system, rng, number, DOSSIERS_PER_ROUND)
+        result = fault_round(system, rng, number, DOSSIERS_PER_ROUND, secrets)
         assert sorted(result.kills) == sorted(VICTIMS), result
         assert result.clean, f"seed {seed}, round {number}: {result}"
         assert result.consultations >= 3 * DOSSIERS_PER_ROUND
