@@ -40,13 +40,21 @@ class OutboxCollector(Collector):
             "accelerator_outbox_lag_seconds", "Age of the oldest undelivered message",
             value=health.oldest_pending_seconds,
         )  # fmt: skip
-        yield GaugeMetricFamily(
+        # For the flow topics these are the flow outcomes: runs done (or submitted, in the
+        # deployments mode) and batches failing; the runs themselves are in Prefect's UI.
+        retrying = GaugeMetricFamily(
             "accelerator_outbox_retrying", "Undelivered messages that already failed once",
-            value=health.retrying,
+            labels=["topic"],
         )  # fmt: skip
-        yield GaugeMetricFamily(
-            "accelerator_outbox_delivered", "Messages delivered", value=health.delivered
+        for topic, count in sorted(health.retrying_by_topic.items()):
+            retrying.add_metric([topic], count)
+        yield retrying
+        delivered = GaugeMetricFamily(
+            "accelerator_outbox_delivered", "Messages delivered", labels=["topic"]
         )
+        for topic, count in sorted(health.delivered_by_topic.items()):
+            delivered.add_metric([topic], count)
+        yield delivered
         yield GaugeMetricFamily(
             "accelerator_emails_sent", "E-mails sent (one per recipient)", value=health.emails_sent
         )

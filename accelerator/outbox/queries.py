@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from accelerator.mail.models import EmailDelivery
@@ -18,9 +18,9 @@ class OutboxHealth:
     """Backlog and delivery figures at one instant."""
 
     pending_by_topic: dict[str, int]
-    retrying: int
+    retrying_by_topic: dict[str, int]
+    delivered_by_topic: dict[str, int]
     oldest_pending_seconds: float
-    delivered: int
     emails_sent: int
     webhooks_delivered: int
     webhooks_failing: int
@@ -28,31 +28,27 @@ class OutboxHealth:
 
 def outbox_health(session: Session, *, now: dt.datetime) -> OutboxHealth:
     """How much waits in the outbox, since when, and what was delivered."""
-    pending = dict(
-        session.execute(
+
+    def by_topic(*conditions: ColumnElement[bool]) -> dict[str, int]:
+        rows = session.execute(
             select(OutboxMessage.topic, func.count())
-            .where(OutboxMessage.delivered_at.is_(None))
+            .where(*conditions)
             .group_by(OutboxMessage.topic)
-        ).all()
-    )
+        )
+        return {str(topic): int(count) for topic, count in rows.all()}
+
     oldest = session.scalar(
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.delivered_at.is_(None))
     )
     if oldest is not None and oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=dt.UTC)
     return OutboxHealth(
-        pending_by_topic={str(k): int(v) for k, v in pending.items()},
-        retrying=session.scalar(
-            select(func.count()).where(
-                OutboxMessage.delivered_at.is_(None), OutboxMessage.last_error.is_not(None)
-            )
-        )
-        or 0,
+        pending_by_topic=by_topic(OutboxMessage.delivered_at.is_(None)),
+        retrying_by_topic=by_topic(
+            OutboxMessage.delivered_at.is_(None), OutboxMessage.last_error.is_not(None)
+        ),
+        delivered_by_topic=by_topic(OutboxMessage.delivered_at.is_not(None)),
         oldest_pending_seconds=(now - oldest).total_seconds() if oldest else 0.0,
-        delivered=session.scalar(
-            select(func.count()).where(OutboxMessage.delivered_at.is_not(None))
-        )
-        or 0,
         emails_sent=session.scalar(select(func.count()).select_from(EmailDelivery)) or 0,
         webhooks_delivered=session.scalar(
             select(func.count()).where(WebhookDelivery.delivered_at.is_not(None))

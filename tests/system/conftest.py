@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,8 @@ def start_system(
 
 @pytest.fixture
 def system_factory(tmp_path: Path) -> Iterator[Callable[..., System]]:
+    if "postgresql" not in os.environ.get("ACCELERATOR_TEST_DATABASES", "sqlite,postgresql"):
+        pytest.skip("the distributed mode needs PostgreSQL (ACCELERATOR_TEST_DATABASES)")
     """``system_factory(workers=2, apis=2, relays=2, **ACCELERATOR_settings)`` starts a
     cluster; it is stopped after the test."""
     started: list[Iterator[System]] = []
