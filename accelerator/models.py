@@ -17,6 +17,7 @@ from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
 from accelerator.information.models import InformationRequest
 from accelerator.mail.models import DigestItem, EmailDelivery
+from accelerator.outbox import wakeup
 from accelerator.outbox.models import OutboxMessage
 from accelerator.sla.models import (
     CalendarVersion,
@@ -57,3 +58,6 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
 ]
+
+# Transactions that queue outbox messages wake the relays at commit (PostgreSQL).
+wakeup.install()

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import psycopg
 
 from accelerator.config import get_settings
 from accelerator.db import Database, get_database, utcnow
+from accelerator.outbox import wakeup
 from accelerator.outbox.actions import MAX_BACKOFF, claim_batch, mark_delivered, mark_failed
 from accelerator.outbox.topics import Topic
 from workflows import deployments, notifications, webhooks
@@ -175,6 +177,49 @@ def drain(database: Database | None = None, *, batch_size: int = 50, max_rounds:
     return total
 
 
+class Wakeup:
+    """Waits for the next poll, or less: until a transaction that queued messages commits
+    (PostgreSQL ``LISTEN``, see ``accelerator.outbox.wakeup``). Falls back to plain waiting
+    (SQLite, or the listening connection lost, re-opened at the next wait)."""
+
+    def __init__(self, database: Database, stop: threading.Event) -> None:
+        self.database = database
+        self.stop = stop
+        self.connection: psycopg.Connection[Any] | None = None
+
+    def _listen(self) -> psycopg.Connection[Any] | None:
+        if self.database.dialect != "postgresql":
+            return None
+        if self.connection is None or self.connection.closed:
+            url = self.database.engine.url.set(drivername="postgresql")
+            try:
+                self.connection = psycopg.connect(
+                    url.render_as_string(hide_password=False), autocommit=True
+                )
+                self.connection.execute(f"LISTEN {wakeup.CHANNEL}")
+            except psycopg.Error:
+                log.warning("cannot listen for outbox notifications; polling only")
+                self.connection = None
+        return self.connection
+
+    def wait(self, seconds: float) -> None:
+        """Return after ``seconds``, at a notification, or when the relay is asked to stop."""
+        connection = self._listen()
+        if connection is None:
+            self.stop.wait(seconds)
+            return
+        try:
+            for _ in connection.notifies(timeout=seconds, stop_after=1):
+                pass
+        except psycopg.Error:
+            connection.close()
+            self.stop.wait(seconds)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
 def run(
     stop: threading.Event,
     *,
@@ -192,6 +237,7 @@ def run(
         "relay started (poll every %.1f s, sweep every %s s)", poll_seconds, sweep_every_seconds
     )
     next_sweep = next_digest = next_reconcile = time.monotonic()
+    waiter = Wakeup(get_database(), stop)
     while not stop.is_set():
         if reconcile_every_seconds is not None and time.monotonic() >= next_reconcile:
             next_reconcile = time.monotonic() + reconcile_every_seconds
@@ -219,5 +265,6 @@ def run(
             log.exception("relay round failed; retrying")
             handled = 0
         if handled == 0:
-            stop.wait(poll_seconds)
+            waiter.wait(poll_seconds)
+    waiter.close()
     log.info("relay stopped")
