@@ -26,7 +26,11 @@ def _note_new_messages(session: Session, _context: Any) -> None:
 
 
 def _notify_before_commit(session: Session) -> None:
-    if session.info.pop(_FLAG, False) and session.get_bind().dialect.name == "postgresql":
+    # Messages flushed earlier, or still pending (the commit's own flush comes after this hook).
+    queued = session.info.pop(_FLAG, False) or any(
+        isinstance(instance, OutboxMessage) for instance in session.new
+    )
+    if queued and session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"NOTIFY {CHANNEL}"))
 
 

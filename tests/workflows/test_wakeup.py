@@ -48,6 +48,28 @@ def test_a_committed_message_wakes_the_relay_on_postgresql(db: Any) -> None:
         assert elapsed >= 2.9  # SQLite: polling only
 
 
+def test_a_message_added_without_flush_wakes_the_relay_too(db: Any) -> None:
+    from accelerator.outbox.actions import new_message
+
+    waiter = Wakeup(db, threading.Event())
+    waiter.wait(0.01)
+
+    def queue() -> None:
+        time.sleep(0.3)
+        with db.transaction() as session:  # flushed by the commit itself
+            session.add(new_message(Topic.NOTIFY, {"template": "essai"}, now=utcnow()))
+
+    thread = threading.Thread(target=queue)
+    thread.start()
+    elapsed = timed_wait(waiter, 3.0)
+    thread.join()
+    waiter.close()
+    if db.dialect == "postgresql":
+        assert 0.25 <= elapsed < 2.0
+    else:
+        assert elapsed >= 2.9
+
+
 def test_a_rolled_back_transaction_does_not_wake_the_relay(db: Any) -> None:
     waiter = Wakeup(db, threading.Event())
     waiter.wait(0.01)
