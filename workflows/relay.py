@@ -62,6 +62,14 @@ class FlowTopic:
     parameter: str
     flow: Callable[..., object]
 
+    def invalid(self, message: Claimed) -> str | None:
+        """Why the message cannot join a batch (a malformed payload), or None."""
+        try:
+            uuid.UUID(str(message.payload[self.key]))
+        except (KeyError, ValueError) as error:
+            return f"ValueError: payload without a valid {self.key!r} ({error!r})"
+        return None
+
     def run(self, messages: list[Claimed]) -> object:
         """Run the flow here (embedded mode) or submit its deployment (distributed mode)."""
         ids = list(dict.fromkeys(str(m.payload[self.key]) for m in messages))
@@ -138,13 +146,18 @@ def drain_once(
     by_topic: dict[str, list[Claimed]] = {}
     for message in claimed:
         if message.topic in FLOWS:
-            by_topic.setdefault(message.topic, []).append(message)
+            problem = FLOWS[message.topic].invalid(message)
+            if problem is not None:  # retried alone: it must not hold up the others
+                outcomes[message.id] = problem
+                log.error("outbox message %s: %s", message.id, problem)
+            else:
+                by_topic.setdefault(message.topic, []).append(message)
     for topic, messages in by_topic.items():
         flow_topic = FLOWS[topic]
         error = _attempt(f"{topic} × {len(messages)}", lambda: flow_topic.run(messages))  # noqa: B023
         outcomes.update((m.id, error) for m in messages)
     for message in claimed:
-        if message.topic in FLOWS:
+        if message.topic in FLOWS or message.id in outcomes:
             continue
         handler = HANDLERS.get(message.topic)
         if handler is None:

@@ -1,0 +1,39 @@
+"""The relay batches flow messages; a malformed one is set aside, not the whole batch."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from accelerator.db import Database, utcnow
+from accelerator.dossiers.models import Dossier, ProposedAdministration
+from accelerator.outbox.actions import enqueue
+from accelerator.outbox.models import OutboxMessage
+from accelerator.outbox.topics import Topic
+from tests.factories import filed, paris
+from workflows.relay import drain_once
+
+pytestmark = pytest.mark.usefixtures("prefect_engine")
+
+
+def test_a_malformed_flow_message_does_not_hold_up_its_batch(db: Database) -> None:
+    first = filed(db, now=paris(2026, 3, 2, 10), attributes={"near_monument": True})
+    second = filed(db, now=paris(2026, 3, 2, 10), attributes={"public_access_building": True})
+    with db.transaction() as session:
+        # Both dossiers waiting for their intake, and a message written by a buggy release.
+        session.execute(delete(ProposedAdministration))
+        session.execute(update(Dossier).values(routed_at=None))
+        session.execute(update(OutboxMessage).values(delivered_at=utcnow()))
+        for dossier_id in (first, second):
+            enqueue(session, Topic.INTAKE, {"dossier_id": str(dossier_id)}, now=utcnow())
+        bad = enqueue(session, Topic.INTAKE, {"dossier": "ACC-2026-00001"}, now=utcnow()).id
+
+    assert drain_once(db) == 3
+    with db.transaction() as session:
+        routed = session.scalars(select(Dossier.id).where(Dossier.routed_at.is_not(None)))
+        assert set(routed) == {first, second}
+        message = session.get_one(OutboxMessage, bad)
+        assert message.delivered_at is None and message.attempts == 1
+        assert "dossier_id" in (message.last_error or "")
+        pending = session.scalars(select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None)))
+        assert [m.id for m in pending] == [bad]
