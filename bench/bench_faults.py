@@ -85,7 +85,8 @@ def render(done: list[dict[str, Any]], args: argparse.Namespace, info: dict[str,
         "",
         machine_line(info),
         "",
-        f"{len(done)} rounds (seed {args.seed}), {args.dossiers} dossiers each on a cluster of "
+        f"{len(done)} rounds of the {args.rounds} asked (seed {args.seed}), "
+        f"{args.dossiers} dossiers each on a cluster of "
         "real processes (PostgreSQL, Prefect's server on PostgreSQL, 2 API processes, 2 relays, "
         "2 process workers, an SMTP server, an HTTP receiver). In each round an API process, a "
         "relay, a worker and Prefect's server are each killed with SIGKILL at a random moment "
@@ -123,11 +124,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--results", type=Path, default=ROOT / "var" / "bench-faults.jsonl")
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--report-only", action="store_true", help="write the doc from --results, run nothing"
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args()
     args.results.parent.mkdir(parents=True, exist_ok=True)
     info = machine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    done = run(args, args.results)
+    if args.report_only:
+        done = [json.loads(line) for line in args.results.read_text().splitlines()]
+    else:
+        done = run(args, args.results)
     clean = sum(1 for r in done if r["clean"])
     log(f"{clean} / {len(done)} rounds clean")
     if not args.no_doc:
