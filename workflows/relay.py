@@ -92,7 +92,7 @@ FLOW_TOPICS = [Topic(topic) for topic in FLOWS]
 #: after an outage, and the work piles up meanwhile); a receiver down for a day should not
 #: be called every minute.
 RETRY_CAP = {
-    **{topic: dt.timedelta(seconds=30) for topic in FLOWS},
+    **{topic: dt.timedelta(seconds=10) for topic in FLOWS},
     Topic.NOTIFY.value: dt.timedelta(minutes=10),
 }
 
