@@ -18,8 +18,8 @@ from accelerator.identity.models import User
 from api import tokens
 
 
-def get_settings(request: Request) -> Settings:
-    """The app's settings."""
+async def get_settings(request: Request) -> Settings:
+    """The app's settings (``async``: no I/O, so FastAPI calls it without a thread hop)."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -57,8 +57,9 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
-    """The version the client last read (``If-Match: 3`` or ``"3"``), for optimistic locking."""
+async def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The version the client last read (``If-Match: 3`` or ``"3"``), for optimistic locking
+    (``async``: no I/O, so FastAPI calls it without a thread hop)."""
     if if_match is None:
         return None
     try:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accelerator.assignment.rules import Candidate, choose
-from accelerator.catalogue.models import Procedure
+from accelerator.catalogue.models import Arrondissement, Procedure
 from accelerator.catalogue.queries import commune_arrondissement
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.procedures import legal_delay
@@ -35,22 +35,29 @@ from accelerator.sla.durations import make_duration
 from accelerator.sla.models import Clock
 
 
-def _candidates(session: Session, arrondissement: str | None) -> tuple[list[Candidate], bool]:
-    referents = list(
-        session.scalars(select(User).where(User.role == Role.REFERENT.value, User.active.is_(True)))
+def _candidates(
+    session: Session, arrondissement: str | None
+) -> tuple[list[Candidate], bool, dict[uuid.UUID, User]]:
+    """The référents to choose from with their loads, whether they cover the arrondissement,
+    and the users by id (one query: each référent with the count of their active dossiers)."""
+    load = (
+        select(func.count())
+        .where(Dossier.referent_id == User.id, Dossier.status.in_([s.value for s in ACTIVE]))
+        .correlate(User)
+        .scalar_subquery()
     )
+    rows = session.execute(
+        select(User, load).where(User.role == Role.REFERENT.value, User.active.is_(True))
+    ).all()
+    referents = [(user, int(count)) for user, count in rows]
     covering = [
-        r for r in referents if arrondissement and arrondissement in (r.arrondissements or [])
+        (r, n)
+        for r, n in referents
+        if arrondissement and arrondissement in (r.arrondissements or [])
     ]
     pool, covered = (covering, True) if covering else (referents, False)
-    loads = dict(
-        session.execute(
-            select(Dossier.referent_id, func.count())
-            .where(Dossier.status.in_([s.value for s in ACTIVE]), Dossier.referent_id.is_not(None))
-            .group_by(Dossier.referent_id)
-        ).all()
-    )
-    return [Candidate(r.id, r.email, loads.get(r.id, 0)) for r in pool], covered
+    users = {r.id: r for r, _n in referents}
+    return [Candidate(r.id, r.email, n) for r, n in pool], covered, users
 
 
 def propose_referent(session: Session, *, dossier_id: uuid.UUID, now: dt.datetime) -> User | None:
@@ -61,7 +68,19 @@ def propose_referent(session: Session, *, dossier_id: uuid.UUID, now: dt.datetim
     if dossier.referent_id is not None:
         return session.get(User, dossier.referent_id)
     arrondissement = commune_arrondissement(session, dossier.commune_insee)
-    candidates, covered = _candidates(session, arrondissement.code if arrondissement else None)
+    return propose_referent_locked(session, dossier, arrondissement=arrondissement, now=now)
+
+
+def propose_referent_locked(
+    session: Session, dossier: Dossier, *, arrondissement: Arrondissement | None, now: dt.datetime
+) -> User | None:
+    """:func:`propose_referent` for a dossier the caller has locked, with its commune's
+    arrondissement (None: a commune the catalogue lacks)."""
+    if dossier.referent_id is not None:
+        return session.get(User, dossier.referent_id)
+    candidates, covered, users = _candidates(
+        session, arrondissement.code if arrondissement else None
+    )
     chosen = choose(candidates)
     if chosen is None:
         record(
@@ -100,7 +119,7 @@ def propose_referent(session: Session, *, dossier_id: uuid.UUID, now: dt.datetim
         message=f"Référent proposé : {chosen.email}. {reason}",
         details={"referent": chosen.email, "load": chosen.load, "covered": covered},
     )
-    return session.get(User, chosen.user_id)
+    return users[chosen.user_id]
 
 
 def start_take_charge_clock(session: Session, *, dossier_id: uuid.UUID) -> Clock:

@@ -99,15 +99,13 @@ def routing_rules(session: Session) -> list[Rule]:
     ]
 
 
-def rule_labels(session: Session) -> dict[str, str]:
-    """Label of every routing rule by code."""
-    return dict(session.execute(select(RoutingRule.code, RoutingRule.label)).all())
-
-
 def commune_arrondissement(session: Session, insee: str) -> Arrondissement | None:
     """The arrondissement of a known commune, or None for a commune the catalogue lacks."""
-    commune = session.get(Commune, insee)
-    return None if commune is None else session.get(Arrondissement, commune.arrondissement_code)
+    return session.scalar(
+        select(Arrondissement)
+        .join(Commune, Commune.arrondissement_code == Arrondissement.code)
+        .where(Commune.insee == insee)
+    )
 
 
 def default_grant_authority() -> str:

@@ -3,12 +3,13 @@ queues side effects in the outbox; none commits (the caller's transaction does).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from accelerator.access import access_dossier, require_referent_of, require_role
@@ -107,14 +108,68 @@ def create_dossier(
 
 
 def _next_reference(session: Session, now: dt.datetime) -> str:
+    """A new reference ``ACC-YYYY-NNNNN``, unique (numbers may skip: gap-free is not required).
+
+    PostgreSQL draws the number from a sequence per year, which takes no lock: a counter row
+    locked until commit made every filing wait for the one before it (docs/decisions.md).
+    SQLite serialises writers anyway and keeps a counter row, bumped in one statement.
+    """
     year = now.year
-    name = f"dossier:{year}"
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
-    counter = session.scalar(select(Counter).where(Counter.name == name).with_for_update())
-    assert counter is not None
-    counter.value += 1
-    return f"ACC-{year}-{counter.value:05d}"
+    if session.get_bind().dialect.name == "postgresql":
+        number = _sequence_value(session, year)
+    else:
+        bumped = session.scalar(
+            sqlite_insert(Counter)
+            .values(name=f"dossier:{year}", value=1)
+            .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+            .returning(Counter.value)
+        )
+        assert bumped is not None
+        number = int(bumped)
+    return f"ACC-{year}-{number:05d}"
+
+
+#: No row when the year's sequence does not exist yet: no error, so the request's transaction
+#: goes on. The name is looked up in ``pg_class`` with the statement's snapshot, which sees a
+#: sequence another connection just created (``to_regclass`` may answer from a stale cache).
+_NEXT_IN_SEQUENCE = text(
+    "SELECT nextval(c.oid) FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+    "WHERE c.relname = :name AND c.relkind = 'S' AND n.nspname = current_schema()"
+)
+
+
+def _sequence_value(session: Session, year: int) -> int:
+    name = f"dossier_reference_{year}"
+    number = session.scalar(_NEXT_IN_SEQUENCE, {"name": name})
+    if number is None:
+        _create_sequence(session, name, year)
+        number = session.scalar(_NEXT_IN_SEQUENCE, {"name": name})
+    assert number is not None
+    return int(number)
+
+
+def _create_sequence(session: Session, name: str, year: int) -> None:
+    """Create the year's sequence, after every number the year already used.
+
+    On its own connection, committed at once: several processes may race to create it, and the
+    loser's error must not abort a request's transaction. Numbers already used come from the
+    ``counters`` row (before sequences existed) and the references themselves.
+    """
+    engine = session.get_bind().engine
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        used = connection.execute(
+            text(
+                "SELECT greatest("
+                "(SELECT max(value) FROM counters WHERE name = :counter), "
+                "(SELECT max(CAST(substr(reference, 10) AS bigint)) FROM dossiers "
+                "WHERE reference LIKE :pattern))"
+            ),
+            {"counter": f"dossier:{year}", "pattern": f"ACC-{year}-%"},
+        ).scalar()
+        with contextlib.suppress(DBAPIError):  # created meanwhile by another process
+            connection.execute(
+                text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(used or 0) + 1}")
+            )
 
 
 def file_dossier(
@@ -125,6 +180,9 @@ def file_dossier(
     dossier = access_dossier(session, user, dossier_id, for_update=True)
     if dossier.status == DossierStatus.DRAFT and not dossier.procedures:
         raise InvalidInput("Indiquez au moins une procédure avant de déposer le dossier.")
+    # Checked before a reference is drawn; the changes below then go out in one flush.
+    check_transition(DossierStatus(dossier.status), DossierStatus.FILED)
+    reference = _next_reference(session, now)
     change_status(
         session,
         dossier,
@@ -133,7 +191,7 @@ def file_dossier(
         now=now,
         message="Dossier déposé sur le guichet unique.",
     )
-    dossier.reference = _next_reference(session, now)
+    dossier.reference = reference
     dossier.filed_at = now
     annotate_dossier(dossier)
     publish(

@@ -6,8 +6,9 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from accelerator.access import dossier_visibility
@@ -62,23 +63,11 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
-    zones = dict(session.execute(select(Calendar.code, Calendar.timezone)).all())
-    admin_names = dict(session.execute(select(Administration.code, Administration.name)).all())
-    rule_labels = dict(session.execute(select(RoutingRule.code, RoutingRule.label)).all())
-    communes = dict(
-        session.execute(
-            select(Commune.insee, Commune.name).where(
-                Commune.insee.in_({d.commune_insee for d in dossiers})
-            )
-        ).all()
-    )
-    organisations = dict(
-        session.execute(
-            select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_({d.organisation_id for d in dossiers})
-            )
-        ).all()
-    )
+    lookup = _lookups(session, dossiers)
+    zones, admin_names, rule_labels = lookup["zone"], lookup["administration"], lookup["rule"]
+    communes = lookup["commune"]
+    organisations = {uuid.UUID(key): name for key, name in lookup["organisation"].items()}
+    present = lookup["present"]
     referent_ids = {d.referent_id for d in dossiers if d.referent_id}
     referents = (
         {u.id: u for u in session.scalars(select(User).where(User.id.in_(referent_ids)))}
@@ -87,31 +76,35 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
     )
 
     proposals: dict[uuid.UUID, list[ProposedAdministration]] = defaultdict(list)
-    for p in session.scalars(
-        select(ProposedAdministration)
-        .where(ProposedAdministration.dossier_id.in_(ids))
-        .order_by(ProposedAdministration.rank, ProposedAdministration.administration_code)
-    ):
-        proposals[p.dossier_id].append(p)
+    if "proposals" in present:
+        for p in session.scalars(
+            select(ProposedAdministration)
+            .where(ProposedAdministration.dossier_id.in_(ids))
+            .order_by(ProposedAdministration.rank, ProposedAdministration.administration_code)
+        ):
+            proposals[p.dossier_id].append(p)
     consultations: dict[uuid.UUID, list[Consultation]] = defaultdict(list)
-    for c in session.scalars(
-        select(Consultation)
-        .where(Consultation.dossier_id.in_(ids))
-        .order_by(Consultation.cycle, Consultation.administration_code)
-    ):
-        consultations[c.dossier_id].append(c)
+    if "consultations" in present:
+        for c in session.scalars(
+            select(Consultation)
+            .where(Consultation.dossier_id.in_(ids))
+            .order_by(Consultation.cycle, Consultation.administration_code)
+        ):
+            consultations[c.dossier_id].append(c)
     clocks: dict[uuid.UUID, list[Clock]] = defaultdict(list)
-    for k in session.scalars(
-        select(Clock).where(Clock.dossier_id.in_(ids)).order_by(Clock.anchor_at, Clock.key)
-    ):
-        clocks[k.dossier_id].append(k)
+    if "clocks" in present:
+        for k in session.scalars(
+            select(Clock).where(Clock.dossier_id.in_(ids)).order_by(Clock.anchor_at, Clock.key)
+        ):
+            clocks[k.dossier_id].append(k)
     requests: dict[uuid.UUID, list[InformationRequest]] = defaultdict(list)
-    for r in session.scalars(
-        select(InformationRequest)
-        .where(InformationRequest.dossier_id.in_(ids))
-        .order_by(InformationRequest.requested_at)
-    ):
-        requests[r.dossier_id].append(r)
+    if "requests" in present:
+        for r in session.scalars(
+            select(InformationRequest)
+            .where(InformationRequest.dossier_id.in_(ids))
+            .order_by(InformationRequest.requested_at)
+        ):
+            requests[r.dossier_id].append(r)
     administration_of = {c.id: c.administration_code for cs in consultations.values() for c in cs}
     effects: dict[str, list[str]] = defaultdict(list)
     history: dict[uuid.UUID, list[HistoryEntry]] = defaultdict(list)
@@ -223,6 +216,46 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
             )
         )
     return views
+
+
+def _lookups(session: Session, dossiers: Sequence[Dossier]) -> dict[str, dict[str, str]]:
+    """Every name a view shows, and which kinds of child rows exist, in ONE statement.
+
+    Calendar zones, administration names and rule labels (small catalogue tables, read whole),
+    the dossiers' communes and organisations, then one ``present`` row per kind of child row
+    that at least one dossier has: the queries for kinds nobody has are skipped (a dossier
+    being filed has none). Read at every call, so a catalogue reload shows at once.
+    """
+    ids = [d.id for d in dossiers]
+
+    def kind(name: str) -> Any:
+        return literal_column(f"'{name}'")
+
+    def present(name: str, column: Any) -> Any:
+        return select(kind("present"), kind(name), kind("")).where(exists().where(column.in_(ids)))
+
+    statement = union_all(
+        select(kind("zone"), Calendar.code, Calendar.timezone),
+        select(kind("administration"), Administration.code, Administration.name),
+        select(kind("rule"), RoutingRule.code, RoutingRule.label),
+        select(kind("commune"), Commune.insee, Commune.name).where(
+            Commune.insee.in_({d.commune_insee for d in dossiers})
+        ),
+        select(kind("organisation"), cast(Organisation.id, String), Organisation.name).where(
+            Organisation.id.in_({d.organisation_id for d in dossiers})
+        ),
+        present("proposals", ProposedAdministration.dossier_id),
+        present("consultations", Consultation.dossier_id),
+        present("clocks", Clock.dossier_id),
+        present("requests", InformationRequest.dossier_id),
+    )
+    found: dict[str, dict[str, str]] = {
+        name: {}
+        for name in ("zone", "administration", "rule", "commune", "organisation", "present")
+    }
+    for name, key, value in session.execute(statement):
+        found[name][key] = value
+    return found
 
 
 def consultation_summary(c: Consultation, admin_name: str, timezone: str) -> ConsultationSummaryOut:

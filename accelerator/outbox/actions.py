@@ -31,17 +31,27 @@ def enqueue(
     now: dt.datetime,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
-    """Add a message to deliver after commit; with ``dedupe_key``, at most one is kept."""
+    """Add a message to deliver after commit; with ``dedupe_key``, at most one is kept.
+
+    The message is written with the caller's next flush (with its other changes, in one batch).
+    """
     if dedupe_key is not None:
-        existing = session.scalar(
-            select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
-        )
+        existing = _deduplicated(session, dedupe_key)
         if existing is not None:
             return existing
     message = new_message(topic, payload, now=now, dedupe_key=dedupe_key)
     session.add(message)
-    session.flush()
     return message
+
+
+def _deduplicated(session: Session, dedupe_key: str) -> OutboxMessage | None:
+    """The message already queued under ``dedupe_key``: still pending in this session, or in
+    the database (read without flushing, so the caller's changes stay in one batch)."""
+    for pending in session.new:
+        if isinstance(pending, OutboxMessage) and pending.dedupe_key == dedupe_key:
+            return pending
+    with session.no_autoflush:
+        return session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
 
 
 def new_message(

@@ -8,11 +8,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accelerator.catalogue.models import Arrondissement
 from accelerator.catalogue.queries import (
     commune_arrondissement,
     default_grant_authority,
     routing_rules,
-    rule_labels,
 )
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.errors import NotFound
@@ -31,11 +31,22 @@ def route_dossier(
     if dossier.routed_at is not None:
         return list_proposal(session, dossier.id)
     arrondissement = commune_arrondissement(session, dossier.commune_insee)
+    return route_locked_dossier(session, dossier, arrondissement=arrondissement, now=now)
+
+
+def route_locked_dossier(
+    session: Session, dossier: Dossier, *, arrondissement: Arrondissement | None, now: dt.datetime
+) -> list[ProposedAdministration]:
+    """:func:`route_dossier` for a dossier the caller has locked, with its commune's
+    arrondissement (None: a commune the catalogue lacks)."""
+    if dossier.routed_at is not None:
+        return list_proposal(session, dossier.id)
     grant_authority = (
         arrondissement.grant_authority if arrondissement else default_grant_authority()
     )
-    matches = route(routing_rules(session), dossier.attributes, grant_authority=grant_authority)
-    labels = rule_labels(session)
+    rules = routing_rules(session)
+    matches = route(rules, dossier.attributes, grant_authority=grant_authority)
+    labels = {rule.code: rule.label for rule in rules}
     proposal = [
         ProposedAdministration(
             dossier_id=dossier.id,
@@ -69,7 +80,6 @@ def route_dossier(
             ]
         },
     )
-    session.flush()
     return proposal
 
 

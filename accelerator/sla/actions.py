@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Calendar
+from accelerator.db import new_id
 from accelerator.errors import InvalidInput, NotFound
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import (
@@ -138,6 +139,7 @@ def start_clock(
         raise NotFound(f"Calendrier inconnu : {calendar_code}.")
     chosen = budget or make_duration(definition.budget_amount, definition.budget_unit)
     clock = Clock(
+        id=new_id(),
         key=key,
         kind=kind.value,
         dossier_id=dossier_id,
@@ -153,14 +155,15 @@ def start_clock(
         pause_effect=definition.pause_effect,
         state=ClockState.RUNNING.value,
     )
-    session.add(clock)
-    session.flush()
-    session.add_all(
+    rungs = [
         ClockRung(clock_id=clock.id, name=rung["name"], fraction=float(rung["fraction"]))
         for rung in definition.rungs
-    )
-    session.flush()
-    refresh(session, clock)
+    ]
+    # Derived before the rows are written (a new clock has no pause): one INSERT each, with
+    # the caller's next flush, instead of inserting and then updating what refresh computes.
+    refresh(session, clock, pauses=[], rungs=rungs)
+    session.add(clock)
+    session.add_all(rungs)
     return clock, True
 
 
