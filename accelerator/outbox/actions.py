@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from accelerator.db import new_id
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
 
@@ -59,6 +60,7 @@ def new_message(
 ) -> OutboxMessage:
     """A message to add in bulk when the caller knows it is new (e.g. a rung fires once)."""
     return OutboxMessage(
+        id=new_id(),  # known at once: the message is only written at the caller's next flush
         topic=topic.value,
         payload=payload,
         dedupe_key=dedupe_key,
