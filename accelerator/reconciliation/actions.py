@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.models import Consultation, ConsultationLaunch
@@ -39,13 +39,15 @@ class Repairs:
         return len(self.intakes) + len(self.launches) + len(self.consolidations)
 
 
-def _pending(session: Session, topic: Topic, key: str, value: str) -> bool:
-    """Whether an undelivered message of ``topic`` already carries ``key == value``."""
+def _pending(session: Session, topic: Topic, key: str, value: str, since: dt.datetime) -> bool:
+    """Whether a message of ``topic`` with ``key == value`` is still on its way: not delivered
+    yet, or delivered after ``since`` (in the distributed mode a delivery is a submission, and
+    the run may still wait for a worker: queuing it again would only add a duplicate run)."""
     found = session.scalar(
         select(OutboxMessage.id)
         .where(
             OutboxMessage.topic == topic.value,
-            OutboxMessage.delivered_at.is_(None),
+            or_(OutboxMessage.delivered_at.is_(None), OutboxMessage.delivered_at >= since),
             OutboxMessage.payload[key].as_string() == value,
         )
         .limit(1)
@@ -67,7 +69,7 @@ def reconcile(
         .limit(limit)
     )
     for dossier_id in unrouted:
-        if not _pending(session, Topic.INTAKE, "dossier_id", str(dossier_id)):
+        if not _pending(session, Topic.INTAKE, "dossier_id", str(dossier_id), before):
             enqueue(session, Topic.INTAKE, {"dossier_id": str(dossier_id)}, now=now)
             repairs.intakes.append(str(dossier_id))
     incomplete = session.scalars(
@@ -76,7 +78,7 @@ def reconcile(
         .limit(limit)
     )
     for launch_id in incomplete:
-        if not _pending(session, Topic.LAUNCH, "launch_id", str(launch_id)):
+        if not _pending(session, Topic.LAUNCH, "launch_id", str(launch_id), before):
             enqueue(session, Topic.LAUNCH, {"launch_id": str(launch_id)}, now=now)
             repairs.launches.append(str(launch_id))
     consulting = session.scalars(
@@ -104,7 +106,7 @@ def reconcile(
         if (
             launches_done
             and all_finished
-            and not _pending(session, Topic.CONSOLIDATE, "dossier_id", str(dossier.id))
+            and not _pending(session, Topic.CONSOLIDATE, "dossier_id", str(dossier.id), before)
         ):
             enqueue(session, Topic.CONSOLIDATE, {"dossier_id": str(dossier.id)}, now=now)
             repairs.consolidations.append(str(dossier.id))

@@ -45,3 +45,24 @@ def test_lost_intake_and_launch_are_driven_again(db: Database) -> None:
     # Nothing is left to repair: a second run queues nothing.
     again = asyncio.run(reconcile_flow())
     assert again["intakes"] == [] and again["launches"] == [] and again["consolidations"] == []
+
+
+def test_work_submitted_within_the_grace_is_left_to_its_run(db: Database) -> None:
+    import datetime as dt
+
+    from accelerator.reconciliation.actions import reconcile
+
+    dossier_id = filed(db, now=paris(2026, 3, 2, 10), attributes={"near_monument": True})
+    now = paris(2026, 3, 2, 11)
+    with db.transaction() as session:
+        # The intake was submitted (delivered) a minute ago; its run has not done it yet.
+        session.execute(delete(ProposedAdministration))
+        session.execute(update(Dossier).values(routed_at=None))
+        session.execute(update(OutboxMessage).values(delivered_at=now - dt.timedelta(minutes=1)))
+        assert reconcile(session, now=now, grace=dt.timedelta(minutes=5)).intakes == []
+        # Once the grace has passed since that submission, it is queued again, once.
+        later = now + dt.timedelta(minutes=5)
+        assert reconcile(session, now=later, grace=dt.timedelta(minutes=5)).intakes == [
+            str(dossier_id)
+        ]
+        assert reconcile(session, now=later, grace=dt.timedelta(minutes=5)).intakes == []
