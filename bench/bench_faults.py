@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import ROOT, command_line, machine, machine_line, summary, update_section
 
 from tests.system.conftest import start_system
-from tests.system.faults import FAULT_SETTINGS, fault_round
+from tests.system.faults import FAULT_SETTINGS, RoundResult, fault_round
 from tests.system.steps import subscribe
 
 #: Rounds per cluster: a fresh cluster now and then bounds the databases' growth.
@@ -59,7 +59,20 @@ def run(args: argparse.Namespace, results: Path) -> list[dict[str, Any]]:
             try:
                 secrets = subscribe(system)
                 for _ in range(min(ROUNDS_PER_CLUSTER, args.rounds - number)):
-                    result = fault_round(system, rng, number, args.dossiers, secrets)
+                    try:
+                        result = fault_round(system, rng, number, args.dossiers, secrets)
+                    except AssertionError as error:  # did not converge in time: say so
+                        record = {
+                            **dataclasses.asdict(RoundResult(dossiers=args.dossiers)),
+                            "round": number, "clean": False, "converged": False,
+                            "error": str(error).splitlines()[0],
+                        }  # fmt: skip
+                        with results.open("a") as out:
+                            out.write(json.dumps(record) + "\n")
+                        done.append(record)
+                        log(f"round {number}: DID NOT CONVERGE: {record['error']}")
+                        number += 1
+                        break  # a fresh cluster for the next round
                     record = {**dataclasses.asdict(result), "round": number, "clean": result.clean}
                     with results.open("a") as out:
                         out.write(json.dumps(record) + "\n")
@@ -97,6 +110,8 @@ def render(done: list[dict[str, Any]], args: argparse.Namespace, info: dict[str,
         "| figure | value |",
         "|---|---|",
         f"| rounds converged with nothing lost or doubled | **{clean} / {len(done)}** |",
+        f"| rounds that did not converge within 5 minutes | "
+        f"{sum(1 for r in done if r.get('converged') is False)} |",
         f"| dossiers filed | {sum(r['dossiers'] for r in done)} |",
         f"| consultations created | {sum(r['consultations'] for r in done)} |",
     ]
