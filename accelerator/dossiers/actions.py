@@ -151,25 +151,25 @@ def _sequence_value(session: Session, year: int) -> int:
 def _create_sequence(session: Session, name: str, year: int) -> None:
     """Create the year's sequence, after every number the year already used.
 
-    On its own connection, committed at once: several processes may race to create it, and the
-    loser's error must not abort a request's transaction. Numbers already used come from the
-    ``counters`` row (before sequences existed) and the references themselves.
+    In a savepoint of the request's transaction: requests of several processes may race to
+    create it; the losers wait for the winner's commit, fail, roll back only the savepoint,
+    then draw from the winner's sequence. (A connection of its own would need a second pooled
+    connection per request: a burst of first filings would exhaust the pool.) Numbers already
+    used come from the ``counters`` row (before sequences existed) and the references.
     """
-    engine = session.get_bind().engine
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        used = connection.execute(
-            text(
-                "SELECT greatest("
-                "(SELECT max(value) FROM counters WHERE name = :counter), "
-                "(SELECT max(CAST(substr(reference, 10) AS bigint)) FROM dossiers "
-                "WHERE reference LIKE :pattern))"
-            ),
-            {"counter": f"dossier:{year}", "pattern": f"ACC-{year}-%"},
-        ).scalar()
-        with contextlib.suppress(DBAPIError):  # created meanwhile by another process
-            connection.execute(
-                text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(used or 0) + 1}")
-            )
+    used = session.execute(
+        text(
+            "SELECT greatest("
+            "(SELECT max(value) FROM counters WHERE name = :counter), "
+            "(SELECT max(CAST(substr(reference, 10) AS bigint)) FROM dossiers "
+            "WHERE reference LIKE :pattern))"
+        ),
+        {"counter": f"dossier:{year}", "pattern": f"ACC-{year}-%"},
+    ).scalar()
+    with contextlib.suppress(DBAPIError), session.begin_nested():
+        session.execute(
+            text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(used or 0) + 1}")
+        )
 
 
 def file_dossier(
