@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -71,6 +72,9 @@ def run(args: argparse.Namespace, results: Path) -> list[dict[str, Any]]:
                             out.write(json.dumps(record) + "\n")
                         done.append(record)
                         log(f"round {number}: DID NOT CONVERGE: {record['error']}")
+                        kept = results.parent / "bench-faults-logs" / f"round-{number}"
+                        shutil.copytree(workdir, kept, dirs_exist_ok=True)
+                        log(f"its processes' logs: {kept}")
                         number += 1
                         break  # a fresh cluster for the next round
                     record = {**dataclasses.asdict(result), "round": number, "clean": result.clean}
