@@ -18,12 +18,15 @@ from accelerator.assignment.actions import (
     start_procedure_clocks,
     start_take_charge_clock,
 )
-from accelerator.catalogue.models import Calendar
-from accelerator.catalogue.queries import commune_arrondissement
+from accelerator.catalogue.models import Calendar, Procedure
+from accelerator.catalogue.queries import commune_arrondissement, routing_rules
 from accelerator.dossiers.models import Dossier
 from accelerator.errors import NotFound
 from accelerator.logs import annotate_dossier
 from accelerator.routing.actions import route_locked_dossier
+from accelerator.sla.actions import latest_definitions
+from accelerator.sla.definitions import TAKE_CHARGE_DEFINITION, procedure_definition
+from accelerator.sla.models import Clock
 
 
 @dataclass(frozen=True)
@@ -38,25 +41,50 @@ class Intake:
 def take_in(session: Session, *, dossier_id: uuid.UUID, now: dt.datetime) -> Intake:
     """Route the dossier, propose its référent, start the take-in-charge and legal clocks.
 
-    The dossier is locked and its arrondissement read once for every step; the dossier and
-    its calendar stay referenced here, so the session's identity map answers the steps' own
-    lookups of them (it holds its objects weakly).
+    Everything the steps read is read first (the dossier locked, its arrondissement, the
+    routing rules, the référents' loads, its clocks, the deadline definitions and procedures
+    in force), so that their writes go out in one flush at commit. The dossier and its
+    calendar stay referenced here: the session's identity map (which holds its objects
+    weakly) then answers the steps' own lookups of them.
     """
     dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
     if dossier is None:
         raise NotFound(f"Dossier introuvable : {dossier_id}.")
     annotate_dossier(dossier)
-    arrondissement = (
-        None
-        if dossier.routed_at is not None and dossier.referent_id is not None
-        else commune_arrondissement(session, dossier.commune_insee)
-    )
-    # Kept referenced, so that each clock's calendar lookup is answered by the identity map.
+    done = dossier.routed_at is not None and dossier.referent_id is not None
+    arrondissement = None if done else commune_arrondissement(session, dossier.commune_insee)
     _calendar = session.get(Calendar, dossier.calendar_code)
-    proposal = route_locked_dossier(session, dossier, arrondissement=arrondissement, now=now)
+    rules = None if dossier.routed_at is not None else routing_rules(session)
+    existing = {
+        clock.key: clock
+        for clock in session.scalars(select(Clock).where(Clock.dossier_id == dossier.id))
+    }
+    procedures = {
+        procedure.code: procedure
+        for procedure in session.scalars(
+            select(Procedure).where(Procedure.code.in_(list(dossier.procedures)))
+        )
+    }
+    definitions = latest_definitions(
+        session, [TAKE_CHARGE_DEFINITION, *map(procedure_definition, dossier.procedures)]
+    )
+    # The référent first: choosing reads the loads, which would flush the routing's writes.
     referent = propose_referent_locked(session, dossier, arrondissement=arrondissement, now=now)
-    clocks = [start_take_charge_clock(session, dossier_id=dossier.id)]
-    clocks += start_procedure_clocks(session, dossier_id=dossier.id)
+    proposal = route_locked_dossier(
+        session, dossier, arrondissement=arrondissement, now=now, rules=rules
+    )
+    clocks = [
+        start_take_charge_clock(
+            session, dossier_id=dossier.id, existing=existing, definitions=definitions
+        )
+    ]
+    clocks += start_procedure_clocks(
+        session,
+        dossier_id=dossier.id,
+        existing=existing,
+        definitions=definitions,
+        procedures=procedures,
+    )
     return Intake(
         administrations=[p.administration_code for p in proposal],
         referent=None if referent is None else referent.email,

@@ -35,6 +35,8 @@ sections of this file (between its `bench:` markers); the rest is written by han
 <!-- bench:summary-deadlines:end -->
 <!-- bench:summary-sweep:start -->
 <!-- bench:summary-sweep:end -->
+<!-- bench:summary-burst:start -->
+<!-- bench:summary-burst:end -->
 """
 
 

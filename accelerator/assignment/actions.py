@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ from accelerator.sla.definitions import (
     procedure_definition,
 )
 from accelerator.sla.durations import make_duration
-from accelerator.sla.models import Clock
+from accelerator.sla.models import Clock, DeadlineDefinition
 
 
 def _candidates(
@@ -122,8 +123,16 @@ def propose_referent_locked(
     return users[chosen.user_id]
 
 
-def start_take_charge_clock(session: Session, *, dossier_id: uuid.UUID) -> Clock:
-    """Start the 24 h take-in-charge clock from the filing instant (no-op if started)."""
+def start_take_charge_clock(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    existing: Mapping[str, Clock] | None = None,
+    definitions: Mapping[str, DeadlineDefinition] | None = None,
+) -> Clock:
+    """Start the 24 h take-in-charge clock from the filing instant (no-op if started).
+
+    ``existing`` and ``definitions`` may be preloaded (see ``start_clock``)."""
     dossier = session.get(Dossier, dossier_id)
     if dossier is None or dossier.filed_at is None:
         raise NotFound(f"Dossier déposé introuvable : {dossier_id}.")
@@ -135,6 +144,8 @@ def start_take_charge_clock(session: Session, *, dossier_id: uuid.UUID) -> Clock
         calendar_code=dossier.calendar_code,
         anchor_at=dossier.filed_at,
         definition_code=TAKE_CHARGE_DEFINITION,
+        existing=existing,
+        definitions=definitions,
     )
     if created:
         record(
@@ -152,14 +163,23 @@ def start_take_charge_clock(session: Session, *, dossier_id: uuid.UUID) -> Clock
     return clock
 
 
-def start_procedure_clocks(session: Session, *, dossier_id: uuid.UUID) -> list[Clock]:
-    """Start the legal delay of each procedure with one, from the filing (no-op if started)."""
+def start_procedure_clocks(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    existing: Mapping[str, Clock] | None = None,
+    definitions: Mapping[str, DeadlineDefinition] | None = None,
+    procedures: Mapping[str, Procedure] | None = None,
+) -> list[Clock]:
+    """Start the legal delay of each procedure with one, from the filing (no-op if started).
+
+    ``existing``, ``definitions`` and ``procedures`` (by code) may be preloaded."""
     dossier = session.get(Dossier, dossier_id)
     if dossier is None or dossier.filed_at is None:
         raise NotFound(f"Dossier déposé introuvable : {dossier_id}.")
     clocks = []
     for code in dossier.procedures:
-        procedure = session.get(Procedure, code)
+        procedure = session.get(Procedure, code) if procedures is None else procedures.get(code)
         if (
             procedure is None
             or procedure.duration_amount is None
@@ -177,6 +197,8 @@ def start_procedure_clocks(session: Session, *, dossier_id: uuid.UUID) -> list[C
             anchor_at=dossier.filed_at,
             definition_code=procedure_definition(code),
             budget=budget,
+            existing=existing,
+            definitions=definitions,
         )
         if created:
             record(

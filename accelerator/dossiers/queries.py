@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import String, cast, exists, literal_column, select, union_all
+from sqlalchemy import String, bindparam, cast, exists, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from accelerator.access import dossier_visibility
@@ -218,6 +218,35 @@ def build_views(session: Session, dossiers: Sequence[Dossier]) -> list[DossierOu
     return views
 
 
+def _kind(name: str) -> Any:
+    return literal_column(f"'{name}'")
+
+
+def _present(name: str, column: Any) -> Any:
+    return select(_kind("present"), _kind(name), _kind("")).where(
+        exists().where(column.in_(bindparam("ids", expanding=True)))
+    )
+
+
+#: Built once (its SQL is compiled once too): the ids, communes and organisations are
+#: expanding parameters.
+_LOOKUPS = union_all(
+    select(_kind("zone"), Calendar.code, Calendar.timezone),
+    select(_kind("administration"), Administration.code, Administration.name),
+    select(_kind("rule"), RoutingRule.code, RoutingRule.label),
+    select(_kind("commune"), Commune.insee, Commune.name).where(
+        Commune.insee.in_(bindparam("communes", expanding=True))
+    ),
+    select(_kind("organisation"), cast(Organisation.id, String), Organisation.name).where(
+        Organisation.id.in_(bindparam("organisations", expanding=True))
+    ),
+    _present("proposals", ProposedAdministration.dossier_id),
+    _present("consultations", Consultation.dossier_id),
+    _present("clocks", Clock.dossier_id),
+    _present("requests", InformationRequest.dossier_id),
+)
+
+
 def _lookups(session: Session, dossiers: Sequence[Dossier]) -> dict[str, dict[str, str]]:
     """Every name a view shows, and which kinds of child rows exist, in ONE statement.
 
@@ -226,34 +255,19 @@ def _lookups(session: Session, dossiers: Sequence[Dossier]) -> dict[str, dict[st
     that at least one dossier has: the queries for kinds nobody has are skipped (a dossier
     being filed has none). Read at every call, so a catalogue reload shows at once.
     """
-    ids = [d.id for d in dossiers]
-
-    def kind(name: str) -> Any:
-        return literal_column(f"'{name}'")
-
-    def present(name: str, column: Any) -> Any:
-        return select(kind("present"), kind(name), kind("")).where(exists().where(column.in_(ids)))
-
-    statement = union_all(
-        select(kind("zone"), Calendar.code, Calendar.timezone),
-        select(kind("administration"), Administration.code, Administration.name),
-        select(kind("rule"), RoutingRule.code, RoutingRule.label),
-        select(kind("commune"), Commune.insee, Commune.name).where(
-            Commune.insee.in_({d.commune_insee for d in dossiers})
-        ),
-        select(kind("organisation"), cast(Organisation.id, String), Organisation.name).where(
-            Organisation.id.in_({d.organisation_id for d in dossiers})
-        ),
-        present("proposals", ProposedAdministration.dossier_id),
-        present("consultations", Consultation.dossier_id),
-        present("clocks", Clock.dossier_id),
-        present("requests", InformationRequest.dossier_id),
-    )
     found: dict[str, dict[str, str]] = {
         name: {}
         for name in ("zone", "administration", "rule", "commune", "organisation", "present")
     }
-    for name, key, value in session.execute(statement):
+    rows = session.execute(
+        _LOOKUPS,
+        {
+            "ids": [d.id for d in dossiers],
+            "communes": sorted({d.commune_insee for d in dossiers}),
+            "organisations": list({d.organisation_id for d in dossiers}),
+        },
+    )
+    for name, key, value in rows:
         found[name][key] = value
     return found
 

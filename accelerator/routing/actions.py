@@ -18,7 +18,7 @@ from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.errors import NotFound
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
-from accelerator.routing.rules import route
+from accelerator.routing.rules import Rule, route
 
 
 def route_dossier(
@@ -35,16 +35,23 @@ def route_dossier(
 
 
 def route_locked_dossier(
-    session: Session, dossier: Dossier, *, arrondissement: Arrondissement | None, now: dt.datetime
+    session: Session,
+    dossier: Dossier,
+    *,
+    arrondissement: Arrondissement | None,
+    now: dt.datetime,
+    rules: list[Rule] | None = None,
 ) -> list[ProposedAdministration]:
     """:func:`route_dossier` for a dossier the caller has locked, with its commune's
-    arrondissement (None: a commune the catalogue lacks)."""
+    arrondissement (None: a commune the catalogue lacks); the routing ``rules`` may be
+    preloaded."""
     if dossier.routed_at is not None:
         return list_proposal(session, dossier.id)
     grant_authority = (
         arrondissement.grant_authority if arrondissement else default_grant_authority()
     )
-    rules = routing_rules(session)
+    if rules is None:
+        rules = routing_rules(session)
     matches = route(rules, dossier.attributes, grant_authority=grant_authority)
     labels = {rule.code: rule.label for rule in rules}
     proposal = [

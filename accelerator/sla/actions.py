@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -41,6 +41,18 @@ def latest_definition(session: Session, code: str) -> DeadlineDefinition:
     if definition is None:
         raise NotFound(f"Définition de délai inconnue : {code}.")
     return definition
+
+
+def latest_definitions(session: Session, codes: Collection[str]) -> dict[str, DeadlineDefinition]:
+    """The version in force of each of ``codes`` that exists, in one query."""
+    latest: dict[str, DeadlineDefinition] = {}
+    for definition in session.scalars(
+        select(DeadlineDefinition).where(DeadlineDefinition.code.in_(set(codes)))
+    ):
+        known = latest.get(definition.code)
+        if known is None or definition.version > known.version:
+            latest[definition.code] = definition
+    return latest
 
 
 def calendar_version(session: Session, code: str, version: int | None = None) -> WorkingCalendar:
@@ -124,16 +136,25 @@ def start_clock(
     definition_code: str,
     budget: Duration | None = None,
     consultation_id: uuid.UUID | None = None,
+    existing: Mapping[str, Clock] | None = None,
+    definitions: Mapping[str, DeadlineDefinition] | None = None,
 ) -> tuple[Clock, bool]:
     """Start the clock ``key`` unless it exists, pinned to the versions in force.
 
     ``budget`` overrides the definition's (e.g. a procedure delay with legal extensions).
-    Returns the clock and whether it is new.
+    ``existing`` (the dossier's clocks by key) and ``definitions`` (the versions in force by
+    code) may be preloaded by a caller that starts several clocks. Returns the clock and
+    whether it is new.
     """
-    existing = session.scalar(select(Clock).where(Clock.key == key))
-    if existing is not None:
-        return existing, False
-    definition = latest_definition(session, definition_code)
+    found = (
+        session.scalar(select(Clock).where(Clock.key == key))
+        if existing is None
+        else existing.get(key)
+    )
+    if found is not None:
+        return found, False
+    preloaded = None if definitions is None else definitions.get(definition_code)
+    definition = preloaded or latest_definition(session, definition_code)
     calendar = session.get(Calendar, calendar_code)
     if calendar is None:
         raise NotFound(f"Calendrier inconnu : {calendar_code}.")
