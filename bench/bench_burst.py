@@ -845,7 +845,9 @@ def render(results: dict[str, Any], args: argparse.Namespace, info: dict[str, st
         f"Intake latency of a dossier: from its filing response to the first poll "
         f"of the database (every {args.poll} s) that sees it routed with a référent proposed "
         f"(an upper bound, within one poll interval). Every process shares the 2 cores with "
-        f"PostgreSQL and the load generator.",
+        f'PostgreSQL and the load generator; "other processes" in the CPU figures are the '
+        f"rest of the machine (other sessions' test suites and servers), not the system "
+        f"measured.",
         "",
         "| flow mode | filings | burst time | filings/s | errors | file p50 / p99 ms | "
         "intake done | intake p50 / p99 / max | burst taken in | verdict |",
