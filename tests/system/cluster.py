@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -38,10 +39,19 @@ ADMIN_URL = os.environ.get(
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port nobody uses right now, below the kernel's ephemeral range (32768 and up):
+    a process killed and restarted must find its port again, and an outgoing connection may
+    take any free port of that range as its own source port in the meantime."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randint(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free TCP port between 20000 and 32000")
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.5) -> Any:

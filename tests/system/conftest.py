@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from accelerator.identity.roles import Role
@@ -67,8 +69,16 @@ class System:
     app_url: str
 
     def client(self, address: str, api: int = 0) -> Client:
-        """A client signed in as ``address`` on API process number ``api``."""
-        return Client(self.apis[api % len(self.apis)], address)
+        """A client signed in as ``address`` on API process number ``api``; while that
+        process is down (a fault test killed it and restarts it), signing in is retried."""
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                return Client(self.apis[api % len(self.apis)], address)
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
 
 def start_system(
