@@ -10,20 +10,18 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 
-from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from tests.system.cluster import Client, event_of, valid_signature
-from tests.system.conftest import HOLDERS, System, agent
+from tests.system.conftest import HOLDERS, System
 from tests.system.steps import (
+    consultations_of,
     converge,
-    dossier_payload,
+    file_one_resiliently,
     intake_done,
     launch_all,
-    post_until_answered,
     query,
     undelivered,
 )
@@ -100,21 +98,9 @@ def fault_round(
     holders = [[Client(url, h) for url in system.apis] for h in HOLDERS]
     thread = chaos(system, rng, within=20.0, done=result.kills)
 
-    def file_one(index: int) -> str:
-        clients = holders[index % len(holders)]
-        created = post_until_answered(
-            clients, "/api/v1/dossiers", key=f"r{number}-create-{index}", expect=201,
-            json=dossier_payload(index),
-        )  # fmt: skip
-        post_until_answered(
-            clients, f"/api/v1/dossiers/{created['id']}/file", key=f"r{number}-file-{index}",
-            expect=200,
-        )  # fmt: skip
-        return str(created["id"])
-
     ids: list[str] = []
     for index in range(dossiers):  # spread over the chaos window
-        ids.append(file_one(index))
+        ids.append(file_one_resiliently(holders[index % len(holders)], index, prefix=f"r{number}-"))
         time.sleep(rng.uniform(0.0, 0.6))
     converge(system, lambda: intake_done(system, ids), 300, f"round {number}: intake")
     launch_all(system, ids, resilient=True)
@@ -127,15 +113,8 @@ def fault_round(
     )  # fmt: skip
     expected = {(row.dossier_id, row.administration_code) for row in proposed}
 
-    def consultations() -> list[Any]:
-        return query(
-            system,
-            select(Consultation.dossier_id, Consultation.administration_code, Consultation.id)
-            .where(Consultation.dossier_id.in_(ids)),
-        )  # fmt: skip
-
     def converged() -> bool:
-        found = {(row.dossier_id, row.administration_code) for row in consultations()}
+        found = {(row.dossier_id, row.administration_code) for row in consultations_of(system, ids)}
         return found >= expected and undelivered(system) == 0
 
     converge(system, converged, 300, f"round {number}: consultations and the outbox")
@@ -143,7 +122,7 @@ def fault_round(
 
     known = {str(row.id) for row in query(system, select(Dossier.id).where(Dossier.id.in_(ids)))}
     result.lost_dossiers = len(set(ids) - known)
-    created = consultations()
+    created = consultations_of(system, ids)
     pairs = collections.Counter((row.dossier_id, row.administration_code) for row in created)
     result.consultations = len(created)
     result.missing_consultations = len(expected - set(pairs))
@@ -184,6 +163,3 @@ def fault_round(
 def _administration_of(address: str) -> str:
     """``agent.sdis-65@system.test`` → ``SDIS-65``."""
     return address.split("@")[0].removeprefix("agent.").upper()
-
-
-__all__ = ["FAULT_SETTINGS", "RoundResult", "agent", "fault_round"]

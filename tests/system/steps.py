@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
+from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import User
 from accelerator.outbox.models import OutboxMessage
@@ -88,25 +89,27 @@ def post_until_answered(
     raise AssertionError("unreachable")
 
 
-def file_resiliently(system: System, count: int, *, prefix: str = "") -> list[str]:
-    """Like :func:`file_dossiers`, but each request goes on to the other API process when
-    one dies, with the same Idempotency-Key."""
-    holders = [[system.client(h, api=i) for i in range(len(system.apis))] for h in HOLDERS]
+def file_one_resiliently(clients: list[Client], index: int, *, prefix: str) -> str:
+    """Create and file dossier ``index`` with Idempotency-Keys, on the next API process when
+    one dies mid-request."""
+    created = post_until_answered(
+        clients, "/api/v1/dossiers", key=f"{prefix}create-{index}", expect=201,
+        json=dossier_payload(index),
+    )  # fmt: skip
+    post_until_answered(
+        clients, f"/api/v1/dossiers/{created['id']}/file", key=f"{prefix}file-{index}",
+        expect=200,
+    )  # fmt: skip
+    return str(created["id"])
 
-    def file_one(index: int) -> str:
-        clients = holders[index % len(holders)]
-        created = post_until_answered(
-            clients, "/api/v1/dossiers", key=f"{prefix}create-{index}", expect=201,
-            json=dossier_payload(index),
-        )  # fmt: skip
-        post_until_answered(
-            clients, f"/api/v1/dossiers/{created['id']}/file", key=f"{prefix}file-{index}",
-            expect=200,
-        )  # fmt: skip
-        return str(created["id"])
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(file_one, range(count)))
+def consultations_of(system: System, ids: list[str]) -> list[Any]:
+    """(dossier, administration, id) of every consultation of the dossiers ``ids``."""
+    return query(
+        system,
+        select(Consultation.dossier_id, Consultation.administration_code, Consultation.id)
+        .where(Consultation.dossier_id.in_(ids)),
+    )  # fmt: skip
 
 
 def launch_all(system: System, ids: list[str], *, resilient: bool = False) -> None:
@@ -164,6 +167,3 @@ def undelivered(system: System, topic: str | None = None) -> int:
         statement = statement.where(OutboxMessage.topic == topic)
     [(count,)] = query(system, statement)
     return int(count)
-
-
-__all__ = ["ADMINISTRATIONS", "agent"]

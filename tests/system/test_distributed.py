@@ -10,14 +10,21 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import ProposedAdministration
 from accelerator.mail.models import EmailDelivery
 from accelerator.outbox.models import OutboxMessage
 from accelerator.webhooks.models import WebhookDelivery
 from tests.system.cluster import event_of, valid_signature, wait_for
 from tests.system.conftest import ADMINISTRATIONS, HOLDERS, System, agent
-from tests.system.steps import converge, file_dossiers, intake_done, launch_all, query, subscribe
+from tests.system.steps import (
+    consultations_of,
+    converge,
+    file_dossiers,
+    intake_done,
+    launch_all,
+    query,
+    subscribe,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -45,17 +52,15 @@ def test_a_hundred_dossiers_through_two_workers_and_two_apis(
     )  # fmt: skip
     assert len(proposed) >= 3 * DOSSIERS
 
-    def consultations() -> list[Any]:
-        return query(
-            system,
-            select(Consultation.dossier_id, Consultation.administration_code, Consultation.id)
-            .where(Consultation.dossier_id.in_(ids)),
-        )  # fmt: skip
-
-    converge(system, lambda: len(consultations()) >= len(proposed), 240, "every consultation")
+    converge(
+        system,
+        lambda: len(consultations_of(system, ids)) >= len(proposed),
+        240,
+        "every consultation",
+    )
 
     # Every consultation created exactly once: one per proposed administration, none more.
-    created = consultations()
+    created = consultations_of(system, ids)
     pairs = collections.Counter((row.dossier_id, row.administration_code) for row in created)
     assert set(pairs) == {(row.dossier_id, row.administration_code) for row in proposed}
     assert set(pairs.values()) == {1}
