@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="json: one JSON object per line (dossier reference included)."
     )
+    flow_ui_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING",
+        description="Lines also sent to Prefect's UI with their flow run, from this level "
+        "(each batch's summary always is); INFO: every history line of every dossier.",
+    )
 
     @model_validator(mode="after")
     def _defaults_and_secret(self) -> Settings:

@@ -91,16 +91,43 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
-def configure(log_format: str = "text", level: int = logging.INFO) -> None:
-    """Send the ``accelerator`` loggers to standard error in ``log_format`` (once per process)."""
+class FromLevel(logging.Filter):
+    """Lets through the records of ``level`` and above."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+def configure(
+    log_format: str = "text", level: int = logging.INFO, ui_level: int | str = logging.WARNING
+) -> None:
+    """Send the ``accelerator`` loggers to standard error in ``log_format`` (once per process);
+    only their lines of ``ui_level`` and above also go to Prefect's UI, with the flow run."""
     logger = logging.getLogger("accelerator")
     for handler in list(logger.handlers):
         # Prefect adds its console handler to its "extra loggers": ours says it once, with
-        # the dossier (Prefect's handler that sends lines to its UI stays).
+        # the dossier.
         if type(handler) is not logging.StreamHandler and isinstance(
             handler, logging.StreamHandler
         ):
             logger.removeHandler(handler)
+        # Its handler that ships lines to its API keeps what an operator looks for there
+        # (warnings, failures; flows log a summary of each batch themselves): a batch of 500
+        # intakes would otherwise send 2,000 lines, a third of its cost (docs/decisions.md).
+        elif type(handler).__name__ == "APILogHandler":
+            for old in [f for f in handler.filters if isinstance(f, FromLevel)]:
+                handler.removeFilter(old)
+            handler.addFilter(
+                FromLevel(
+                    logging.getLevelNamesMapping()[ui_level]
+                    if isinstance(ui_level, str)
+                    else ui_level
+                )
+            )
     if any(getattr(h, "_accelerator", False) for h in logger.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)

@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A ready application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
     settings.signing_key  # noqa: B018 - refuse to start without a secret outside demo mode
-    logs.configure(settings.log_format)
+    logs.configure(settings.log_format, ui_level=settings.flow_ui_log_level)
     app = FastAPI(
         title="Accélérateur",
         summary="Guichet unique des projets d'investissement : consultations parallèles, délais.",

@@ -41,7 +41,7 @@ def _logging() -> None:
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     from accelerator import logs
 
-    logs.configure(get_settings().log_format)
+    logs.configure(get_settings().log_format, ui_level=get_settings().flow_ui_log_level)
 
 
 @db_app.command("upgrade")

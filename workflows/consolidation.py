@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from accelerator.db import utcnow
@@ -28,4 +28,7 @@ def consolidate(dossier_id: uuid.UUID) -> str | None:
 def consolidation_flow(dossier_ids: list[uuid.UUID]) -> dict[str, str | None]:
     """Each dossier's consolidated outcome, or None when opinions are still awaited."""
     futures = consolidate.map(list(dossier_ids))
-    return {str(i): f.result() for i, f in zip(dossier_ids, futures, strict=True)}
+    outcomes = {str(i): f.result() for i, f in zip(dossier_ids, futures, strict=True)}
+    done = sum(outcome is not None for outcome in outcomes.values())
+    get_run_logger().info("%d dossier(s) consolidé(s) sur %d", done, len(outcomes))
+    return outcomes

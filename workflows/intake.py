@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from accelerator.db import utcnow
@@ -41,4 +41,7 @@ def intake_flow(dossier_ids: list[uuid.UUID]) -> dict[str, dict[str, object]]:
     results: dict[str, dict[str, object]] = {}
     for future in futures:
         results.update(future.result())
+    get_run_logger().info(
+        "%d dossier(s) orienté(s), référent proposé, délais démarrés", len(results)
+    )
     return results

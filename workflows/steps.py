@@ -18,7 +18,7 @@ T = TypeVar("T")
 K = TypeVar("K")
 
 log = logging.getLogger("accelerator.flows")
-logs.configure(get_settings().log_format)
+logs.configure(get_settings().log_format, ui_level=get_settings().flow_ui_log_level)
 
 
 class IncompleteBatch(RuntimeError):

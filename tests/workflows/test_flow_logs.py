@@ -1,0 +1,94 @@
+"""What a flow run shows in Prefect's UI: warnings and failures of the accelerator loggers,
+not every history line of every dossier of its batch (those stay in the process's logs)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.logging.handlers import APILogHandler
+from prefect.settings import PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW, temporary_settings
+from sqlalchemy import delete, select, update
+
+from accelerator import logs
+from accelerator.db import Database, utcnow
+from accelerator.dossiers.models import Dossier, ProposedAdministration
+from accelerator.outbox.actions import enqueue
+from accelerator.outbox.models import OutboxMessage
+from accelerator.outbox.topics import Topic
+from tests.factories import filed, paris
+from workflows.relay import drain_once
+
+pytestmark = pytest.mark.usefixtures("prefect_engine")
+
+
+@pytest.fixture
+def shipped_to_prefect() -> Iterator[APILogHandler]:
+    """The ``accelerator`` loggers with Prefect's API handler, as Prefect sets them up for
+    its "extra loggers" in the relay and worker processes."""
+    logger = logging.getLogger("accelerator")
+    handler = APILogHandler()
+    logger.addHandler(handler)
+    flow_runs = logging.getLogger("prefect.flow_runs")
+    level = flow_runs.level
+    flow_runs.setLevel(logging.INFO)
+    try:
+        # The relay's own lines (outside any flow run) are not for the UI: as cli/main.py sets.
+        with temporary_settings({PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore"}):
+            yield handler
+    finally:
+        logger.removeHandler(handler)
+        flow_runs.setLevel(level)
+        logs.configure(ui_level=logging.WARNING)
+
+
+def _intake_logs(
+    db: Database, handler: APILogHandler, dossier_id: uuid.UUID, missing: uuid.UUID
+) -> list[tuple[str, str]]:
+    """Run one intake batch (a real dossier and a missing one) and read its flow run's logs."""
+    with db.transaction() as session:
+        session.execute(delete(ProposedAdministration))
+        session.execute(update(Dossier).values(routed_at=None))
+        session.execute(update(OutboxMessage).values(delivered_at=utcnow()))
+        for target in (dossier_id, missing):
+            enqueue(session, Topic.INTAKE, {"dossier_id": str(target)}, now=utcnow())
+    drain_once(db)
+    handler.flush()
+    with get_client(sync_client=True) as client:
+        runs = [
+            run
+            for run in client.read_flow_runs(limit=50)
+            if str(missing) in (run.parameters.get("dossier_ids") or [])
+            or missing in (run.parameters.get("dossier_ids") or [])
+        ]
+        assert len(runs) == 1, runs
+        found = client.read_logs(
+            LogFilter(flow_run_id=LogFilterFlowRunId(any_=[runs[0].id])), limit=200
+        )
+    return [(line.name, line.message) for line in found]
+
+
+@pytest.mark.parametrize("ui_level", ["WARNING", "INFO"])
+def test_prefect_ui_gets_the_accelerator_lines_from_the_configured_level(
+    db: Database, shipped_to_prefect: APILogHandler, ui_level: str
+) -> None:
+    logs.configure(ui_level=ui_level)
+    dossier_id = filed(db, now=paris(2026, 3, 2, 10), attributes={"near_monument": True})
+    missing = uuid.uuid4()
+
+    lines = _intake_logs(db, shipped_to_prefect, dossier_id, missing)
+
+    names = {name for name, _ in lines}
+    # The failed dossier is said (ERROR), whatever the level.
+    assert any(name == "accelerator.flows" and str(missing) in text for name, text in lines)
+    history = [text for name, text in lines if name == "accelerator.history"]
+    if ui_level == "WARNING":
+        assert history == [], names
+    else:
+        assert history, names  # routing, proposal, clocks: the dossier's own lines
+    with db.transaction() as session:
+        assert session.scalar(select(Dossier.routed_at).where(Dossier.id == dossier_id))
