@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     flow_batch_size: int = Field(
         default=500, ge=1, description="Most dossiers (or launches) handled by one flow run."
     )
+    flow_batch_window_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="Hold flow messages until a full batch is due or the oldest has waited "
+        "this long: fewer, larger runs (deployments mode); 0: start at once.",
+    )
     outbox_lease_seconds: float = Field(
         default=300.0, gt=0, description="A claimed message returns to the queue after this."
     )

@@ -24,7 +24,13 @@ import psycopg
 from accelerator.config import get_settings
 from accelerator.db import Database, get_database, utcnow
 from accelerator.outbox import wakeup
-from accelerator.outbox.actions import MAX_BACKOFF, claim_batch, mark_delivered, mark_failed
+from accelerator.outbox.actions import (
+    MAX_BACKOFF,
+    batches_ready,
+    claim_batch,
+    mark_delivered,
+    mark_failed,
+)
 from accelerator.outbox.topics import Topic
 from workflows import deployments, notifications, webhooks
 from workflows.consolidation import consolidation_flow
@@ -131,14 +137,19 @@ def drain_once(
     database = database or get_database()
     settings = get_settings()
     lease = dt.timedelta(seconds=settings.outbox_lease_seconds)
+    flow_limit = flow_batch_size or settings.flow_batch_size
     now = utcnow()
     with database.transaction() as session:
-        flows = claim_batch(
-            session,
-            now=now,
-            limit=flow_batch_size or settings.flow_batch_size,
-            topics=FLOW_TOPICS,
-            lease=lease,
+        topics = FLOW_TOPICS
+        if settings.flow_batch_window_seconds > 0:  # wait for a full batch, or the window
+            window = dt.timedelta(seconds=settings.flow_batch_window_seconds)
+            topics = batches_ready(
+                session, now=now, topics=FLOW_TOPICS, window=window, full=flow_limit
+            )
+        flows = (
+            claim_batch(session, now=now, limit=flow_limit, topics=topics, lease=lease)
+            if topics
+            else []
         )
         others = claim_batch(session, now=now, limit=batch_size, exclude=FLOW_TOPICS, lease=lease)
         claimed = [Claimed(m.id, m.topic, dict(m.payload)) for m in [*flows, *others]]

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from accelerator.db import new_id
@@ -70,6 +70,36 @@ def new_message(
     )
 
 
+def _due(now: dt.datetime) -> tuple[Any, ...]:
+    return (
+        OutboxMessage.delivered_at.is_(None),
+        OutboxMessage.available_at <= now,
+        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+    )
+
+
+def batches_ready(
+    session: Session,
+    *,
+    now: dt.datetime,
+    topics: Collection[Topic],
+    window: dt.timedelta,
+    full: int,
+) -> list[Topic]:
+    """The ``topics`` whose due messages make a batch worth starting: ``full`` of them, or
+    the oldest queued at least ``window`` ago (a batch window: fewer, larger flow runs)."""
+    rows = session.execute(
+        select(OutboxMessage.topic, func.count(), func.min(OutboxMessage.created_at))
+        .where(*_due(now), OutboxMessage.topic.in_([t.value for t in topics]))
+        .group_by(OutboxMessage.topic)
+    )
+    return [
+        Topic(topic)
+        for topic, count, oldest in rows
+        if count >= full or oldest <= now - window
+    ]
+
+
 def claim_batch(
     session: Session,
     *,
@@ -81,11 +111,7 @@ def claim_batch(
 ) -> list[OutboxMessage]:
     """Lease up to ``limit`` due messages (of ``topics`` if given, none of ``exclude``) to this
     relay, oldest first; commit to make the lease visible."""
-    query = select(OutboxMessage).where(
-        OutboxMessage.delivered_at.is_(None),
-        OutboxMessage.available_at <= now,
-        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
-    )
+    query = select(OutboxMessage).where(*_due(now))
     if topics is not None:
         query = query.where(OutboxMessage.topic.in_([t.value for t in topics]))
     if exclude:
