@@ -1,5 +1,5 @@
 """Reconciliation flow: re-drive what should have happened, and close flow runs left RUNNING
-by a process that died (Prefect never learns of a ``kill -9``, see PREFECT.md)."""
+or PENDING by a process that died (Prefect never learns of a ``kill -9``, see PREFECT.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
+    FlowRunFilterExpectedStartTime,
     FlowRunFilterStartTime,
     FlowRunFilterState,
     FlowRunFilterStateType,
@@ -36,25 +37,39 @@ def requeue() -> dict[str, list[str]]:
 
 @task(name="close-stuck-flow-runs")
 async def close_stuck_runs() -> int:
-    """Mark as crashed the flow runs RUNNING for longer than ``stuck_run_seconds``: a flow of
-    this product finishes in seconds, one RUNNING that long lost its process (and holds a
-    slot of the work pool's concurrency limit)."""
+    """Mark as crashed the flow runs RUNNING or PENDING for longer than ``stuck_run_seconds``.
+
+    A flow of this product finishes in seconds, and a worker moves a run from PENDING to
+    RUNNING within seconds: one left in either state that long lost its process (a worker
+    killed while it submitted it, or while it ran), and holds a slot of the work pool's
+    concurrency limit until it is closed. The missing work itself is queued again by
+    :func:`requeue`.
+    """
     cutoff = utcnow() - dt.timedelta(seconds=get_settings().stuck_run_seconds)
     async with get_client() as client:
-        runs = await client.read_flow_runs(
+        running = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])),
                 start_time=FlowRunFilterStartTime(before_=cutoff),  # type: ignore[arg-type]
             ),
             limit=200,
         )
-        for run in runs:
+        pending = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PENDING])),
+                expected_start_time=FlowRunFilterExpectedStartTime(before_=cutoff),  # type: ignore[arg-type]
+            ),
+            limit=200,
+        )
+        # Pending since when: the state's own time (the run may have been scheduled long ago).
+        stuck = [*running, *(r for r in pending if r.state and r.state.timestamp < cutoff)]
+        for run in stuck:
             await client.set_flow_run_state(
                 run.id,
                 Crashed(message="Processus disparu : marqué par la réconciliation."),
                 force=True,
             )
-    return len(runs)
+    return len(stuck)
 
 
 @flow(name="reconcile", log_prints=True)

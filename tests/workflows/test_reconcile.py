@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.states import Pending, Running, Scheduled
 from sqlalchemy import delete, select, update
 
+from accelerator.config import get_settings
 from accelerator.consultations.models import ConsultationLaunch
 from accelerator.db import Database
 from accelerator.dossiers.actions import launch_consultations, take_charge
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.outbox.models import OutboxMessage
 from tests.factories import filed, paris, user
-from workflows.reconcile import reconcile_flow
+from workflows.reconcile import close_stuck_runs, reconcile_flow
 from workflows.relay import drain
 
 pytestmark = pytest.mark.usefixtures("prefect_engine")
@@ -66,3 +71,45 @@ def test_work_submitted_within_the_grace_is_left_to_its_run(db: Database) -> Non
             str(dossier_id)
         ]
         assert reconcile(session, now=later, grace=dt.timedelta(minutes=5)).intakes == []
+
+
+@flow(name="stuck-probe")
+def _probe() -> None:
+    """Only its runs are used: they are put in states by hand, never run."""
+
+
+def test_runs_left_running_or_pending_by_a_dead_process_are_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ACCELERATOR_STUCK_RUN_SECONDS", "1")
+    get_settings.cache_clear()
+
+    async def scenario() -> tuple[int, dict[str, StateType | None]]:
+        async with get_client() as client:
+            runs = {
+                name: (await client.create_flow_run(_probe, state=Scheduled())).id
+                for name in ("running", "pending", "pending-lately", "scheduled")
+            }
+            for name, state in (("running", Running()), ("pending", Pending())):
+                await client.set_flow_run_state(runs[name], state, force=True)
+            await asyncio.sleep(1.5)  # past stuck_run_seconds
+            # Scheduled long ago, but handed to a worker just now: not stuck.
+            await client.set_flow_run_state(runs["pending-lately"], Pending(), force=True)
+            closed = await close_stuck_runs.fn()
+            states = {
+                name: (await client.read_flow_run(run_id)).state_type
+                for name, run_id in runs.items()
+            }
+            return closed, states
+
+    try:
+        closed, states = asyncio.run(scenario())
+    finally:
+        get_settings.cache_clear()
+    assert states == {
+        "running": StateType.CRASHED,
+        "pending": StateType.CRASHED,
+        "pending-lately": StateType.PENDING,
+        "scheduled": StateType.SCHEDULED,
+    }
+    assert closed >= 2  # runs other tests left behind may be closed too
