@@ -2,62 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from tests.api.conftest import Api, file_and_launch
+from tests.receivers import Receiver, valid_signature
 from workflows.relay import drain
 
 pytestmark = pytest.mark.usefixtures("prefect_engine")
-
-
-class Receiver:
-    """An HTTP server that records what it receives and answers ``status``."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.status = 204
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body})
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[str]:
-        return [json.loads(r["body"])["event"] for r in self.received]
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver()
     yield server
-    server.server.shutdown()
-
-
-def valid_signature(secret: str, record: dict[str, Any]) -> bool:
-    header = record["headers"]["X-Accelerator-Signature"]
-    fields = dict(part.split("=", 1) for part in header.split(","))
-    expected = hmac.new(
-        secret.encode(), fields["t"].encode() + b"." + record["body"], hashlib.sha256
-    ).hexdigest()
-    return hmac.compare_digest(expected, fields["v1"])
+    server.stop()
 
 
 def test_an_administration_hears_about_its_consultations(

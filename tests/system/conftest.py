@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from accelerator.identity.roles import Role
+from tests.receivers import Receiver
 from tests.system.cluster import (
     PASSWORD,
     Client,
     Cluster,
     Inbox,
-    Receiver,
     create_database,
     drop_database,
 )

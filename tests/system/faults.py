@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from accelerator.dossiers.models import Dossier, ProposedAdministration
-from tests.system.cluster import Client, event_of, valid_signature
+from tests.receivers import event_of, valid_signature
+from tests.system.cluster import Client
 from tests.system.conftest import HOLDERS, System
 from tests.system.steps import (
     consultations_of,

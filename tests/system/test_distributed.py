@@ -14,7 +14,8 @@ from accelerator.dossiers.models import ProposedAdministration
 from accelerator.mail.models import EmailDelivery
 from accelerator.outbox.models import OutboxMessage
 from accelerator.webhooks.models import WebhookDelivery
-from tests.system.cluster import event_of, valid_signature, wait_for
+from tests.receivers import event_of, valid_signature
+from tests.system.cluster import wait_for
 from tests.system.conftest import ADMINISTRATIONS, HOLDERS, System, agent
 from tests.system.steps import (
     consultations_of,
