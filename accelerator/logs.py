@@ -92,14 +92,15 @@ class TextFormatter(logging.Formatter):
 
 
 class FromLevel(logging.Filter):
-    """Lets through the records of ``level`` and above."""
+    """Lets through the records of ``level`` and above, and those logged with
+    ``extra={"ui": True}`` (a flow's summary of its batch)."""
 
     def __init__(self, level: int) -> None:
         super().__init__()
         self.level = level
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= self.level
+        return record.levelno >= self.level or getattr(record, "ui", False) is True
 
 
 def configure(

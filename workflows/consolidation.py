@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.runtime import flow_run
 
 from accelerator.db import utcnow
 from accelerator.dossiers.actions import consolidate_dossier
-from workflows.steps import in_transaction
+from workflows.steps import in_transaction, summary
 
 
 def _run_name() -> str:
@@ -30,5 +30,5 @@ def consolidation_flow(dossier_ids: list[uuid.UUID]) -> dict[str, str | None]:
     futures = consolidate.map(list(dossier_ids))
     outcomes = {str(i): f.result() for i, f in zip(dossier_ids, futures, strict=True)}
     done = sum(outcome is not None for outcome in outcomes.values())
-    get_run_logger().info("%d dossier(s) consolidé(s) sur %d", done, len(outcomes))
+    summary("%d dossier(s) consolidé(s) sur %d", done, len(outcomes))
     return outcomes

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.runtime import flow_run
 
 from accelerator.db import utcnow
 from accelerator.intake import take_in
-from workflows.steps import chunks, each_in_transaction
+from workflows.steps import chunks, each_in_transaction, summary
 
 #: Dossiers per task: small enough to spread over the task runner's threads.
 CHUNK = 25
@@ -41,7 +41,5 @@ def intake_flow(dossier_ids: list[uuid.UUID]) -> dict[str, dict[str, object]]:
     results: dict[str, dict[str, object]] = {}
     for future in futures:
         results.update(future.result())
-    get_run_logger().info(
-        "%d dossier(s) orienté(s), référent proposé, délais démarrés", len(results)
-    )
+    summary("%d dossier(s) orienté(s), référent proposé, délais démarrés", len(results))
     return results

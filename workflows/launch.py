@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import uuid
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.runtime import flow_run
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.actions import complete_launch, create_consultation, get_launch
 from accelerator.db import utcnow
-from workflows.steps import in_transaction
+from workflows.steps import in_transaction, summary
 
 
 def _run_name() -> str:
@@ -66,7 +66,7 @@ def launch_flow(launch_ids: list[uuid.UUID]) -> list[str]:
     missing = [str(i) for i, f in zip(launch_ids, completed, strict=True) if not f.result()]
     if missing:
         raise RuntimeError(f"launches {', '.join(missing)}: some consultations are missing")
-    get_run_logger().info(
+    summary(
         "%d consultation(s) envoyée(s) pour %d lancement(s)", len(consultation_ids), len(launch_ids)
     )
     return consultation_ids

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-import prefect  # noqa: F401 - Prefect sets up its logging first; ours then completes it
+from prefect.logging.configuration import ensure_logging_setup
 from sqlalchemy.orm import Session
 
 import accelerator.models  # noqa: F401 - every table mapped before the first query
@@ -18,7 +18,16 @@ T = TypeVar("T")
 K = TypeVar("K")
 
 log = logging.getLogger("accelerator.flows")
+# Prefect sets up its logging lazily (at the first flow, or `from prefect import flow`); set it
+# up now, so that ours completes it (and filters what its handler ships to its UI).
+ensure_logging_setup()
 logs.configure(get_settings().log_format, ui_level=get_settings().flow_ui_log_level)
+
+
+def summary(message: str, *args: object) -> None:
+    """Say what a flow run did with its batch: in this process's log, and in Prefect's UI
+    with the run whatever ``ACCELERATOR_FLOW_UI_LOG_LEVEL`` (see ``accelerator.logs``)."""
+    log.info(message, *args, extra={"ui": True})
 
 
 class IncompleteBatch(RuntimeError):

@@ -94,9 +94,7 @@ def batches_ready(
         .group_by(OutboxMessage.topic)
     )
     return [
-        Topic(topic)
-        for topic, count, oldest in rows
-        if count >= full or oldest <= now - window
+        Topic(topic) for topic, count, oldest in rows if count >= full or oldest <= now - window
     ]
 
 

@@ -4,8 +4,12 @@ not every history line of every dossier of its batch (those stay in the process'
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -33,28 +37,24 @@ def shipped_to_prefect() -> Iterator[APILogHandler]:
     logger = logging.getLogger("accelerator")
     handler = APILogHandler()
     logger.addHandler(handler)
-    flow_runs = logging.getLogger("prefect.flow_runs")
-    level = flow_runs.level
-    flow_runs.setLevel(logging.INFO)
     try:
         # The relay's own lines (outside any flow run) are not for the UI: as cli/main.py sets.
         with temporary_settings({PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore"}):
             yield handler
     finally:
         logger.removeHandler(handler)
-        flow_runs.setLevel(level)
         logs.configure(ui_level=logging.WARNING)
 
 
 def _intake_logs(
-    db: Database, handler: APILogHandler, dossier_id: uuid.UUID, missing: uuid.UUID
+    db: Database, handler: APILogHandler, *targets: uuid.UUID
 ) -> list[tuple[str, str]]:
-    """Run one intake batch (a real dossier and a missing one) and read its flow run's logs."""
+    """Run one intake batch of ``targets`` and read its flow run's logs."""
     with db.transaction() as session:
         session.execute(delete(ProposedAdministration))
         session.execute(update(Dossier).values(routed_at=None))
         session.execute(update(OutboxMessage).values(delivered_at=utcnow()))
-        for target in (dossier_id, missing):
+        for target in targets:
             enqueue(session, Topic.INTAKE, {"dossier_id": str(target)}, now=utcnow())
     drain_once(db)
     handler.flush()
@@ -62,8 +62,7 @@ def _intake_logs(
         runs = [
             run
             for run in client.read_flow_runs(limit=50)
-            if str(missing) in (run.parameters.get("dossier_ids") or [])
-            or missing in (run.parameters.get("dossier_ids") or [])
+            if {str(t) for t in targets} == {str(i) for i in run.parameters["dossier_ids"]}
         ]
         assert len(runs) == 1, runs
         found = client.read_logs(
@@ -92,3 +91,39 @@ def test_prefect_ui_gets_the_accelerator_lines_from_the_configured_level(
         assert history, names  # routing, proposal, clocks: the dossier's own lines
     with db.transaction() as session:
         assert session.scalar(select(Dossier.routed_at).where(Dossier.id == dossier_id))
+
+
+def test_a_process_that_runs_flows_filters_what_prefect_ships(tmp_path: Path) -> None:
+    """In a fresh process (a relay, a worker's flow run), Prefect sets its logging up lazily:
+    the filter must be on the handler Prefect adds, whatever the import order."""
+    probe = (
+        "import logging, workflows.relay\n"
+        "handlers = logging.getLogger('accelerator').handlers\n"
+        "print([(type(h).__name__, [getattr(f, 'level', None) for f in h.filters])"
+        " for h in handlers])\n"
+    )
+    environment = {
+        **os.environ,
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "accelerator",  # as cli/main.py sets it
+        "PREFECT_HOME": str(tmp_path),
+        "ACCELERATOR_FLOW_UI_LOG_LEVEL": "ERROR",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True,
+        check=True, cwd=Path(__file__).resolve().parents[2],
+    ).stdout  # fmt: skip
+    assert "('APILogHandler', [40])" in out, out
+
+
+def test_prefect_ui_gets_a_summary_of_each_batch(
+    db: Database, shipped_to_prefect: APILogHandler
+) -> None:
+    logs.configure(ui_level="WARNING")
+    dossier_id = filed(db, now=paris(2026, 3, 2, 10), attributes={"near_monument": True})
+
+    lines = _intake_logs(db, shipped_to_prefect, dossier_id)
+
+    assert ("accelerator.flows", "1 dossier(s) orienté(s), référent proposé, délais démarrés") in (
+        lines
+    )
+    assert not [name for name, _ in lines if name == "accelerator.history"]
