@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
+    LogFilter,
+    LogFilterFlowRunId,
+)
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.logging.handlers import APILogHandler
 from prefect.settings import PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW, temporary_settings
 from sqlalchemy import delete, select, update
@@ -59,11 +65,13 @@ def _intake_logs(
     drain_once(db)
     handler.flush()
     with get_client(sync_client=True) as client:
-        runs = [
-            run
-            for run in client.read_flow_runs(limit=50)
-            if {str(t) for t in targets} == {str(i) for i in run.parameters["dossier_ids"]}
-        ]
+        intakes = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["intake"])),
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=20,
+        )
+        wanted = {str(t) for t in targets}
+        runs = [r for r in intakes if {str(i) for i in r.parameters["dossier_ids"]} == wanted]
         assert len(runs) == 1, runs
         found = client.read_logs(
             LogFilter(flow_run_id=LogFilterFlowRunId(any_=[runs[0].id])), limit=200
