@@ -480,14 +480,19 @@ class Burst:
 
     # -- phases ---------------------------------------------------------------------------
 
-    def create_drafts(self, count: int) -> list[str]:
-        """Setup: ``count`` drafts created through the API, spread over the holders."""
+    def _spread(self, kind: str, count: int) -> dict[str, Any]:
+        """Run the load generator's ``kind`` phase over ``count`` dossiers, spread over the
+        holders and the demo projects in turn."""
         payloads = project_payloads()
         items = [[i % len(self.tokens), i % len(payloads)] for i in range(count)]
-        outcome = run_loadgen(
-            self.workdir, "create", urls=self.urls, tokens=self.tokens, items=items,
+        return run_loadgen(
+            self.workdir, kind, urls=self.urls, tokens=self.tokens, items=items,
             payloads=payloads, concurrency=self.args.concurrency, client=self.args.client,
         )  # fmt: skip
+
+    def create_drafts(self, count: int) -> list[str]:
+        """Setup: ``count`` drafts created through the API, spread over the holders."""
+        outcome = self._spread("create", count)
         ids = [row[0] for row in outcome["results"]]
         errors = [row for row in outcome["results"] if row[3] != 201]
         seconds = outcome["ended"] - outcome["began"]
@@ -550,12 +555,7 @@ class Burst:
 
     def create_and_file(self, count: int) -> None:
         """For information: create+file pairs as one holder would, after the burst's intake."""
-        payloads = project_payloads()
-        items = [[i % len(self.tokens), i % len(payloads)] for i in range(count)]
-        outcome = run_loadgen(
-            self.workdir, "create+file", urls=self.urls, tokens=self.tokens, items=items,
-            payloads=payloads, concurrency=self.args.concurrency, client=self.args.client,
-        )  # fmt: skip
+        outcome = self._spread("create+file", count)
         seconds = outcome["ended"] - outcome["began"]
         errors = [row for row in outcome["results"] if row[3] != 200]
         self.result["pairs"] = {
