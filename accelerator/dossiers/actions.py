@@ -20,14 +20,14 @@ from accelerator.consultations.status import FINISHED, ConsultationStatus
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.dossiers.schemas import DossierCreate
 from accelerator.dossiers.status import LABELS, DossierStatus, check_transition
-from accelerator.errors import Conflict, InvalidInput
+from accelerator.errors import Conflict, InvalidInput, InvalidTransition
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.logs import annotate_dossier
 from accelerator.notifications.actions import Template, notify
-from accelerator.outbox.actions import enqueue
+from accelerator.outbox.actions import enqueue, new_message
 from accelerator.outbox.topics import Topic
 from accelerator.sla.actions import stop_clock, take_charge_key
 from accelerator.webhooks.events import Event, publish
@@ -178,10 +178,16 @@ def file_dossier(
     """The holder files the draft: it gets a reference and the intake flow is queued."""
     require_role(user, Role.HOLDER)
     dossier = access_dossier(session, user, dossier_id, for_update=True)
-    if dossier.status == DossierStatus.DRAFT and not dossier.procedures:
-        raise InvalidInput("Indiquez au moins une procédure avant de déposer le dossier.")
-    # Checked before a reference is drawn; the changes below then go out in one flush.
+    # Only a draft is filed, once (checked before a reference is drawn). A dossier awaiting
+    # the holder goes back through the answer to the request, never through a new filing.
+    if dossier.status == DossierStatus.AWAITING_HOLDER:
+        raise InvalidTransition(
+            "Le dossier est déjà déposé et attend vos compléments : répondez à la demande "
+            "de compléments au lieu de le déposer à nouveau."
+        )
     check_transition(DossierStatus(dossier.status), DossierStatus.FILED)
+    if not dossier.procedures:
+        raise InvalidInput("Indiquez au moins une procédure avant de déposer le dossier.")
     reference = _next_reference(session, now)
     change_status(
         session,
@@ -199,12 +205,14 @@ def file_dossier(
         data={"title": dossier.title, "commune_insee": dossier.commune_insee,
               "procedures": dossier.procedures},
     )  # fmt: skip
-    enqueue(
-        session,
-        Topic.INTAKE,
-        {"dossier_id": str(dossier.id)},
-        now=now,
-        dedupe_key=f"intake:{dossier.id}",
+    # A draft has no intake queued yet: no need to look for one (the key stays unique).
+    session.add(
+        new_message(
+            Topic.INTAKE,
+            {"dossier_id": str(dossier.id)},
+            now=now,
+            dedupe_key=f"intake:{dossier.id}",
+        )
     )
     notify(
         session,
