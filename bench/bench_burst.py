@@ -378,6 +378,15 @@ def create_accounts(url: str, holders: int) -> list[uuid.UUID]:
     return [row[0] for row in rows]
 
 
+def lower_session_priority(pid: int, nice: int) -> None:
+    """Give ``pid``'s session a lower CPU share. With the kernel's autogroups (a scheduling
+    group per session, ``/proc/sys/kernel/sched_autogroup_enabled``), the CPU is shared fairly
+    between sessions and a process's own niceness only counts inside its session: every
+    cluster process has a session of its own, so ``nice`` alone would change nothing."""
+    with contextlib.suppress(OSError):
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+
+
 def pg_name(url: str) -> str:
     return url.rsplit("/", 1)[1]
 
@@ -434,6 +443,10 @@ class Burst:
                 )
         for index in range(args.relays):
             cluster.add(f"relay{index + 1}", [*command, "relay"])
+        if args.nice:
+            for name, child in cluster.children.items():
+                if name.startswith(("relay", "worker")) and child.process is not None:
+                    lower_session_priority(child.process.pid, args.nice)
         self.urls = []
         for index in range(args.apis):
             port = free_port()
@@ -837,7 +850,8 @@ def render(results: dict[str, Any], args: argparse.Namespace, info: dict[str, st
         + f", {args.concurrency} requests in flight) sends the {n:,} "
         f"`POST /api/v1/dossiers/{{id}}/file` as fast as they are answered"
         + (
-            f"; relays and workers run at `nice -n {args.nice}` (the API keeps the CPU first)"
+            f"; relays and workers run at `nice -n {args.nice}`, their sessions' scheduling "
+            f"groups too (the API keeps the CPU first)"
             if args.nice
             else ""
         )
