@@ -39,12 +39,18 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Jeton obtenu par POST /api/v1/auth/token")
 
 
-def get_current_user(
-    session: SessionDep,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_current_user(session: SessionDep, settings: SettingsDep, credentials: BearerDep) -> User:
     """The active user the bearer token names; 401 otherwise."""
+    return authenticate(session, settings, credentials)
+
+
+def authenticate(
+    session: Session, settings: Settings, credentials: HTTPAuthorizationCredentials | None
+) -> User:
+    """The active user ``credentials`` name; 401 otherwise."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Authentification requise (en-tête Authorization: Bearer <jeton>).")
     user = session.get(User, tokens.read(settings, credentials.credentials))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from accelerator.db import utcnow
 from accelerator.identity.actions import authenticate
 from api import tokens
 from api.deps import SessionDep, SettingsDep
+from api.unit_of_work import Router
 
-router = APIRouter(prefix="/api/v1/auth", tags=["authentification"])
+router = Router(prefix="/api/v1/auth", tags=["authentification"])
 
 
 class Credentials(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from accelerator.access import require_role
@@ -16,8 +15,9 @@ from accelerator.identity.roles import Role
 from accelerator.sla.actions import reproject_open_clocks
 from api.deps import CurrentUser, SessionDep
 from api.idempotency import idempotent
+from api.unit_of_work import Router
 
-router = APIRouter(prefix="/api/v1", tags=["calendriers"])
+router = Router(prefix="/api/v1", tags=["calendriers"])
 
 
 class CalendarOut(BaseModel):

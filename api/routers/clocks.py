@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from accelerator.access import access_clock
 from accelerator.db import utcnow
 from accelerator.sla.queries import clock_detail, clock_timeline
 from accelerator.sla.schemas import ClockDetailOut, TimelineOut
 from api.deps import CurrentUser, SessionDep, parse_id
+from api.unit_of_work import Router
 
-router = APIRouter(prefix="/api/v1/clocks", tags=["délais"])
+router = Router(prefix="/api/v1/clocks", tags=["délais"])
 
 
 @router.get("/{clock_id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from sqlalchemy import select
 
 from accelerator.access import access_consultation, require_role
@@ -17,8 +17,9 @@ from accelerator.dossiers.models import Dossier
 from accelerator.identity.roles import Role
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.unit_of_work import Router
 
-router = APIRouter(prefix="/api/v1/consultations", tags=["consultations"])
+router = Router(prefix="/api/v1/consultations", tags=["consultations"])
 
 VIEWERS = (Role.AGENT, Role.REFERENT, Role.MANAGER, Role.ADMIN)
 

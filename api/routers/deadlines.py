@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from accelerator.catalogue.queries import get_calendar
 from accelerator.errors import InvalidInput, NotFound
@@ -12,8 +12,9 @@ from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.queries import compute_between, compute_deadline
 from accelerator.sla.schemas import BetweenOut, DeadlineOut
 from api.deps import CurrentUser, SessionDep
+from api.unit_of_work import Router
 
-router = APIRouter(prefix="/api/v1", tags=["délais"])
+router = Router(prefix="/api/v1", tags=["délais"])
 
 
 def _calendar(session: SessionDep, code: str) -> WorkingCalendar:

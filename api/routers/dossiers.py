@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from accelerator.access import access_dossier
@@ -15,8 +15,9 @@ from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.unit_of_work import Router
 
-router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
+router = Router(prefix="/api/v1/dossiers", tags=["dossiers"])
 
 
 class LaunchIn(BaseModel):

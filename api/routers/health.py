@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import SessionDep
+from api.unit_of_work import Router
 
-router = APIRouter(tags=["santé"])
+router = Router(tags=["santé"])
 
 
 @router.get("/healthz")

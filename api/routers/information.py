@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from accelerator.db import utcnow
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.queries import build_views
@@ -12,8 +10,9 @@ from accelerator.information.actions import answer_information, request_informat
 from accelerator.information.schemas import AnswerIn, InformationRequestIn
 from api.deps import CurrentUser, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.unit_of_work import Router
 
-router = APIRouter(prefix="/api/v1", tags=["compléments"])
+router = Router(prefix="/api/v1", tags=["compléments"])
 
 
 @router.post("/dossiers/{dossier_id}/information-requests", status_code=201)

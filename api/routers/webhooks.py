@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from accelerator.db import utcnow
@@ -10,8 +9,9 @@ from accelerator.webhooks import actions
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from api.deps import CurrentUser, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.unit_of_work import Router
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = Router(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 
 class SubscriptionIn(BaseModel):

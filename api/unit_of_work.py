@@ -1,0 +1,86 @@
+"""Each route's unit of work in ONE worker thread: open the transaction, read the signed-in
+user, run the route, commit; then FastAPI validates and sends the answer on the event loop.
+
+Routes keep the ``session: SessionDep`` and ``user: CurrentUser`` parameters of ``api.deps``;
+the ``Router`` of this module rewrites a sync route that takes them. Without it, FastAPI hops
+between the event loop and its thread pool five times per request (session opened, user read,
+route run, answer validated, session committed): under a burst of filings those hops were
+about a tenth of the API's CPU, and each one queues behind every other request of the process
+(docs/decisions.md). The transaction is the same: committed before the answer is sent, rolled
+back on any error.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from accelerator.config import Settings
+from accelerator.db import Database
+from api.deps import BearerDep, CurrentUser, SessionDep, authenticate
+
+_REQUEST = "unit_of_work_request"
+_CREDENTIALS = "unit_of_work_credentials"
+
+
+def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """``endpoint`` as an async route running its whole unit of work in one worker thread;
+    unchanged if it is async or takes no ``SessionDep``."""
+    if inspect.iscoroutinefunction(endpoint):
+        return endpoint
+    hints = typing.get_type_hints(endpoint, include_extras=True)
+    signature = inspect.signature(endpoint)
+    sessions = [name for name in signature.parameters if hints.get(name) == SessionDep]
+    users = [name for name in signature.parameters if hints.get(name) == CurrentUser]
+    if not sessions:
+        return endpoint
+    parameters = [
+        parameter.replace(annotation=hints.get(name, parameter.annotation))
+        for name, parameter in signature.parameters.items()
+        if name not in sessions and name not in users
+    ]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    # FastAPI passes the request to one parameter only: share the route's own if it has one.
+    own = next((p.name for p in parameters if p.annotation is Request), None)
+    if own is None:
+        parameters.append(inspect.Parameter(_REQUEST, keyword, annotation=Request))
+    if users:
+        # The bearer scheme stays a dependency: the OpenAPI document still shows it.
+        parameters.append(inspect.Parameter(_CREDENTIALS, keyword, annotation=BearerDep))
+
+    @functools.wraps(endpoint)
+    async def route(**kwargs: Any) -> Any:
+        request: Request = kwargs[own] if own else kwargs.pop(_REQUEST)
+        credentials = kwargs.pop(_CREDENTIALS, None)
+        database: Database = request.app.state.database
+        settings: Settings = request.app.state.settings
+
+        def unit_of_work() -> Any:
+            with database.transaction() as session:
+                kwargs.update(dict.fromkeys(sessions, session))
+                if users:
+                    kwargs.update(
+                        dict.fromkeys(users, authenticate(session, settings, credentials))
+                    )
+                return endpoint(**kwargs)
+
+        return await run_in_threadpool(unit_of_work)
+
+    route.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=hints.get("return", signature.return_annotation)
+    )
+    return route
+
+
+class Router(APIRouter):
+    """An ``APIRouter`` whose sync routes on the database run in one thread (``in_one_thread``)."""
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        """Register ``endpoint``, rewritten to run its unit of work in one thread."""
+        super().add_api_route(path, in_one_thread(endpoint), **kwargs)
