@@ -378,13 +378,44 @@ def create_accounts(url: str, holders: int) -> list[uuid.UUID]:
     return [row[0] for row in rows]
 
 
-def lower_session_priority(pid: int, nice: int) -> None:
-    """Give ``pid``'s session a lower CPU share. With the kernel's autogroups (a scheduling
-    group per session, ``/proc/sys/kernel/sched_autogroup_enabled``), the CPU is shared fairly
-    between sessions and a process's own niceness only counts inside its session: every
-    cluster process has a session of its own, so ``nice`` alone would change nothing."""
-    with contextlib.suppress(OSError):
-        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+class Background:
+    """Relays and workers on a lower CPU share than the API, as an operator would run them
+    (a systemd ``CPUWeight``, a compose ``cpu_shares``): a CPU cgroup of their own whose weight
+    is the kernel's weight for ``nice``, which their children (flow runs) inherit. Where no
+    cgroup can be made, their sessions' autogroups get that niceness: with autogroups (a
+    scheduling group per session) a process's own niceness counts only inside its session, and
+    every cluster process has a session of its own."""
+
+    CGROUPS = Path("/sys/fs/cgroup/cpu")
+
+    def __init__(self, nice: int) -> None:
+        self.nice = nice
+        self.cgroup: Path | None = self.CGROUPS / f"bench_burst_{os.getpid()}"
+        try:
+            self.cgroup.mkdir()
+            (self.cgroup / "cpu.shares").write_text(str(max(2, round(1024 / 1.25**nice))))
+        except OSError:
+            self.cgroup = None
+
+    @property
+    def how(self) -> str:
+        """How the share is lowered, for the report."""
+        where = "a CPU cgroup" if self.cgroup else "their sessions' scheduling groups"
+        return f"{where} at the weight of `nice -n {self.nice}`"
+
+    def add(self, pid: int) -> None:
+        """Move ``pid`` (and the children it will start) to the lower share."""
+        with contextlib.suppress(OSError):
+            if self.cgroup is not None:
+                (self.cgroup / "cgroup.procs").write_text(str(pid))
+            else:
+                Path(f"/proc/{pid}/autogroup").write_text(str(self.nice))
+
+    def close(self) -> None:
+        """Remove the cgroup once its processes are gone."""
+        if self.cgroup is not None:
+            with contextlib.suppress(OSError):
+                self.cgroup.rmdir()
 
 
 def pg_name(url: str) -> str:
@@ -399,6 +430,7 @@ class Burst:
         self.mode = mode
         self.workdir = workdir
         self.result: dict[str, Any] = {"mode": mode}
+        self.background: Background | None = None
 
     # -- cluster --------------------------------------------------------------------------
 
@@ -443,10 +475,10 @@ class Burst:
                 )
         for index in range(args.relays):
             cluster.add(f"relay{index + 1}", [*command, "relay"])
-        if args.nice:
-            for name, child in cluster.children.items():
-                if name.startswith(("relay", "worker")) and child.process is not None:
-                    lower_session_priority(child.process.pid, args.nice)
+        self.background = Background(args.nice) if args.nice else None
+        for name, child in cluster.children.items():
+            if self.background and name.startswith(("relay", "worker")) and child.process:
+                self.background.add(child.process.pid)
         self.urls = []
         for index in range(args.apis):
             port = free_port()
@@ -469,6 +501,8 @@ class Burst:
 
         with contextlib.suppress(Exception):
             self.cluster.stop()
+        if self.background is not None:
+            self.background.close()
         with contextlib.suppress(Exception):
             self.inbox.stop()
         from accelerator.db import get_database
@@ -850,8 +884,9 @@ def render(results: dict[str, Any], args: argparse.Namespace, info: dict[str, st
         + f", {args.concurrency} requests in flight) sends the {n:,} "
         f"`POST /api/v1/dossiers/{{id}}/file` as fast as they are answered"
         + (
-            f"; relays and workers run at `nice -n {args.nice}`, their sessions' scheduling "
-            f"groups too (the API keeps the CPU first)"
+            f"; relays and workers, with their flow runs, get the CPU share of "
+            f"`nice -n {args.nice}` (a CPU cgroup of their own, as a systemd `CPUWeight` or a "
+            f"compose `cpu_shares` would give them; the API keeps the CPU first)"
             if args.nice
             else ""
         )
