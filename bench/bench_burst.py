@@ -388,11 +388,11 @@ class Background:
 
     CGROUPS = Path("/sys/fs/cgroup/cpu")
 
-    def __init__(self, nice: int) -> None:
+    def __init__(self, nice: int, name: str) -> None:
         self.nice = nice
-        self.cgroup: Path | None = self.CGROUPS / f"bench_burst_{os.getpid()}"
+        self.cgroup: Path | None = self.CGROUPS / f"bench_burst_{os.getpid()}_{name}"
         try:
-            self.cgroup.mkdir()
+            self.cgroup.mkdir(exist_ok=True)
             (self.cgroup / "cpu.shares").write_text(str(max(2, round(1024 / 1.25**nice))))
         except OSError:
             self.cgroup = None
@@ -412,10 +412,13 @@ class Background:
                 Path(f"/proc/{pid}/autogroup").write_text(str(self.nice))
 
     def close(self) -> None:
-        """Remove the cgroup once its processes are gone."""
-        if self.cgroup is not None:
+        """Remove the cgroup once its processes are gone (they may take a moment to exit)."""
+        for _ in range(50):
+            if self.cgroup is None or not self.cgroup.exists():
+                return
             with contextlib.suppress(OSError):
                 self.cgroup.rmdir()
+            time.sleep(0.2)
 
 
 def pg_name(url: str) -> str:
@@ -475,9 +478,15 @@ class Burst:
                 )
         for index in range(args.relays):
             cluster.add(f"relay{index + 1}", [*command, "relay"])
-        self.background = Background(args.nice) if args.nice else None
+        # Everything but the API is background work: a filing never waits on Prefect's server,
+        # the relays or the workers (the outbox decouples them).
+        self.background = Background(args.nice, self.mode) if args.nice else None
         for name, child in cluster.children.items():
-            if self.background and name.startswith(("relay", "worker")) and child.process:
+            if (
+                self.background
+                and name.startswith(("relay", "worker", "prefect"))
+                and child.process
+            ):
                 self.background.add(child.process.pid)
         self.urls = []
         for index in range(args.apis):
@@ -884,7 +893,8 @@ def render(results: dict[str, Any], args: argparse.Namespace, info: dict[str, st
         + f", {args.concurrency} requests in flight) sends the {n:,} "
         f"`POST /api/v1/dossiers/{{id}}/file` as fast as they are answered"
         + (
-            f"; relays and workers, with their flow runs, get the CPU share of "
+            f"; Prefect's server, the relays and the workers, with their flow runs, get the "
+            f"CPU share of "
             f"`nice -n {args.nice}` (a CPU cgroup of their own, as a systemd `CPUWeight` or a "
             f"compose `cpu_shares` would give them; the API keeps the CPU first)"
             if args.nice
