@@ -494,7 +494,10 @@ class Burst:
             argv = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
             if args.api_workers > 1:
                 argv += ["--workers", str(args.api_workers)]
-            cluster.add(f"api{index + 1}", argv, health_url=f"http://127.0.0.1:{port}/healthz")
+            cluster.add(
+                f"api{index + 1}", argv, health_url=f"http://127.0.0.1:{port}/healthz",
+                env={"ACCELERATOR_DB_POOL_SIZE": str(args.api_pool or args.pool)},
+            )  # fmt: skip
             self.urls.append(f"http://127.0.0.1:{port}")
         signing = Settings(secret_key=cluster.secret_key, database_url=self.app_url)
         now = utcnow()
@@ -873,6 +876,7 @@ def render(results: dict[str, Any], args: argparse.Namespace, info: dict[str, st
         f"Set-up, per flow mode, on loopback with `tests/system/cluster.py`: Prefect's server on "
         f"PostgreSQL, {args.apis} `accelerator serve` process(es)"
         + (f" of {args.api_workers} uvicorn workers" if args.api_workers > 1 else "")
+        + f" ({args.api_pool or args.pool} + 4 pooled connections each)"
         + f", {args.relays} relays"
         + (
             f", {args.workers} process workers (limit {args.worker_limit} each, work-pool "
@@ -1050,6 +1054,9 @@ def main() -> None:
     parser.add_argument("--worker-limit", type=int, default=4)
     parser.add_argument("--pool-limit", type=int, default=8, help="work-pool concurrency")
     parser.add_argument("--pool", type=int, default=8, help="ACCELERATOR_DB_POOL_SIZE")
+    parser.add_argument(
+        "--api-pool", type=int, default=0, help="the API processes' pool (default: --pool)"
+    )
     parser.add_argument("--poll", type=float, default=0.5, help="intake poll interval (s)")
     parser.add_argument("--grace", type=float, default=60.0, help="wait past 5 min (s)")
     parser.add_argument("--pairs", type=int, default=None, help="create+file pairs (info)")

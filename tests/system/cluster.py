@@ -174,12 +174,19 @@ class Cluster:
         )
         return env
 
-    def add(self, name: str, argv: list[str], *, health_url: str | None = None) -> Child:
-        """Declare a process and start it."""
+    def add(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        health_url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Child:
+        """Declare a process and start it (``env``: settings of its own, over the cluster's)."""
         child = Child(
             name=name,
             argv=argv,
-            env=self.environment(),
+            env={**self.environment(), **(env or {})},
             log=self.workdir / f"{name}.log",
             health_url=health_url,
         )
