@@ -1054,6 +1054,7 @@ def main() -> None:
     parser.add_argument("--worker-limit", type=int, default=4)
     parser.add_argument("--pool-limit", type=int, default=8, help="work-pool concurrency")
     parser.add_argument("--pool", type=int, default=8, help="ACCELERATOR_DB_POOL_SIZE")
+    parser.add_argument("--keep", action="store_true", help="keep the processes' logs")
     parser.add_argument(
         "--api-pool", type=int, default=0, help="the API processes' pool (default: --pool)"
     )
@@ -1082,7 +1083,12 @@ def main() -> None:
     results: dict[str, Any] = {"modes": []}
     overall = time.perf_counter()
     for mode in args.modes:
-        with tempfile.TemporaryDirectory(prefix=f"bench-burst-{mode}-") as workdir:
+        prefix = f"bench-burst-{mode}-"
+        with (
+            contextlib.nullcontext(tempfile.mkdtemp(prefix=prefix))
+            if args.keep
+            else tempfile.TemporaryDirectory(prefix=prefix)
+        ) as workdir:
             burst = Burst(args, mode, Path(workdir))
             try:
                 burst.start()
