@@ -4,9 +4,9 @@ user, run the route, commit; then FastAPI validates and sends the answer on the 
 Routes keep the ``session: SessionDep`` and ``user: CurrentUser`` parameters of ``api.deps``;
 the ``Router`` of this module rewrites a sync route that takes them. Without it, FastAPI hops
 between the event loop and its thread pool five times per request (session opened, user read,
-route run, answer validated, session committed): under a burst of filings those hops were
-about a tenth of the API's CPU, and each one queues behind every other request of the process
-(docs/decisions.md). The transaction is the same: committed before the answer is sent, rolled
+route run, answer validated, session committed): under a burst of filings waking pool threads
+was about 15 % of the API's Python time, and each hop queues behind every other request of the
+process (docs/decisions.md). The transaction is the same: committed before the answer is sent, rolled
 back on any error.
 """
 
