@@ -6,8 +6,8 @@ the ``Router`` of this module rewrites a sync route that takes them. Without it,
 between the event loop and its thread pool five times per request (session opened, user read,
 route run, answer validated, session committed): under a burst of filings waking pool threads
 was about 15 % of the API's Python time, and each hop queues behind every other request of the
-process (docs/decisions.md). The transaction is the same: committed before the answer is sent, rolled
-back on any error.
+process (docs/decisions.md). The transaction is the same: committed before the answer is sent,
+rolled back on any error.
 """
 
 from __future__ import annotations
