@@ -379,12 +379,12 @@ def create_accounts(url: str, holders: int) -> list[uuid.UUID]:
 
 
 class Background:
-    """Relays and workers on a lower CPU share than the API, as an operator would run them
-    (a systemd ``CPUWeight``, a compose ``cpu_shares``): a CPU cgroup of their own whose weight
-    is the kernel's weight for ``nice``, which their children (flow runs) inherit. Where no
-    cgroup can be made, their sessions' autogroups get that niceness: with autogroups (a
-    scheduling group per session) a process's own niceness counts only inside its session, and
-    every cluster process has a session of its own."""
+    """Background processes (Prefect's server, relays, workers) on a lower CPU share than the
+    API, as an operator would run them (a systemd ``CPUWeight``, a compose ``cpu_shares``): a CPU
+    cgroup of their own whose weight is the kernel's weight for ``nice``, which their children
+    (flow runs) inherit. Where no cgroup can be made, their sessions' autogroups get that
+    niceness: with autogroups (a scheduling group per session) a process's own niceness counts
+    only inside its session, and every cluster process has a session of its own."""
 
     CGROUPS = Path("/sys/fs/cgroup/cpu")
 
@@ -396,12 +396,6 @@ class Background:
             (self.cgroup / "cpu.shares").write_text(str(max(2, round(1024 / 1.25**nice))))
         except OSError:
             self.cgroup = None
-
-    @property
-    def how(self) -> str:
-        """How the share is lowered, for the report."""
-        where = "a CPU cgroup" if self.cgroup else "their sessions' scheduling groups"
-        return f"{where} at the weight of `nice -n {self.nice}`"
 
     def add(self, pid: int) -> None:
         """Move ``pid`` (and the children it will start) to the lower share."""
@@ -900,7 +894,8 @@ def render(results: dict[str, Any], args: argparse.Namespace, info: dict[str, st
             f"; Prefect's server, the relays and the workers, with their flow runs, get the "
             f"CPU share of "
             f"`nice -n {args.nice}` (a CPU cgroup of their own, as a systemd `CPUWeight` or a "
-            f"compose `cpu_shares` would give them; the API keeps the CPU first)"
+            f"compose `cpu_shares` would give them, else their sessions' scheduling groups; the "
+            f"API keeps the CPU first)"
             if args.nice
             else ""
         )

@@ -27,7 +27,7 @@ def test_a_request_pauses_the_legal_delay_until_the_holder_answers(
         json={"message": "Merci de joindre la notice de sécurité.", "pieces": ["PC40"]},
     )
     assert asked["status"] == "awaiting_holder"
-    # The holder answers the request; filing the dossier again is refused, nothing changes.
+    # The holder must answer the request: filing the dossier again is refused, nothing changes.
     refused = holder.post(f"/api/v1/dossiers/{dossier['id']}/file", 409)
     assert "répondez à la demande de compléments" in refused["detail"]
     again = holder.get(f"/api/v1/dossiers/{dossier['id']}")

@@ -31,7 +31,7 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
 
 def test_filing_takes_one_hop_to_the_thread_pool(
-    api: Callable[[str], Api], hops: list[int], db: Any
+    api: Callable[[str], Api], hops: list[int]
 ) -> None:
     holder = api("holder@test.fr")
     dossier = holder.post("/api/v1/dossiers", 201, json=HOTEL)
