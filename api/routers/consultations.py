@@ -17,6 +17,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.identity.roles import Role
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.policies import Scope, allow
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1/consultations", tags=["consultations"])
@@ -37,7 +38,12 @@ def _locked(
     return parsed
 
 
-@router.get("")
+@router.get(
+    "",
+    policy=allow(
+        agent=Scope.VISIBLE, referent=Scope.VISIBLE, manager=Scope.VISIBLE, admin=Scope.VISIBLE
+    ),
+)
 def index(
     session: SessionDep,
     user: CurrentUser,
@@ -52,14 +58,19 @@ def index(
     )
 
 
-@router.get("/{consultation_id}")
+@router.get(
+    "/{consultation_id}",
+    policy=allow(
+        agent=Scope.CONSULTED_ADMINISTRATION, referent=Scope.ANY, manager=Scope.ANY, admin=Scope.ANY
+    ),
+)
 def show(consultation_id: str, session: SessionDep, user: CurrentUser) -> ConsultationOut:
     """One consultation with the dossier's brief and its deadline clock."""
     consultation = access_consultation(session, user, parse_id(consultation_id, "Consultation"))
     return build_views(session, [consultation])[0]
 
 
-@router.post("/{consultation_id}/acknowledge")
+@router.post("/{consultation_id}/acknowledge", policy=allow(agent=Scope.CONSULTED_ADMINISTRATION))
 @idempotent()
 def acknowledge(
     consultation_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch
@@ -74,7 +85,7 @@ def acknowledge(
     return build_views(session, [consultation])[0]
 
 
-@router.post("/{consultation_id}/opinion")
+@router.post("/{consultation_id}/opinion", policy=allow(agent=Scope.CONSULTED_ADMINISTRATION))
 @idempotent()
 def opinion(
     consultation_id: str, data: OpinionIn, session: SessionDep, user: CurrentUser, if_match: IfMatch

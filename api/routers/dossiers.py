@@ -13,8 +13,10 @@ from accelerator.dossiers import actions
 from accelerator.dossiers.queries import build_views, list_dossiers
 from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
+from accelerator.identity.roles import Role
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.policies import Scope, allow
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1/dossiers", tags=["dossiers"])
@@ -51,7 +53,7 @@ def _locked(session: SessionDep, user: CurrentUser, dossier_id: str, if_match: i
     return parsed
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, policy=allow(holder=Scope.ANY))
 @idempotent(201)
 def create(data: DossierCreate, session: SessionDep, user: CurrentUser) -> DossierOut:
     """Create a draft dossier (holder)."""
@@ -59,7 +61,7 @@ def create(data: DossierCreate, session: SessionDep, user: CurrentUser) -> Dossi
     return _view(session, dossier.id)
 
 
-@router.get("")
+@router.get("", policy=allow(**dict.fromkeys(Role, Scope.VISIBLE)))
 def index(
     session: SessionDep,
     user: CurrentUser,
@@ -73,14 +75,19 @@ def index(
     )
 
 
-@router.get("/{dossier_id}")
+@router.get(
+    "/{dossier_id}",
+    policy=allow(
+        holder=Scope.OWN_ORGANISATION, referent=Scope.FILED, manager=Scope.FILED, admin=Scope.FILED
+    ),
+)
 def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
     """One dossier with its référent, consultations, clocks and history."""
     dossier = access_dossier(session, user, parse_id(dossier_id, "Dossier"))
     return build_views(session, [dossier])[0]
 
 
-@router.post("/{dossier_id}/file")
+@router.post("/{dossier_id}/file", policy=allow(holder=Scope.OWN_ORGANISATION))
 @idempotent()
 def file(dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch) -> DossierOut:
     """File the draft on the single window (holder)."""
@@ -90,7 +97,7 @@ def file(dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMa
     return _view(session, dossier.id)
 
 
-@router.post("/{dossier_id}/take-charge")
+@router.post("/{dossier_id}/take-charge", policy=allow(referent=Scope.FILED))
 @idempotent()
 def take_charge(
     dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch
@@ -102,7 +109,9 @@ def take_charge(
     return _view(session, dossier.id)
 
 
-@router.post("/{dossier_id}/consultations", status_code=202)
+@router.post(
+    "/{dossier_id}/consultations", status_code=202, policy=allow(referent=Scope.DOSSIER_REFERENT)
+)
 @idempotent(202)
 def launch(
     dossier_id: str,
@@ -122,7 +131,7 @@ def launch(
     return _view(session, launch.dossier_id)
 
 
-@router.post("/{dossier_id}/close")
+@router.post("/{dossier_id}/close", policy=allow(referent=Scope.DOSSIER_REFERENT))
 @idempotent()
 def close(
     dossier_id: str, data: CloseIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
