@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import Query
 from sqlalchemy import select
 
-from accelerator.access import access_consultation, require_role
+from accelerator.access import access_consultation, check_version, require_role
 from accelerator.consultations import actions
+from accelerator.consultations.models import Consultation
 from accelerator.consultations.queries import build_views, list_consultations
 from accelerator.consultations.schemas import ConsultationOut, OpinionIn
 from accelerator.consultations.status import ConsultationStatus
@@ -26,16 +27,25 @@ VIEWERS = (Role.AGENT, Role.REFERENT, Role.MANAGER, Role.ADMIN)
 
 
 def _locked(
-    session: SessionDep, user: CurrentUser, consultation_id: str, if_match: int | None
-) -> Any:
-    """The id; with ``If-Match``, the consultation is checked against the version read."""
+    session: SessionDep, consultation_id: str, if_match: int | None
+) -> tuple[Any, int | None]:
+    """The id and, with ``If-Match``, the consultation's version read under lock (compared
+    once the action has run, as for dossiers: refusals first, then the version)."""
     parsed = parse_id(consultation_id, "Consultation")
-    if if_match is not None:
-        # Same lock order as the actions (dossier, then consultation): no deadlock.
-        dossier_id = access_consultation(session, user, parsed).dossier_id
-        session.scalar(select(Dossier.id).where(Dossier.id == dossier_id).with_for_update())
-        access_consultation(session, user, parsed, expected_version=if_match)
-    return parsed
+    if if_match is None:
+        return parsed, None
+    # Same lock order as the actions (dossier, then consultation): no deadlock.
+    dossier_id = select(Consultation.dossier_id).where(Consultation.id == parsed)
+    session.scalar(select(Dossier.id).where(Dossier.id.in_(dossier_id)).with_for_update())
+    return parsed, session.scalar(
+        select(Consultation.version).where(Consultation.id == parsed).with_for_update()
+    )
+
+
+def _check(version: int | None, if_match: int | None) -> None:
+    """Refuse the edit (and so roll it back) if the client read another version."""
+    if version is not None:
+        check_version("La consultation", version, if_match)
 
 
 @router.get(
@@ -76,12 +86,9 @@ def acknowledge(
     consultation_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch
 ) -> ConsultationOut:
     """Acknowledge receipt (agent of the administration)."""
-    consultation = actions.acknowledge(
-        session,
-        consultation_id=_locked(session, user, consultation_id, if_match),
-        user=user,
-        now=utcnow(),
-    )
+    parsed, version = _locked(session, consultation_id, if_match)
+    consultation = actions.acknowledge(session, consultation_id=parsed, user=user, now=utcnow())
+    _check(version, if_match)
     return build_views(session, [consultation])[0]
 
 
@@ -91,12 +98,14 @@ def opinion(
     consultation_id: str, data: OpinionIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
 ) -> ConsultationOut:
     """Give the administration's opinion (agent); the last one triggers consolidation."""
+    parsed, version = _locked(session, consultation_id, if_match)
     consultation = actions.give_opinion(
         session,
-        consultation_id=_locked(session, user, consultation_id, if_match),
+        consultation_id=parsed,
         nature=data.nature,
         text=data.text,
         user=user,
         now=utcnow(),
     )
+    _check(version, if_match)
     return build_views(session, [consultation])[0]

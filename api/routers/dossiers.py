@@ -6,10 +6,12 @@ from typing import Any
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
-from accelerator.access import access_dossier
+from accelerator.access import access_dossier, check_version
 from accelerator.db import utcnow
 from accelerator.dossiers import actions
+from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.queries import build_views, list_dossiers
 from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
@@ -45,12 +47,25 @@ def _view(session: SessionDep, dossier_id: object) -> DossierOut:
     return build_views(session, [dossier])[0]
 
 
-def _locked(session: SessionDep, user: CurrentUser, dossier_id: str, if_match: int | None) -> Any:
-    """The dossier id; with ``If-Match``, locked and checked against the version the client read."""
+def _locked(session: SessionDep, dossier_id: str, if_match: int | None) -> tuple[Any, int | None]:
+    """The dossier id and, with ``If-Match``, its version read under lock.
+
+    The version is compared only once the action has run (``check_version``): whoever may not
+    act is refused (404, 403) exactly as without the header, and learns nothing of the version;
+    a stale edit is then refused and rolled back with everything the action did.
+    """
     parsed = parse_id(dossier_id, "Dossier")
-    if if_match is not None:
-        access_dossier(session, user, parsed, expected_version=if_match)
-    return parsed
+    if if_match is None:
+        return parsed, None
+    return parsed, session.scalar(
+        select(Dossier.version).where(Dossier.id == parsed).with_for_update()
+    )
+
+
+def _check(version: int | None, if_match: int | None) -> None:
+    """Refuse the edit (and so roll it back) if the client read another version."""
+    if version is not None:
+        check_version("Le dossier", version, if_match)
 
 
 @router.post("", status_code=201, policy=allow(holder=Scope.ANY))
@@ -91,9 +106,9 @@ def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
 @idempotent()
 def file(dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch) -> DossierOut:
     """File the draft on the single window (holder)."""
-    dossier = actions.file_dossier(
-        session, dossier_id=_locked(session, user, dossier_id, if_match), user=user, now=utcnow()
-    )
+    parsed, version = _locked(session, dossier_id, if_match)
+    dossier = actions.file_dossier(session, dossier_id=parsed, user=user, now=utcnow())
+    _check(version, if_match)
     return _view(session, dossier.id)
 
 
@@ -103,9 +118,9 @@ def take_charge(
     dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch
 ) -> DossierOut:
     """Take the dossier in charge and become its référent (référent)."""
-    dossier = actions.take_charge(
-        session, dossier_id=_locked(session, user, dossier_id, if_match), user=user, now=utcnow()
-    )
+    parsed, version = _locked(session, dossier_id, if_match)
+    dossier = actions.take_charge(session, dossier_id=parsed, user=user, now=utcnow())
+    _check(version, if_match)
     return _view(session, dossier.id)
 
 
@@ -121,13 +136,15 @@ def launch(
     data: LaunchIn | None = None,
 ) -> DossierOut:
     """Consult every chosen administration in parallel (référent); runs in the background."""
+    parsed, version = _locked(session, dossier_id, if_match)
     launch = actions.launch_consultations(
         session,
-        dossier_id=_locked(session, user, dossier_id, if_match),
+        dossier_id=parsed,
         administrations=data.administrations if data else None,
         user=user,
         now=utcnow(),
     )
+    _check(version, if_match)
     return _view(session, launch.dossier_id)
 
 
@@ -137,11 +154,13 @@ def close(
     dossier_id: str, data: CloseIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
 ) -> DossierOut:
     """Send the consolidated answer to the holder and close (référent)."""
+    parsed, version = _locked(session, dossier_id, if_match)
     dossier = actions.close_dossier(
         session,
-        dossier_id=_locked(session, user, dossier_id, if_match),
+        dossier_id=parsed,
         message=data.message,
         user=user,
         now=utcnow(),
     )
+    _check(version, if_match)
     return _view(session, dossier.id)

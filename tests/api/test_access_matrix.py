@@ -571,9 +571,9 @@ def expectation(policy: str | dict[str, Scope], caller: Caller, facts: Facts | N
     return "403"
 
 
-def call(client: TestClient, probe: Probe, path: str) -> Any:
+def call(client: TestClient, probe: Probe, path: str, **extra: str) -> Any:
     """Send the probe's request to ``path`` (a fresh Idempotency-Key on every POST)."""
-    headers = dict(probe.caller.headers)
+    headers = {**probe.caller.headers, **extra}
     if probe.method == "POST":
         headers["Idempotency-Key"] = uuid.uuid4().hex
     return client.request(
@@ -583,6 +583,19 @@ def call(client: TestClient, probe: Probe, path: str) -> Any:
         json=BODIES.get(probe.key),
         params=QUERIES.get(probe.key),
     )
+
+
+def takes_if_match(app: FastAPI) -> set[str]:
+    """The routes whose OpenAPI operation takes an ``If-Match`` header (optimistic locking)."""
+    return {
+        route_key(method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method, operation in operations.items()
+        if any(
+            p.get("in") == "header" and p.get("name", "").lower() == "if-match"
+            for p in operation.get("parameters", [])
+        )
+    }
 
 
 def answer_of(response: Any) -> tuple[int, Any]:
@@ -655,6 +668,8 @@ def test_access_matrix(client: TestClient, world: World, db: Any) -> None:
     failures: list[str] = []
     matrix: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     probes = list(probes_of(app, world))
+    versioned = takes_if_match(app)
+    assert versioned, "no route takes If-Match: the stale-version probes would test nothing"
 
     def read(query: Callable[[Session], Any]) -> Any:
         # A short transaction of its own: on SQLite each one holds the write lock (BEGIN
@@ -699,6 +714,15 @@ def test_access_matrix(client: TestClient, world: World, db: Any) -> None:
             failures.append(
                 f"{where}: expected {probe.expected}, got {probe.status} {response.text[:200]}"
             )
+        if probe.key in versioned:
+            # A stale If-Match changes nothing: authorisation is decided first, so a refused
+            # caller learns nothing of the version and takes no lock on the row.
+            stale = call(client, probe, fill(probe.path, probe.target), **{"If-Match": "999999"})
+            if answer_of(stale) != answer_of(response):
+                failures.append(
+                    f"{where}: with a stale If-Match answered {answer_of(stale)}, "
+                    f"without {answer_of(response)}"
+                )
         after: dict[str, Any] = read(snapshot)
         if changed_tables(before, after):
             failures.append(
