@@ -12,7 +12,7 @@ its own reading of DOMAIN.md.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -53,7 +53,6 @@ class Policy:
 
     scopes: tuple[tuple[Role, Scope], ...] = ()
     public: bool = False
-    note: str = field(default="", compare=False)
 
     def scope_of(self, role: Role) -> Scope | None:
         """The scope ``role`` has on this route, or ``None`` if the role may not call it."""
@@ -61,16 +60,13 @@ class Policy:
 
     def openapi(self) -> dict[str, Any]:
         """The policy as the OpenAPI document shows it (``x-access-policy``)."""
-        described: dict[str, Any] = {
+        return {
             "public": self.public,
             "roles": {role.value: scope.value for role, scope in self.scopes},
         }
-        if self.note:
-            described["note"] = self.note
-        return described
 
 
-def allow(note: str = "", **scopes: Scope) -> Policy:
+def allow(**scopes: Scope) -> Policy:
     """A policy for signed-in users: ``allow(holder=Scope.OWN_ORGANISATION, admin=Scope.ANY)``."""
     unknown = set(scopes) - {role.value for role in Role}
     if unknown:
@@ -78,7 +74,7 @@ def allow(note: str = "", **scopes: Scope) -> Policy:
     if not scopes:
         raise ValueError("A policy names at least one role (or is PUBLIC).")
     ordered = tuple((role, scopes[role.value]) for role in Role if role.value in scopes)
-    return Policy(scopes=ordered, note=note)
+    return Policy(scopes=ordered)
 
 
 #: No sign-in: health and the sign-in itself.
