@@ -8,7 +8,7 @@ import accelerator.models  # noqa: F401 - every table mapped before the first qu
 from accelerator import logs
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
-from api import errors, metrics
+from api import errors, metrics, policies
 from api.routers import (
     auth,
     calendars,
@@ -48,4 +48,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks.router,
     ):
         app.include_router(router)
+    policies.check(app)  # every route declares who may call it (api/policies.py)
     return app

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accelerator import logs
 from accelerator.db import Database, utcnow
 from accelerator.outbox.queries import outbox_health
+from api.policies import PUBLIC, declare
 
 access = logging.getLogger("accelerator.api.access")
 
@@ -127,6 +128,7 @@ def install(app: FastAPI, database: Database) -> None:
     app.add_middleware(MeasureRequests, latency=latency)
 
     @app.get("/metrics", include_in_schema=False)
+    @declare(PUBLIC)  # as it answers today; issue 10 §7 protects it (the matrix says so too)
     def metrics() -> Response:
         """Prometheus exposition."""
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

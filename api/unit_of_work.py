@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from accelerator.config import Settings
 from accelerator.db import Database
 from api.deps import BearerDep, CurrentUser, SessionDep, authenticate
+from api.policies import OPENAPI_KEY, Policy, declare
 
 _REQUEST = "unit_of_work_request"
 _CREDENTIALS = "unit_of_work_credentials"
@@ -79,8 +80,56 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class Router(APIRouter):
-    """An ``APIRouter`` whose sync routes on the database run in one thread (``in_one_thread``)."""
+    """An ``APIRouter`` whose sync routes on the database run in one thread (``in_one_thread``),
+    and whose every route declares its access ``policy`` (``api.policies``): a route without
+    one is a ``TypeError`` when its module is imported."""
 
-    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        """Register ``endpoint``, rewritten to run its unit of work in one thread."""
-        super().add_api_route(path, in_one_thread(endpoint), **kwargs)
+    def add_api_route(  # type: ignore[override]
+        self, path: str, endpoint: Callable[..., Any], *, policy: Policy, **kwargs: Any
+    ) -> None:
+        """Register ``endpoint`` under ``policy``, rewritten to run its unit of work in one
+        thread; the policy shows in the OpenAPI document as ``x-access-policy``."""
+        route = declare(policy)(in_one_thread(endpoint))
+        extra = {**(kwargs.pop("openapi_extra", None) or {}), OPENAPI_KEY: policy.openapi()}
+        super().add_api_route(path, route, openapi_extra=extra, **kwargs)
+
+    def api_route(  # type: ignore[override]
+        self, path: str, *, policy: Policy, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator form of ``add_api_route``."""
+
+        def decorator(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_api_route(path, endpoint, policy=policy, **kwargs)
+            return endpoint
+
+        return decorator
+
+    def get(  # type: ignore[override]
+        self, path: str, *, policy: Policy, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A GET route under ``policy``."""
+        return self.api_route(path, policy=policy, methods=["GET"], **kwargs)
+
+    def post(  # type: ignore[override]
+        self, path: str, *, policy: Policy, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A POST route under ``policy``."""
+        return self.api_route(path, policy=policy, methods=["POST"], **kwargs)
+
+    def put(  # type: ignore[override]
+        self, path: str, *, policy: Policy, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A PUT route under ``policy``."""
+        return self.api_route(path, policy=policy, methods=["PUT"], **kwargs)
+
+    def patch(  # type: ignore[override]
+        self, path: str, *, policy: Policy, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A PATCH route under ``policy``."""
+        return self.api_route(path, policy=policy, methods=["PATCH"], **kwargs)
+
+    def delete(  # type: ignore[override]
+        self, path: str, *, policy: Policy, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """A DELETE route under ``policy``."""
+        return self.api_route(path, policy=policy, methods=["DELETE"], **kwargs)

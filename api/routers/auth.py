@@ -8,6 +8,7 @@ from accelerator.db import utcnow
 from accelerator.identity.actions import authenticate
 from api import tokens
 from api.deps import SessionDep, SettingsDep
+from api.policies import PUBLIC
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1/auth", tags=["authentification"])
@@ -29,7 +30,7 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-@router.post("/token")
+@router.post("/token", policy=PUBLIC)
 def issue_token(credentials: Credentials, session: SessionDep, settings: SettingsDep) -> Token:
     """Sign in and get a bearer token."""
     user = authenticate(session, email=credentials.email, password=credentials.password)

@@ -15,6 +15,7 @@ from accelerator.identity.roles import Role
 from accelerator.sla.actions import reproject_open_clocks
 from api.deps import CurrentUser, SessionDep
 from api.idempotency import idempotent
+from api.policies import SIGNED_IN, Scope, allow
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1", tags=["calendriers"])
@@ -81,13 +82,13 @@ class ReprojectedOut(BaseModel):
     after: str | None
 
 
-@router.get("/calendars")
+@router.get("/calendars", policy=SIGNED_IN)
 def index(session: SessionDep, _user: CurrentUser) -> list[CalendarOut]:
     """Every calendar with its version in force and its exceptional days."""
     return [_out(c) for c in list_calendars(session)]
 
 
-@router.post("/calendars/{code}/overrides", status_code=201)
+@router.post("/calendars/{code}/overrides", status_code=201, policy=allow(admin=Scope.ANY))
 @idempotent(201)
 def override(code: str, data: OverrideIn, session: SessionDep, user: CurrentUser) -> CalendarOut:
     """Close, open or shorten a day (admin): a new version, pinned by new clocks only."""
@@ -103,7 +104,7 @@ def override(code: str, data: OverrideIn, session: SessionDep, user: CurrentUser
     return _out(calendar)
 
 
-@router.put("/calendars/{code}/week")
+@router.put("/calendars/{code}/week", policy=allow(admin=Scope.ANY))
 def week(code: str, data: WeekIn, session: SessionDep, user: CurrentUser) -> CalendarOut:
     """Change the weekly working hours (admin): a new version, pinned by new clocks only."""
     require_role(user, Role.ADMIN)
@@ -117,7 +118,7 @@ def week(code: str, data: WeekIn, session: SessionDep, user: CurrentUser) -> Cal
     return _out(calendar)
 
 
-@router.post("/clocks/reproject")
+@router.post("/clocks/reproject", policy=allow(admin=Scope.ANY))
 @idempotent()
 def reproject(data: ReprojectIn, session: SessionDep, user: CurrentUser) -> list[ReprojectedOut]:
     """Apply the versions now in force to open clocks (admin); each change is recorded."""

@@ -12,6 +12,7 @@ from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.queries import compute_between, compute_deadline
 from accelerator.sla.schemas import BetweenOut, DeadlineOut
 from api.deps import CurrentUser, SessionDep
+from api.policies import SIGNED_IN
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1", tags=["délais"])
@@ -24,7 +25,7 @@ def _calendar(session: SessionDep, code: str) -> WorkingCalendar:
         raise InvalidInput(error.message) from None
 
 
-@router.get("/deadline")
+@router.get("/deadline", policy=SIGNED_IN)
 def deadline(
     session: SessionDep,
     _user: CurrentUser,
@@ -39,7 +40,7 @@ def deadline(
     )
 
 
-@router.get("/between")
+@router.get("/between", policy=SIGNED_IN)
 def between(
     session: SessionDep,
     _user: CurrentUser,

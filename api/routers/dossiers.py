@@ -6,15 +6,19 @@ from typing import Any
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
-from accelerator.access import access_dossier
+from accelerator.access import access_dossier, check_version
 from accelerator.db import utcnow
 from accelerator.dossiers import actions
+from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.queries import build_views, list_dossiers
 from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
+from accelerator.identity.roles import Role
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.policies import Scope, allow
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1/dossiers", tags=["dossiers"])
@@ -43,15 +47,28 @@ def _view(session: SessionDep, dossier_id: object) -> DossierOut:
     return build_views(session, [dossier])[0]
 
 
-def _locked(session: SessionDep, user: CurrentUser, dossier_id: str, if_match: int | None) -> Any:
-    """The dossier id; with ``If-Match``, locked and checked against the version the client read."""
+def _locked(session: SessionDep, dossier_id: str, if_match: int | None) -> tuple[Any, int | None]:
+    """The dossier id and, with ``If-Match``, its version read under lock.
+
+    The version is compared only once the action has run (``check_version``): whoever may not
+    act is refused (404, 403) exactly as without the header, and learns nothing of the version;
+    a stale edit is then refused and rolled back with everything the action did.
+    """
     parsed = parse_id(dossier_id, "Dossier")
-    if if_match is not None:
-        access_dossier(session, user, parsed, expected_version=if_match)
-    return parsed
+    if if_match is None:
+        return parsed, None
+    return parsed, session.scalar(
+        select(Dossier.version).where(Dossier.id == parsed).with_for_update()
+    )
 
 
-@router.post("", status_code=201)
+def _check(version: int | None, if_match: int | None) -> None:
+    """Refuse the edit (and so roll it back) if the client read another version."""
+    if version is not None:
+        check_version("Le dossier", version, if_match)
+
+
+@router.post("", status_code=201, policy=allow(holder=Scope.ANY))
 @idempotent(201)
 def create(data: DossierCreate, session: SessionDep, user: CurrentUser) -> DossierOut:
     """Create a draft dossier (holder)."""
@@ -59,7 +76,7 @@ def create(data: DossierCreate, session: SessionDep, user: CurrentUser) -> Dossi
     return _view(session, dossier.id)
 
 
-@router.get("")
+@router.get("", policy=allow(**dict.fromkeys(Role, Scope.VISIBLE)))
 def index(
     session: SessionDep,
     user: CurrentUser,
@@ -73,36 +90,43 @@ def index(
     )
 
 
-@router.get("/{dossier_id}")
+@router.get(
+    "/{dossier_id}",
+    policy=allow(
+        holder=Scope.OWN_ORGANISATION, referent=Scope.FILED, manager=Scope.FILED, admin=Scope.FILED
+    ),
+)
 def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
     """One dossier with its référent, consultations, clocks and history."""
     dossier = access_dossier(session, user, parse_id(dossier_id, "Dossier"))
     return build_views(session, [dossier])[0]
 
 
-@router.post("/{dossier_id}/file")
+@router.post("/{dossier_id}/file", policy=allow(holder=Scope.OWN_ORGANISATION))
 @idempotent()
 def file(dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch) -> DossierOut:
     """File the draft on the single window (holder)."""
-    dossier = actions.file_dossier(
-        session, dossier_id=_locked(session, user, dossier_id, if_match), user=user, now=utcnow()
-    )
+    parsed, version = _locked(session, dossier_id, if_match)
+    dossier = actions.file_dossier(session, dossier_id=parsed, user=user, now=utcnow())
+    _check(version, if_match)
     return _view(session, dossier.id)
 
 
-@router.post("/{dossier_id}/take-charge")
+@router.post("/{dossier_id}/take-charge", policy=allow(referent=Scope.FILED))
 @idempotent()
 def take_charge(
     dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMatch
 ) -> DossierOut:
     """Take the dossier in charge and become its référent (référent)."""
-    dossier = actions.take_charge(
-        session, dossier_id=_locked(session, user, dossier_id, if_match), user=user, now=utcnow()
-    )
+    parsed, version = _locked(session, dossier_id, if_match)
+    dossier = actions.take_charge(session, dossier_id=parsed, user=user, now=utcnow())
+    _check(version, if_match)
     return _view(session, dossier.id)
 
 
-@router.post("/{dossier_id}/consultations", status_code=202)
+@router.post(
+    "/{dossier_id}/consultations", status_code=202, policy=allow(referent=Scope.DOSSIER_REFERENT)
+)
 @idempotent(202)
 def launch(
     dossier_id: str,
@@ -112,27 +136,31 @@ def launch(
     data: LaunchIn | None = None,
 ) -> DossierOut:
     """Consult every chosen administration in parallel (référent); runs in the background."""
+    parsed, version = _locked(session, dossier_id, if_match)
     launch = actions.launch_consultations(
         session,
-        dossier_id=_locked(session, user, dossier_id, if_match),
+        dossier_id=parsed,
         administrations=data.administrations if data else None,
         user=user,
         now=utcnow(),
     )
+    _check(version, if_match)
     return _view(session, launch.dossier_id)
 
 
-@router.post("/{dossier_id}/close")
+@router.post("/{dossier_id}/close", policy=allow(referent=Scope.DOSSIER_REFERENT))
 @idempotent()
 def close(
     dossier_id: str, data: CloseIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
 ) -> DossierOut:
     """Send the consolidated answer to the holder and close (référent)."""
+    parsed, version = _locked(session, dossier_id, if_match)
     dossier = actions.close_dossier(
         session,
-        dossier_id=_locked(session, user, dossier_id, if_match),
+        dossier_id=parsed,
         message=data.message,
         user=user,
         now=utcnow(),
     )
+    _check(version, if_match)
     return _view(session, dossier.id)

@@ -6,12 +6,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import SessionDep
+from api.policies import PUBLIC
 from api.unit_of_work import Router
 
 router = Router(tags=["santé"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", policy=PUBLIC)
 def healthz(session: SessionDep) -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
     try:

@@ -10,12 +10,17 @@ from accelerator.information.actions import answer_information, request_informat
 from accelerator.information.schemas import AnswerIn, InformationRequestIn
 from api.deps import CurrentUser, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.policies import Scope, allow
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1", tags=["compléments"])
 
 
-@router.post("/dossiers/{dossier_id}/information-requests", status_code=201)
+@router.post(
+    "/dossiers/{dossier_id}/information-requests",
+    status_code=201,
+    policy=allow(referent=Scope.DOSSIER_REFERENT),
+)
 @idempotent(201)
 def ask(
     dossier_id: str, data: InformationRequestIn, session: SessionDep, user: CurrentUser
@@ -27,7 +32,9 @@ def ask(
     return build_views(session, [session.get_one(Dossier, request.dossier_id)])[0]
 
 
-@router.post("/information-requests/{request_id}/answer")
+@router.post(
+    "/information-requests/{request_id}/answer", policy=allow(holder=Scope.OWN_ORGANISATION)
+)
 @idempotent()
 def answer(request_id: str, data: AnswerIn, session: SessionDep, user: CurrentUser) -> DossierOut:
     """Answer a request (holder); paused clocks resume according to their definition."""

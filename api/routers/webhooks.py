@@ -9,9 +9,13 @@ from accelerator.webhooks import actions
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from api.deps import CurrentUser, SessionDep, parse_id
 from api.idempotency import idempotent
+from api.policies import Scope, allow
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1/webhooks", tags=["webhooks"])
+
+#: One subscription: its administration's agents, or an administrator (any subscription).
+SUBSCRIPTION_MANAGERS = allow(agent=Scope.OWN_ADMINISTRATION, admin=Scope.ANY)
 
 
 class SubscriptionIn(BaseModel):
@@ -71,7 +75,7 @@ def _delivery(delivery: WebhookDelivery) -> DeliveryOut:
     )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, policy=allow(agent=Scope.ANY, admin=Scope.ANY))
 @idempotent(201)
 def subscribe(data: SubscriptionIn, session: SessionDep, user: CurrentUser) -> SubscriptionOut:
     """Subscribe (agent: its administration's events; admin: the platform's); returns the secret."""
@@ -81,13 +85,13 @@ def subscribe(data: SubscriptionIn, session: SessionDep, user: CurrentUser) -> S
     return _out(subscription, with_secret=True)
 
 
-@router.get("")
+@router.get("", policy=allow(agent=Scope.VISIBLE, admin=Scope.VISIBLE))
 def index(session: SessionDep, user: CurrentUser) -> list[SubscriptionOut]:
     """The subscriptions the caller manages."""
     return [_out(s) for s in actions.visible_subscriptions(session, user)]
 
 
-@router.get("/{subscription_id}/deliveries")
+@router.get("/{subscription_id}/deliveries", policy=SUBSCRIPTION_MANAGERS)
 def deliveries(subscription_id: str, session: SessionDep, user: CurrentUser) -> list[DeliveryOut]:
     """The delivery log, newest first, with the last error of each."""
     found = actions.deliveries_of(
@@ -96,7 +100,11 @@ def deliveries(subscription_id: str, session: SessionDep, user: CurrentUser) -> 
     return [_delivery(d) for d in found]
 
 
-@router.post("/{subscription_id}/deliveries/{delivery_id}/replay", status_code=202)
+@router.post(
+    "/{subscription_id}/deliveries/{delivery_id}/replay",
+    status_code=202,
+    policy=SUBSCRIPTION_MANAGERS,
+)
 @idempotent(202)
 def replay(
     subscription_id: str, delivery_id: str, session: SessionDep, user: CurrentUser
