@@ -138,7 +138,7 @@ def _calendars() -> dict[str, WorkingCalendar]:
         database = get_database()
         if not inspect(database.engine).has_table("calendars"):
             return calendars
-        with database.transaction() as session:
+        with database.transaction(read_only=True) as session:
             for row in session.query(Calendar):
                 calendars[row.code] = WorkingCalendar.from_spec(row.code, row.timezone, row.spec)
     except Exception as error:  # an unreachable database must not block a calculation
