@@ -105,7 +105,7 @@ texts = st.one_of(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    calendar=st.sampled_from(["FR", "FR-67", "fr", "XX", ""]),
+    calendar=st.one_of(st.sampled_from(["FR", "FR-67", "fr", "XX", "", "FR\x00"]), st.text()),
     start=texts,
     end=texts,
     amount=texts,
