@@ -7,6 +7,7 @@ process at start-up with a clear message rather than running with a guessable ke
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
@@ -81,6 +82,61 @@ class Settings(BaseSettings):
         description="Lines also sent to Prefect's UI with their flow run, from this level "
         "(each batch's summary always is); INFO: every history line of every dossier.",
     )
+
+    login_rate_per_account: str = Field(
+        default="5/minute;20/hour",
+        description="Sign-in attempts per account (e-mail) and window; a success clears them.",
+    )
+    login_rate_per_address: str = Field(
+        default="30/minute", description="Failed sign-ins per client address and window."
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where sign-in attempts are counted (limits URI); several API processes "
+        "must share one: redis://host:6379/0.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For names the client; empty: the socket peer is the client.",
+    )
+    restart_max_failures: int = Field(
+        default=5, ge=1, description="Child failures within the window that stop the whole."
+    )
+    restart_window_seconds: float = Field(default=60.0, gt=0)
+    restart_backoff_seconds: float = Field(
+        default=0.5, gt=0, description="First wait before restarting a child; doubles."
+    )
+    restart_backoff_max_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _rates_and_proxies(self) -> Settings:
+        from limits import parse_many
+
+        for name in ("login_rate_per_account", "login_rate_per_address"):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError:
+                raise ValueError(
+                    f"ACCELERATOR_{name.upper()} illisible : attendu « 5/minute;20/hour »."
+                ) from None
+        self.trusted_networks  # noqa: B018 - refuse an unreadable list at start-up
+        return self
+
+    @property
+    def trusted_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The networks of ``trusted_proxies``."""
+        try:
+            return tuple(
+                ip_network(item.strip(), strict=False)
+                for item in self.trusted_proxies.split(",")
+                if item.strip()
+            )
+        except ValueError:
+            raise ValueError(
+                "ACCELERATOR_TRUSTED_PROXIES illisible : attendu des adresses ou réseaux "
+                "séparés par des virgules, ex. 10.0.0.5,192.168.1.0/24."
+            ) from None
 
     @model_validator(mode="after")
     def _defaults_and_secret(self) -> Settings:

@@ -1,9 +1,12 @@
 """Database plumbing shared by every business area: engine, sessions, column types.
 
 SQLite and PostgreSQL run in lockstep (as Prefect's own server does):
-- on SQLite every transaction starts with ``BEGIN IMMEDIATE`` so that the row "locks" taken by
-  actions (``SELECT ... FOR UPDATE`` on PostgreSQL) are real: writers are serialised instead of
-  failing late with "database is locked"; WAL lets readers go on meanwhile;
+- on SQLite every transaction that may write starts with ``BEGIN IMMEDIATE`` so that the row
+  "locks" taken by actions (``SELECT ... FOR UPDATE`` on PostgreSQL) are real: writers are
+  serialised instead of failing late with "database is locked"; WAL lets readers go on
+  meanwhile, so a read-only unit of work (``transaction(read_only=True)``: GET requests, the
+  metrics, the CLI's reads) starts with a deferred ``BEGIN`` and never waits for a writer
+  (on PostgreSQL it is a ``READ ONLY`` transaction, so a write there fails loudly);
 - timestamps are stored in UTC and a naive ``datetime`` is refused at bind time.
 """
 
@@ -87,8 +90,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+#: Execution option of the connections of a read-only unit of work.
+READ_ONLY = "accelerator_read_only"
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # A deferred BEGIN takes no lock until the first read, then only a WAL snapshot: readers
+    # never queue behind a writer's BEGIN IMMEDIATE (nor behind its 30 s busy timeout).
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def build_engine(url: str, *, echo: bool = False) -> Engine:
@@ -103,7 +115,7 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     from accelerator.config import get_settings
 
@@ -124,6 +136,12 @@ class Database:
         self.url = url
         self.engine = build_engine(url, echo=echo)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        read_options: dict[str, Any] = {READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":
+            read_options["postgresql_readonly"] = True
+        self.read_sessions = sessionmaker(
+            self.engine.execution_options(**read_options), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -131,9 +149,10 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on error."""
-        with self.sessions() as session:
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on error;
+        ``read_only``: one that takes no write lock (and may not write on PostgreSQL)."""
+        with (self.read_sessions if read_only else self.sessions)() as session:
             try:
                 yield session
                 session.commit()

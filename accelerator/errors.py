@@ -52,3 +52,19 @@ class Conflict(AcceleratorError):
     """Someone else changed the object meanwhile, or it already exists."""
 
     status_code = 409
+
+
+class TooManyRequests(AcceleratorError):
+    """Too many attempts in a short time; ``retry_after`` says when to try again (seconds)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(AcceleratorError):
+    """A service the request needs does not answer; trying again later may work."""
+
+    status_code = 503

@@ -8,6 +8,7 @@ import accelerator.models  # noqa: F401 - every table mapped before the first qu
 from accelerator import logs
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
+from accelerator.identity.throttle import SignInThrottle
 from api import errors, metrics, policies
 from api.routers import (
     auth,
@@ -34,6 +35,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = get_database(settings.database_url)
+    app.state.sign_in_throttle = SignInThrottle.create(
+        per_account=settings.login_rate_per_account,
+        per_address=settings.login_rate_per_address,
+        storage=settings.rate_limit_storage,
+    )
     errors.install(app)
     metrics.install(app, app.state.database)
     for router in (

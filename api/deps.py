@@ -17,6 +17,10 @@ from accelerator.errors import InvalidInput, NotAuthenticated, NotFound
 from accelerator.identity.models import User
 from api import tokens
 
+#: Methods whose unit of work is read-only (``Database.transaction(read_only=True)``): a GET
+#: never changes anything, and on SQLite it then takes no write lock.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 async def get_settings(request: Request) -> Settings:
     """The app's settings (``async``: no I/O, so FastAPI calls it without a thread hop)."""
@@ -25,9 +29,10 @@ async def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session whose transaction commits when the route returns (before the response)."""
+    """A session whose transaction commits when the route returns (before the response);
+    read-only for a GET (no write lock on SQLite)."""
     database: Database = request.app.state.database
-    with database.transaction() as session:
+    with database.transaction(read_only=request.method in READ_METHODS) as session:
         yield session
 
 

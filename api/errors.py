@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from accelerator.errors import AcceleratorError
+from accelerator.errors import AcceleratorError, TooManyRequests
 
 FIELD_MESSAGES = {
     "missing": "champ obligatoire",
@@ -51,6 +51,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AcceleratorError)
     async def _domain_error(_request: Request, error: AcceleratorError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+        if isinstance(error, TooManyRequests):
+            headers = {"Retry-After": str(error.retry_after)}
         return JSONResponse(
             {"detail": error.message}, status_code=error.status_code, headers=headers
         )

@@ -30,7 +30,7 @@ class OutboxCollector(Collector):
 
     def collect(self):  # type: ignore[no-untyped-def]
         """Yield the gauges (prometheus_client's collector protocol)."""
-        with self.database.transaction() as session:
+        with self.database.transaction(read_only=True) as session:
             health = outbox_health(session, now=utcnow())
         pending = GaugeMetricFamily(
             "accelerator_outbox_pending", "Messages waiting for delivery", labels=["topic"]

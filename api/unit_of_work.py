@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accelerator.config import Settings
 from accelerator.db import Database
-from api.deps import BearerDep, CurrentUser, SessionDep, authenticate
+from api.deps import READ_METHODS, BearerDep, CurrentUser, SessionDep, authenticate
 from api.policies import OPENAPI_KEY, Policy, declare
 
 _REQUEST = "unit_of_work_request"
@@ -62,8 +62,12 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         database: Database = request.app.state.database
         settings: Settings = request.app.state.settings
 
+        # Reads take no write lock on SQLite (accelerator/db.py): chosen by method, since a
+        # GET never changes anything.
+        read_only = request.method in READ_METHODS
+
         def unit_of_work() -> Any:
-            with database.transaction() as session:
+            with database.transaction(read_only=read_only) as session:
                 kwargs.update(dict.fromkeys(sessions, session))
                 if users:
                     kwargs.update(

@@ -1,4 +1,5 @@
-"""``accelerator`` command line: serve, relay, demo, db upgrade, catalogue load, users create."""
+"""``accelerator`` command line: serve, relay, demo, run, db upgrade, catalogue load, users
+create."""
 
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ def _calendars() -> dict[str, WorkingCalendar]:
         database = get_database()
         if not inspect(database.engine).has_table("calendars"):
             return calendars
-        with database.transaction() as session:
+        with database.transaction(read_only=True) as session:
             for row in session.query(Calendar):
                 calendars[row.code] = WorkingCalendar.from_spec(row.code, row.timezone, row.spec)
     except Exception as error:  # an unreachable database must not block a calculation
@@ -366,8 +367,6 @@ def demo(
     from accelerator.db import get_database, utcnow
     from accelerator.demo import DEMO_PASSWORD, load_demo
     from accelerator.migrate import upgrade
-    from workflows.engine import demo_children
-    from workflows.supervisor import Supervisor, SupervisorError
 
     os.environ["ACCELERATOR_DEMO"] = "1"
     get_settings.cache_clear()
@@ -379,12 +378,46 @@ def demo(
     typer.echo(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
     for account in accounts:
         typer.echo(f"  {account.role.value:9} {account.email}")
+    _run_embedded(host="127.0.0.1", port=port, prefect_port=prefect_port)
+
+
+@app.command()
+def run(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute de l'API.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port de l'API.")] = 8000,
+    prefect_port: Annotated[int, typer.Option(help="Port du serveur Prefect (interface).")] = 4200,
+) -> None:
+    """Run the product on one machine, without demo data: migrate, then supervise Prefect's
+    server, the relay and the API (a child that dies is restarted)."""
+    from accelerator.config import ConfigurationError
+    from accelerator.migrate import upgrade
+
+    settings = get_settings()
+    if settings.demo:
+        _fail("« accelerator run » ne s'utilise pas en mode démo : retirez ACCELERATOR_DEMO.")
     try:
-        with Supervisor() as supervisor:
-            for child in demo_children(settings.var_dir, api_port=port, prefect_port=prefect_port):
+        settings.signing_key  # noqa: B018 - refuse before anything starts
+    except ConfigurationError as error:
+        _fail(str(error))
+    upgrade(settings.database_url)
+    _run_embedded(host=host, port=port, prefect_port=prefect_port)
+
+
+def _run_embedded(*, host: str, port: int, prefect_port: int) -> None:
+    """Supervise the embedded product's children until Ctrl-C or repeated failures."""
+    from workflows.engine import demo_children, restart_policy
+    from workflows.supervisor import Supervisor, SupervisorError
+
+    settings = get_settings()
+    children = demo_children(
+        settings.var_dir, api_port=port, prefect_port=prefect_port, api_host=host
+    )
+    try:
+        with Supervisor(restart=restart_policy(settings)) as supervisor:
+            for child in children:
                 supervisor.start(child)
             typer.echo(
-                f"\nAccélérateur : http://127.0.0.1:{port}/docs   "
+                f"\nAccélérateur : http://{host}:{port}/docs   "
                 f"Prefect : http://127.0.0.1:{prefect_port}   (Ctrl-C pour tout arrêter)"
             )
             supervisor.wait()

@@ -1,8 +1,9 @@
 """How flows run: Prefect settings for the relay, and the children of the embedded mode.
 
-Embedded mode (``accelerator demo``): Prefect's own server on SQLite under ``var/prefect``
-(its UI shows every flow run), the relay that runs the flows against it, and the API. Each is
-a supervised child; Ctrl-C stops them all.
+Embedded mode (``accelerator demo``, and ``accelerator run`` without demo data): Prefect's
+own server on SQLite under ``var/prefect`` (its UI shows every flow run), the relay that runs
+the flows against it, and the API. Each is a supervised child, restarted with backoff if it
+dies (``restart_policy``); Ctrl-C stops them all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from workflows.supervisor import ChildSpec
+from accelerator.config import Settings
+from workflows.supervisor import ChildSpec, RestartPolicy
 
 
 @contextlib.contextmanager
@@ -41,8 +43,20 @@ def prefect_environment(var_dir: Path, prefect_port: int) -> dict[str, str]:
     }
 
 
-def demo_children(var_dir: Path, *, api_port: int, prefect_port: int) -> list[ChildSpec]:
-    """Prefect's server, the relay and the API, in start order."""
+def restart_policy(settings: Settings) -> RestartPolicy:
+    """How the embedded product restarts a child that dies (``ACCELERATOR_RESTART_*``)."""
+    return RestartPolicy(
+        max_failures=settings.restart_max_failures,
+        window_s=settings.restart_window_seconds,
+        backoff_s=settings.restart_backoff_seconds,
+        backoff_max_s=settings.restart_backoff_max_seconds,
+    )
+
+
+def demo_children(
+    var_dir: Path, *, api_port: int, prefect_port: int, api_host: str = "127.0.0.1"
+) -> list[ChildSpec]:
+    """Prefect's server, the relay and the API, in start order (``demo`` and ``run``)."""
     python = sys.executable
     env = prefect_environment(var_dir, prefect_port)
     server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
@@ -68,7 +82,7 @@ def demo_children(var_dir: Path, *, api_port: int, prefect_port: int) -> list[Ch
         ChildSpec(name="relay", argv=[python, "-m", "cli.main", "relay"], env=env),
         ChildSpec(
             name="api",
-            argv=[python, "-m", "cli.main", "serve", "--port", str(api_port)],
+            argv=[python, "-m", "cli.main", "serve", "--host", api_host, "--port", str(api_port)],
             env=env,
             health_url=f"http://127.0.0.1:{api_port}/healthz",
         ),

@@ -22,6 +22,13 @@ Being in their own sessions also means the terminal's Ctrl-C reaches only the
 supervisor, never the children directly: the supervisor alone decides the stop
 order (reverse start order, so the API stops before the server it talks to).
 
+With a `RestartPolicy` (the embedded product uses one), a child that dies on
+its own is not the end: the stop is logged with its exit code or signal, what
+is left of its group is stopped, and it is started again after a backoff that
+doubles with each failure (capped). Only `max_failures` failures of one child
+within `window_s` stop the whole, as before. Without a policy a child's exit
+stops everything (what a test or a one-shot script wants).
+
 Known limit: a process that calls `setsid()` itself leaves our group and
 cannot be tracked this way (that would need cgroups); none of ours does. If
 the supervisor itself is SIGKILLed, nothing can run its cleanup.
@@ -49,6 +56,7 @@ __all__ = [
     "ChildSpec",
     "ChildStartupError",
     "Interrupted",
+    "RestartPolicy",
     "Supervisor",
     "SupervisorError",
     "live_group_members",
@@ -74,6 +82,21 @@ class ChildSpec:
     env: dict[str, str] | None = None
     health_url: str | None = None
     ready_timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """A dead child is restarted after `backoff_s`, doubled per recent failure up to
+    `backoff_max_s`; `max_failures` failures of one child within `window_s` stop the whole."""
+
+    max_failures: int = 5
+    window_s: float = 60.0
+    backoff_s: float = 0.5
+    backoff_max_s: float = 30.0
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait before the restart that follows the `failures`-th recent failure."""
+        return float(min(self.backoff_max_s, self.backoff_s * 2 ** max(0, failures - 1)))
 
 
 class SupervisorError(RuntimeError):
@@ -116,6 +139,10 @@ class _Child:
         self.pgid = proc.pid
         self.tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
         self.pump: threading.Thread | None = None
+        #: When it failed recently (monotonic seconds), for the restart policy's window.
+        self.failures: collections.deque[float] = collections.deque()
+        #: When a dead child is due to be started again.
+        self.restart_at: float | None = None
 
 
 def live_group_members(pgid: int) -> list[int]:
@@ -157,9 +184,17 @@ def _signal_group(pgid: int, sig: int) -> None:
 class Supervisor:
     """Starts children in their own process groups and stops them all, group-wide."""
 
-    def __init__(self, *, stop_timeout_s: float = 10.0, out: TextIO | None = None) -> None:
-        """`out` defaults to the current `sys.stdout` at each write."""
+    def __init__(
+        self,
+        *,
+        stop_timeout_s: float = 10.0,
+        out: TextIO | None = None,
+        restart: RestartPolicy | None = None,
+    ) -> None:
+        """`out` defaults to the current `sys.stdout` at each write; without `restart`, a
+        child's exit stops everything."""
         self.stop_timeout_s = stop_timeout_s
+        self.restart = restart
         self._out = out
         self._children: list[_Child] = []
         self._write_lock = threading.Lock()
@@ -205,32 +240,16 @@ class Supervisor:
         """Start `spec` in a new session; wait for its health_url if any."""
         if any(c.spec.name == spec.name for c in self._children):
             raise ValueError(f"un enfant nommé {spec.name!r} existe déjà")
-        env = dict(os.environ)
-        # Python children would otherwise block-buffer a pipe, and their logs
-        # would reach the console late, in bursts, or never if killed.
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        if spec.env:
-            env.update(spec.env)
         # A signal landing between fork and registration would leave a child
         # that stop() does not know about: hold it back until registered.
         self._deferring = True
         try:
-            proc = subprocess.Popen(
-                spec.argv,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            proc = self._spawn(spec)
             self._children.append(_Child(spec, proc))
         finally:
             self._deferring = False
         child = self._children[-1]
-        child.pump = threading.Thread(
-            target=self._pump, args=(child,), name=f"supervisor-{spec.name}", daemon=True
-        )
-        child.pump.start()
+        self._start_pump(child)
         if self._pending_interrupt is not None:
             signum, self._pending_interrupt = self._pending_interrupt, None
             raise Interrupted(signum)
@@ -239,22 +258,29 @@ class Supervisor:
         return proc
 
     def wait(self) -> int:
-        """Block until a handled signal (returned) or a child exits (raises ChildExitedError)."""
+        """Block until a handled signal (returned) or a child exits (raises ChildExitedError);
+        with a restart policy, until a child fails too often (raises ChildExitedError)."""
         self._install_signal_handlers()
         self._waiting = True
         try:
             while not self._stop_event.is_set():
                 for child in self._children:
+                    if child.restart_at is not None:
+                        if time.monotonic() >= child.restart_at:
+                            self._restart(child)
+                        continue
                     rc = child.proc.poll()
                     if rc is not None:
                         self._drain(child)
-                        raise ChildExitedError(
-                            f"l'enfant [{child.spec.name}] (pid {child.proc.pid}) "
-                            f"s'est arrêté de lui-même avec le code {_describe_rc(rc)}",
-                            child.spec.name,
-                            rc,
-                            list(child.tail),
-                        )
+                        if self.restart is None:
+                            raise ChildExitedError(
+                                f"l'enfant [{child.spec.name}] (pid {child.proc.pid}) "
+                                f"s'est arrêté de lui-même avec le code {_describe_rc(rc)}",
+                                child.spec.name,
+                                rc,
+                                list(child.tail),
+                            )
+                        self._on_death(child, rc, self.restart)
                 self._stop_event.wait(0.2)
         finally:
             self._waiting = False
@@ -278,6 +304,70 @@ class Supervisor:
             self._stopping = False
 
     # -- internals ---------------------------------------------------------
+
+    def _spawn(self, spec: ChildSpec) -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        # Python children would otherwise block-buffer a pipe, and their logs
+        # would reach the console late, in bursts, or never if killed.
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        if spec.env:
+            env.update(spec.env)
+        return subprocess.Popen(
+            spec.argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def _start_pump(self, child: _Child) -> None:
+        child.pump = threading.Thread(
+            target=self._pump, args=(child,), name=f"supervisor-{child.spec.name}", daemon=True
+        )
+        child.pump.start()
+
+    def _on_death(self, child: _Child, rc: int, policy: RestartPolicy) -> None:
+        # Whatever the leader left in its group (a worker, a grandchild) would hold the
+        # port or the lock the new process needs.
+        self._stop_child(child)
+        now = time.monotonic()
+        while child.failures and child.failures[0] < now - policy.window_s:
+            child.failures.popleft()
+        child.failures.append(now)
+        failures = len(child.failures)
+        name, pid = child.spec.name, child.proc.pid
+        if failures >= policy.max_failures:
+            raise ChildExitedError(
+                f"l'enfant [{name}] (pid {pid}) s'est arrêté avec le code {_describe_rc(rc)}, "
+                f"{failures}e échec en {policy.window_s:.0f} s : arrêt de l'ensemble",
+                name,
+                rc,
+                list(child.tail),
+            )
+        delay = policy.delay(failures)
+        child.restart_at = now + delay
+        self._write(
+            f"[supervisor] l'enfant [{name}] (pid {pid}) s'est arrêté avec le code "
+            f"{_describe_rc(rc)} (échec {failures} sur {policy.max_failures} admis en "
+            f"{policy.window_s:.0f} s) : redémarrage dans {delay:g} s\n"
+        )
+
+    def _restart(self, child: _Child) -> None:
+        child.restart_at = None
+        try:
+            child.proc = self._spawn(child.spec)
+        except OSError as error:
+            # Its program is gone or cannot run: waiting will not bring it back.
+            raise ChildExitedError(
+                f"l'enfant [{child.spec.name}] ne redémarre pas ({error}) : arrêt de l'ensemble",
+                child.spec.name,
+                None,
+                list(child.tail),
+            ) from error
+        child.pgid = child.proc.pid
+        self._start_pump(child)
+        self._write(f"[supervisor] [{child.spec.name}] redémarré (pid {child.proc.pid})\n")
 
     def _write(self, line: str) -> None:
         out = self._out if self._out is not None else sys.stdout
@@ -411,10 +501,15 @@ def _describe_rc(rc: int) -> str:
     return str(rc)
 
 
-def supervise(specs: Iterable[ChildSpec], *, stop_timeout_s: float = 10.0) -> int:
+def supervise(
+    specs: Iterable[ChildSpec],
+    *,
+    stop_timeout_s: float = 10.0,
+    restart: RestartPolicy | None = None,
+) -> int:
     """Start `specs` in order, wait, stop all; return a process exit code (0 on a signal)."""
     try:
-        with Supervisor(stop_timeout_s=stop_timeout_s) as sup:
+        with Supervisor(stop_timeout_s=stop_timeout_s, restart=restart) as sup:
             for spec in specs:
                 sup.start(spec)
             sup.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,8 @@ from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.durations import Duration, make_duration
 
 #: Departments whose calendar differs from metropolitan France's.
+_CALENDAR_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}", re.ASCII)
+
 DEPARTMENT_CALENDARS = {
     "57": "FR-57",
     "67": "FR-67",
@@ -38,10 +42,13 @@ def calendar_code_for_commune(insee: str) -> str:
 
 def get_calendar(session: Session, code: str) -> WorkingCalendar:
     """The working calendar ``code``; ``NotFound`` if unknown."""
-    row = session.get(Calendar, code)
+    # A code is short ASCII: anything else (a NUL byte PostgreSQL refuses, a megabyte) is
+    # simply not a calendar, and never reaches the database.
+    row = session.get(Calendar, code) if _CALENDAR_CODE.fullmatch(code) else None
     if row is None:
         known = ", ".join(session.scalars(select(Calendar.code).order_by(Calendar.code)))
-        raise NotFound(f"Calendrier inconnu : {code} (connus : {known}).")
+        shown = code if _CALENDAR_CODE.fullmatch(code) else "(code illisible)"
+        raise NotFound(f"Calendrier inconnu : {shown} (connus : {known}).")
     return WorkingCalendar.from_spec(row.code, row.timezone, row.spec)
 
 

@@ -41,7 +41,7 @@ def create_user(
     arrondissements: list[str] | None = None,
 ) -> User:
     """Create an account, checking what its role requires (organisation, administration...)."""
-    email = email.strip().lower()
+    email = normalise_email(email)
     if not EMAIL.match(email):
         raise InvalidInput(f"Adresse électronique invalide : « {email} ».")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -91,11 +91,24 @@ def create_user(
     return user
 
 
+#: The one answer to a failed sign-in: wrong password, unknown or deactivated account alike.
+SIGN_IN_REFUSED = "Adresse électronique ou mot de passe incorrect."
+
+
+def normalise_email(email: str) -> str:
+    """The form an e-mail is stored, looked up and throttled under."""
+    return email.strip().lower()
+
+
 def authenticate(session: Session, *, email: str, password: str) -> User:
-    """The active user with these credentials, or ``NotAuthenticated``."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if not verify_password(user.password_hash if user else None, password) or user is None:
-        raise NotAuthenticated("Adresse électronique ou mot de passe incorrect.")
-    if not user.active:
-        raise NotAuthenticated("Ce compte est désactivé.")
+    """The active user with these credentials, or ``NotAuthenticated``.
+
+    An unknown or deactivated account gets the same answer as a wrong password, after the
+    same work (a hash is verified in every case), so neither the answer nor its time tells
+    which accounts exist or are active.
+    """
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    matches = verify_password(user.password_hash if user else None, password)
+    if user is None or not matches or not user.active:
+        raise NotAuthenticated(SIGN_IN_REFUSED)
     return user

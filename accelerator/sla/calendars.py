@@ -206,11 +206,66 @@ class WorkingCalendar:
             table = self._tables[year] = _year_table(self.rules, year)
         return table
 
+    def working_time(self, first: dt.date, last: dt.date) -> dt.timedelta:
+        """Working time of the whole days from ``first`` to ``last`` included (zero if
+        ``last`` is earlier), summed from the year tables: a few integer operations per year
+        instead of a walk over every day."""
+        total = 0
+        ordinal, end = first.toordinal(), last.toordinal() + 1
+        while ordinal < end:
+            table = self.year_table(dt.date.fromordinal(ordinal).year)
+            stop = min(end, table.end)
+            weeks, rest = divmod(stop - ordinal, 7)
+            weekday = (ordinal - 1) % 7  # ordinal 1, 0001-01-01, is a Monday
+            total += weeks * table.prefix[7] + table.prefix[weekday + rest] - table.prefix[weekday]
+            low = bisect.bisect_left(table.days, ordinal)
+            high = bisect.bisect_left(table.days, stop)
+            for index in range(low, high):
+                total += table.times[index] - table.week[(table.days[index] - 1) % 7]
+            ordinal = stop
+        return total * MICROSECOND
+
+    def count_counted_days(self, first: dt.date, last: dt.date, *, working: bool = False) -> int:
+        """How many jours ouvrés (or ouvrables) lie from ``first`` to ``last`` included.
+
+        Counted in closed form: the weekdays of the range, less the holidays that fall on
+        them, corrected by the overrides; a few operations per year, not a walk.
+        """
+        if last < first:
+            return 0
+        last_weekday = 6 if working else 5
+        days = (last - first).days + 1
+        weeks, rest = divmod(days, 7)
+        total = weeks * last_weekday
+        total += sum(
+            (first + dt.timedelta(days=7 * weeks + offset)).isoweekday() <= last_weekday
+            for offset in range(rest)
+        )
+        for year in range(first.year, last.year + 1):
+            total -= sum(
+                1
+                for day in self.holidays(year)
+                if first <= day <= last
+                and day.isoweekday() <= last_weekday
+                and day not in self.overrides
+            )
+        for day, override in self.overrides.items():
+            if first <= day <= last:
+                # Counted above as its weekday (its holiday, if any, was not subtracted).
+                total += bool(override.intervals) - (day.isoweekday() <= last_weekday)
+        return total
+
     def day_budget_ends(
-        self, day: dt.date, budget: dt.timedelta, *, idle_days: int, max_idle_days: int
+        self,
+        day: dt.date,
+        budget: dt.timedelta,
+        *,
+        idle_days: int,
+        max_idle_days: int,
+        horizon: dt.date | None = None,
     ) -> tuple[dt.date, dt.timedelta] | None:
         """The first day from ``day`` by whose end ``budget`` (> 0) of working time is used up,
-        with what is left of the budget when that day begins.
+        with what is left of the budget when that day begins; None past ``horizon``.
 
         Sums the year tables: an ordinary stretch between two irregular days (holiday,
         override, clock change) costs a few integer operations whatever its length. None when
@@ -244,6 +299,8 @@ class WorkingCalendar:
             if not week and ordinal - 1 - last_worked > max_idle_days:
                 return None
             if index == len(table.days):
+                if horizon is not None and ordinal > horizon.toordinal():
+                    return None
                 table = self.year_table(dt.date.fromordinal(ordinal).year)
                 index = 0
                 continue

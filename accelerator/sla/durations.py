@@ -69,15 +69,38 @@ ONE_DAY = dt.timedelta(days=1)
 #: A calendar with no working time for this many days in a row cannot hold a business budget.
 MAX_IDLE_DAYS = 366
 
-_DURATION = re.compile(r"^\s*(-?\d+)\s+([a-z_]+)\s*$")
+#: The largest amount of each unit: what 100 years hold (a business hour counted as an hour,
+#: a month as 1/12 of a year). Every deadline then stays far inside what ``datetime`` can
+#: represent, and is computed in bounded time.
+MAX_AMOUNTS: dict[Unit, int] = {
+    Unit.HOURS: 876_600,
+    Unit.BUSINESS_HOURS: 876_600,
+    Unit.BUSINESS_DAYS: 36_525,
+    Unit.WORKING_DAYS: 36_525,
+    Unit.CALENDAR_DAYS: 36_525,
+    Unit.MONTHS: 1_200,
+}
+#: No deadline is computed beyond this year (a calendar with very few working hours a week
+#: would otherwise walk thousands of years before finding one).
+LATEST_DEADLINE_YEAR = 3000
+MAX_DURATION_LENGTH = 64
+
+# ASCII only: ``\d`` would otherwise take full-width and other Unicode digits.
+_DURATION = re.compile(r"^\s*(-?\d{1,12})\s+([a-z_]{1,32})\s*$", re.ASCII)
+_UNIT = re.compile(r"^[a-z_]{1,32}$", re.ASCII)
+_HORIZON = dt.date(LATEST_DEADLINE_YEAR, 12, 31)
 
 
 def parse_duration(text: str) -> Duration:
-    """Parse ``"AMOUNT UNIT"``; refuse ambiguous units and negative amounts."""
-    match = _DURATION.match(text)
+    """Parse ``"AMOUNT UNIT"`` (ASCII digits, a known unit); refuse ambiguous units and
+    amounts that are negative or beyond ``MAX_AMOUNTS``."""
+    match = _DURATION.match(text) if len(text) <= MAX_DURATION_LENGTH else None
     if match is None:
+        shown = f" : « {text.strip()} »" if len(text) <= MAX_DURATION_LENGTH else ""
+        if not text.isprintable():
+            shown = ""
         raise InvalidInput(
-            f"Durée illisible : « {text} » (attendu « MONTANT UNITÉ », ex. « 2 months »)."
+            f"Durée illisible{shown} (attendu « MONTANT UNITÉ » en chiffres, ex. « 2 months »)."
         )
     amount, unit_text = int(match.group(1)), match.group(2)
     return make_duration(amount, unit_text)
@@ -85,20 +108,30 @@ def parse_duration(text: str) -> Duration:
 
 def parse_unit(text: str) -> Unit:
     """A unit by name; an ambiguous or unknown one (a bare "day") is refused."""
+    cleaned = text.strip()
     try:
-        return Unit(text.strip())
+        if len(text) > MAX_DURATION_LENGTH or not _UNIT.match(cleaned):
+            raise ValueError(cleaned)
+        return Unit(cleaned)
     except ValueError:
         known = ", ".join(u.value for u in Unit)
+        shown = f" « {cleaned} »" if _UNIT.match(cleaned) else ""
         raise InvalidInput(
-            f"Unité ambiguë ou inconnue : « {text} » (unités admises : {known})."
+            f"Unité ambiguë ou inconnue{shown} (unités admises : {known})."
         ) from None
 
 
 def make_duration(amount: int, unit_text: str) -> Duration:
-    """A checked ``Duration`` from an amount and a unit name."""
+    """A checked ``Duration`` from an amount and a unit name: 0 to ``MAX_AMOUNTS[unit]``."""
     unit = parse_unit(unit_text)
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidInput("Le montant d'une durée est un nombre entier.")
     if amount < 0:
-        raise InvalidInput(f"Une durée ne peut pas être négative : {amount} {unit_text}.")
+        raise InvalidInput(f"Une durée ne peut pas être négative : {amount} {unit.value}.")
+    if amount > MAX_AMOUNTS[unit]:
+        raise InvalidInput(
+            f"Durée trop longue : au plus {MAX_AMOUNTS[unit]} {unit.value} (100 ans)."
+        )
     return Duration(amount, unit)
 
 
@@ -175,9 +208,18 @@ def add_business_time(
     idle_days = 0 if spans else 1
     while True:
         found = calendar.day_budget_ends(
-            day + ONE_DAY, remaining, idle_days=idle_days, max_idle_days=MAX_IDLE_DAYS
+            day + ONE_DAY,
+            remaining,
+            idle_days=idle_days,
+            max_idle_days=MAX_IDLE_DAYS,
+            horizon=_HORIZON,
         )
         if found is None:
+            if any(calendar.weekly.values()):
+                raise InvalidInput(
+                    f"Échéance au-delà de l'an {LATEST_DEADLINE_YEAR} : délai trop long pour "
+                    f"le calendrier {calendar.code}."
+                )
             raise InvalidInput(
                 f"Le calendrier {calendar.code} n'a aucune heure ouvrée sur {MAX_IDLE_DAYS} jours."
             )
@@ -198,9 +240,24 @@ def add(
     *,
     prorogation: bool = False,
 ) -> dt.datetime:
-    """The instant at which ``duration`` counted from ``start`` in ``calendar`` expires."""
+    """The instant at which ``duration`` counted from ``start`` in ``calendar`` expires;
+    ``InvalidInput`` when it cannot be represented."""
     if start.tzinfo is None:
         raise InvalidInput("L'instant de départ doit porter un fuseau horaire.")
+    try:
+        return _add(start, duration, calendar, prorogation=prorogation)
+    except (OverflowError, ValueError):
+        # Only reachable from amounts or instants that skipped the bounds of parse_duration
+        # and check_instant (code, not people): still a refusal, never a crash.
+        raise InvalidInput(
+            f"Échéance hors de la plage des dates représentables : {duration} "
+            f"à partir du {start.isoformat()}."
+        ) from None
+
+
+def _add(
+    start: dt.datetime, duration: Duration, calendar: WorkingCalendar, *, prorogation: bool
+) -> dt.datetime:
     zone = calendar.zone
     if duration.unit is Unit.HOURS:
         return (start.astimezone(dt.UTC) + dt.timedelta(hours=duration.amount)).astimezone(zone)
@@ -215,17 +272,22 @@ def add(
 
 
 def business_seconds(start: dt.datetime, end: dt.datetime, calendar: WorkingCalendar) -> float:
-    """Working time between two instants, in seconds."""
+    """Working time between two instants, in seconds.
+
+    Exact spans for the first and last days only; the whole days between are summed from
+    the calendar's year tables, so a range of centuries costs a few operations per year.
+    """
     begin_utc, end_utc = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-    day, last = calendar.local_date(start), calendar.local_date(end)
-    total = 0.0
-    while day <= last:
+    first, last = calendar.local_date(start), calendar.local_date(end)
+    total = dt.timedelta(0)
+    for day in {first, last}:
         for span_start, span_end in calendar.spans(day):
             overlap = min(span_end, end_utc) - max(span_start, begin_utc)
             if overlap > dt.timedelta(0):
-                total += overlap.total_seconds()
-        day += ONE_DAY
-    return total
+                total += overlap
+    if last > first + ONE_DAY:
+        total += calendar.working_time(first + ONE_DAY, last - ONE_DAY)
+    return total.total_seconds()
 
 
 def between(
@@ -235,15 +297,27 @@ def between(
 
     Day units count the counted days after the start day whose end (24:00 local) is reached by
     ``end``; months, the largest N such that N months from ``start`` have expired by ``end``;
-    so that ``between(a, add(a, d)) == d``.
+    so that ``between(a, add(a, d)) == d``. Costs a few operations per year of the range.
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("Les deux instants doivent porter un fuseau horaire.")
+    try:
+        return _between(start, end, unit, calendar)
+    except (OverflowError, ValueError):
+        raise InvalidInput(
+            f"Instants hors de la plage des dates représentables : {start.isoformat()}, "
+            f"{end.isoformat()}."
+        ) from None
+
+
+def _between(
+    start: dt.datetime, end: dt.datetime, unit: Unit, calendar: WorkingCalendar
+) -> int | float:
     # Aware datetimes sharing a tzinfo compare and subtract as WALL times in Python: a DST
     # night would count 24 hours. Work in UTC.
     start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
     if end < start:
-        return -between(end, start, unit, calendar)
+        return -_between(end, start, unit, calendar)
     if unit is Unit.HOURS:
         return _number((end - start).total_seconds() / 3600)
     if unit is Unit.BUSINESS_HOURS:
@@ -256,17 +330,17 @@ def between(
         while months > 0 and add(start, Duration(months, unit), calendar) > end:
             months -= 1
         return months
-    counts = _day_predicate(unit, calendar)
+    _day_predicate(unit, calendar)  # refuses a unit that is not counted in days
     day = calendar.local_date(start) + ONE_DAY
     # The last day whose end has been reached by ``end``.
     last = calendar.local_date(end) - ONE_DAY
     if calendar.local_midnight(last + ONE_DAY) > end:
         last -= ONE_DAY
-    total = 0
-    while day <= last:
-        total += counts(day)
-        day += ONE_DAY
-    return total
+    if last < day:
+        return 0
+    if unit is Unit.CALENDAR_DAYS:
+        return (last - day).days + 1
+    return calendar.count_counted_days(day, last, working=unit is Unit.WORKING_DAYS)
 
 
 def _number(value: float) -> int | float:

@@ -12,6 +12,8 @@ MONTHS_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )  # fmt: skip
+#: Skipped days named in an explanation; the others are counted (a budget may span a century).
+MAX_LISTED = 30
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
@@ -76,15 +78,23 @@ def _skipped_days(
         else (calendar.local_date(until))
     )
     counted = calendar.is_business_day if unit is Unit.BUSINESS_DAYS else calendar.is_working_day
-    skipped: list[str] = []
-    day = first + ONE_DAY
-    while day <= last:
-        if not counted(day) and day.isoweekday() <= (5 if unit is Unit.BUSINESS_DAYS else 6):
-            skipped.append(f"{day_label(day)} ({calendar.describe_day(day)})")
-        day += ONE_DAY
+    last_weekday = 5 if unit is Unit.BUSINESS_DAYS else 6
+    # Only holidays and overrides can make a weekday not counted: look at those, not at every
+    # day of a range that may span a century.
+    candidates = {
+        day for year in range(first.year, last.year + 1) for day in calendar.holidays(year)
+    } | set(calendar.overrides)
+    skipped = [
+        day
+        for day in sorted(candidates)
+        if first < day <= last and day.isoweekday() <= last_weekday and not counted(day)
+    ]
     if not skipped:
         return []
-    return ["Jours non comptés en plus des fins de semaine : " + " ; ".join(skipped) + "."]
+    shown = [f"{day_label(day)} ({calendar.describe_day(day)})" for day in skipped[:MAX_LISTED]]
+    if len(skipped) > MAX_LISTED:
+        shown.append(f"et {len(skipped) - MAX_LISTED} autres")
+    return ["Jours non comptés en plus des fins de semaine : " + " ; ".join(shown) + "."]
 
 
 def for_holder(facts: ClockFacts, projection: Projection) -> str:

@@ -1,4 +1,9 @@
-"""Reading instants typed by people: ISO 8601, with or without an offset."""
+"""Reading instants typed by people: ISO 8601, with or without an offset, within bounds.
+
+This module and ``durations.parse_duration`` are the one place where what a person typed
+becomes an instant or a duration: the API, the CLI and the catalogue all go through them, so
+a bound set here holds everywhere.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,53 @@ import datetime as dt
 from accelerator.errors import InvalidInput
 from accelerator.sla.calendars import WorkingCalendar
 
+#: Instants a person may give: far enough for any dossier, and far enough from
+#: ``datetime.min``/``max`` that a deadline counted from them stays representable.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2200
+#: An ISO 8601 instant with microseconds and an offset has 32 characters.
+MAX_INSTANT_LENGTH = 64
+
+_EARLIEST = dt.datetime(EARLIEST_YEAR, 1, 1, tzinfo=dt.UTC)
+_LATEST = dt.datetime(LATEST_YEAR + 1, 1, 1, tzinfo=dt.UTC)
+_EXAMPLE = "ex. 2026-06-09T10:00:00+02:00"
+
+
+def check_instant(instant: dt.datetime) -> dt.datetime:
+    """``instant`` itself if it is aware and within the admitted years; ``InvalidInput``
+    otherwise."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise InvalidInput(f"L'instant doit porter un fuseau horaire ({_EXAMPLE}).")
+    # Compare the local year first: converting 9999-12-31T23:00-05:00 to UTC overflows.
+    if not EARLIEST_YEAR <= instant.year <= LATEST_YEAR or not (
+        _EARLIEST <= instant.astimezone(dt.UTC) < _LATEST
+    ):
+        raise InvalidInput(
+            f"Instant hors de la plage admise : {instant.isoformat()} "
+            f"(années {EARLIEST_YEAR} à {LATEST_YEAR})."
+        )
+    return instant
+
 
 def parse_instant(text: str, calendar: WorkingCalendar) -> dt.datetime:
     """An aware instant; a local time without offset is read in the calendar's zone.
 
     A local time that does not exist (the DST gap) or exists twice (the DST overlap) is
-    refused: the user must say which instant they mean.
+    refused: the user must say which instant they mean. Only ASCII ISO 8601 is read (no
+    full-width digits), in years ``EARLIEST_YEAR`` to ``LATEST_YEAR``.
     """
+    cleaned = text.strip()
+    if len(text) > MAX_INSTANT_LENGTH or not cleaned.isascii() or not cleaned:
+        raise InvalidInput(f"Instant illisible (attendu ISO 8601, {_EXAMPLE}).")
     try:
-        parsed = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"Instant illisible : « {text} » (attendu ISO 8601, ex. 2026-06-09T10:00:00+02:00)."
-        ) from None
+        parsed = dt.datetime.fromisoformat(cleaned)
+    except (ValueError, OverflowError):
+        shown = f" : « {cleaned} »" if cleaned.isprintable() else ""
+        raise InvalidInput(f"Instant illisible{shown} (attendu ISO 8601, {_EXAMPLE}).") from None
     if parsed.tzinfo is not None:
-        return parsed
+        return check_instant(parsed)
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        check_instant(parsed.replace(tzinfo=dt.UTC))
     zone = calendar.zone
     first = parsed.replace(tzinfo=zone, fold=0)
     second = parsed.replace(tzinfo=zone, fold=1)
@@ -37,4 +74,4 @@ def parse_instant(text: str, calendar: WorkingCalendar) -> dt.datetime:
             f"L'heure locale {parsed.isoformat()} existe deux fois dans le fuseau "
             f"{calendar.timezone} (passage à l'heure d'hiver) : précisez le décalage."
         )
-    return first
+    return check_instant(first)

@@ -1,11 +1,17 @@
-"""Sign in: exchange an e-mail and password for a bearer token."""
+"""Sign in: exchange an e-mail and password for a bearer token, within the sign-in budgets."""
 
 from __future__ import annotations
 
+import ipaddress
+
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from accelerator.config import Settings
 from accelerator.db import utcnow
-from accelerator.identity.actions import authenticate
+from accelerator.errors import NotAuthenticated
+from accelerator.identity.actions import authenticate, normalise_email
+from accelerator.identity.throttle import SignInThrottle
 from api import tokens
 from api.deps import SessionDep, SettingsDep
 from api.policies import PUBLIC
@@ -30,8 +36,60 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-@router.post("/token", policy=PUBLIC)
-def issue_token(credentials: Credentials, session: SessionDep, settings: SettingsDep) -> Token:
-    """Sign in and get a bearer token."""
-    user = authenticate(session, email=credentials.email, password=credentials.password)
+def client_address(request: Request, settings: Settings) -> str:
+    """The client's address: the socket peer, or what a trusted proxy says it forwarded.
+
+    ``X-Forwarded-For`` is read only when the peer is one of ``trusted_proxies``, from the
+    right (each proxy appends the address it saw): the first address that is not itself a
+    trusted proxy is the client. Anyone else could write any address there.
+    """
+    peer = request.client.host if request.client else "inconnue"
+    trusted = settings.trusted_networks
+    if not trusted or not _within(peer, trusted):
+        return peer
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    for item in reversed([part.strip() for part in forwarded.split(",")][:64]):
+        if not _within(item, trusted):
+            try:
+                return str(ipaddress.ip_address(item))
+            except ValueError:
+                return peer  # a malformed chain: trust no part of it
+    return peer
+
+
+def _within(
+    address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)
+
+
+@router.post(
+    "/token",
+    policy=PUBLIC,
+    responses={
+        401: {"description": "Adresse électronique ou mot de passe incorrect."},
+        429: {
+            "description": "Trop de tentatives : réessayer après le délai donné.",
+            "headers": {"Retry-After": {"description": "Secondes à attendre.",
+                                        "schema": {"type": "integer"}}},
+        },
+    },
+)  # fmt: skip
+def issue_token(
+    credentials: Credentials, session: SessionDep, settings: SettingsDep, request: Request
+) -> Token:
+    """Sign in and get a bearer token (attempts limited per account and per address)."""
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    email, address = normalise_email(credentials.email), client_address(request, settings)
+    throttle.attempt(email=email, address=address)
+    try:
+        user = authenticate(session, email=email, password=credentials.password)
+    except NotAuthenticated:
+        throttle.failed(address=address)
+        raise
+    throttle.succeeded(email=email)
     return Token(access_token=tokens.issue(settings, user.id, now=utcnow()))
