@@ -36,16 +36,16 @@ def requeue() -> dict[str, list[str]]:
 
 
 @task(name="close-stuck-flow-runs")
-async def close_stuck_runs() -> int:
+async def close_stuck_runs(now: dt.datetime | None = None) -> int:
     """Mark as crashed the flow runs RUNNING or PENDING for longer than ``stuck_run_seconds``.
 
     A flow of this product finishes in seconds, and a worker moves a run from PENDING to
     RUNNING within seconds: one left in either state that long lost its process (a worker
     killed while it submitted it, or while it ran), and holds a slot of the work pool's
     concurrency limit until it is closed. The missing work itself is queued again by
-    :func:`requeue`.
+    :func:`requeue`. ``now`` defaults to the current instant.
     """
-    cutoff = utcnow() - dt.timedelta(seconds=get_settings().stuck_run_seconds)
+    cutoff = (now or utcnow()) - dt.timedelta(seconds=get_settings().stuck_run_seconds)
     async with get_client() as client:
         running = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(

@@ -20,7 +20,7 @@ from accelerator.consultations.status import (
     NATURE_LABELS,
     ConsultationStatus,
     OpinionNature,
-    check_transition,
+    check_move,
 )
 from accelerator.dossiers.models import Dossier
 from accelerator.errors import InvalidInput, NotFound
@@ -36,7 +36,7 @@ from accelerator.sla.definitions import ClockKind, consultation_definition, targ
 from accelerator.webhooks.events import Event, publish
 
 
-def _change_status(
+def change_status(
     session: Session,
     consultation: Consultation,
     target: ConsultationStatus,
@@ -45,9 +45,16 @@ def _change_status(
     now: dt.datetime,
     message: str,
     event: str = "status_changed",
+    came_from: ConsultationStatus | None = None,
 ) -> None:
+    """Move ``consultation`` to ``target`` if allowed, and record it in the history.
+
+    The only place a consultation's status is written (a test checks it). ``came_from`` is
+    given only by the answer that ends a side state: the status it had when it entered it.
+    Actions call this BEFORE they change anything else, so a refusal leaves nothing behind.
+    """
     current = ConsultationStatus(consultation.status)
-    check_transition(current, target)
+    check_move(current, target, came_from=came_from)
     consultation.status = target.value
     record(
         session,
@@ -187,7 +194,7 @@ def acknowledge(
     """An agent of the administration acknowledges receipt."""
     require_role(user, Role.AGENT)
     consultation = access_consultation(session, user, consultation_id, for_update=True)
-    _change_status(
+    change_status(
         session,
         consultation,
         ConsultationStatus.ACKNOWLEDGED,
@@ -217,8 +224,14 @@ def _all_finished(session: Session, dossier: Dossier) -> bool:
     )
 
 
-def _consolidate_when_complete(session: Session, dossier: Dossier, *, now: dt.datetime) -> None:
-    """Queue the consolidation once every consultation of the cycle is finished (once)."""
+def consolidate_when_complete(
+    session: Session, dossier: Dossier, *, now: dt.datetime, occasion: str = ""
+) -> None:
+    """Queue the consolidation once every consultation of the cycle is finished (once).
+
+    ``occasion`` names a later chance to consolidate (a dossier back from awaiting the holder:
+    the consolidation queued while it waited found it not consulting and did nothing).
+    """
     session.flush()
     if _all_finished(session, dossier):
         enqueue(
@@ -226,7 +239,7 @@ def _consolidate_when_complete(session: Session, dossier: Dossier, *, now: dt.da
             Topic.CONSOLIDATE,
             {"dossier_id": str(dossier.id)},
             now=now,
-            dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}",
+            dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}{occasion}",
         )
 
 
@@ -258,7 +271,7 @@ def give_opinion(
         raise InvalidInput(
             "Motivez l'avis : un avis défavorable ou assorti de prescriptions doit être expliqué."
         )
-    _change_status(
+    change_status(
         session,
         consultation,
         ConsultationStatus.ANSWERED,
@@ -279,7 +292,7 @@ def give_opinion(
         reference=dossier.reference, administration=consultation.administration_code,
         data={"consultation_id": str(consultation.id), "nature": nature.value, "tacit": False},
     )  # fmt: skip
-    _consolidate_when_complete(session, dossier, now=now)
+    consolidate_when_complete(session, dossier, now=now)
     return consultation
 
 
@@ -306,7 +319,7 @@ def apply_tacit_opinion(
     ):
         return None
     kind = get_consultation_type(session, consultation.consultation_type_code)
-    _change_status(
+    change_status(
         session,
         consultation,
         ConsultationStatus.TACIT,
@@ -342,5 +355,5 @@ def apply_tacit_opinion(
         context={"consultation_id": str(consultation.id), "silence": kind.silence_label},
         dedupe_key=f"tacit:{consultation.id}",
     )
-    _consolidate_when_complete(session, dossier, now=at)
+    consolidate_when_complete(session, dossier, now=at)
     return consultation

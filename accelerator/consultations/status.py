@@ -21,11 +21,12 @@ class ConsultationStatus(StrEnum):
 C = ConsultationStatus
 
 #: A paused consultation (awaiting information) has no known deadline, so it cannot turn
-#: tacit; it may still be answered without being resumed first.
+#: tacit; it may still be answered without being resumed first. Awaiting information is a
+#: side state: it goes back to the status it left (sent or acknowledged, see ``RETURNS``).
 TRANSITIONS: dict[ConsultationStatus, frozenset[ConsultationStatus]] = {
     C.SENT: frozenset({C.ACKNOWLEDGED, C.AWAITING_INFORMATION, C.ANSWERED, C.TACIT, C.CANCELLED}),
     C.ACKNOWLEDGED: frozenset({C.AWAITING_INFORMATION, C.ANSWERED, C.TACIT, C.CANCELLED}),
-    C.AWAITING_INFORMATION: frozenset({C.ACKNOWLEDGED, C.ANSWERED, C.CANCELLED}),
+    C.AWAITING_INFORMATION: frozenset({C.SENT, C.ACKNOWLEDGED, C.ANSWERED, C.CANCELLED}),
     C.ANSWERED: frozenset(),
     C.TACIT: frozenset(),
     C.CANCELLED: frozenset(),
@@ -56,6 +57,52 @@ def check_transition(current: ConsultationStatus, target: ConsultationStatus) ->
             f"La consultation est « {LABELS[current]} » : "
             f"elle ne peut pas passer à « {LABELS[target]} »."
         )
+
+
+#: Side states and the statuses they may go back to: a return goes only to the status the
+#: consultation had when it entered the side state (``came_from``). Acknowledging a
+#: consultation that awaits information would hide the pause: refused.
+RETURNS: dict[ConsultationStatus, frozenset[ConsultationStatus]] = {
+    C.AWAITING_INFORMATION: frozenset({C.SENT, C.ACKNOWLEDGED}),
+}
+
+
+def is_return(current: ConsultationStatus, target: ConsultationStatus) -> bool:
+    """Whether moving from ``current`` to ``target`` is a return from a side state."""
+    return target in RETURNS.get(current, frozenset())
+
+
+def check_return(
+    current: ConsultationStatus,
+    target: ConsultationStatus,
+    came_from: ConsultationStatus | None,
+) -> None:
+    """Refuse (``InvalidTransition``) a return from a side state elsewhere than ``came_from``.
+
+    ``came_from`` is None when the caller is not the answer that ends the side state.
+    """
+    if not is_return(current, target) or came_from == target:
+        return
+    if came_from is None:
+        raise InvalidTransition(
+            f"La consultation est « {LABELS[current]} » : elle ne reprend son cours qu'à la "
+            "réception des compléments demandés au porteur."
+        )
+    raise InvalidTransition(
+        f"La consultation est « {LABELS[current]} » : elle ne peut revenir qu'à "
+        f"« {LABELS[came_from]} », le statut qu'elle avait avant la demande de compléments."
+    )
+
+
+def check_move(
+    current: ConsultationStatus,
+    target: ConsultationStatus,
+    *,
+    came_from: ConsultationStatus | None = None,
+) -> None:
+    """The whole rule of a status change: the table, then the return from a side state."""
+    check_transition(current, target)
+    check_return(current, target, came_from)
 
 
 class OpinionNature(StrEnum):

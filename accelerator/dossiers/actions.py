@@ -19,7 +19,7 @@ from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.consultations.status import FINISHED, ConsultationStatus
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.dossiers.schemas import DossierCreate
-from accelerator.dossiers.status import LABELS, DossierStatus, check_transition
+from accelerator.dossiers.status import LABELS, DossierStatus, check_move, check_transition
 from accelerator.errors import Conflict, InvalidInput, InvalidTransition
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
@@ -47,10 +47,16 @@ def change_status(
     now: dt.datetime,
     message: str,
     event: str = "status_changed",
+    came_from: DossierStatus | None = None,
 ) -> None:
-    """Move ``dossier`` to ``target`` if allowed, and record it in the history."""
+    """Move ``dossier`` to ``target`` if allowed, and record it in the history.
+
+    The only place a dossier's status is written (a test checks it). ``came_from`` is given
+    only by the action that ends a side state: the status the dossier had when it entered it.
+    Actions call this BEFORE they change anything else, so a refusal leaves nothing behind.
+    """
     current = DossierStatus(dossier.status)
-    check_transition(current, target)
+    check_move(current, target, came_from=came_from)
     dossier.status = target.value
     record(
         session,
@@ -297,6 +303,7 @@ def launch_consultations(
                 "rule": proposal.rule_code if proposal else None,
             }
         )
+    new_cycle = dossier.status == DossierStatus.CONSOLIDATED
     change_status(
         session,
         dossier,
@@ -305,6 +312,15 @@ def launch_consultations(
         now=now,
         message="Consultations lancées en parallèle : " + ", ".join(codes) + ".",
     )
+    if new_cycle:
+        # A consolidated dossier consulted again opens a new review cycle: its consultations
+        # are new ones (unique per cycle) and the previous answer no longer stands.
+        dossier.cycle += 1
+        dossier.outcome = None
+        dossier.outcome_binding = None
+        dossier.outcome_decided_by = None
+        dossier.outcome_summary = None
+        dossier.consolidated_at = None
     launch = ConsultationLaunch(
         dossier_id=dossier.id,
         cycle=dossier.cycle,
@@ -381,6 +397,15 @@ def consolidate_dossier(
             if c.status != ConsultationStatus.CANCELLED and c.opinion_nature is not None
         ]
     )
+    change_status(
+        session,
+        dossier,
+        DossierStatus.CONSOLIDATED,
+        actor=Actor.flow("consolidation"),
+        now=now,
+        message=outcome.summary,
+        event="consolidated",
+    )
     dossier.outcome = outcome.nature.value
     dossier.outcome_binding = outcome.binding
     dossier.outcome_decided_by = outcome.decided_by
@@ -393,15 +418,6 @@ def consolidate_dossier(
               "decided_by": outcome.decided_by},
         dedupe_key=f"webhook:consolidated:{dossier.id}:{dossier.cycle}",
     )  # fmt: skip
-    change_status(
-        session,
-        dossier,
-        DossierStatus.CONSOLIDATED,
-        actor=Actor.flow("consolidation"),
-        now=now,
-        message=outcome.summary,
-        event="consolidated",
-    )
     notify(
         session,
         template=Template.DOSSIER_CONSOLIDATED,

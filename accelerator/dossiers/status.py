@@ -63,3 +63,47 @@ def check_transition(current: DossierStatus, target: DossierStatus) -> None:
         raise InvalidTransition(
             f"Le dossier est « {LABELS[current]} » : il ne peut pas passer à « {LABELS[target]} »."
         )
+
+
+#: Side states and the main statuses they may go back to. Leaving a side state for one of
+#: these is a RETURN: allowed only to the status the dossier had when it entered the side
+#: state (its ``came_from``), so that no action can use the side state to jump elsewhere (a
+#: dossier that was consulting never comes back "taken in charge" by another référent).
+#: Leaving it for another status of the table (withdrawn) is not a return.
+RETURNS: dict[DossierStatus, frozenset[DossierStatus]] = {
+    S.AWAITING_HOLDER: frozenset({S.FILED, S.TAKEN_IN_CHARGE, S.CONSULTING}),
+}
+
+
+def is_return(current: DossierStatus, target: DossierStatus) -> bool:
+    """Whether moving from ``current`` to ``target`` is a return from a side state."""
+    return target in RETURNS.get(current, frozenset())
+
+
+def check_return(
+    current: DossierStatus, target: DossierStatus, came_from: DossierStatus | None
+) -> None:
+    """Refuse (``InvalidTransition``) a return from a side state elsewhere than ``came_from``.
+
+    ``came_from`` is None when the caller is not the action that ends the side state (the
+    answer to the request): such a caller may not leave the side state at all.
+    """
+    if not is_return(current, target) or came_from == target:
+        return
+    if came_from is None:
+        raise InvalidTransition(
+            f"Le dossier est « {LABELS[current]} » : il ne reprend son cours qu'à la réception "
+            "des compléments demandés au porteur."
+        )
+    raise InvalidTransition(
+        f"Le dossier est « {LABELS[current]} » : il ne peut revenir qu'à "
+        f"« {LABELS[came_from]} », le statut qu'il avait avant la demande de compléments."
+    )
+
+
+def check_move(
+    current: DossierStatus, target: DossierStatus, *, came_from: DossierStatus | None = None
+) -> None:
+    """The whole rule of a status change: the table, then the return from a side state."""
+    check_transition(current, target)
+    check_return(current, target, came_from)

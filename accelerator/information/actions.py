@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accelerator.access import access_dossier, require_referent_of, require_role
+from accelerator.consultations.actions import change_status as change_consultation_status
+from accelerator.consultations.actions import consolidate_when_complete
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import ConsultationStatus
-from accelerator.consultations.status import check_transition as check_consultation
 from accelerator.dossiers.actions import actor_of, change_status
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
@@ -51,6 +52,7 @@ def request_information(
     require_referent_of(user, dossier)
     actor = actor_of(user)
     consultation: Consultation | None = None
+    # The status changes first: a refused move leaves no request, pause nor history behind.
     if data.consultation_id is not None:
         consultation = session.scalar(
             select(Consultation)
@@ -60,22 +62,38 @@ def request_information(
         if consultation is None:
             raise InvalidInput("Cette consultation n'appartient pas au dossier.")
         previous = consultation.status
-        check_consultation(ConsultationStatus(previous), ConsultationStatus.AWAITING_INFORMATION)
+        change_consultation_status(
+            session,
+            consultation,
+            ConsultationStatus.AWAITING_INFORMATION,
+            actor=actor,
+            now=now,
+            message=f"{consultation.administration_code} demande des compléments : {data.message}",
+            event="information_requested",
+        )
     elif dossier.status == DossierStatus.AWAITING_HOLDER:
         # Already waiting: the dossier will go back where it was before the first request.
-        first = session.scalar(
-            select(InformationRequest.previous_status)
-            .where(
-                InformationRequest.dossier_id == dossier.id,
-                InformationRequest.consultation_id.is_(None),
-                InformationRequest.answered_at.is_(None),
-            )
-            .order_by(InformationRequest.requested_at)
-            .limit(1)
+        previous = came_from(session, dossier).value
+        record(
+            session,
+            dossier_id=dossier.id,
+            actor=actor,
+            at=now,
+            entity="dossier",
+            event="information_requested",
+            message=f"Nouvelle demande de compléments au porteur : {data.message}",
         )
-        previous = first or DossierStatus.TAKEN_IN_CHARGE.value
     else:
         previous = dossier.status
+        change_status(
+            session,
+            dossier,
+            DossierStatus.AWAITING_HOLDER,
+            actor=actor,
+            now=now,
+            message=f"Demande de compléments au porteur : {data.message}",
+            event="information_requested",
+        )
     request = InformationRequest(
         dossier_id=dossier.id,
         consultation_id=consultation.id if consultation else None,
@@ -87,45 +105,11 @@ def request_information(
     )
     session.add(request)
     session.flush()
-    if consultation is not None:
-        consultation.status = ConsultationStatus.AWAITING_INFORMATION.value
-        record(
-            session,
-            dossier_id=dossier.id,
-            consultation_id=consultation.id,
-            actor=actor,
-            at=now,
-            entity="consultation",
-            event="information_requested",
-            from_status=previous,
-            to_status=consultation.status,
-            message=f"{consultation.administration_code} demande des compléments : {data.message}",
-        )
-        clocks = session.scalars(select(Clock).where(Clock.consultation_id == consultation.id))
-    elif dossier.status == DossierStatus.AWAITING_HOLDER:
-        record(
-            session,
-            dossier_id=dossier.id,
-            actor=actor,
-            at=now,
-            entity="dossier",
-            event="information_requested",
-            message=f"Nouvelle demande de compléments au porteur : {data.message}",
-        )
-    else:
-        change_status(
-            session,
-            dossier,
-            DossierStatus.AWAITING_HOLDER,
-            actor=actor,
-            now=now,
-            message=f"Demande de compléments au porteur : {data.message}",
-            event="information_requested",
-        )
-    if consultation is None:
-        clocks = session.scalars(
-            select(Clock).where(Clock.dossier_id == dossier.id, Clock.kind.in_(DOSSIER_CLOCKS))
-        )
+    clocks = session.scalars(
+        select(Clock).where(Clock.consultation_id == consultation.id)
+        if consultation is not None
+        else select(Clock).where(Clock.dossier_id == dossier.id, Clock.kind.in_(DOSSIER_CLOCKS))
+    )
     for clock in clocks:
         allowed, why = pause_allowed(session, clock, now)
         if allowed:
@@ -174,38 +158,44 @@ def answer_information(
         raise NotFound(REQUEST_NOT_FOUND) from None
     if request.answered_at is not None:
         raise Conflict("Cette demande a déjà reçu une réponse.")
-    request.answer, request.answered_at, request.answered_by_id = message, now, user.id
     actor = actor_of(user)
-    resumed = end_pauses(session, information_request_id=request.id, at=now)
+    # The status returns first (to where it came from, checked), then the request and clocks.
     if request.consultation_id is not None:
-        consultation = session.get_one(Consultation, request.consultation_id)
+        consultation = session.scalar(
+            select(Consultation).where(Consultation.id == request.consultation_id).with_for_update()
+        )
+        assert consultation is not None
         # A consultation answered while it waited keeps its opinion.
         if consultation.status == ConsultationStatus.AWAITING_INFORMATION:
-            consultation.status = request.previous_status
-            record(
+            back = ConsultationStatus(request.previous_status)
+            change_consultation_status(
                 session,
-                dossier_id=dossier.id,
-                consultation_id=consultation.id,
+                consultation,
+                back,
                 actor=actor,
-                at=now,
-                entity="consultation",
-                event="information_received",
-                from_status=ConsultationStatus.AWAITING_INFORMATION.value,
-                to_status=request.previous_status,
+                now=now,
                 message=f"Compléments transmis à {consultation.administration_code}.",
+                event="information_received",
+                came_from=back,
             )
     elif dossier.status == DossierStatus.AWAITING_HOLDER and not _other_open_requests(
         session, dossier, request
     ):
+        back_to = came_from(session, dossier)
         change_status(
             session,
             dossier,
-            DossierStatus(request.previous_status),
+            back_to,
             actor=actor,
             now=now,
             message="Le porteur a transmis les compléments demandés.",
             event="information_received",
+            came_from=back_to,
         )
+        if back_to is DossierStatus.CONSULTING:
+            consolidate_when_complete(session, dossier, now=now, occasion=f":{request.id}")
+    request.answer, request.answered_at, request.answered_by_id = message, now, user.id
+    resumed = end_pauses(session, information_request_id=request.id, at=now)
     for clock in resumed:
         record(
             session,
@@ -229,6 +219,30 @@ def answer_information(
         context={"message": message},
     )
     return request
+
+
+def came_from(session: Session, dossier: Dossier) -> DossierStatus:
+    """The status a dossier awaiting the holder had before: its earliest open request's.
+
+    Every later request while it waits copies it, so any open request would do; the earliest
+    is the one that put the dossier in the side state.
+    """
+    previous = session.scalar(
+        select(InformationRequest.previous_status)
+        .where(
+            InformationRequest.dossier_id == dossier.id,
+            InformationRequest.consultation_id.is_(None),
+            InformationRequest.answered_at.is_(None),
+        )
+        .order_by(InformationRequest.requested_at, InformationRequest.id)
+        .limit(1)
+    )
+    if previous is None:
+        raise Conflict(
+            "Le dossier attend le porteur sans demande de compléments ouverte : "
+            "signalez-le à l'administrateur."
+        )
+    return DossierStatus(previous)
 
 
 def _other_open_requests(session: Session, dossier: Dossier, request: InformationRequest) -> bool:

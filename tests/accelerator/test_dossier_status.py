@@ -10,7 +10,10 @@ from accelerator.dossiers.status import (
     LABELS,
     DossierStatus,
     can_transition,
+    check_move,
+    check_return,
     check_transition,
+    is_return,
 )
 from accelerator.errors import InvalidTransition
 
@@ -110,3 +113,62 @@ def test_the_refusal_message_names_both_labels_literally() -> None:
     with pytest.raises(InvalidTransition) as caught:
         check_transition(DossierStatus.CLOSED, DossierStatus.FILED)
     assert caught.value.message == "Le dossier est « clos » : il ne peut pas passer à « déposé »."
+
+
+#: Independent statement of the side state: awaiting holder goes back only to where it came
+#: from (one of these), and only the answer that ends the wait knows where (``came_from``).
+RETURN_TARGETS = {"filed", "taken_in_charge", "consulting"}
+CAME_FROM = [None, *STATUS_VALUES]
+
+
+def _move_allowed(current: str, target: str, came_from: str | None) -> bool:
+    if (current, target) not in ALLOWED:
+        return False
+    if current == "awaiting_holder" and target in RETURN_TARGETS:
+        return came_from == target
+    return True
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "came_from"),
+    [
+        pytest.param(a, b, c, id=f"{a}->{b}<-{c}")
+        for a, b, c in itertools.product(STATUS_VALUES, STATUS_VALUES, CAME_FROM)
+    ],
+)
+def test_check_move_returns_from_the_side_state_only_to_where_it_came_from(
+    current: str, target: str, came_from: str | None
+) -> None:
+    origin = None if came_from is None else DossierStatus(came_from)
+    if _move_allowed(current, target, came_from):
+        assert check_move(DossierStatus(current), DossierStatus(target), came_from=origin) is None
+        return
+    with pytest.raises(InvalidTransition) as caught:
+        check_move(DossierStatus(current), DossierStatus(target), came_from=origin)
+    assert caught.value.message.startswith("Le dossier est")
+    assert caught.value.status_code == 409
+
+
+def test_a_waiting_dossier_is_not_taken_in_charge_again() -> None:
+    with pytest.raises(InvalidTransition) as caught:
+        check_move(DossierStatus.AWAITING_HOLDER, DossierStatus.TAKEN_IN_CHARGE)
+    assert caught.value.message == (
+        "Le dossier est « en attente du porteur » : il ne reprend son cours qu'à la réception "
+        "des compléments demandés au porteur."
+    )
+    with pytest.raises(InvalidTransition) as caught:
+        check_return(
+            DossierStatus.AWAITING_HOLDER,
+            DossierStatus.TAKEN_IN_CHARGE,
+            came_from=DossierStatus.CONSULTING,
+        )
+    assert "« en consultation »" in caught.value.message
+
+
+def test_leaving_the_side_state_for_good_is_not_a_return() -> None:
+    assert not is_return(DossierStatus.AWAITING_HOLDER, DossierStatus.WITHDRAWN)
+    check_move(DossierStatus.AWAITING_HOLDER, DossierStatus.WITHDRAWN)
+    assert {s.value for s in DossierStatus if is_return(DossierStatus.AWAITING_HOLDER, s)} == (
+        RETURN_TARGETS
+    )
+    assert not any(is_return(DossierStatus.CONSULTING, s) for s in DossierStatus)

@@ -27,7 +27,8 @@ from tests.system.steps import (
     subscribe,
 )
 
-pytestmark = pytest.mark.slow
+#: A whole cluster starts, works and stops: longer than the suite's 600 s per test.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 DOSSIERS = 100
 

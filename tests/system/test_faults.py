@@ -14,9 +14,9 @@ import pytest
 from tests.system.faults import FAULT_SETTINGS, VICTIMS, fault_round
 from tests.system.steps import subscribe
 
-pytestmark = pytest.mark.slow
-
 ROUNDS = int(os.environ.get("ACCELERATOR_FAULT_ROUNDS", "2"))
+#: A cluster's start, then rounds of kills and convergence: the time allowed grows with them.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600 + 600 * ROUNDS)]
 DOSSIERS_PER_ROUND = 8
 
 

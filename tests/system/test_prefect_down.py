@@ -14,7 +14,8 @@ from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
 from tests.system.steps import converge, file_dossiers, intake_done, query, undelivered
 
-pytestmark = pytest.mark.slow
+#: A whole cluster starts, works and stops: longer than the suite's 600 s per test.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 DOSSIERS = 20
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 from prefect import flow
@@ -53,8 +54,6 @@ def test_lost_intake_and_launch_are_driven_again(db: Database) -> None:
 
 
 def test_work_submitted_within_the_grace_is_left_to_its_run(db: Database) -> None:
-    import datetime as dt
-
     from accelerator.reconciliation.actions import reconcile
 
     dossier_id = filed(db, now=paris(2026, 3, 2, 10), attributes={"near_monument": True})
@@ -81,7 +80,7 @@ def _probe() -> None:
 def test_runs_left_running_or_pending_by_a_dead_process_are_closed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ACCELERATOR_STUCK_RUN_SECONDS", "1")
+    monkeypatch.setenv("ACCELERATOR_STUCK_RUN_SECONDS", "60")
     get_settings.cache_clear()
 
     async def scenario() -> tuple[int, dict[str, StateType | None]]:
@@ -92,10 +91,22 @@ def test_runs_left_running_or_pending_by_a_dead_process_are_closed(
             }
             for name, state in (("running", Running()), ("pending", Pending())):
                 await client.set_flow_run_state(runs[name], state, force=True)
-            await asyncio.sleep(1.5)  # past stuck_run_seconds
+            await asyncio.sleep(0.1)  # distinct instants on the server's clock
             # Scheduled long ago, but handed to a worker just now: not stuck.
             await client.set_flow_run_state(runs["pending-lately"], Pending(), force=True)
-            closed = await close_stuck_runs.fn()
+            recorded = {name: await client.read_flow_run(run_id) for name, run_id in runs.items()}
+            # The threshold is placed between the instants the server recorded, not after a
+            # sleep of the test: "now" is one stuck-run threshold after a cutoff that falls
+            # after the first two runs took their states and before the third took its own,
+            # however slow the machine.
+            running, pending = recorded["running"], recorded["pending"]
+            lately_run = recorded["pending-lately"]
+            assert running.start_time and pending.state and lately_run.state
+            stuck_since = max(running.start_time, pending.state.timestamp)
+            lately = lately_run.state.timestamp
+            assert stuck_since < lately
+            cutoff = stuck_since + (lately - stuck_since) / 2
+            closed = await close_stuck_runs.fn(now=cutoff + dt.timedelta(seconds=60))
             states = {
                 name: (await client.read_flow_run(run_id)).state_type
                 for name, run_id in runs.items()

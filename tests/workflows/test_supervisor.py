@@ -187,9 +187,12 @@ def test_health_timeout_raises_with_last_error_and_child_is_stopped() -> None:
             sup.start(
                 ChildSpec(
                     "mute",
-                    [PY, "-c", "import time; print('starting', flush=True); time.sleep(300)"],
+                    # The child's line must be in the error, so it must print before the
+                    # timeout: a shell prints at once (a Python interpreter could take more
+                    # than a second to start on a loaded machine), and 3 s leaves room.
+                    ["sh", "-c", "echo starting; exec sleep 300"],
                     health_url=f"http://127.0.0.1:{port}/",
-                    ready_timeout_s=1.0,
+                    ready_timeout_s=3.0,
                 )
             )
         pid = sup.pids()["mute"]
