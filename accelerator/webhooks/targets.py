@@ -246,7 +246,9 @@ class AllowList:
 def _host_and_port(entry: str) -> tuple[str, int | None]:
     port: int | None = None
     if entry.startswith("["):
-        inside, _, rest = entry[1:].partition("]")
+        inside, bracket, rest = entry[1:].partition("]")
+        if not bracket:
+            raise ValueError(entry)
         host = str(ipaddress.IPv6Address(inside))
         if rest:
             if not rest.startswith(":"):
