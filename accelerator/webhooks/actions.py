@@ -7,7 +7,7 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, select, true
+from sqlalchemy import ColumnElement, delete, false, func, select, true
 from sqlalchemy.orm import Session
 
 from accelerator.access import require_role
@@ -19,6 +19,9 @@ from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from accelerator.webhooks.targets import DeliveryError, Policy, check_url
 
 SUBSCRIPTION_NOT_FOUND = "Abonnement introuvable."
+#: Subscriptions per administration (and for the platform): each event is sent to each one,
+#: so an unbounded number would turn the relay into an amplifier against a receiver.
+MAX_SUBSCRIPTIONS = 20
 
 
 def create_subscription(
@@ -42,9 +45,22 @@ def create_subscription(
             f"Événements inconnus ou absents : {', '.join(unknown) or '(aucun)'} "
             f"(connus : {', '.join(sorted(known))})."
         )
+    owner = user.administration_code if Role(user.role) is Role.AGENT else None
+    existing = session.scalar(
+        select(func.count()).where(
+            WebhookSubscription.administration_code == owner
+            if owner is not None
+            else WebhookSubscription.administration_code.is_(None)
+        )
+    )
+    if (existing or 0) >= MAX_SUBSCRIPTIONS:
+        raise InvalidInput(
+            f"Au plus {MAX_SUBSCRIPTIONS} abonnements par administration : supprimez-en un "
+            "(DELETE /api/v1/webhooks/{id}) avant d'en créer un autre."
+        )
     check_url(url, policy)  # last: it asks the DNS
     subscription = WebhookSubscription(
-        administration_code=user.administration_code if Role(user.role) is Role.AGENT else None,
+        administration_code=owner,
         url=url,
         secret=secrets.token_urlsafe(32),
         events=sorted(set(events)),

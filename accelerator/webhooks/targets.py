@@ -11,6 +11,7 @@ allow-listed targets.
 
 from __future__ import annotations
 
+import concurrent.futures
 import ipaddress
 import re
 import socket
@@ -141,7 +142,10 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-def _invalid(url: str, why: str) -> TargetRefused:
+def _invalid(url: str | None, why: str) -> TargetRefused:
+    """``url`` is None when it must not be shown back (it holds a password)."""
+    if url is None:
+        return TargetRefused(DeliveryError.INVALID_URL, f"Adresse de webhook invalide ({why}).")
     shown = url if len(url) <= 200 else url[:200] + "…"
     return TargetRefused(
         DeliveryError.INVALID_URL, f"Adresse de webhook invalide : « {shown} » ({why})."
@@ -164,7 +168,7 @@ def parse_target(url: str) -> Target:
     authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
     if parsed.userinfo or "@" in authority:
         raise _invalid(
-            url, "identifiants « utilisateur:mot de passe@ » refusés ; les livraisons sont signées"
+            None, "identifiants « utilisateur:mot de passe@ » refusés ; les livraisons sont signées"
         )
     raw_host = parsed.raw_host.decode("ascii", "replace")
     if not raw_host:
@@ -283,8 +287,13 @@ class Policy:
         return cls(AllowList.parse(settings.webhook_allowed_hosts), not settings.demo)
 
 
-def resolve(host: str, port: int) -> list[Address]:
-    """Every address ``host`` resolves to (the system resolver); empty when it does not."""
+#: Longest wait for the DNS. A subscription is checked inside its request's transaction (on
+#: SQLite, holding the write lock): a slow name server must not hold every writer for long.
+DNS_TIMEOUT = 3.0
+_resolvers = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="dns")
+
+
+def _getaddrinfo(host: str, port: int) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
@@ -298,6 +307,16 @@ def resolve(host: str, port: int) -> list[Address]:
         if address not in addresses:
             addresses.append(address)
     return addresses
+
+
+def resolve(host: str, port: int) -> list[Address]:
+    """Every address ``host`` resolves to (the system resolver, within ``DNS_TIMEOUT``);
+    empty when it does not resolve in time."""
+    lookup = _resolvers.submit(_getaddrinfo, host, port)
+    try:
+        return lookup.result(timeout=DNS_TIMEOUT)
+    except concurrent.futures.TimeoutError:
+        return []  # the lookup thread ends when the system resolver gives up
 
 
 def _is_localhost(host: str) -> bool:

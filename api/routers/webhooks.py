@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from accelerator.db import utcnow
@@ -21,7 +23,7 @@ class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     url: str = Field(max_length=2000)
-    events: list[str] = Field(max_length=20)
+    events: list[Annotated[str, Field(max_length=64)]] = Field(max_length=20)
 
 
 class SubscriptionPatch(BaseModel):

@@ -4,6 +4,7 @@ URL may look like. Its own statement of the rules, not a copy of the code's tabl
 from __future__ import annotations
 
 import ipaddress
+import time
 from typing import Any
 
 import pytest
@@ -146,3 +147,12 @@ def test_a_listed_network_allows_plain_http_and_a_listed_name_any_address(
 def test_the_real_resolver_answers_addresses() -> None:
     assert ipaddress.ip_address("127.0.0.1") in targets.resolve("localhost", 80)
     assert targets.resolve("nothing-here.invalid", 80) == []
+
+
+def test_a_slow_name_server_is_not_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subscription is checked inside a transaction: the DNS wait is bounded."""
+    monkeypatch.setattr(targets, "DNS_TIMEOUT", 0.2)
+    monkeypatch.setattr(targets, "_getaddrinfo", lambda host, port: time.sleep(2) or [])
+    started = time.monotonic()
+    assert targets.resolve("slow.example.org", 443) == []
+    assert time.monotonic() - started < 1

@@ -157,6 +157,20 @@ def test_subscriptions_are_checked_and_private(
         "/api/v1/webhooks", 201, json={"url": receiver.url, "events": ["dossier.filed"]}
     )
     api("agent.udap-65@test.fr").get(f"/api/v1/webhooks/{mine['id']}/deliveries", 404)
+    long_name = agent.post(
+        "/api/v1/webhooks", 422, json={"url": receiver.url, "events": ["x" * 10_000]}
+    )
+    assert "x" * 100 not in json.dumps(long_name)
+    # Each event goes to each subscription: their number is bounded.
+    for _ in range(19):
+        agent.post("/api/v1/webhooks", 201, json={"url": receiver.url, "events": ["dossier.filed"]})
+    refused = agent.post(
+        "/api/v1/webhooks", 422, json={"url": receiver.url, "events": ["dossier.filed"]}
+    )
+    assert "Au plus 20 abonnements" in refused["detail"]
+    api("agent.udap-65@test.fr").post(  # per administration
+        "/api/v1/webhooks", 201, json={"url": receiver.url, "events": ["dossier.filed"]}
+    )
 
 
 FORBIDDEN_TARGETS = [
@@ -236,6 +250,11 @@ def test_targets_that_are_not_public_are_refused_at_subscription(
             accepted[url] = f"{response.status_code} {detail}"
     assert accepted == {}
     assert agent.get("/api/v1/webhooks") == []
+    refused = agent.post(
+        "/api/v1/webhooks", 422,
+        json={"url": "https://hook:s3cr3t-pw@example.org/", "events": ["dossier.filed"]},
+    )  # fmt: skip
+    assert "s3cr3t-pw" not in refused["detail"]  # a password is not shown back
     # The same public name in a proper form is accepted (the refusals are for the forms).
     agent.post(
         "/api/v1/webhooks", 201, json={"url": "http://example.org/", "events": ["dossier.filed"]}
