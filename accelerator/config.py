@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         default=1800.0, gt=0, description="A flow run RUNNING this long lost its process."
     )
     sweep_interval_seconds: float = Field(default=60.0, gt=0, description="How often rungs fire.")
+    webhook_allowed_hosts: str = Field(
+        default="",
+        description="Webhook targets allowed although not public, comma-separated: host, "
+        "host:port, [IPv6]:port, IP address or CIDR network (plain http allowed to them).",
+    )
     sql_echo: bool = False
     db_pool_size: int = Field(
         default=5, ge=1, description="PostgreSQL connections each process keeps open."
@@ -144,6 +149,9 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'accelerator.db'}"
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ValueError("ACCELERATOR_SECRET_KEY doit compter au moins 32 caractères.")
+        from accelerator.webhooks.targets import AllowList
+
+        AllowList.parse(self.webhook_allowed_hosts)  # a malformed list stops the process now
         return self
 
     @property

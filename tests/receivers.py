@@ -11,11 +11,16 @@ from typing import Any
 
 
 class Receiver:
-    """An HTTP server that records every webhook it receives and answers ``status``."""
+    """An HTTP server that records every webhook it receives and answers ``status``, with
+    ``headers`` and ``body`` (e.g. a redirection, or text the log must not keep)."""
 
-    def __init__(self, status: int = 204) -> None:
+    def __init__(
+        self, status: int = 204, *, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> None:
         self.received: list[dict[str, Any]] = []
         self.status = status
+        self.headers = headers or {}
+        self.body = body
         self.lock = threading.Lock()
         receiver = self
 
@@ -25,13 +30,20 @@ class Receiver:
                 with receiver.lock:
                     receiver.received.append({"headers": dict(self.headers), "body": body})
                 self.send_response(receiver.status)
+                for name, value in receiver.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(receiver.body)))
                 self.end_headers()
+                self.wfile.write(receiver.body)
 
             def log_message(self, *args: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.port: int = self.server.server_address[1]
+        #: What ``ACCELERATOR_WEBHOOK_ALLOWED_HOSTS`` must hold for webhooks to reach it.
+        self.allowed_host = f"127.0.0.1:{self.port}"
+        self.url = f"http://{self.allowed_host}/hooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def snapshot(self) -> list[dict[str, Any]]:

@@ -56,7 +56,9 @@ def outbox_health(session: Session, *, now: dt.datetime) -> OutboxHealth:
         or 0,
         webhooks_failing=session.scalar(
             select(func.count()).where(
-                WebhookDelivery.delivered_at.is_(None), WebhookDelivery.last_error.is_not(None)
+                WebhookDelivery.delivered_at.is_(None),
+                WebhookDelivery.skipped_at.is_(None),  # paused: not failing, given up
+                WebhookDelivery.last_error.is_not(None),
             )
         )
         or 0,

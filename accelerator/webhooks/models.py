@@ -46,6 +46,9 @@ class WebhookDelivery(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The class of the last failure (``targets.DeliveryError``), never the answer's text.
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Set when the delivery was given up because its subscription was paused.
+    skipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from accelerator.db import utcnow
 from accelerator.webhooks import actions
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
-from api.deps import CurrentUser, SessionDep, parse_id
+from accelerator.webhooks.targets import Policy
+from api.deps import CurrentUser, SessionDep, SettingsDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
 from api.unit_of_work import Router
@@ -24,7 +27,15 @@ class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     url: str = Field(max_length=2000)
-    events: list[str] = Field(max_length=20)
+    events: list[Annotated[str, Field(max_length=64)]] = Field(max_length=20)
+
+
+class SubscriptionPatch(BaseModel):
+    """What may change in a subscription: paused (``false``) or active (``true``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: StrictBool
 
 
 class SubscriptionOut(BaseModel):
@@ -46,9 +57,13 @@ class DeliveryOut(BaseModel):
     event: str
     attempts: int
     last_status: int | None
+    #: The class of the last failure (e.g. ``timeout``, ``forbidden_address``, ``http_status``),
+    #: never the receiver's answer.
     last_error: str | None
     created_at: str
     delivered_at: str | None
+    #: Set when the delivery was not sent because its subscription was paused.
+    skipped_at: str | None = None
 
 
 def _out(subscription: WebhookSubscription, *, with_secret: bool = False) -> SubscriptionOut:
@@ -72,16 +87,23 @@ def _delivery(delivery: WebhookDelivery) -> DeliveryOut:
         last_error=delivery.last_error,
         created_at=delivery.created_at.isoformat(),
         delivered_at=delivery.delivered_at.isoformat() if delivery.delivered_at else None,
+        skipped_at=delivery.skipped_at.isoformat() if delivery.skipped_at else None,
     )
 
 
 @router.post("", status_code=201, policy=allow(agent=Scope.ANY, admin=Scope.ANY))
 @idempotent(201)
-def subscribe(data: SubscriptionIn, session: SessionDep, user: CurrentUser) -> SubscriptionOut:
-    """Subscribe (agent: its administration's events; admin: the platform's); returns the secret."""
+def subscribe(
+    data: SubscriptionIn, session: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> SubscriptionOut:
+    """Subscribe (agent: its administration's events; admin: the platform's); returns the secret.
+
+    The URL must lead to public addresses (or to hosts of ``ACCELERATOR_WEBHOOK_ALLOWED_HOSTS``)
+    and use https outside demo mode; 422 otherwise."""
     subscription = actions.create_subscription(
-        session, user=user, url=data.url, events=data.events, now=utcnow()
-    )
+        session, user=user, url=data.url, events=data.events,
+        policy=Policy.from_settings(settings), now=utcnow(),
+    )  # fmt: skip
     return _out(subscription, with_secret=True)
 
 
@@ -89,6 +111,29 @@ def subscribe(data: SubscriptionIn, session: SessionDep, user: CurrentUser) -> S
 def index(session: SessionDep, user: CurrentUser) -> list[SubscriptionOut]:
     """The subscriptions the caller manages."""
     return [_out(s) for s in actions.visible_subscriptions(session, user)]
+
+
+@router.patch("/{subscription_id}", policy=SUBSCRIPTION_MANAGERS)
+def update(
+    subscription_id: str, data: SubscriptionPatch, session: SessionDep, user: CurrentUser
+) -> SubscriptionOut:
+    """Pause (``{"active": false}``) or resume a subscription; while paused nothing is sent and
+    queued deliveries are marked skipped."""
+    subscription = actions.set_subscription_active(
+        session, user=user, subscription_id=parse_id(subscription_id, "Abonnement"),
+        active=data.active, now=utcnow(),
+    )  # fmt: skip
+    return _out(subscription)
+
+
+@router.delete(
+    "/{subscription_id}", status_code=204, response_model=None, policy=SUBSCRIPTION_MANAGERS
+)
+def remove(subscription_id: str, session: SessionDep, user: CurrentUser) -> None:
+    """Delete a subscription, its secret and its delivery log."""
+    actions.delete_subscription(
+        session, user=user, subscription_id=parse_id(subscription_id, "Abonnement")
+    )
 
 
 @router.get("/{subscription_id}/deliveries", policy=SUBSCRIPTION_MANAGERS)

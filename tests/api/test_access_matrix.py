@@ -39,13 +39,27 @@ from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.information.models import InformationRequest
 from accelerator.sla.models import Clock
+from accelerator.webhooks import targets
 from accelerator.webhooks.actions import create_subscription
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from api import policies
 from api.policies import Policy, Scope
 from tests.api.conftest import HOTEL, PASSWORD, Api, file_and_launch
 
-pytestmark = pytest.mark.usefixtures("prefect_engine")
+pytestmark = pytest.mark.usefixtures("prefect_engine", "public_hooks_host")
+
+
+@pytest.fixture
+def public_hooks_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subscribers' host resolves to a public address (no DNS here); nothing is sent to
+    it: the matrix drains no webhook after the subscriptions exist."""
+    import ipaddress
+
+    def resolve(host: str, port: int) -> list[Any]:
+        return [ipaddress.ip_address("8.8.8.8")] if host == "hooks.example.org" else []
+
+    monkeypatch.setattr(targets, "resolve", resolve)
+
 
 H, R, AG, M, AD = "holder", "referent", "agent", "manager", "admin"
 PUBLIC = "public"
@@ -110,6 +124,8 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
     "POST /api/v1/clocks/reproject": {AD: Scope.ANY},
     "POST /api/v1/webhooks": {AG: Scope.ANY, AD: Scope.ANY},
     "GET /api/v1/webhooks": {AG: Scope.VISIBLE, AD: Scope.VISIBLE},
+    "PATCH /api/v1/webhooks/{subscription_id}": {AG: Scope.OWN_ADMINISTRATION, AD: Scope.ANY},
+    "DELETE /api/v1/webhooks/{subscription_id}": {AG: Scope.OWN_ADMINISTRATION, AD: Scope.ANY},
     "GET /api/v1/webhooks/{subscription_id}/deliveries": {
         AG: Scope.OWN_ADMINISTRATION,
         AD: Scope.ANY,
@@ -144,6 +160,7 @@ BODIES: dict[str, Any] = {
         "weekly": {"1": [["09:00", "17:00"]], "2": [["09:00", "17:00"]]},
     },
     "POST /api/v1/clocks/reproject": {},
+    "PATCH /api/v1/webhooks/{subscription_id}": {"active": False},
     "POST /api/v1/webhooks": {
         "url": "https://hooks.example.org/accelerator",
         "events": ["consultation.created"],
@@ -426,6 +443,7 @@ def world(client: TestClient, api: Callable[[str], Api], db: Any) -> World:
                 user=users[email],
                 url="https://hooks.example.org/in",
                 events=["consultation.created"],
+                policy=targets.Policy(),
                 now=now,
             )
             delivery = WebhookDelivery(

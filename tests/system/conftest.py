@@ -102,7 +102,8 @@ def start_system(
         app_url=app_url,
         prefect_db_url=prefect_url,
         smtp_port=inbox.port,
-        settings=settings,
+        # The receiver is on loopback: only the allow-list lets webhooks reach it.
+        settings={"ACCELERATOR_WEBHOOK_ALLOWED_HOSTS": receiver.allowed_host, **settings},
     )
     try:
         cluster.start_prefect()
