@@ -85,6 +85,10 @@ def database_url(
     upgrade(url)
     with get_database(url).transaction() as session:
         load_catalogue(session)
+    with get_database(url).engine.connect() as connection:
+        _SEED_CALENDAR_VERSIONS[url] = dict(
+            connection.execute(text("SELECT code, version FROM calendars")).all()
+        )
     yield url
     get_database(url).dispose()
     if request.param == "postgresql":
@@ -105,6 +109,37 @@ def db(database_url: str) -> Iterator[Any]:
         else:
             for table in TRANSACTIONAL_TABLES:
                 connection.execute(text(f"DELETE FROM {table}"))
+        _restore_calendars(connection, _SEED_CALENDAR_VERSIONS[database_url])
+
+
+#: The version of each calendar once the catalogue is loaded, per test database.
+_SEED_CALENDAR_VERSIONS: dict[str, dict[str, int]] = {}
+
+
+def _restore_calendars(connection: Any, seed: dict[str, int]) -> None:
+    """Calendars as the catalogue loaded them: a test that gave one a new version (an
+    exceptional day, other weekly hours) must not change the deadlines of the next tests."""
+    for code, version in connection.execute(text("SELECT code, version FROM calendars")).all():
+        if version == seed.get(code, version):
+            continue
+        parameters = {"code": code, "version": seed[code]}
+        connection.execute(
+            text(
+                "UPDATE calendars SET version = :version, spec = (SELECT spec FROM "
+                "calendar_versions AS v WHERE v.code = :code AND v.version = :version) "
+                "WHERE code = :code"
+            ),
+            parameters,
+        )
+        connection.execute(
+            text("DELETE FROM calendar_versions WHERE code = :code AND version > :version"),
+            parameters,
+        )
+        # Versions are immutable for the product, which caches them: these numbers will be
+        # written again with other contents.
+        from accelerator.sla import actions
+
+        actions._CALENDARS.clear()
 
 
 @pytest.fixture(scope="session")
