@@ -12,6 +12,7 @@ from api import errors, metrics
 from api.routers import (
     auth,
     calendars,
+    catalogue,
     clocks,
     consultations,
     deadlines,
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consultations.router,
         deadlines.router,
         calendars.router,
+        catalogue.router,
         clocks.router,
         information.router,
         webhooks.router,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from accelerator.db import utcnow
 from accelerator.identity.actions import authenticate
+from accelerator.validation import STRICT_INPUT, SingleLine
 from api import tokens
 from api.deps import SessionDep, SettingsDep
 from api.unit_of_work import Router
@@ -16,9 +17,10 @@ router = Router(prefix="/api/v1/auth", tags=["authentification"])
 class Credentials(BaseModel):
     """E-mail and password."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    email: str = Field(max_length=320)
+    email: SingleLine = Field(max_length=320)
+    #: Not cleaned: a password is compared as typed.
     password: str = Field(max_length=1000)
 
 

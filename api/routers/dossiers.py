@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from accelerator.access import access_dossier
 from accelerator.db import utcnow
@@ -13,6 +13,7 @@ from accelerator.dossiers import actions
 from accelerator.dossiers.queries import build_views, list_dossiers
 from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
+from accelerator.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.unit_of_work import Router
@@ -23,17 +24,17 @@ router = Router(prefix="/api/v1/dossiers", tags=["dossiers"])
 class LaunchIn(BaseModel):
     """The administrations to consult; omitted means the routing proposal."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    administrations: list[str] | None = Field(None, max_length=50)
+    administrations: list[Annotated[Code, Field(max_length=32)]] | None = Field(None, max_length=50)
 
 
 class CloseIn(BaseModel):
     """The final message to the holder."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    message: str = Field(min_length=1, max_length=50_000)
+    message: MultiLine = Field(min_length=1, max_length=50_000)
 
 
 def _view(session: SessionDep, dossier_id: object) -> DossierOut:
@@ -65,7 +66,7 @@ def index(
     user: CurrentUser,
     status: DossierStatus | None = None,
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[DossierOut]:
     """The dossiers the caller may see, newest first."""
     return list_dossiers(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, Field
 
 from accelerator.db import utcnow
+from accelerator.validation import STRICT_INPUT, SingleLine
 from accelerator.webhooks import actions
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from api.deps import CurrentUser, SessionDep, parse_id
@@ -17,10 +20,10 @@ router = Router(prefix="/api/v1/webhooks", tags=["webhooks"])
 class SubscriptionIn(BaseModel):
     """Where to send which events."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT
 
-    url: str = Field(max_length=2000)
-    events: list[str] = Field(max_length=20)
+    url: SingleLine = Field(max_length=2000)
+    events: list[Annotated[SingleLine, Field(max_length=64)]] = Field(max_length=20)
 
 
 class SubscriptionOut(BaseModel):
