@@ -37,11 +37,11 @@ class CloseIn(BaseModel):
     message: MultiLine = Field(min_length=1, max_length=50_000)
 
 
-def _view(session: SessionDep, dossier_id: object) -> DossierOut:
+def _view(session: SessionDep, dossier_id: object, user: CurrentUser) -> DossierOut:
     from accelerator.dossiers.models import Dossier
 
     dossier = session.get_one(Dossier, dossier_id)
-    return build_views(session, [dossier])[0]
+    return build_views(session, [dossier], viewer=user)[0]
 
 
 def _locked(session: SessionDep, user: CurrentUser, dossier_id: str, if_match: int | None) -> Any:
@@ -57,7 +57,7 @@ def _locked(session: SessionDep, user: CurrentUser, dossier_id: str, if_match: i
 def create(data: DossierCreate, session: SessionDep, user: CurrentUser) -> DossierOut:
     """Create a draft dossier (holder)."""
     dossier = actions.create_dossier(session, data=data, user=user, now=utcnow())
-    return _view(session, dossier.id)
+    return _view(session, dossier.id, user)
 
 
 @router.get("")
@@ -78,7 +78,7 @@ def index(
 def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
     """One dossier with its référent, consultations, clocks and history."""
     dossier = access_dossier(session, user, parse_id(dossier_id, "Dossier"))
-    return build_views(session, [dossier])[0]
+    return build_views(session, [dossier], viewer=user)[0]
 
 
 @router.post("/{dossier_id}/file")
@@ -88,7 +88,7 @@ def file(dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMa
     dossier = actions.file_dossier(
         session, dossier_id=_locked(session, user, dossier_id, if_match), user=user, now=utcnow()
     )
-    return _view(session, dossier.id)
+    return _view(session, dossier.id, user)
 
 
 @router.post("/{dossier_id}/take-charge")
@@ -100,7 +100,7 @@ def take_charge(
     dossier = actions.take_charge(
         session, dossier_id=_locked(session, user, dossier_id, if_match), user=user, now=utcnow()
     )
-    return _view(session, dossier.id)
+    return _view(session, dossier.id, user)
 
 
 @router.post("/{dossier_id}/consultations", status_code=202)
@@ -120,7 +120,7 @@ def launch(
         user=user,
         now=utcnow(),
     )
-    return _view(session, launch.dossier_id)
+    return _view(session, launch.dossier_id, user)
 
 
 @router.post("/{dossier_id}/close")
@@ -136,4 +136,4 @@ def close(
         user=user,
         now=utcnow(),
     )
-    return _view(session, dossier.id)
+    return _view(session, dossier.id, user)
