@@ -150,7 +150,8 @@ def load_catalogue(
                 )
             except (KeyError, TypeError, ValueError) as error:
                 raise InvalidInput(f"{path.name}, commune n° {number} : {error}.") from None
-    counts["communes"] = sum(_upsert_communes(session, communes))
+    _upsert_communes(session, communes)
+    counts["communes"] = len(communes)
     counts["définitions de délais (nouvelles versions)"] = _load_definitions(session, now)
     return LoadReport(counts)
 

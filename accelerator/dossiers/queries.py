@@ -114,7 +114,6 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
         ):
             requests[r.dossier_id].append(r)
     administration_of = {c.id: c.administration_code for cs in consultations.values() for c in cs}
-    effects: dict[str, list[str]] = defaultdict(list)
     history: dict[uuid.UUID, list[HistoryEntry]] = defaultdict(list)
     for h in session.scalars(
         select(HistoryEntry)
@@ -122,8 +121,6 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
         .order_by(HistoryEntry.at, HistoryEntry.id)
     ):
         history[h.dossier_id].append(h)
-        if "information_request_id" in h.details:
-            effects[h.details["information_request_id"]].append(h.message)
     lens = (
         _HolderLens.of(
             session,
@@ -148,10 +145,15 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
             k for k in clocks[d.id] if lens is None or k.kind not in HIDDEN_FROM_HOLDERS
         ]
         entries = (
-            [_history_view(h, zone) for h in history[d.id]]
+            [(h, _history_view(h, zone)) for h in history[d.id]]
             if lens is None
             else lens.history(history[d.id], d, referent, zone, clocks[d.id])
         )
+        # A request's effects are the history entries it caused, as this viewer reads them.
+        effects: dict[str, list[str]] = defaultdict(list)
+        for h, shown in entries:
+            if "information_request_id" in h.details:
+                effects[h.details["information_request_id"]].append(shown.message)
         views.append(
             DossierOut(
                 id=str(d.id),
@@ -227,7 +229,7 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
                     else None
                 ),
                 closing_message=d.closing_message,
-                history=entries,
+                history=[shown for _, shown in entries],
             )
         )
     return views
@@ -348,7 +350,7 @@ class _HolderLens:
         referent: User | None,
         zone: str,
         clocks: list[Clock],
-    ) -> list[HistoryOut]:
+    ) -> list[tuple[HistoryEntry, HistoryOut]]:
         """The entries a holder reads, each actor and message as :data:`HOLDER_MESSAGES` says."""
         hidden_clocks = {str(k.id) for k in clocks if k.kind in HIDDEN_FROM_HOLDERS}
         shown = []
@@ -360,9 +362,8 @@ class _HolderLens:
                 continue
             message = self.message(h, dossier, referent)
             if message is not None:
-                shown.append(
-                    _history_view(h, zone, actor=self.actor(h, dossier, referent), message=message)
-                )
+                actor = self.actor(h, dossier, referent)
+                shown.append((h, _history_view(h, zone, actor=actor, message=message)))
         return shown
 
     def message(self, h: HistoryEntry, dossier: Dossier, referent: User | None) -> str | None:
