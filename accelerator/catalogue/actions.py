@@ -9,8 +9,9 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ from accelerator.sla.definitions import (
 )
 from accelerator.sla.durations import half_of, make_duration, parse_duration
 from accelerator.sla.models import CalendarVersion, DeadlineDefinition
-from accelerator.validation import clean_text, insee_code
+from accelerator.validation import STRICT_INPUT, MultiLine, SingleLine, clean_text, insee_code
 
 SEED_DIR = Path(__file__).parent / "seed"
 
@@ -62,7 +63,107 @@ def _read(directory: Path, name: str) -> list[dict[str, Any]]:
         raise InvalidInput(f"{path} n'est pas du JSON valide : {error}.") from None
     if not isinstance(data, list):
         raise InvalidInput(f"{path} doit contenir une liste.")
-    return data
+    row_model = ROW_MODELS.get(name.split("_")[0] if name.startswith("communes_") else name)
+    if row_model is None:
+        return data
+    if len(data) > MAX_COG_ROWS:
+        raise InvalidInput(f"{path} : trop d'entrées ({MAX_COG_ROWS} au plus).")
+    rows = []
+    for number, row in enumerate(data, start=1):
+        try:
+            rows.append(row_model.model_validate(row).model_dump())
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "entrée"
+            raise InvalidInput(
+                f"{path}, entrée n° {number}, champ « {field} » : valeur refusée ({first['type']})."
+            ) from None
+    return rows
+
+
+#: A catalogue code as the seed files write them (``PREF-65``, ``abf_opinion``, ``FR-971``).
+_CatalogueCode = Annotated[
+    SingleLine, Field(min_length=1, max_length=64, pattern=r"^@?[A-Za-z0-9_.:-]+$")
+]
+
+
+class _CalendarRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    name: SingleLine = Field(min_length=1, max_length=200)
+    timezone: SingleLine = Field(min_length=1, max_length=64)
+    spec: dict[str, Any] = Field(max_length=20)  # checked by WorkingCalendar.from_spec
+
+
+class _AdministrationRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    name: SingleLine = Field(min_length=1, max_length=300)
+    rules_on: MultiLine = Field("", max_length=5000)
+    calendar: _CatalogueCode = "FR"
+
+
+class _ConsultationTypeRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    label: SingleLine = Field(min_length=1, max_length=300)
+    duration: SingleLine = Field(max_length=64)
+    silence_nature: _CatalogueCode
+    silence_label: SingleLine = Field(min_length=1, max_length=200)
+    binding: bool = False
+    legal: bool = True
+    source: SingleLine = Field("", max_length=200)
+
+
+class _ProcedureRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    label: SingleLine = Field(min_length=1, max_length=300)
+    duration: Annotated[SingleLine, Field(max_length=64)] | None = None
+    silence_outcome: SingleLine = Field(min_length=1, max_length=200)
+    source: SingleLine = Field("", max_length=200)
+    notes: MultiLine = Field("", max_length=5000)
+
+
+class _Target(BaseModel):
+    model_config = STRICT_INPUT
+    administration: _CatalogueCode
+    consultation_type: _CatalogueCode
+
+
+class _RoutingRuleRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    rank: int = Field(ge=0, le=10_000)
+    label: SingleLine = Field(min_length=1, max_length=300)
+    condition: dict[str, Any] = Field(max_length=50)
+    targets: list[_Target] = Field(max_length=50)
+
+
+class _ArrondissementRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    name: SingleLine = Field(min_length=1, max_length=200)
+    grant_authority: _CatalogueCode
+
+
+class _CommuneRow(BaseModel):
+    model_config = STRICT_INPUT
+    insee: SingleLine = Field(max_length=5)
+    name: SingleLine = Field(min_length=1, max_length=200)
+    arrondissement: Annotated[SingleLine, Field(max_length=8)] | None = None
+
+
+#: Each catalogue file is checked like any input before a row is written.
+ROW_MODELS: dict[str, type[BaseModel]] = {
+    "calendars.json": _CalendarRow,
+    "administrations.json": _AdministrationRow,
+    "consultation_types.json": _ConsultationTypeRow,
+    "procedures.json": _ProcedureRow,
+    "routing_rules.json": _RoutingRuleRow,
+    "arrondissements.json": _ArrondissementRow,
+    "communes": _CommuneRow,
+}
 
 
 def _upsert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
