@@ -19,6 +19,7 @@ from accelerator.errors import Conflict, Forbidden, NotFound
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.logs import annotate, annotate_dossier
+from accelerator.sla.definitions import ClockKind
 from accelerator.sla.models import Clock
 
 DOSSIER_NOT_FOUND = "Dossier introuvable."
@@ -129,10 +130,21 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 
+#: Clocks a holder never sees: the accelerator's internal targets (DOMAIN.md: holders see the
+#: legal deadlines). The dossier views apply the same set.
+HIDDEN_FROM_HOLDERS: frozenset[str] = frozenset({ClockKind.CONSULTATION_TARGET.value})
+
+
+def clock_visible_to(user: User, kind: str) -> bool:
+    """Whether ``user``'s role may see a clock of ``kind`` (object access aside)."""
+    return Role(user.role) is not Role.HOLDER or kind not in HIDDEN_FROM_HOLDERS
+
+
 def access_clock(session: Session, user: User, clock_id: uuid.UUID) -> Clock:
-    """A clock if ``user`` may see its dossier (agents: their consultation's clocks only)."""
+    """A clock if ``user`` may see its dossier (agents: their consultation's clocks only;
+    holders: not the internal targets)."""
     clock = session.get(Clock, clock_id)
-    if clock is None:
+    if clock is None or not clock_visible_to(user, clock.kind):
         raise NotFound(CLOCK_NOT_FOUND)
     try:
         if Role(user.role) is Role.AGENT:

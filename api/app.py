@@ -13,6 +13,7 @@ from api import errors, metrics, policies
 from api.routers import (
     auth,
     calendars,
+    catalogue,
     clocks,
     consultations,
     deadlines,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         consultations.router,
         deadlines.router,
         calendars.router,
+        catalogue.router,
         clocks.router,
         information.router,
         webhooks.router,

@@ -68,7 +68,7 @@ def authenticate(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-async def get_if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+async def get_if_match(if_match: Annotated[str | None, Header(max_length=64)] = None) -> int | None:
     """The version the client last read (``If-Match: 3`` or ``"3"``), for optimistic locking
     (``async``: no I/O, so FastAPI calls it without a thread hop)."""
     if if_match is None:

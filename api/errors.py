@@ -29,6 +29,11 @@ FIELD_MESSAGES = {
     "string_type": "texte attendu",
     "model_attributes_type": "objet JSON attendu",
     "dict_type": "objet JSON attendu",
+    "float_type": "nombre attendu",
+    "finite_number": "nombre fini attendu (ni Infinity ni NaN)",
+    "too_long": "trop long",
+    "too_short": "trop court",
+    "tuple_type": "liste attendue",
 }
 
 

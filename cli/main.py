@@ -72,6 +72,33 @@ def catalogue_load(
     typer.echo(f"Catalogue chargé ({report}).")
 
 
+@catalogue_app.command("communes")
+def catalogue_communes(
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file", help="Liste officielle des communes de l'INSEE (COG, v_commune_AAAA.csv)."
+        ),
+    ],
+) -> None:
+    """Load (upsert) the official commune list: dossiers may then name those communes."""
+    from accelerator.catalogue.actions import load_communes
+    from accelerator.db import get_database
+
+    try:
+        content = file.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        _fail(f"lecture impossible de {file} : {error.strerror or error}.")
+    except UnicodeDecodeError:
+        _fail(f"{file} n'est pas un fichier texte UTF-8.")
+    try:
+        with get_database().transaction() as session:
+            report = load_communes(session, content)
+    except AcceleratorError as error:
+        _fail(error.message)
+    typer.echo(f"Communes chargées ({report}).")
+
+
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="Adresse électronique (identifiant).")],

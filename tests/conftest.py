@@ -161,3 +161,18 @@ def seed_dir() -> Path:
     from accelerator.catalogue.actions import SEED_DIR
 
     return SEED_DIR
+
+
+#: A hand-written extract in the format of INSEE's v_commune_YYYY.csv (COG): Ain, Corse-du-Sud,
+#: Haute-Corse, Bouches-du-Rhône, Haut-Rhin, Guadeloupe, Mayotte, with the row types the
+#: catalogue skips (COMD, COMA, ARM). Ajaccio (2A004) is deliberately absent.
+COG_EXTRACT = Path(__file__).parent / "fixtures" / "v_commune_extrait.csv"
+
+
+@pytest.fixture
+def cog_communes(db: Any) -> None:
+    """The communes of :data:`COG_EXTRACT` in the catalogue (an upsert: they stay loaded)."""
+    from accelerator.catalogue.actions import load_communes
+
+    with db.transaction() as session:
+        load_communes(session, COG_EXTRACT.read_text(encoding="utf-8"))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,6 +38,7 @@ from accelerator.sla.definitions import (
 )
 from accelerator.sla.durations import half_of, make_duration, parse_duration
 from accelerator.sla.models import CalendarVersion, DeadlineDefinition
+from accelerator.validation import STRICT_INPUT, MultiLine, SingleLine, clean_text, insee_code
 
 SEED_DIR = Path(__file__).parent / "seed"
 
@@ -58,7 +63,107 @@ def _read(directory: Path, name: str) -> list[dict[str, Any]]:
         raise InvalidInput(f"{path} n'est pas du JSON valide : {error}.") from None
     if not isinstance(data, list):
         raise InvalidInput(f"{path} doit contenir une liste.")
-    return data
+    row_model = ROW_MODELS.get(name.split("_")[0] if name.startswith("communes_") else name)
+    if row_model is None:
+        return data
+    if len(data) > MAX_COG_ROWS:
+        raise InvalidInput(f"{path} : trop d'entrées ({MAX_COG_ROWS} au plus).")
+    rows = []
+    for number, row in enumerate(data, start=1):
+        try:
+            rows.append(row_model.model_validate(row).model_dump())
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "entrée"
+            raise InvalidInput(
+                f"{path}, entrée n° {number}, champ « {field} » : valeur refusée ({first['type']})."
+            ) from None
+    return rows
+
+
+#: A catalogue code as the seed files write them (``PREF-65``, ``abf_opinion``, ``FR-971``).
+_CatalogueCode = Annotated[
+    SingleLine, Field(min_length=1, max_length=64, pattern=r"^@?[A-Za-z0-9_.:-]+$")
+]
+
+
+class _CalendarRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    name: SingleLine = Field(min_length=1, max_length=200)
+    timezone: SingleLine = Field(min_length=1, max_length=64)
+    spec: dict[str, Any] = Field(max_length=20)  # checked by WorkingCalendar.from_spec
+
+
+class _AdministrationRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    name: SingleLine = Field(min_length=1, max_length=300)
+    rules_on: MultiLine = Field("", max_length=5000)
+    calendar: _CatalogueCode = "FR"
+
+
+class _ConsultationTypeRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    label: SingleLine = Field(min_length=1, max_length=300)
+    duration: SingleLine = Field(max_length=64)
+    silence_nature: _CatalogueCode
+    silence_label: SingleLine = Field(min_length=1, max_length=200)
+    binding: bool = False
+    legal: bool = True
+    source: SingleLine = Field("", max_length=200)
+
+
+class _ProcedureRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    label: SingleLine = Field(min_length=1, max_length=300)
+    duration: Annotated[SingleLine, Field(max_length=64)] | None = None
+    silence_outcome: SingleLine = Field(min_length=1, max_length=200)
+    source: SingleLine = Field("", max_length=200)
+    notes: MultiLine = Field("", max_length=5000)
+
+
+class _Target(BaseModel):
+    model_config = STRICT_INPUT
+    administration: _CatalogueCode
+    consultation_type: _CatalogueCode
+
+
+class _RoutingRuleRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    rank: int = Field(ge=0, le=10_000)
+    label: SingleLine = Field(min_length=1, max_length=300)
+    condition: dict[str, Any] = Field(max_length=50)
+    targets: list[_Target] = Field(max_length=50)
+
+
+class _ArrondissementRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: _CatalogueCode
+    name: SingleLine = Field(min_length=1, max_length=200)
+    grant_authority: _CatalogueCode
+
+
+class _CommuneRow(BaseModel):
+    model_config = STRICT_INPUT
+    insee: SingleLine = Field(max_length=5)
+    name: SingleLine = Field(min_length=1, max_length=200)
+    arrondissement: Annotated[SingleLine, Field(max_length=8)] | None = None
+
+
+#: Each catalogue file is checked like any input before a row is written.
+ROW_MODELS: dict[str, type[BaseModel]] = {
+    "calendars.json": _CalendarRow,
+    "administrations.json": _AdministrationRow,
+    "consultation_types.json": _ConsultationTypeRow,
+    "procedures.json": _ProcedureRow,
+    "routing_rules.json": _RoutingRuleRow,
+    "arrondissements.json": _ArrondissementRow,
+    "communes": _CommuneRow,
+}
 
 
 def _upsert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
@@ -137,19 +242,138 @@ def load_catalogue(
     counts["arrondissements"] = _upsert(
         session, Arrondissement, _read(directory, "arrondissements.json")
     )
-    communes: list[dict[str, Any]] = []
+    communes: list[CommuneRow] = []
     for path in sorted(directory.glob("communes_*.json")):
-        communes.extend(
-            {
-                "insee": row["insee"],
-                "name": row["name"],
-                "arrondissement_code": row["arrondissement"],
-            }
-            for row in _read(directory, path.name)
-        )
-    counts["communes"] = _upsert(session, Commune, communes)
+        for number, row in enumerate(_read(directory, path.name), start=1):
+            try:
+                communes.append(
+                    commune_row(row["insee"], row["name"], None, row.get("arrondissement"))
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                raise InvalidInput(f"{path.name}, commune n° {number} : {error}.") from None
+    _upsert_communes(session, communes)
+    counts["communes"] = len(communes)
     counts["définitions de délais (nouvelles versions)"] = _load_definitions(session, now)
     return LoadReport(counts)
+
+
+@dataclass(frozen=True)
+class CommuneRow:
+    """One commune of the official list, checked."""
+
+    insee: str
+    name: str
+    department: str
+    arrondissement: str | None
+
+
+_DEPARTMENT = re.compile(r"[0-9]{2}|2[AB]|97[1-8]")
+_ARRONDISSEMENT = re.compile(r"[0-9AB]{1,4}")
+
+
+def department_of(insee: str) -> str:
+    """The department in an INSEE code: 3 characters overseas (``971``), else 2 (``2A``)."""
+    return insee[:3] if insee.startswith("97") else insee[:2]
+
+
+def commune_row(
+    insee: object, name: object, department: object, arrondissement: object
+) -> CommuneRow:
+    """A commune row checked like any input (``ValueError`` with a French message)."""
+    if not all(isinstance(v, str) for v in (insee, name)):
+        raise ValueError("code INSEE et nom sont des textes")
+    assert isinstance(insee, str) and isinstance(name, str)
+    code = insee_code(insee)
+    department = department or department_of(code)
+    if not isinstance(department, str) or not _DEPARTMENT.fullmatch(department):
+        raise ValueError(f"département invalide : {department!r}")
+    if not code.startswith(department):
+        raise ValueError(f"le code {code} n'appartient pas au département {department}")
+    if arrondissement in ("", None):
+        arrondissement = None
+    elif not isinstance(arrondissement, str) or not _ARRONDISSEMENT.fullmatch(arrondissement):
+        raise ValueError(f"arrondissement invalide : {arrondissement!r}")
+    cleaned = clean_text(name, multiline=False)
+    if not cleaned or len(cleaned) > 200:
+        raise ValueError("nom de commune vide ou trop long (200 caractères au plus)")
+    return CommuneRow(code, cleaned, department, arrondissement)
+
+
+def _upsert_communes(session: Session, rows: list[CommuneRow]) -> tuple[int, int]:
+    """(added, changed): one read of the table, then only the differences are written."""
+    existing = {c.insee: c for c in session.scalars(select(Commune))}
+    added = changed = 0
+    for row in rows:
+        commune = existing.get(row.insee)
+        if commune is None:
+            commune = Commune(insee=row.insee)
+            session.add(commune)
+            existing[row.insee] = commune
+            added += 1
+        elif (commune.name, commune.department, commune.arrondissement_code) == (
+            row.name,
+            row.department,
+            row.arrondissement,
+        ):
+            continue
+        else:
+            changed += 1
+        commune.name, commune.department = row.name, row.department
+        commune.arrondissement_code = row.arrondissement
+    session.flush()
+    return added, changed
+
+
+#: The columns of INSEE's ``v_commune_YYYY.csv`` the catalogue reads (others are ignored).
+COG_COLUMNS = ("TYPECOM", "COM", "DEP", "ARR", "LIBELLE")
+#: A COG file has about 37,500 rows (all types); beyond this it is not one.
+MAX_COG_ROWS = 100_000
+
+
+def parse_cog(content: str) -> list[CommuneRow]:
+    """The communes (``TYPECOM=COM``) of a COG ``v_commune`` CSV; ``InvalidInput`` otherwise.
+
+    Delegated communes, associated communes and municipal arrondissements (``COMD``,
+    ``COMA``, ``ARM``) are not communes a dossier is filed in: they are skipped.
+    """
+    content = content.removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(content, newline=""))
+    missing = [c for c in COG_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(
+            "Fichier COG attendu (v_commune_AAAA.csv de l'INSEE) : colonnes manquantes "
+            f"{', '.join(missing)}."
+        )
+    rows: list[CommuneRow] = []
+    try:
+        for number, record in enumerate(reader, start=2):
+            if number > MAX_COG_ROWS:
+                raise InvalidInput(f"Fichier COG trop long ({MAX_COG_ROWS} lignes au plus).")
+            if record.get("TYPECOM") != "COM":
+                continue
+            try:
+                rows.append(
+                    commune_row(record["COM"], record["LIBELLE"], record["DEP"], record["ARR"])
+                )
+            except ValueError as error:
+                raise InvalidInput(f"Fichier COG, ligne {number} : {error}.") from None
+    except csv.Error as error:
+        raise InvalidInput(f"Fichier COG illisible : {error}.") from None
+    if not rows:
+        raise InvalidInput("Le fichier COG ne contient aucune commune (TYPECOM=COM).")
+    if len({r.insee for r in rows}) != len(rows):
+        raise InvalidInput("Le fichier COG cite une commune deux fois.")
+    return rows
+
+
+def load_communes(session: Session, content: str) -> LoadReport:
+    """Upsert the communes of an official COG file: from then on, those are accepted too.
+
+    An upsert, like the rest of the catalogue: a commune missing from the file is kept (a
+    dossier may name it) and the seed's communes are loaded again at each start.
+    """
+    added, changed = _upsert_communes(session, parse_cog(content))
+    return LoadReport({"communes ajoutées": added, "communes modifiées": changed})
 
 
 def _load_calendars(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:

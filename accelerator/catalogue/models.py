@@ -87,10 +87,14 @@ class Arrondissement(Base):
 
 
 class Commune(Base):
-    """A commune known by its INSEE code."""
+    """A commune of the official list (COG) by its INSEE code: the only communes accepted."""
 
     __tablename__ = "communes"
 
     insee: Mapped[str] = mapped_column(String(5), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    arrondissement_code: Mapped[str] = mapped_column(ForeignKey("arrondissements.code"))
+    #: Department code (``65``, ``2A``, ``971``): it decides the working calendar.
+    department: Mapped[str] = mapped_column(String(3))
+    #: The COG's arrondissement code; no foreign key: the COG names arrondissements of every
+    #: department, the catalogue describes (grant authority) only those it serves.
+    arrondissement_code: Mapped[str | None] = mapped_column(String(8), nullable=True)

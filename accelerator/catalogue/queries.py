@@ -15,7 +15,7 @@ from accelerator.catalogue.models import (
     ConsultationType,
     RoutingRule,
 )
-from accelerator.errors import NotFound
+from accelerator.errors import InvalidInput, NotFound
 from accelerator.routing.rules import Rule, RuleTarget
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.durations import Duration, make_duration
@@ -35,9 +35,26 @@ DEPARTMENT_CALENDARS = {
 }
 
 
-def calendar_code_for_commune(insee: str) -> str:
-    """The calendar of a commune's department (overseas departments have 3-digit codes)."""
-    return DEPARTMENT_CALENDARS.get(insee[:3]) or DEPARTMENT_CALENDARS.get(insee[:2]) or "FR"
+def calendar_code_for_commune(commune: Commune) -> str:
+    """The calendar of a commune's department (the catalogue's, as the COG gives it)."""
+    return DEPARTMENT_CALENDARS.get(commune.department, "FR")
+
+
+def commune_unknown(insee: str) -> str:
+    """The French message for a commune the catalogue does not list."""
+    return (
+        f"Commune inconnue : {insee} (code INSEE). Seules les communes du catalogue sont "
+        "acceptées ; l'administrateur charge la liste officielle (COG) avec "
+        "« accelerator catalogue communes --file »."
+    )
+
+
+def require_commune(session: Session, insee: str) -> Commune:
+    """The catalogue's commune ``insee``; ``InvalidInput`` (422) for any other code."""
+    commune = session.get(Commune, insee)
+    if commune is None:
+        raise InvalidInput(commune_unknown(insee))
+    return commune
 
 
 def get_calendar(session: Session, code: str) -> WorkingCalendar:
@@ -107,7 +124,8 @@ def routing_rules(session: Session) -> list[Rule]:
 
 
 def commune_arrondissement(session: Session, insee: str) -> Arrondissement | None:
-    """The arrondissement of a known commune, or None for a commune the catalogue lacks."""
+    """The arrondissement of a commune, or None when the catalogue does not describe it (a
+    dossier filed before communes were checked, or an arrondissement of another department)."""
     return session.scalar(
         select(Arrondissement)
         .join(Commune, Commune.arrondissement_code == Arrondissement.code)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, Field
 
 from accelerator.consultations.status import OpinionNature
 from accelerator.dossiers.schemas import ClockOut, OpinionOut, PersonOut
+from accelerator.validation import STRICT_INPUT, MultiLine, choice
 
 
 class OpinionIn(BaseModel):
     """An administration's opinion as an agent gives it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT
 
-    nature: OpinionNature
-    text: str = Field("", max_length=50_000)
+    nature: Annotated[OpinionNature, choice(OpinionNature)]
+    text: MultiLine = Field("", max_length=50_000)
 
 
 class DossierBriefOut(BaseModel):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from accelerator.access import access_dossier, require_referent_of, require_role
 from accelerator.catalogue.models import Administration, Procedure
-from accelerator.catalogue.queries import calendar_code_for_commune
+from accelerator.catalogue.queries import calendar_code_for_commune, require_commune
 from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.consultations.status import FINISHED, ConsultationStatus
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
@@ -77,6 +77,7 @@ def create_dossier(
     """A holder starts a dossier as a draft."""
     require_role(user, Role.HOLDER)
     assert user.organisation_id is not None
+    commune = require_commune(session, data.commune_insee)
     known = set(session.scalars(select(Procedure.code)))
     unknown = [code for code in data.procedures if code not in known]
     if unknown:
@@ -93,7 +94,7 @@ def create_dossier(
         jobs_created=data.jobs_created,
         organisation_id=user.organisation_id,
         created_by_id=user.id,
-        calendar_code=calendar_code_for_commune(data.commune_insee),
+        calendar_code=calendar_code_for_commune(commune),
         status=DossierStatus.DRAFT.value,
         cycle=1,
         created_at=now,

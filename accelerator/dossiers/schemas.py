@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from accelerator.information.schemas import InformationRequestOut
-
-INSEE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+from accelerator.validation import (
+    STRICT_INPUT,
+    Code,
+    FiniteFloat,
+    InseeCode,
+    MultiLine,
+    SingleLine,
+)
 
 
 class DossierAttributes(BaseModel):
     """Facts about the project that decide which administrations are consulted."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     near_monument: bool = Field(False, description="Aux abords d'un monument historique.")
     protected_area: bool = Field(False, description="En espace protégé ou en site.")
     public_access_building: bool = Field(False, description="Établissement recevant du public.")
     high_rise: bool = Field(False, description="Immeuble de grande hauteur.")
     archaeological_zone: bool = Field(False, description="Zone de présomption archéologique.")
-    site_area_ha: float | None = Field(None, ge=0, description="Surface du terrain (ha).")
+    site_area_ha: FiniteFloat | None = Field(
+        None, ge=0, le=10**7, description="Surface du terrain (ha)."
+    )
     environmental_assessment: bool = Field(
         False, description="Soumis à évaluation environnementale."
     )
@@ -34,7 +41,9 @@ class DossierAttributes(BaseModel):
     farmland_consumption: bool = Field(
         False, description="Consomme des espaces agricoles ou naturels."
     )
-    retail_area_m2: float | None = Field(None, ge=0, description="Surface commerciale créée (m²).")
+    retail_area_m2: FiniteFloat | None = Field(
+        None, ge=0, le=10**8, description="Surface commerciale créée (m²)."
+    )
     water_catchment: bool = Field(False, description="Dans un périmètre de captage d'eau potable.")
     health_facility: bool = Field(False, description="Établissement thermal ou de santé.")
     hiring_aid: bool = Field(False, description="Demande d'aide à l'embauche ou à la formation.")
@@ -44,33 +53,28 @@ class DossierAttributes(BaseModel):
 class DossierCreate(BaseModel):
     """A new dossier, as a holder submits it (still a draft)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT
 
-    title: str = Field(min_length=3, max_length=300)
-    description: str = Field("", max_length=20_000)
-    commune_insee: str = Field(description="Code INSEE de la commune (5 caractères).")
-    procedures: list[str] = Field(default_factory=list, max_length=20)
+    title: SingleLine = Field(min_length=3, max_length=300)
+    description: MultiLine = Field("", max_length=20_000)
+    commune_insee: InseeCode = Field(
+        description="Code INSEE d'une commune du catalogue (5 caractères ; Corse : 2A/2B)."
+    )
+    procedures: list[Annotated[Code, Field(max_length=32)]] = Field(
+        default_factory=list, max_length=20
+    )
     attributes: DossierAttributes = Field(
         default_factory=lambda: DossierAttributes.model_validate({})
     )
     investment_eur: int | None = Field(None, ge=0, le=10**13)
     jobs_created: int | None = Field(None, ge=0, le=10**6)
 
-    @field_validator("commune_insee")
-    @classmethod
-    def _insee(cls, value: str) -> str:
-        value = value.upper()
-        if not INSEE_CODE.match(value):
-            raise ValueError("le code INSEE doit compter 5 caractères (ex. 65440)")
-        return value
-
     @field_validator("procedures")
     @classmethod
     def _procedures(cls, value: list[str]) -> list[str]:
-        cleaned = [code.strip().upper() for code in value]
-        if len(set(cleaned)) != len(cleaned):
+        if len(set(value)) != len(value):
             raise ValueError("une procédure est citée deux fois")
-        return cleaned
+        return value
 
 
 class PersonOut(BaseModel):

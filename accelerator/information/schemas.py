@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from accelerator.validation import STRICT_INPUT, Identifier, MultiLine, SingleLine
 
 
 class InformationRequestIn(BaseModel):
     """A request for missing documents or information."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT
 
-    message: str = Field(min_length=3, max_length=20_000)
-    pieces: list[str] = Field(default_factory=list, max_length=50)
-    consultation_id: uuid.UUID | None = Field(
+    message: MultiLine = Field(min_length=3, max_length=20_000)
+    pieces: list[Annotated[SingleLine, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=50
+    )
+    consultation_id: Identifier | None = Field(
         None, description="Pour relayer la demande d'une administration sur sa consultation."
     )
 
@@ -22,9 +26,9 @@ class InformationRequestIn(BaseModel):
 class AnswerIn(BaseModel):
     """The holder's answer."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT
 
-    message: str = Field(min_length=1, max_length=20_000)
+    message: MultiLine = Field(min_length=1, max_length=20_000)
 
 
 class InformationRequestOut(BaseModel):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import ipaddress
 
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from accelerator.config import Settings
 from accelerator.db import utcnow
 from accelerator.errors import NotAuthenticated
 from accelerator.identity.actions import authenticate, normalise_email
 from accelerator.identity.throttle import SignInThrottle
+from accelerator.validation import STRICT_INPUT, SingleLine
 from api import tokens
 from api.deps import SessionDep, SettingsDep
 from api.policies import PUBLIC
@@ -23,9 +24,10 @@ router = Router(prefix="/api/v1/auth", tags=["authentification"])
 class Credentials(BaseModel):
     """E-mail and password."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    email: str = Field(max_length=320)
+    email: SingleLine = Field(max_length=320)
+    #: Not cleaned: a password is compared as typed.
     password: str = Field(max_length=1000)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from accelerator.access import require_role
 from accelerator.catalogue.actions import set_calendar_override, set_calendar_week
@@ -13,6 +13,14 @@ from accelerator.catalogue.queries import list_calendars
 from accelerator.db import utcnow
 from accelerator.identity.roles import Role
 from accelerator.sla.actions import reproject_open_clocks
+from accelerator.validation import (
+    STRICT_INPUT,
+    Code,
+    Interval,
+    IsoDate,
+    Lax,
+    SingleLine,
+)
 from api.deps import CurrentUser, SessionDep
 from api.idempotency import idempotent
 from api.policies import SIGNED_IN, Scope, allow
@@ -49,29 +57,32 @@ def _out(calendar: Calendar) -> CalendarOut:
 class OverrideIn(BaseModel):
     """One exceptional day: no hours is a closure."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT
 
-    date: dt.date
-    name: str = Field(min_length=2, max_length=200)
-    hours: list[tuple[str, str]] = Field(default_factory=list, max_length=6)
+    date: IsoDate
+    name: SingleLine = Field(min_length=2, max_length=200)
+    hours: list[Interval] = Field(default_factory=list, max_length=6)
 
 
 class WeekIn(BaseModel):
     """Weekly working hours by ISO weekday (1 = Monday) and the solidarity day."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    weekly: dict[int, list[tuple[str, str]]]
+    #: JSON keys are strings: ``"1"`` is read as Monday.
+    weekly: dict[
+        Annotated[int, Lax, Field(ge=1, le=7)], Annotated[list[Interval], Field(max_length=6)]
+    ] = Field(max_length=7)
     whit_monday_worked: bool = False
 
 
 class ReprojectIn(BaseModel):
     """Which change to apply to open clocks."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    calendar: str | None = None
-    definition: str | None = None
+    calendar: Annotated[Code, Field(max_length=16)] | None = None
+    definition: Annotated[SingleLine, Field(max_length=100)] | None = None
 
 
 class ReprojectedOut(BaseModel):

@@ -16,6 +16,7 @@ from accelerator.consultations.status import ConsultationStatus
 from accelerator.db import utcnow
 from accelerator.dossiers.models import Dossier
 from accelerator.identity.roles import Role
+from accelerator.validation import MAX_OFFSET
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
@@ -59,7 +60,7 @@ def index(
     user: CurrentUser,
     status: ConsultationStatus | None = None,
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[ConsultationOut]:
     """Agents: their administration's consultations; référents: those of their dossiers."""
     require_role(user, *VIEWERS)

@@ -29,9 +29,13 @@ def _calendar(session: SessionDep, code: str) -> WorkingCalendar:
 def deadline(
     session: SessionDep,
     _user: CurrentUser,
-    calendar: Annotated[str, Query(description="Code du calendrier, ex. FR ou FR-67.")],
-    start: Annotated[str, Query(description="Instant de départ ISO 8601.")],
-    add: Annotated[str, Query(description="Délai « MONTANT UNITÉ », ex. « 2 months ».")],
+    calendar: Annotated[
+        str, Query(max_length=64, description="Code du calendrier, ex. FR ou FR-67.")
+    ],
+    start: Annotated[str, Query(max_length=64, description="Instant de départ ISO 8601.")],
+    add: Annotated[
+        str, Query(max_length=64, description="Délai « MONTANT UNITÉ », ex. « 2 months ».")
+    ],
     prorogation: bool = False,
 ) -> DeadlineOut:
     """The deadline of ``add`` counted from ``start`` in ``calendar``, with its derivation."""
@@ -44,10 +48,10 @@ def deadline(
 def between(
     session: SessionDep,
     _user: CurrentUser,
-    calendar: Annotated[str, Query(description="Code du calendrier.")],
-    start: Annotated[str, Query(description="Premier instant ISO 8601.")],
-    end: Annotated[str, Query(description="Second instant ISO 8601.")],
-    unit: Annotated[str, Query(description="Unité, ex. business_days.")],
+    calendar: Annotated[str, Query(max_length=64, description="Code du calendrier.")],
+    start: Annotated[str, Query(max_length=64, description="Premier instant ISO 8601.")],
+    end: Annotated[str, Query(max_length=64, description="Second instant ISO 8601.")],
+    unit: Annotated[str, Query(max_length=64, description="Unité, ex. business_days.")],
 ) -> BetweenOut:
     """How much of ``unit`` lies between two instants in ``calendar``."""
     return compute_between(_calendar(session, calendar), start=start, end=end, unit=unit)

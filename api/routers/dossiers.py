@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from accelerator.access import access_dossier, check_version
@@ -16,6 +16,7 @@ from accelerator.dossiers.queries import build_views, list_dossiers
 from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
+from accelerator.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
@@ -27,24 +28,24 @@ router = Router(prefix="/api/v1/dossiers", tags=["dossiers"])
 class LaunchIn(BaseModel):
     """The administrations to consult; omitted means the routing proposal."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    administrations: list[str] | None = Field(None, max_length=50)
+    administrations: list[Annotated[Code, Field(max_length=32)]] | None = Field(None, max_length=50)
 
 
 class CloseIn(BaseModel):
     """The final message to the holder."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
-    message: str = Field(min_length=1, max_length=50_000)
+    message: MultiLine = Field(min_length=1, max_length=50_000)
 
 
-def _view(session: SessionDep, dossier_id: object) -> DossierOut:
+def _view(session: SessionDep, dossier_id: object, user: CurrentUser) -> DossierOut:
     from accelerator.dossiers.models import Dossier
 
     dossier = session.get_one(Dossier, dossier_id)
-    return build_views(session, [dossier])[0]
+    return build_views(session, [dossier], viewer=user)[0]
 
 
 def _locked(session: SessionDep, dossier_id: str, if_match: int | None) -> tuple[Any, int | None]:
@@ -73,7 +74,7 @@ def _check(version: int | None, if_match: int | None) -> None:
 def create(data: DossierCreate, session: SessionDep, user: CurrentUser) -> DossierOut:
     """Create a draft dossier (holder)."""
     dossier = actions.create_dossier(session, data=data, user=user, now=utcnow())
-    return _view(session, dossier.id)
+    return _view(session, dossier.id, user)
 
 
 @router.get("", policy=allow(**dict.fromkeys(Role, Scope.VISIBLE)))
@@ -82,7 +83,7 @@ def index(
     user: CurrentUser,
     status: DossierStatus | None = None,
     limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[DossierOut]:
     """The dossiers the caller may see, newest first."""
     return list_dossiers(
@@ -99,7 +100,7 @@ def index(
 def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
     """One dossier with its référent, consultations, clocks and history."""
     dossier = access_dossier(session, user, parse_id(dossier_id, "Dossier"))
-    return build_views(session, [dossier])[0]
+    return build_views(session, [dossier], viewer=user)[0]
 
 
 @router.post("/{dossier_id}/file", policy=allow(holder=Scope.OWN_ORGANISATION))
@@ -109,7 +110,7 @@ def file(dossier_id: str, session: SessionDep, user: CurrentUser, if_match: IfMa
     parsed, version = _locked(session, dossier_id, if_match)
     dossier = actions.file_dossier(session, dossier_id=parsed, user=user, now=utcnow())
     _check(version, if_match)
-    return _view(session, dossier.id)
+    return _view(session, dossier.id, user)
 
 
 @router.post("/{dossier_id}/take-charge", policy=allow(referent=Scope.FILED))
@@ -121,7 +122,7 @@ def take_charge(
     parsed, version = _locked(session, dossier_id, if_match)
     dossier = actions.take_charge(session, dossier_id=parsed, user=user, now=utcnow())
     _check(version, if_match)
-    return _view(session, dossier.id)
+    return _view(session, dossier.id, user)
 
 
 @router.post(
@@ -145,7 +146,7 @@ def launch(
         now=utcnow(),
     )
     _check(version, if_match)
-    return _view(session, launch.dossier_id)
+    return _view(session, launch.dossier_id, user)
 
 
 @router.post("/{dossier_id}/close", policy=allow(referent=Scope.DOSSIER_REFERENT))
@@ -163,4 +164,4 @@ def close(
         now=utcnow(),
     )
     _check(version, if_match)
-    return _view(session, dossier.id)
+    return _view(session, dossier.id, user)

@@ -29,7 +29,7 @@ def ask(
     request = request_information(
         session, dossier_id=parse_id(dossier_id, "Dossier"), data=data, user=user, now=utcnow()
     )
-    return build_views(session, [session.get_one(Dossier, request.dossier_id)])[0]
+    return build_views(session, [session.get_one(Dossier, request.dossier_id)], viewer=user)[0]
 
 
 @router.post(
@@ -45,4 +45,4 @@ def answer(request_id: str, data: AnswerIn, session: SessionDep, user: CurrentUs
         user=user,
         now=utcnow(),
     )
-    return build_views(session, [session.get_one(Dossier, request.dossier_id)])[0]
+    return build_views(session, [session.get_one(Dossier, request.dossier_id)], viewer=user)[0]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 
 from accelerator.db import utcnow
+from accelerator.validation import STRICT_INPUT, SingleLine
 from accelerator.webhooks import actions
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from accelerator.webhooks.targets import Policy
@@ -24,16 +25,16 @@ SUBSCRIPTION_MANAGERS = allow(agent=Scope.OWN_ADMINISTRATION, admin=Scope.ANY)
 class SubscriptionIn(BaseModel):
     """Where to send which events."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = STRICT_INPUT
 
-    url: str = Field(max_length=2000)
-    events: list[Annotated[str, Field(max_length=64)]] = Field(max_length=20)
+    url: SingleLine = Field(max_length=2000)
+    events: list[Annotated[SingleLine, Field(max_length=64)]] = Field(max_length=20)
 
 
 class SubscriptionPatch(BaseModel):
     """What may change in a subscription: paused (``false``) or active (``true``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT_INPUT
 
     active: StrictBool
 

@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from accelerator.consultations.actions import give_opinion
@@ -244,6 +245,7 @@ def test_two_concurrent_sweeps_fire_each_rung_exactly_once(db: Database) -> None
     assert Counter(rows) == Counter({d: 4 for d in dossiers})
 
 
+@pytest.mark.usefixtures("cog_communes")
 def test_versions_are_pinned_until_an_explicit_reprojection(db: Database) -> None:
     from accelerator.catalogue.actions import set_calendar_override
     from accelerator.sla.actions import reproject_open_clocks

@@ -122,6 +122,7 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
     "POST /api/v1/calendars/{code}/overrides": {AD: Scope.ANY},
     "PUT /api/v1/calendars/{code}/week": {AD: Scope.ANY},
     "POST /api/v1/clocks/reproject": {AD: Scope.ANY},
+    "POST /api/v1/catalogue/communes": {AD: Scope.ANY},
     "POST /api/v1/webhooks": {AG: Scope.ANY, AD: Scope.ANY},
     "GET /api/v1/webhooks": {AG: Scope.VISIBLE, AD: Scope.VISIBLE},
     "PATCH /api/v1/webhooks/{subscription_id}": {AG: Scope.OWN_ADMINISTRATION, AD: Scope.ANY},
@@ -165,6 +166,15 @@ BODIES: dict[str, Any] = {
         "url": "https://hooks.example.org/accelerator",
         "events": ["consultation.created"],
     },
+}
+#: Bodies that are not JSON: (content type, content). The COG row is Cauterets as the
+#: catalogue already has it, so an allowed load changes nothing for the next tests.
+RAW_BODIES: dict[str, tuple[str, str]] = {
+    "POST /api/v1/catalogue/communes": (
+        "text/csv",
+        "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT\n"
+        "COM,65138,76,65,65D,651,0,CAUTERETS,Cauterets,Cauterets,6508,\n",
+    ),
 }
 QUERIES: dict[str, dict[str, str]] = {
     "GET /api/v1/deadline": {"calendar": "FR", "start": "2026-03-02T09:00", "add": "2 months"},
@@ -600,6 +610,9 @@ def call(client: TestClient, probe: Probe, path: str, **extra: str) -> Any:
     headers = {**probe.caller.headers, **extra}
     if probe.method == "POST":
         headers["Idempotency-Key"] = uuid.uuid4().hex
+    if probe.key in RAW_BODIES:
+        headers["Content-Type"], content = RAW_BODIES[probe.key]
+        return client.request(probe.method, path, headers=headers, content=content)
     return client.request(
         probe.method,
         path,
