@@ -267,6 +267,8 @@ class Facts:
     referent_id: uuid.UUID | None = None
     administration: str | None = None
     consulted: frozenset[str] = frozenset()
+    #: An internal target of the platform (not law): never shown to holders (DOMAIN.md).
+    internal_target: bool = False
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,7 @@ def facts_of(session: Session, kind: str, object_id: str) -> Facts:
         if subscription is None:
             return Facts(kind, gone=True)
         return Facts(kind, administration=subscription.administration_code)
-    administration = None
+    administration, internal_target = None, False
     if kind == "dossier":
         dossier_id = key
     elif kind == "consultation":
@@ -300,6 +302,7 @@ def facts_of(session: Session, kind: str, object_id: str) -> Facts:
     elif kind == "clock":
         clock = session.get_one(Clock, key)
         dossier_id = clock.dossier_id
+        internal_target = clock.kind == "consultation_target"
         if clock.consultation_id is not None:
             administration = session.get_one(
                 Consultation, clock.consultation_id
@@ -326,6 +329,7 @@ def facts_of(session: Session, kind: str, object_id: str) -> Facts:
         referent_id=dossier.referent_id,
         administration=administration,
         consulted=consulted,
+        internal_target=internal_target,
     )
 
 
@@ -340,7 +344,12 @@ def sees(caller: Caller, facts: Facts | None) -> bool:
         return role == AD or (role == AG and facts.administration == caller.administration)
     if role == H:
         # Holders never deal with administrations directly: no consultation of their own.
-        return facts.kind != "consultation" and facts.organisation_id == caller.organisation_id
+        # Nor do they see the platform's internal targets, only legal deadlines.
+        return (
+            facts.kind != "consultation"
+            and not facts.internal_target
+            and facts.organisation_id == caller.organisation_id
+        )
     if role == AG:
         return (
             facts.kind in ("consultation", "clock")
