@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from accelerator.config import Settings
 from accelerator.db import Database
 from api.deps import BearerDep, CurrentUser, SessionDep, authenticate
+from api.routes import Route
 
 _REQUEST = "unit_of_work_request"
 _CREDENTIALS = "unit_of_work_credentials"
@@ -79,7 +80,12 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class Router(APIRouter):
-    """An ``APIRouter`` whose sync routes on the database run in one thread (``in_one_thread``)."""
+    """An ``APIRouter`` whose sync routes on the database run in one thread (``in_one_thread``)
+    and check the token and the body limit before reading the body (``api.routes.Route``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", Route)
+        super().__init__(**kwargs)
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         """Register ``endpoint``, rewritten to run its unit of work in one thread."""

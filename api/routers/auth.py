@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accelerator.db import utcnow
 from accelerator.identity.actions import authenticate
 from api import tokens
+from api.contract import errors_documented
 from api.deps import SessionDep, SettingsDep
 from api.unit_of_work import Router
 
@@ -29,7 +30,7 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-@router.post("/token")
+@router.post("/token", responses=errors_documented(429))
 def issue_token(credentials: Credentials, session: SessionDep, settings: SettingsDep) -> Token:
     """Sign in and get a bearer token."""
     user = authenticate(session, email=credentials.email, password=credentials.password)

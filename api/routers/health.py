@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.contract import errors_documented
 from api.deps import SessionDep
 from api.unit_of_work import Router
 
 router = Router(tags=["santé"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses=errors_documented(503))
 def healthz(session: SessionDep) -> JSONResponse:
     """200 when the database answers, 503 otherwise."""
     try:
