@@ -21,15 +21,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from api.errors import Error, FieldError, InvalidRequest
-from api.routes import needs_user
 
 DESCRIPTIONS = {
     400: "Corps de la requête illisible (JSON en UTF-8 attendu).",
-    401: "Authentification requise, jeton invalide ou expiré.",
+    401: "Non authentifié : jeton absent, invalide ou expiré, ou identifiants refusés.",
     403: "Action non permise à ce compte.",
     404: "Objet introuvable (ou invisible pour ce compte).",
     409: "Conflit : le statut de l'objet ne permet pas l'action, ou il a changé entre-temps.",
@@ -56,23 +54,24 @@ def _reference(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def statuses(route: APIRoute, method: str) -> set[int]:
-    """The error statuses ``route`` can answer to ``method``, from its shape."""
+def statuses(method: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses an operation can answer, from its shape in the document."""
     found: set[int] = set()
-    if route.body_field is not None:
+    if "requestBody" in operation:
         found |= {400, 413, 422}
-    if needs_user(route.dependant):
+    if operation.get("security"):
         found |= {401, 403}
-        if method != "GET":
+        if method != "get":
             found |= {409, 422}
-    if route.dependant.path_params:
+    parameters = operation.get("parameters", [])
+    if any(parameter.get("in") == "path" for parameter in parameters):
         found |= {404, 422}
-    if route.dependant.query_params or route.dependant.header_params:
+    if parameters:
         found.add(422)
     return found
 
 
-def document(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
+def document(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` (the app's generated OpenAPI document) with every error status documented."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.pop("HTTPValidationError", None)
@@ -81,18 +80,11 @@ def document(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
         definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
         definition.pop("$defs", None)
         components[model.__name__] = definition
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        for method in sorted(route.methods or ()):
-            operation = schema["paths"][route.path_format].get(method.lower())
-            if operation is None:
-                continue
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
             responses = operation.setdefault("responses", {})
-            for status in sorted(
-                statuses(route, method)
-                | {int(s) for s in responses if s.isdigit() and int(s) >= 400}
-            ):
+            declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
+            for status in sorted(statuses(method, operation) | declared):
                 model = InvalidRequest if status == 422 else Error
                 answer = responses.get(str(status)) or {}
                 responses[str(status)] = {
@@ -109,7 +101,6 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = document(
-                app,
                 get_openapi(
                     title=app.title,
                     version=app.version,

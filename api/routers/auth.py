@@ -30,7 +30,7 @@ class Token(BaseModel):
     token_type: str = "bearer"
 
 
-@router.post("/token", responses=errors_documented(429))
+@router.post("/token", responses=errors_documented(401, 429))
 def issue_token(credentials: Credentials, session: SessionDep, settings: SettingsDep) -> Token:
     """Sign in and get a bearer token."""
     user = authenticate(session, email=credentials.email, password=credentials.password)

@@ -13,6 +13,7 @@ from accelerator.catalogue.queries import list_calendars
 from accelerator.db import utcnow
 from accelerator.identity.roles import Role
 from accelerator.sla.actions import reproject_open_clocks
+from api.contract import errors_documented
 from api.deps import CurrentUser, SessionDep
 from api.idempotency import idempotent
 from api.unit_of_work import Router
@@ -117,7 +118,7 @@ def week(code: str, data: WeekIn, session: SessionDep, user: CurrentUser) -> Cal
     return _out(calendar)
 
 
-@router.post("/clocks/reproject")
+@router.post("/clocks/reproject", responses=errors_documented(404))
 @idempotent()
 def reproject(data: ReprojectIn, session: SessionDep, user: CurrentUser) -> list[ReprojectedOut]:
     """Apply the versions now in force to open clocks (admin); each change is recorded."""
