@@ -8,8 +8,9 @@ the server's buffer are ever held. A route that takes more (a file upload) decla
 limit with ``@body_limit(n)``; ``api.routes.Route`` puts it in the request's scope before the
 body is read, so the limit is per route without a second routing pass.
 
-An answer sent before its request body was read (a 401 before the body, a 413) closes the
-connection: the server would otherwise go on reading and discarding what the client sends.
+An answer sent before a long or chunked request body was read (a 401 before the body, a 413)
+closes the connection: the server would otherwise go on reading and discarding what the client
+sends.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Where the limit of the current request lives in the ASGI scope (a route may raise it).
 SCOPE_KEY = "accelerator.max_body_bytes"
 _ATTRIBUTE = "__max_body_bytes__"
+#: An unread body up to this size is left for the server to discard (keep-alive kept).
+_DISCARDABLE = 64 * 1024
 
 
 def describe(size: int) -> str:
@@ -94,9 +97,11 @@ class BodyLimit:
             return
         scope[SCOPE_KEY] = self.max_bytes
         headers = Headers(scope=scope)
-        # No framing header: no body (HTTP/1.1), nothing to read or to discard.
+        length = declared_length(scope)
+        # Whether the server may drop what is left unread cheaply: no body (no framing header),
+        # or a short declared one; a long or chunked body left unread closes the connection.
         complete = "content-length" not in headers and "transfer-encoding" not in headers
-        complete = complete or declared_length(scope) == 0
+        complete = complete or (length is not None and length <= _DISCARDABLE)
         received = 0
         started = False
 
