@@ -13,7 +13,7 @@ import html
 from importlib.resources import files
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from accelerator.errors import NotFound
@@ -45,7 +45,7 @@ _PAGE = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<link rel="icon" href="/docs/assets/favicon.png">
+<link rel="icon" href="{root}/docs/assets/favicon.png">
 {head}</head>
 <body>
 <div id="{element}" data-openapi-url="{openapi_url}"></div>
@@ -54,13 +54,18 @@ _PAGE = """<!doctype html>
 """
 
 
-def _page(title: str, element: str, openapi_url: str, head: str, scripts: list[str]) -> str:
+def _page(
+    root: str, title: str, element: str, openapi_url: str, styles: list[str], scripts: list[str]
+) -> str:
+    """A viewer's page; ``root`` is the path the app is mounted at behind a proxy."""
+    root = html.escape(root.rstrip("/"))
     return _PAGE.format(
+        root=root,
         title=html.escape(title),
         element=element,
-        openapi_url=html.escape(openapi_url),
-        head=head,
-        scripts="".join(f'<script src="/docs/assets/{name}"></script>\n' for name in scripts),
+        openapi_url=root + html.escape(openapi_url),
+        head="".join(f'<link rel="stylesheet" href="{root}/docs/assets/{n}">\n' for n in styles),
+        scripts="".join(f'<script src="{root}/docs/assets/{n}"></script>\n' for n in scripts),
     )
 
 
@@ -69,26 +74,25 @@ def install(app: FastAPI) -> None:
     and ``redoc_url=None``)."""
     openapi_url = app.openapi_url or "/openapi.json"
     headers = {"Content-Security-Policy": DOCS_CSP}
-    swagger = _page(
-        f"{app.title} — API",
-        "swagger-ui",
-        openapi_url,
-        '<link rel="stylesheet" href="/docs/assets/swagger-ui.css">\n',
-        ["swagger-ui-bundle.js", "swagger-init.js"],
-    )
-    redoc = _page(
-        f"{app.title} — API", "redoc", openapi_url, "", ["redoc.standalone.js", "redoc-init.js"]
-    )
+    title = f"{app.title} — API"
 
     @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
+    async def docs(request: Request) -> HTMLResponse:
         """The API explorer (Swagger UI)."""
-        return HTMLResponse(swagger, headers=headers)
+        root = request.scope.get("root_path", "")
+        page = _page(
+            root, title, "swagger-ui", openapi_url, ["swagger-ui.css"],
+            ["swagger-ui-bundle.js", "swagger-init.js"],
+        )  # fmt: skip
+        return HTMLResponse(page, headers=headers)
 
     @app.get("/redoc", include_in_schema=False)
-    async def redoc_page() -> HTMLResponse:
+    async def redoc(request: Request) -> HTMLResponse:
         """The API reference (ReDoc)."""
-        return HTMLResponse(redoc, headers=headers)
+        root = request.scope.get("root_path", "")
+        scripts = ["redoc.standalone.js", "redoc-init.js"]
+        page = _page(root, title, "redoc", openapi_url, [], scripts)
+        return HTMLResponse(page, headers=headers)
 
     @app.get("/docs/assets/{name}", include_in_schema=False)
     async def asset(name: str) -> FileResponse:
