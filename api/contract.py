@@ -10,7 +10,8 @@ processes the generated document once: on every operation, the 422 points to
 - a request body: 400 (unreadable), 413 (too large), 422;
 - a signed-in user: 401, 403; and 409 (status or version conflict) and 422 (refused
   content) unless it only reads (GET);
-- a path parameter: 404.
+- a path parameter: 404;
+- every operation: 422 (an undeclared query parameter is refused, ``api.routes``).
 
 A route declares anything else in its decorator, ``responses=errors_documented(429)``.
 """
@@ -56,7 +57,8 @@ def _reference(model: type[BaseModel]) -> dict[str, Any]:
 
 def statuses(method: str, operation: dict[str, Any]) -> set[int]:
     """The error statuses an operation can answer, from its shape in the document."""
-    found: set[int] = set()
+    # 422 everywhere: an undeclared query parameter is refused on every operation.
+    found: set[int] = {422}
     if "requestBody" in operation:
         found |= {400, 413, 422}
     if operation.get("security"):

@@ -54,7 +54,7 @@ def test_every_operation_documents_the_errors_it_can_answer(client: TestClient) 
     assert "HTTPValidationError" not in document["components"]["schemas"]
     for method, path, operation in operations:
         documented = {int(s) for s in operation["responses"] if s.isdigit()}
-        expected = set()
+        expected = {422}  # an undeclared query parameter is refused everywhere
         if "requestBody" in operation:
             expected |= {400, 413, 422}
         if operation.get("security"):
@@ -181,3 +181,16 @@ def test_no_english_reaches_a_user(client: TestClient, api: Callable[[str], Api]
     assert answers[0].json()["errors"][0]["field"] == "corps de la requête"
     assert answers[1].status_code == 400
     assert answers[9].status_code == 405 and answers[9].headers["Allow"]
+
+
+def test_an_undeclared_query_parameter_is_refused(
+    client: TestClient, api: Callable[[str], Api]
+) -> None:
+    holder = api("holder@test.fr")
+    misspelt = holder.client.get("/api/v1/dossiers?limt=5", headers=holder.headers)
+    assert misspelt.status_code == 422
+    assert misspelt.json()["errors"] == [{"field": "limt", "message": "paramètre inconnu"}]
+    assert holder.client.get("/api/v1/dossiers?limit=5", headers=holder.headers).status_code == 200
+    assert client.get("/healthz?=null").status_code == 422
+    # Authentication still comes first.
+    assert client.get("/api/v1/dossiers?limt=5").status_code == 401
