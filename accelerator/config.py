@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET_KEY = "demo-only-secret-key-not-for-production-use-0123456789"
+DEMO_METRICS_TOKEN = "demo-only-metrics-token-not-for-production-use-0123"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,6 +35,17 @@ class Settings(BaseSettings):
     demo: bool = Field(default=False, description="Demo mode: demo accounts and demo secrets.")
     secret_key: str | None = Field(default=None, description="Signs access tokens.")
     token_lifetime_minutes: int = Field(default=12 * 60, ge=1)
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Bearer token a Prometheus scraper presents on /metrics (admins' own tokens "
+        "also work); unset outside demo mode: only admins can read /metrics.",
+    )
+    max_json_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body (bytes) a route takes, unless it declares its own.",
+    )
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     relay_batch_size: int = Field(default=50, ge=1, description="E-mails and webhooks per round.")
     flow_batch_size: int = Field(
@@ -165,6 +177,13 @@ class Settings(BaseSettings):
             "ACCELERATOR_SECRET_KEY est obligatoire hors mode démo "
             "(ACCELERATOR_DEMO=1 pour une démonstration locale)."
         )
+
+    @property
+    def metrics_scrape_token(self) -> str | None:
+        """The token that opens /metrics to a scraper; none outside demo mode unless set."""
+        if self.metrics_token is not None:
+            return self.metrics_token
+        return DEMO_METRICS_TOKEN if self.demo else None
 
 
 class ConfigurationError(RuntimeError):

@@ -9,7 +9,9 @@ from accelerator import logs
 from accelerator.config import Settings, get_settings
 from accelerator.db import get_database
 from accelerator.identity.throttle import SignInThrottle
-from api import errors, metrics, policies
+from api import contract, docs, errors, metrics, policies
+from api.headers import SecurityHeaders
+from api.limits import BodyLimit
 from api.routers import (
     auth,
     calendars,
@@ -22,6 +24,7 @@ from api.routers import (
     information,
     webhooks,
 )
+from api.routes import Route
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,7 +36,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Accélérateur",
         summary="Guichet unique des projets d'investissement : consultations parallèles, délais.",
         version="0.1.0",
+        # Served by api.docs from local assets, without CDN or inline script.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    # Routes declared on the app itself also check the token before reading the body.
+    app.router.route_class = Route
     app.state.settings = settings
     app.state.database = get_database(settings.database_url)
     app.state.sign_in_throttle = SignInThrottle.create(
@@ -42,7 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         storage=settings.rate_limit_storage,
     )
     errors.install(app)
+    # Middleware added last runs first: headers on everything, then the request's id, access
+    # log and metrics (and the JSON 500), then the body limit.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_body_bytes)
     metrics.install(app, app.state.database)
+    app.add_middleware(SecurityHeaders, hsts=not settings.demo)
+    docs.install(app)
     for router in (
         health.router,
         auth.router,
@@ -56,5 +70,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks.router,
     ):
         app.include_router(router)
+    contract.install(app)
     policies.check(app)  # every route declares who may call it (api/policies.py)
     return app

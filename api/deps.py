@@ -41,10 +41,10 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # client never reads an answer about a change that is not yet committed.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
-_bearer = HTTPBearer(auto_error=False, description="Jeton obtenu par POST /api/v1/auth/token")
+bearer = HTTPBearer(auto_error=False, description="Jeton obtenu par POST /api/v1/auth/token")
 
 
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 def get_current_user(session: SessionDep, settings: SettingsDep, credentials: BearerDep) -> User:
@@ -52,13 +52,21 @@ def get_current_user(session: SessionDep, settings: SettingsDep, credentials: Be
     return authenticate(session, settings, credentials)
 
 
+def token_subject(
+    settings: Settings, credentials: HTTPAuthorizationCredentials | None
+) -> uuid.UUID:
+    """The user id a valid bearer token names (signature and claims, no database); 401
+    otherwise. ``api.routes.Route`` calls it before the body is read."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("Authentification requise (en-tête Authorization: Bearer <jeton>).")
+    return tokens.read(settings, credentials.credentials)
+
+
 def authenticate(
     session: Session, settings: Settings, credentials: HTTPAuthorizationCredentials | None
 ) -> User:
     """The active user ``credentials`` name; 401 otherwise."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated("Authentification requise (en-tête Authorization: Bearer <jeton>).")
-    user = session.get(User, tokens.read(settings, credentials.credentials))
+    user = session.get(User, token_subject(settings, credentials))
     if user is None or not user.active:
         raise NotAuthenticated("Compte inconnu ou désactivé.")
     logs.annotate(user_id=str(user.id), role=user.role)

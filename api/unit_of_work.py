@@ -25,6 +25,7 @@ from accelerator.config import Settings
 from accelerator.db import Database
 from api.deps import READ_METHODS, BearerDep, CurrentUser, SessionDep, authenticate
 from api.policies import OPENAPI_KEY, Policy, declare
+from api.routes import Route
 
 _REQUEST = "unit_of_work_request"
 _CREDENTIALS = "unit_of_work_credentials"
@@ -85,8 +86,13 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 class Router(APIRouter):
     """An ``APIRouter`` whose sync routes on the database run in one thread (``in_one_thread``),
-    and whose every route declares its access ``policy`` (``api.policies``): a route without
-    one is a ``TypeError`` when its module is imported."""
+    check the token and the body limit before reading the body (``api.routes.Route``), and
+    declare their access ``policy`` (``api.policies``): a route without one is a ``TypeError``
+    when its module is imported."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", Route)
+        super().__init__(**kwargs)
 
     def add_api_route(  # type: ignore[override]
         self, path: str, endpoint: Callable[..., Any], *, policy: Policy, **kwargs: Any

@@ -14,6 +14,7 @@ from accelerator.identity.actions import authenticate, normalise_email
 from accelerator.identity.throttle import SignInThrottle
 from accelerator.validation import STRICT_INPUT, SingleLine
 from api import tokens
+from api.contract import errors_documented
 from api.deps import SessionDep, SettingsDep
 from api.policies import PUBLIC
 from api.unit_of_work import Router
@@ -69,18 +70,18 @@ def _within(
     return any(parsed in network for network in networks)
 
 
+#: 429 carries how long to wait.
+_SIGN_IN_ERRORS = errors_documented(401, 429)
+_SIGN_IN_ERRORS[429]["headers"] = {
+    "Retry-After": {"description": "Secondes à attendre.", "schema": {"type": "integer"}}
+}
+
+
 @router.post(
     "/token",
     policy=PUBLIC,
-    responses={
-        401: {"description": "Adresse électronique ou mot de passe incorrect."},
-        429: {
-            "description": "Trop de tentatives : réessayer après le délai donné.",
-            "headers": {"Retry-After": {"description": "Secondes à attendre.",
-                                        "schema": {"type": "integer"}}},
-        },
-    },
-)  # fmt: skip
+    responses=_SIGN_IN_ERRORS,
+)
 def issue_token(
     credentials: Credentials, session: SessionDep, settings: SettingsDep, request: Request
 ) -> Token:

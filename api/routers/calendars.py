@@ -21,6 +21,7 @@ from accelerator.validation import (
     Lax,
     SingleLine,
 )
+from api.contract import errors_documented
 from api.deps import CurrentUser, SessionDep
 from api.idempotency import idempotent
 from api.policies import SIGNED_IN, Scope, allow
@@ -129,7 +130,7 @@ def week(code: str, data: WeekIn, session: SessionDep, user: CurrentUser) -> Cal
     return _out(calendar)
 
 
-@router.post("/clocks/reproject", policy=allow(admin=Scope.ANY))
+@router.post("/clocks/reproject", policy=allow(admin=Scope.ANY), responses=errors_documented(404))
 @idempotent()
 def reproject(data: ReprojectIn, session: SessionDep, user: CurrentUser) -> list[ReprojectedOut]:
     """Apply the versions now in force to open clocks (admin); each change is recorded."""

@@ -12,6 +12,7 @@ from accelerator.db import Database
 from accelerator.errors import InvalidInput
 from accelerator.identity.roles import Role
 from api.deps import BearerDep, SettingsDep, authenticate
+from api.limits import body_limit
 from api.policies import Scope, allow
 from api.unit_of_work import Router
 
@@ -54,6 +55,7 @@ async def _bounded_body(request: Request) -> bytes:
     },
     responses={413: {"description": "Fichier trop volumineux."}},
 )
+@body_limit(MAX_COG_BYTES)
 async def communes(
     request: Request, credentials: BearerDep, settings: SettingsDep
 ) -> CommunesLoadedOut:

@@ -55,13 +55,14 @@ def client(db: Any) -> Iterator[TestClient]:
 
 @pytest.fixture
 def accounts(db: Any) -> dict[str, str]:
-    """One account per role (two holders in two organisations, two agents, two référents)."""
+    """One account per role (two holders in two organisations, two référents, five agents)."""
     specs: list[tuple[str, Role, dict[str, Any]]] = [
         ("holder@test.fr", Role.HOLDER, {"organisation": "Hôtel des Gaves"}),
         ("holder2@test.fr", Role.HOLDER, {"organisation": "Commune de Lourdes"}),
         ("referent@test.fr", Role.REFERENT, {"arrondissements": ["651", "653"]}),
         ("referent2@test.fr", Role.REFERENT, {"arrondissements": ["652"]}),
         ("manager@test.fr", Role.MANAGER, {}),
+        ("admin@test.fr", Role.ADMIN, {}),
     ]
     for code in ("UDAP-65", "SDIS-65", "DDT-65", "PREF-65", "DREAL-OCC"):
         specs.append((f"agent.{code.lower()}@test.fr", Role.AGENT, {"administration": code}))

@@ -73,9 +73,9 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
     "GET /healthz": PUBLIC,
     "GET /openapi.json": PUBLIC,
     "GET /docs": PUBLIC,
-    "GET /docs/oauth2-redirect": PUBLIC,
+    "GET /docs/assets/{name}": PUBLIC,
     "GET /redoc": PUBLIC,
-    "GET /metrics": PUBLIC,  # issue 10 §7: protected by the "edges" change (update here then)
+    "GET /metrics": {AD: Scope.ANY},  # or a scraper's token (ACCELERATOR_METRICS_TOKEN), no role
     "POST /api/v1/auth/token": PUBLIC,
     "POST /api/v1/dossiers": {H: Scope.ANY},
     "GET /api/v1/dossiers": dict.fromkeys((H, R, AG, M, AD), Scope.VISIBLE),
@@ -138,7 +138,7 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
 }
 
 #: FastAPI's own pages: the OpenAPI document and its viewers, public and holding no data.
-DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+DOCUMENTATION = {"/openapi.json", "/docs", "/docs/assets/{name}", "/redoc"}
 
 #: A valid request body or query per route, so a refusal is about access, never about input.
 BODIES: dict[str, Any] = {

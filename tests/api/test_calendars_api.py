@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from accelerator.db import Database, utcnow
-from accelerator.identity.actions import create_user
-from accelerator.identity.roles import Role
-from tests.api.conftest import PASSWORD, Api
+from tests.api.conftest import Api
 
 
-def test_only_an_administrator_changes_a_calendar(api: Callable[[str], Api], db: Database) -> None:
-    with db.transaction() as session:
-        create_user(
-            session, email="admin@test.fr", role=Role.ADMIN, password=PASSWORD, now=utcnow()
-        )
+def test_only_an_administrator_changes_a_calendar(api: Callable[[str], Api]) -> None:
     listed = {c["code"]: c for c in api("holder@test.fr").get("/api/v1/calendars")}
     assert listed["FR-974"]["timezone"] == "Indian/Reunion"
     body: dict[str, Any] = {"date": "2026-05-15", "name": "Pont", "hours": []}

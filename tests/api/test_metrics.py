@@ -13,7 +13,8 @@ def test_metrics_show_the_outbox_backlog(api: Callable[[str], Api]) -> None:
     holder = api("holder@test.fr")
     dossier = holder.post("/api/v1/dossiers", 201, json=HOTEL)
     holder.post(f"/api/v1/dossiers/{dossier['id']}/file")
-    text = holder.client.get("/metrics").text
+    admin = api("admin@test.fr")
+    text = admin.client.get("/metrics", headers=admin.headers).text
     # Filing queued an intake, a receipt and a webhook event; no relay ran in this test.
     assert 'accelerator_outbox_pending{topic="flow.intake"} 1.0' in text
     assert 'accelerator_outbox_pending{topic="notify"} 1.0' in text
@@ -30,7 +31,8 @@ def test_metrics_show_flow_outcomes_by_topic(api: Callable[[str], Api]) -> None:
     dossier = holder.post("/api/v1/dossiers", 201, json=HOTEL)
     holder.post(f"/api/v1/dossiers/{dossier['id']}/file")
     drain()
-    text = holder.client.get("/metrics").text
+    admin = api("admin@test.fr")
+    text = admin.client.get("/metrics", headers=admin.headers).text
     assert 'accelerator_outbox_delivered{topic="flow.intake"} 1.0' in text
     assert 'accelerator_outbox_pending{topic="flow.intake"}' not in text
     assert 'accelerator_outbox_retrying{topic="flow.intake"}' not in text

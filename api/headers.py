@@ -1,0 +1,62 @@
+"""Security headers on every answer (API, documentation, and the pages to come).
+
+A plain ASGI middleware, outermost but for Starlette's last-resort error handler, so that even
+a 413 or a 500 made by another middleware carries them:
+
+- ``Content-Security-Policy``: ``CSP`` (nothing but this origin, no inline script, no
+  framing), unless the answer brings its own (the documentation pages relax styles only);
+- ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy``;
+- ``Strict-Transport-Security`` outside demo mode (the demo runs on plain http://127.0.0.1);
+- ``Cache-Control: no-store`` on every answer to a request with credentials (an
+  ``Authorization`` header or a cookie), and on every answer that sets no caching of its own.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+#: The default policy: JSON answers and pages of this origin only, no inline script or style,
+#: no plugin, never in a frame.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HSTS = "max-age=63072000; includeSubDomains"
+
+_FIXED = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Add the security headers to every HTTP answer."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Headers(scope=scope)
+        with_credentials = "authorization" in request or "cookie" in request
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _FIXED.items():
+                    headers[name] = value
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = CSP
+                if self.hsts:
+                    headers["Strict-Transport-Security"] = HSTS
+                if with_credentials or "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,96 @@
+"""The route class of every API route: authentication and body limit before the body is read.
+
+FastAPI reads and validates the request body before it solves any dependency, so a
+``CurrentUser`` dependency alone answers an anonymous 100 MB POST with a 422 after reading it
+all. ``Route`` runs, before FastAPI's handler touches the body:
+
+1. for a route that needs a user (its dependencies include the bearer scheme of
+   ``api.deps``), the token check: signature and claims, no database (``deps.token_subject``),
+   so an anonymous or forged request gets its 401 without a byte of its body read. Whether the
+   account is still active is checked later, in the route's unit of work
+   (``api.unit_of_work``), in the same thread and transaction as the route;
+2. a 422 for a query parameter the route does not declare (FastAPI would ignore it: a
+   misspelt ``?limt=5`` silently answering the default is a careless client's trap);
+3. the route's body limit (``@body_limit``, else ``ACCELERATOR_MAX_JSON_BODY_BYTES``) and a
+   413 at once when the declared ``Content-Length`` passes it (``api.limits``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from accelerator.config import Settings
+from api import limits
+from api.deps import bearer, token_subject
+from api.errors import validation_response
+
+
+def needs_user(dependant: Dependant) -> bool:
+    """Whether ``dependant`` (a route or one of its dependencies) reads the bearer token."""
+    return any(d.call is bearer or needs_user(d) for d in dependant.dependencies)
+
+
+def query_names(dependant: Dependant) -> set[str]:
+    """The query parameters ``dependant`` and its dependencies declare (a model's fields)."""
+    names: set[str] = set()
+    for field in dependant.query_params:
+        annotation = field.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= {f.alias or name for name, f in annotation.model_fields.items()}
+        else:
+            names.add(field.alias)
+    for dependency in dependant.dependencies:
+        names |= query_names(dependency)
+    return names
+
+
+def refuse_unknown_query(request: Request, known: set[str]) -> Response | None:
+    """A 422 naming the query parameters the route does not declare, if any."""
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    if not unknown:
+        return None
+    return validation_response(
+        [{"field": name or "(sans nom)", "message": "paramètre inconnu"} for name in unknown]
+    )
+
+
+class Route(APIRoute):
+    """An ``APIRoute`` that authenticates and bounds the body before reading it."""
+
+    @property
+    def needs_user(self) -> bool:
+        """Whether the route needs a signed-in user (401 without a valid token)."""
+        return needs_user(self.dependant)
+
+    @property
+    def max_body_bytes(self) -> int | None:
+        """The body limit the route declared (``None``: the application's)."""
+        return limits.declared_limit(self.endpoint)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, preceded by the token check and the body limit."""
+        handler = super().get_route_handler()
+        authenticated = needs_user(self.dependant)
+        own_limit = limits.declared_limit(self.endpoint)
+        known_query = query_names(self.dependant)
+
+        async def guarded(request: Request) -> Response:
+            if authenticated:
+                settings: Settings = request.app.state.settings
+                token_subject(settings, await bearer(request))
+            if request.scope.get("query_string") and (
+                refused := refuse_unknown_query(request, known_query)
+            ):
+                return refused
+            if own_limit is not None:
+                request.scope[limits.SCOPE_KEY] = own_limit
+            limits.refuse_declared_excess(request.scope)
+            return await handler(request)
+
+        return guarded
