@@ -55,8 +55,9 @@ FIELD_MESSAGES: dict[str, str] = {
     "less_than_equal": "valeur trop grande (au plus {le})",
     "multiple_of": "doit être un multiple de {multiple_of}",
     "finite_number": "nombre fini attendu",
-    "too_short": "trop peu d'éléments (au moins {min_length})",
-    "too_long": "trop d'éléments (au plus {max_length})",
+    # Lists and strings alike (a constrained text raises these too).
+    "too_short": "trop court (au moins {min_length})",
+    "too_long": "trop long (au plus {max_length})",
     "iterable_type": "liste attendue",
     "iteration_error": "liste illisible",
     "string_type": "texte attendu",

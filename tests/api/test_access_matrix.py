@@ -34,9 +34,7 @@ from sqlalchemy.orm import Session
 from accelerator.consultations.models import Consultation
 from accelerator.db import Base, utcnow
 from accelerator.dossiers.models import Dossier
-from accelerator.identity.actions import create_user
 from accelerator.identity.models import User
-from accelerator.identity.roles import Role
 from accelerator.information.models import InformationRequest
 from accelerator.sla.models import Clock
 from accelerator.webhooks import targets
@@ -207,6 +205,7 @@ KINDS = {
     "request_id": "request",
     "subscription_id": "subscription",
     "code": "calendar",
+    "name": "asset",
 }
 
 
@@ -285,7 +284,7 @@ class Caller:
 
 def facts_of(session: Session, kind: str, object_id: str) -> Facts:
     """The facts of one object (of the world, or one an allowed call created)."""
-    if kind == "calendar":
+    if kind in ("calendar", "asset"):
         return Facts(kind)
     key = uuid.UUID(object_id)
     if kind == "subscription":
@@ -335,7 +334,7 @@ def facts_of(session: Session, kind: str, object_id: str) -> Facts:
 
 def sees(caller: Caller, facts: Facts | None) -> bool:
     """Whether ``caller`` may know the object exists (DOMAIN.md, "Actors")."""
-    if facts is None or facts.kind == "calendar":
+    if facts is None or facts.kind in ("calendar", "asset"):
         return True
     if facts.gone:
         return False
@@ -408,10 +407,6 @@ def world(client: TestClient, api: Callable[[str], Api], db: Any) -> World:
     administrations, clocks, information requests, webhook subscriptions and deliveries."""
     from workflows.relay import drain
 
-    with db.transaction() as session:
-        create_user(
-            session, email="admin@test.fr", role=Role.ADMIN, password=PASSWORD, now=utcnow()
-        )
     holder, holder2 = api("holder@test.fr"), api("holder2@test.fr")
     referent, referent2 = api("referent@test.fr"), api("referent2@test.fr")
 
@@ -535,6 +530,7 @@ def world(client: TestClient, api: Callable[[str], Api], db: Any) -> World:
             ],
             "subscription": list(subscriptions.values()),
             "calendar": [Target("calendar FR", "calendar", "FR")],
+            "asset": [Target("Swagger UI's style sheet", "asset", "swagger-ui.css")],
         },
         callers=callers,
     )

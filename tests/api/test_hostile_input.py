@@ -17,11 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from accelerator.catalogue.models import Commune
-from accelerator.db import utcnow
 from accelerator.dossiers.models import Dossier
-from accelerator.identity.actions import create_user
-from accelerator.identity.roles import Role
-from tests.api.conftest import HOTEL, PASSWORD, Api
+from tests.api.conftest import HOTEL, Api
 from tests.conftest import COG_EXTRACT
 
 #: Words of English that pydantic and FastAPI put in their own messages.
@@ -169,7 +166,9 @@ def test_information_requests_are_bounded_and_clean(api: Callable[[str], Api], d
     path = f"/api/v1/dossiers/{dossier['id']}/information-requests"
     # Five pieces of 2 MB made every view of the dossier 10 MB.
     big = {"message": "Merci de compléter.", "pieces": ["x" * 2_000_000] * 5}
-    _french(referent.post(path, 422, json=big))
+    _french(referent.post(path, 413, json=big))  # past the JSON body limit (1 Mo)
+    within = {"message": "Merci de compléter.", "pieces": ["x" * 100_000] * 5}
+    _french(referent.post(path, 422, json=within))  # each piece's name is bounded too
     _french(referent.post(path, 422, json={"message": "Pièce\x00", "pieces": []}))
     _french(referent.post(path, 422, json={"message": "Pièces", "pieces": ["PC2"] * 51}))
     _french(referent.post(path, 422, json={"message": "Pièces", "consultation_id": 12}))
@@ -177,10 +176,7 @@ def test_information_requests_are_bounded_and_clean(api: Callable[[str], Api], d
 
 
 def _admin(db: Any, client: Any) -> Api:
-    with db.transaction() as session:
-        create_user(
-            session, email="admin@test.fr", role=Role.ADMIN, password=PASSWORD, now=utcnow()
-        )
+    """The administrator of the accounts fixture, signed in."""
     return Api(client, "admin@test.fr")
 
 
