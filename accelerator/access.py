@@ -1,6 +1,6 @@
 """The only way to load a dossier or a consultation on behalf of a user.
 
-Object-level rules of DOMAIN.md in one place. An object the user may not see answers
+Object-level rules of docs/domain.md in one place. An object the user may not see answers
 ``NotFound`` (404), so its existence is not revealed; an object they see but may not act on
 answers ``Forbidden`` (403).
 """
@@ -130,7 +130,7 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 
-#: Clocks a holder never sees: the accelerator's internal targets (DOMAIN.md: holders see the
+#: Clocks a holder never sees: the accelerator's internal targets (docs/domain.md: holders see the
 #: legal deadlines). The dossier views apply the same set.
 HIDDEN_FROM_HOLDERS: frozenset[str] = frozenset({ClockKind.CONSULTATION_TARGET.value})
 

@@ -1,4 +1,4 @@
-"""The demo dataset: accounts of every role and the demo projects of DOMAIN.md.
+"""The demo dataset: accounts of every role and the demo projects of docs/domain.md.
 
 Only loaded in demo mode (``accelerator demo``); every account's password is ``demo``.
 """
@@ -64,7 +64,7 @@ def demo_accounts(administrations: list[str]) -> list[DemoAccount]:
     return accounts
 
 
-#: DOMAIN.md's demo projects; the first (hotel in Cauterets) is left for the README's walk-through.
+#: The demo projects of docs/domain.md; the first (hotel in Cauterets) is left for the README.
 DEMO_PROJECTS: list[tuple[str, dict[str, Any]]] = [
     (
         "holder@demo.test",

@@ -6,7 +6,7 @@ document as ``x-access-policy``, and ``create_app`` refuses to start while a rou
 (``check``). The rule itself is enforced where objects are loaded (``accelerator.access`` and
 the actions); the policy states it where a reader of the route sees it, and
 ``tests/api/test_access_matrix.py`` probes every route as every role against it and against
-its own reading of DOMAIN.md.
+its own reading of docs/domain.md.
 """
 
 from __future__ import annotations

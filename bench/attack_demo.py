@@ -128,12 +128,21 @@ def main() -> int:
     client.post(f"{path}/information-requests", headers=referent,
                 json={"message": "Plan des façades côté église, svp.",
                       "consultation_id": udap["id"]}).raise_for_status()  # fmt: skip
-    check("3. acknowledge a consultation awaiting information",
-          client.post(f"/api/v1/consultations/{udap['id']}/acknowledge", headers=agent), 409)
-    client.post(f"{path}/information-requests", headers=referent,
-                json={"message": "Attestation de maîtrise foncière."}).raise_for_status()
-    check("3. a second référent takes charge while awaiting the holder",
-          client.post(f"{path}/take-charge", headers=referent2), 409)
+    check(
+        "3. acknowledge a consultation awaiting information",
+        client.post(f"/api/v1/consultations/{udap['id']}/acknowledge", headers=agent),
+        409,
+    )
+    client.post(
+        f"{path}/information-requests",
+        headers=referent,
+        json={"message": "Attestation de maîtrise foncière."},
+    ).raise_for_status()
+    check(
+        "3. a second référent takes charge while awaiting the holder",
+        client.post(f"{path}/take-charge", headers=referent2),
+        409,
+    )
     after = client.get(path, headers=referent).json()
     record("3. ... the dossier is unchanged", f"{after['status']}, {after['referent']['email']}",
            after["status"] == "awaiting_holder"
@@ -147,11 +156,14 @@ def main() -> int:
               "end": "9999-12-31T00:00:00+00:00", "unit": "business_hours"}), 422)  # fmt: skip
     record("4. ... answered within a second", f"{time.monotonic() - began:.2f} s",
            time.monotonic() - began < 1)  # fmt: skip
-    for start, add in (("9999-12-31T12:00:00+00:00", "1 months"),
-                       ("2026-06-09T10:00:00+02:00", "100000 months"),
-                       ("2026-06-09T10:00:00+02:00", "12345678901234567890 business_days")):
-        check(f"4. /deadline start={start} add={add}", client.get("/api/v1/deadline",
-              headers=holder, params={"calendar": "FR", "start": start, "add": add}), 422)  # fmt: skip
+    for start, add in (
+        ("9999-12-31T12:00:00+00:00", "1 months"),
+        ("2026-06-09T10:00:00+02:00", "100000 months"),
+        ("2026-06-09T10:00:00+02:00", "12345678901234567890 business_days"),
+    ):
+        query = {"calendar": "FR", "start": start, "add": add}
+        check(f"4. /deadline start={start} add={add}",
+              client.get("/api/v1/deadline", headers=holder, params=query), 422)  # fmt: skip
 
     # 5. Input that should be refused.
     for label, patch in (("NUL in the title", {"title": "Hôtel\x00"}),
@@ -187,8 +199,10 @@ def main() -> int:
     check("7. a holder's /metrics", client.get("/metrics", headers=holder), 403)
     sub = jwt.decode(holder["Authorization"][7:], options={"verify_signature": False})["sub"]
     now = int(dt.datetime.now(dt.UTC).timestamp())
-    for label, claims in (("no exp", {"sub": sub, "iat": now}),
-                          ("exp in 9999", {"sub": sub, "iat": now, "exp": 253370764800})):
+    for label, claims in (
+        ("no exp", {"sub": sub, "iat": now}),
+        ("exp in 9999", {"sub": sub, "iat": now, "exp": 253370764800}),
+    ):
         forged = jwt.encode(claims, DEMO_SECRET_KEY, algorithm="HS256")
         check(f"7. token with {label}", client.get(
             "/api/v1/dossiers", headers={"Authorization": f"Bearer {forged}"}), 401)  # fmt: skip

@@ -322,7 +322,7 @@ class RoleMeter:
 # Setup of one cluster.
 
 
-#: The demo projects of DOMAIN.md, filed in turn (different communes, procedures, routings).
+#: The demo projects of docs/domain.md, filed in turn (different communes, procedures, routings).
 def project_payloads() -> list[dict[str, Any]]:
     from accelerator.demo import DEMO_PROJECTS, HOTEL_PROJECT
 
@@ -881,7 +881,7 @@ def render(results: dict[str, Any], args: argparse.Namespace, info: dict[str, st
         + f", an SMTP server for the receipts; {args.holders:,} holders, each in its own "
         f"organisation, with a bearer token made before the burst; six référents. "
         f"**The {n:,} drafts are created through the API before the burst (set-up, not timed "
-        f"against the target)**; the drafts are the six demo projects of DOMAIN.md in turn. "
+        f"against the target)**; the drafts are the six demo projects of docs/domain.md in turn. "
         f"The burst: one load-generator process (asyncio, "
         + (
             "a minimal keep-alive HTTP/1.1 client on asyncio streams"

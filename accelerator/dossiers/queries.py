@@ -302,7 +302,7 @@ _EMAIL = re.compile(r"[^\s@()<>\[\],;:\"']+@[^\s@()<>\[\],;:\"']+")
 
 @dataclass(frozen=True)
 class _HolderLens:
-    """What a holder may read of a dossier's history (DOMAIN.md): administrations, not people;
+    """What a holder may read of a dossier's history (docs/domain.md): administrations, not people;
     legal deadlines, not the internal targets; no raw opinion; no agent's address."""
 
     actors: dict[uuid.UUID, tuple[Role, str | None]]

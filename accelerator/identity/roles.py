@@ -1,4 +1,4 @@
-"""The five roles of DOMAIN.md."""
+"""The five roles of docs/domain.md."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ RUNG_LABELS: dict[str, str] = {
     RungName.ESCALATION: "escalade au sous-préfet",
 }
 
-#: DOMAIN.md's internal targets: reminders at 50 % and 75 %, breach (and escalation to the
+#: docs/domain.md's internal targets: reminders at 50 % and 75 %, breach (and escalation to the
 #: service head) at 100 %, escalation to the sous-préfet after (here at 125 %).
 DEFAULT_RUNGS: list[dict[str, Any]] = [
     {"name": RungName.REMINDER_50.value, "fraction": 0.5},

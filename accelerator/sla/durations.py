@@ -1,7 +1,7 @@
 """Durations with an explicit unit, and deadline arithmetic over a working calendar.
 
 Day and month units: the start day is not counted and the deadline expires at the END of the
-last day, i.e. at 00:00 of the next day in the calendar's zone (SLA.md). Hours are elapsed
+last day, i.e. at 00:00 of the next day in the calendar's zone (docs/domain.md). Hours are elapsed
 wall-clock hours computed in UTC, so a DST night has 23 or 25 of them.
 """
 

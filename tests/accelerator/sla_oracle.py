@@ -1,6 +1,6 @@
-"""An independent reference ("oracle") for the deadline semantics of SLA.md.
+"""An independent reference ("oracle") for the deadline semantics of docs/domain.md.
 
-Written from /work/shared/SLA.md and the "Calendars" section of DOMAIN.md only: it neither
+Written from docs/domain.md only (the clock semantics and the "Calendars" section): it neither
 imports nor mirrors the engine (``accelerator.sla``). It is deliberately simple and slow:
 
 * its own Easter computation (Gauss's algorithm, with both of Gauss's exceptions), cross-checked
@@ -12,7 +12,8 @@ imports nor mirrors the engine (``accelerator.sla``). It is deliberately simple 
 * every comparison between instants is made in UTC (two datetimes sharing one ``ZoneInfo``
   compare and subtract by WALL time in Python, which is wrong across a DST night).
 
-Semantics, as read from SLA.md (one reading is chosen where the text is silent; marked "READING"):
+Semantics, as read from docs/domain.md (one reading is chosen where the text is silent, marked
+"READING"):
 
 * ``hours``: elapsed UTC hours.
 * ``business_hours``: time inside Monday–Friday 09:00–12:00 and 14:00–17:00 local wall time,

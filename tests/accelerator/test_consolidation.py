@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from accelerator.consultations.consolidation import Opinion, consolidate
 from accelerator.consultations.status import OpinionNature
 
-#: Most severe first, written independently of ``SEVERITY`` (DOMAIN.md).
+#: Most severe first, written independently of ``SEVERITY`` (docs/domain.md).
 ORDER = ["unfavourable", "favourable_with_prescriptions", "favourable", "no_opinion"]
 RANK = {nature: len(ORDER) - index for index, nature in enumerate(ORDER)}
 

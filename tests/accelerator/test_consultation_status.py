@@ -1,4 +1,4 @@
-"""Every (from, to) pair of consultation statuses against DOMAIN.md's consultation lifecycle."""
+"""Every (from, to) pair of consultation statuses against the lifecycle of docs/domain.md."""
 
 from __future__ import annotations
 

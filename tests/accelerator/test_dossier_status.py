@@ -1,4 +1,4 @@
-"""Every (from, to) pair of dossier statuses against the lifecycle written in DOMAIN.md."""
+"""Every (from, to) pair of dossier statuses against the lifecycle written in docs/domain.md."""
 
 from __future__ import annotations
 

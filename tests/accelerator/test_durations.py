@@ -1,4 +1,4 @@
-"""Deadline arithmetic and working calendars, against the worked cases of SLA.md."""
+"""Deadline arithmetic and working calendars, against the worked cases of docs/domain.md."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_a_naive_start_is_refused(fr: WorkingCalendar) -> None:
         add(dt.datetime(2026, 6, 9, 10), parse_duration("2 months"), fr)  # noqa: DTZ001
 
 
-# --- worked cases from SLA.md ---------------------------------------------------------------
+# --- worked cases from docs/domain.md -----------------------------------------------------------
 
 
 def test_two_business_days_from_a_tuesday_end_on_thursday_night() -> None:

@@ -1,4 +1,4 @@
-"""Routing with the SHIPPED rules: every row of DOMAIN.md's routing table, and the merge rules."""
+"""Routing with the SHIPPED rules: every row of the routing table of docs/domain.md, and merges."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def _route(
     return {m.administration: m for m in matches}
 
 
-# --- one case per row of DOMAIN.md's routing table ------------------------------------------
+# --- one case per row of docs/domain.md's routing table ------------------------------------------
 
 ROUTING_TABLE = [
     pytest.param({"near_monument": True}, {"UDAP-65"}, id="near-monument"),
@@ -217,7 +217,7 @@ def test_the_grant_authority_merges_with_a_rule_naming_the_same_administration(
     assert found["PREF-65"].rules == ("erp", "public_grant")
 
 
-# --- consultation types match DOMAIN.md's deadlines -----------------------------------------
+# --- consultation types match docs/domain.md's deadlines -----------------------------------------
 
 
 @pytest.mark.parametrize(

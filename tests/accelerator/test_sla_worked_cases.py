@@ -1,5 +1,5 @@
-"""Worked deadline cases with literal answers, derived by hand from SLA.md (derivation in each
-case's comment) and checked against both the engine and the independent oracle.
+"""Worked deadline cases with literal answers, derived by hand from docs/domain.md
+(derivation in each case's comment) and checked against both the engine and the independent oracle.
 
 Calendar facts used: Easter Sunday 2024-03-31 (also the spring DST night in Paris), 2026-04-05,
 2027-03-28; Paris DST nights 2026-03-29 (+01:00 -> +02:00 at 02:00) and 2026-10-25 (+02:00 ->
@@ -33,7 +33,7 @@ CD = "calendar_days"
 
 # (start, amount, unit, calendar, prorogation, expected deadline as printed)
 ADD_CASES = [
-    # --- SLA.md examples
+    # --- docs/domain.md examples
     # Tue 9 June: Wed 10 (1), Thu 11 (2) -> end of Thu 11.
     ("2026-06-09T10:00:00+02:00", 2, BD, "FR", False, "2026-06-12T00:00:00+02:00"),
     # 31 Jan + 1 month: no 31 Feb -> 28 Feb 2026 (not a leap year) -> end of 28 Feb.

@@ -27,8 +27,9 @@ CREATORS = {
     ("accelerator/dossiers/actions.py", "create_dossier"): "Dossier",
     ("accelerator/consultations/actions.py", "create_consultation"): "Consultation",
 }
-#: ``setattr`` with a computed name, reviewed: it sets fields on log records, not on rows.
-DYNAMIC_SETATTR = {("accelerator/logs.py", "filter")}
+#: ``setattr`` with a computed name, reviewed: fields on log records, and a route function's
+#: body limit (``api.limits.body_limit``), not on rows.
+DYNAMIC_SETATTR = {("accelerator/logs.py", "filter"), ("api/limits.py", "decorate")}
 STATUS_MODELS = {"Dossier", "Consultation"}
 RAW_UPDATE = re.compile(r"update\s+\"?(dossiers|consultations)\"?\b.*\bstatus\b", re.I | re.S)
 

@@ -1,7 +1,7 @@
 """The access matrix: every route, as every role, against objects each role must not reach.
 
 Each route's declared policy (``api/policies.py``) must equal this file's own reading of the
-"Actors" table of DOMAIN.md (``EXPECTED``), and the app must answer accordingly:
+"Actors" table of docs/domain.md (``EXPECTED``), and the app must answer accordingly:
 
 - anonymous: 401 on every route that is not public;
 - a caller who may not know the object exists: 403 or 404, and exactly the answer given for
@@ -62,7 +62,7 @@ def public_hooks_host(monkeypatch: pytest.MonkeyPatch) -> None:
 H, R, AG, M, AD = "holder", "referent", "agent", "manager", "admin"
 PUBLIC = "public"
 
-#: Who may call what, read from DOMAIN.md ("Actors"), independently of the code's policies.
+#: Who may call what, read from docs/domain.md ("Actors"), independently of the code's policies.
 #: holder: its own organisation's dossiers; never talks to administrations directly.
 #: referent: the platform works as a team (every filed dossier); the dossier's référent acts.
 #: agent: its administration's consultations only; no dossier of its own.
@@ -266,7 +266,7 @@ class Facts:
     referent_id: uuid.UUID | None = None
     administration: str | None = None
     consulted: frozenset[str] = frozenset()
-    #: An internal target of the platform (not law): never shown to holders (DOMAIN.md).
+    #: An internal target of the platform (not law): never shown to holders (docs/domain.md).
     internal_target: bool = False
 
 
@@ -333,7 +333,7 @@ def facts_of(session: Session, kind: str, object_id: str) -> Facts:
 
 
 def sees(caller: Caller, facts: Facts | None) -> bool:
-    """Whether ``caller`` may know the object exists (DOMAIN.md, "Actors")."""
+    """Whether ``caller`` may know the object exists (docs/domain.md, "Actors")."""
     if facts is None or facts.kind in ("calendar", "asset"):
         return True
     if facts.gone:
@@ -665,14 +665,14 @@ def probes_of(app: FastAPI, world: World) -> Iterator[Probe]:
 
 
 def test_every_route_declares_the_policy_of_the_domain(client: TestClient) -> None:
-    """No route without a policy; each policy is the one DOMAIN.md gives (EXPECTED)."""
+    """No route without a policy; each policy is the one docs/domain.md gives (EXPECTED)."""
     app: FastAPI = client.app  # type: ignore[assignment]
     found, missing = declared(app)
     assert not missing, f"Routes without an access policy (api/policies.py): {missing}"
     assert set(found) - set(EXPECTED) == set(), "Add these routes to EXPECTED"
     assert set(EXPECTED) - set(found) == set(), "EXPECTED names routes the app does not serve"
     differ = {k: as_expected(p) for k, p in found.items() if as_expected(p) != EXPECTED[k]}
-    assert not differ, f"Declared policies differ from DOMAIN.md's reading: {differ}"
+    assert not differ, f"Declared policies differ from docs/domain.md's reading: {differ}"
     documented = app.openapi()["paths"]
     for key, policy in found.items():
         method, path = key.split(" ", 1)

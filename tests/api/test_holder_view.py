@@ -1,4 +1,4 @@
-"""What holders see (DOMAIN.md): administrations, not the people who work there; the legal
+"""What holders see (docs/domain.md): administrations, not the people who work there; the legal
 deadlines, not the internal targets; the consolidated answer, not each raw opinion."""
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ def test_a_dossier_travels_the_whole_way(api: Callable[[str], Api], db: Any) -> 
         ("consolidated", "closed"),
     ]
     assert all(h["actor"] and h["at"] for h in dossier["history"])
-    # The holder reads administrations, not people (DOMAIN.md); the référent reads who.
+    # The holder reads administrations, not people (docs/domain.md); the référent reads who.
     opinions = [h for h in dossier["history"] if h["event"] == "opinion_given"]
     assert {h["actor"] for h in opinions} == {
         c["administration_name"] for c in dossier["consultations"]
