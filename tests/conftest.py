@@ -142,6 +142,21 @@ def _restore_calendars(connection: Any, seed: dict[str, int]) -> None:
         actions._CALENDARS.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def hash_each_test_password_once() -> Iterator[None]:
+    """argon2 is slow on purpose (about 0.2 s a hash here) and the fixtures create a dozen
+    accounts per test with the same password: it is hashed once per session. Verification
+    (every sign-in) stays the real argon2 check."""
+    import functools
+
+    from accelerator.identity.passwords import hash_password
+
+    once = functools.lru_cache(maxsize=32)(hash_password)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("accelerator.identity.actions.hash_password", once)
+        yield
+
+
 @pytest.fixture(scope="session")
 def prefect_engine() -> Iterator[None]:
     """A real Prefect server for the whole session, heartbeats off (see PREFECT.md)."""

@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from accelerator import logs
 from accelerator.config import DEMO_SECRET_KEY, Settings
 from api.app import create_app
+from api.policies import SIGNED_IN
 from api.unit_of_work import Router
 from tests.api.conftest import HOTEL, Api
 
@@ -142,7 +143,7 @@ def test_a_route_can_declare_a_larger_limit(db: Any) -> None:
 
     router = Router()
 
-    @router.post("/upload-test")
+    @router.post("/upload-test", policy=SIGNED_IN)
     @body_limit(3 * MB)
     async def upload(request: Request) -> dict[str, int]:
         size = 0

@@ -13,12 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from accelerator.config import Settings, get_settings
-from accelerator.db import utcnow
-from accelerator.identity.actions import create_user
-from accelerator.identity.roles import Role
 from accelerator.webhooks import targets
 from api.app import create_app
-from tests.api.conftest import PASSWORD, Api, file_and_launch
+from tests.api.conftest import Api, file_and_launch
 from tests.receivers import Receiver, valid_signature
 from workflows.relay import drain
 
@@ -392,10 +389,7 @@ def test_the_log_keeps_nothing_of_the_answer(
 
 
 def _admin(db: Any, client: TestClient) -> Api:
-    with db.transaction() as session:
-        create_user(
-            session, email="admin@test.fr", role=Role.ADMIN, password=PASSWORD, now=utcnow()
-        )
+    """The administrator of the accounts fixture, signed in."""
     return Api(client, "admin@test.fr")
 
 
