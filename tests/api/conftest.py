@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from accelerator import logs
 from accelerator.config import Settings
 from accelerator.db import utcnow
 from accelerator.identity.actions import create_user
@@ -76,6 +80,22 @@ def accounts(db: Any) -> dict[str, str]:
 def api(client: TestClient, accounts: dict[str, str]) -> Callable[[str], Api]:
     """``api("holder@test.fr")`` → a client signed in as that user."""
     return lambda email: Api(client, email)
+
+
+@pytest.fixture
+def json_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The JSON lines the ``accelerator`` loggers write during the test."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.ContextFilter())
+    logger = logging.getLogger("accelerator")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
 HOTEL = {

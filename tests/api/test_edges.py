@@ -4,9 +4,7 @@ tokens outliving their lifetime are refused, an unexpected failure is a traceabl
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import logging
 import socket
 import threading
 import time
@@ -22,7 +20,6 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from accelerator import logs
 from accelerator.config import DEMO_SECRET_KEY, Settings
 from api.app import create_app
 from api.policies import SIGNED_IN
@@ -284,22 +281,6 @@ def test_tokens_must_carry_their_claims_and_live_no_longer_than_configured(
     expired = _token({"sub": subject, "iat": now - 7200, "exp": now - 3600})
     late = holder.client.get("/api/v1/dossiers", headers={"Authorization": f"Bearer {expired}"})
     assert late.status_code == 401 and "expirée" in late.json()["detail"]
-
-
-@pytest.fixture
-def json_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """The JSON lines the ``accelerator`` loggers write during the test."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.JsonFormatter())
-    handler.addFilter(logs.ContextFilter())
-    logger = logging.getLogger("accelerator")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 def _failing_route(app: FastAPI) -> None:

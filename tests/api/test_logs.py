@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from accelerator import logs
 from tests.api.conftest import HOTEL, Api
-
-
-@pytest.fixture
-def json_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """The JSON lines the ``accelerator`` loggers write during the test."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.JsonFormatter())
-    handler.addFilter(logs.ContextFilter())
-    logger = logging.getLogger("accelerator")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 def test_requests_on_a_dossier_log_its_reference(
