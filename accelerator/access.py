@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
-from accelerator.errors import Conflict, Forbidden, NotFound
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
-from accelerator.logs import annotate, annotate_dossier
+from accelerator.shared.errors import Conflict, Forbidden, NotFound
+from accelerator.shared.logs import annotate, annotate_dossier
 from accelerator.sla.definitions import ClockKind
 from accelerator.sla.models import Clock
 

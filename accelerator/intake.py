@@ -21,9 +21,9 @@ from accelerator.assignment.actions import (
 from accelerator.catalogue.models import Calendar, Procedure
 from accelerator.catalogue.queries import commune_arrondissement, routing_rules
 from accelerator.dossiers.models import Dossier
-from accelerator.errors import NotFound
-from accelerator.logs import annotate_dossier
 from accelerator.routing.actions import route_locked_dossier
+from accelerator.shared.errors import NotFound
+from accelerator.shared.logs import annotate_dossier
 from accelerator.sla.actions import latest_definitions
 from accelerator.sla.definitions import TAKE_CHARGE_DEFINITION, procedure_definition
 from accelerator.sla.models import Clock

@@ -10,7 +10,6 @@ from accelerator.catalogue.models import (
     RoutingRule,
 )
 from accelerator.consultations.models import Consultation, ConsultationLaunch
-from accelerator.db import Base
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.history.models import HistoryEntry
 from accelerator.idempotency.models import IdempotentRequest
@@ -19,6 +18,7 @@ from accelerator.information.models import InformationRequest
 from accelerator.mail.models import DigestItem, EmailDelivery
 from accelerator.outbox import wakeup
 from accelerator.outbox.models import OutboxMessage
+from accelerator.shared.db import Base
 from accelerator.sla.models import (
     CalendarVersion,
     Clock,

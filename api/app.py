@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import accelerator.models  # noqa: F401 - every table mapped before the first query
-from accelerator import logs
-from accelerator.config import Settings, get_settings
-from accelerator.db import get_database
 from accelerator.identity.throttle import SignInThrottle
+from accelerator.shared import logs
+from accelerator.shared.config import Settings, get_settings
+from accelerator.shared.db import get_database
 from api import contract, docs, errors, metrics, policies
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit

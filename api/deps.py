@@ -10,11 +10,11 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from accelerator import logs
-from accelerator.config import Settings
-from accelerator.db import Database
-from accelerator.errors import InvalidInput, NotAuthenticated, NotFound
 from accelerator.identity.models import User
+from accelerator.shared import logs
+from accelerator.shared.config import Settings
+from accelerator.shared.db import Database
+from accelerator.shared.errors import InvalidInput, NotAuthenticated, NotFound
 from api import tokens
 
 #: Methods whose unit of work is read-only (``Database.transaction(read_only=True)``): a GET

@@ -16,7 +16,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from accelerator.errors import NotFound
+from accelerator.shared.errors import NotFound
 from api import policies
 
 _VENDOR = Path(str(files("fastapi_offline") / "static"))

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from pydantic_core import core_schema
 from starlette.exceptions import HTTPException
 
-from accelerator.errors import AcceleratorError, TooManyRequests
+from accelerator.shared.errors import AcceleratorError, TooManyRequests
 
 #: The field named when an error is about the body as a whole (its syntax, its absence).
 BODY = "corps de la requête"

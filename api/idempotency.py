@@ -16,8 +16,8 @@ from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from accelerator.db import utcnow
 from accelerator.idempotency.actions import claim, request_hash, store
+from accelerator.shared.db import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 

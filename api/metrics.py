@@ -18,12 +18,12 @@ from prometheus_client.registry import Collector
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accelerator import logs
 from accelerator.access import require_role
-from accelerator.config import Settings
-from accelerator.db import Database, utcnow
 from accelerator.identity.roles import Role
 from accelerator.outbox.queries import outbox_health
+from accelerator.shared import logs
+from accelerator.shared.config import Settings
+from accelerator.shared.db import Database, utcnow
 from api import policies
 from api.deps import authenticate
 

@@ -25,7 +25,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from accelerator.config import Settings
+from accelerator.shared.config import Settings
 from api import limits
 from api.deps import bearer, token_subject
 from api.errors import validation_response

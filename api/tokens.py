@@ -13,8 +13,8 @@ import uuid
 
 import jwt
 
-from accelerator.config import Settings
-from accelerator.errors import NotAuthenticated
+from accelerator.shared.config import Settings
+from accelerator.shared.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
 #: Clock difference tolerated between the processes that issue and check tokens (seconds).

@@ -21,8 +21,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from accelerator.config import Settings
-from accelerator.db import Database
+from accelerator.shared.config import Settings
+from accelerator.shared.db import Database
 from api.deps import READ_METHODS, BearerDep, CurrentUser, SessionDep, authenticate
 from api.policies import OPENAPI_KEY, Policy, declare
 from api.routes import Route
@@ -63,7 +63,7 @@ def in_one_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         database: Database = request.app.state.database
         settings: Settings = request.app.state.settings
 
-        # Reads take no write lock on SQLite (accelerator/db.py): chosen by method, since a
+        # Reads take no write lock on SQLite (accelerator/shared/db.py): chosen by method, since a
         # GET never changes anything.
         read_only = request.method in READ_METHODS
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import jwt
 
-from accelerator.config import DEMO_SECRET_KEY
+from accelerator.shared.config import DEMO_SECRET_KEY
 
 HOTEL = {
     "title": "Extension de l'hôtel des Thermes à Cauterets (sonde)",

@@ -343,10 +343,10 @@ def create_accounts(url: str, holders: int) -> list[uuid.UUID]:
     """``holders`` holders, each in its own organisation, and six référents; holder ids."""
     from sqlalchemy import text
 
-    from accelerator.db import get_database, utcnow
     from accelerator.identity.actions import create_user
     from accelerator.identity.passwords import hash_password
     from accelerator.identity.roles import Role
+    from accelerator.shared.db import get_database, utcnow
 
     database = get_database(url)
     now = utcnow()
@@ -433,9 +433,9 @@ class Burst:
 
     def start(self) -> None:
         from accelerator.catalogue.actions import load_catalogue
-        from accelerator.config import Settings
-        from accelerator.db import get_database, utcnow
         from accelerator.migrate import upgrade
+        from accelerator.shared.config import Settings
+        from accelerator.shared.db import get_database, utcnow
         from api import tokens
         from tests.system.cluster import Cluster, Inbox, create_database, free_port
 
@@ -511,7 +511,7 @@ class Burst:
             self.background.close()
         with contextlib.suppress(Exception):
             self.inbox.stop()
-        from accelerator.db import get_database
+        from accelerator.shared.db import get_database
 
         get_database(self.app_url).dispose()
         drop_database(self.app_name)

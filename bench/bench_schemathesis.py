@@ -42,8 +42,8 @@ def _database(postgres: bool) -> tuple[str, str | None]:
     from sqlalchemy import create_engine, text
 
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.db import get_database
     from accelerator.migrate import upgrade
+    from accelerator.shared.db import get_database
 
     if postgres:
         name = f"accelerator_bench_schemathesis_{uuid.uuid4().hex[:6]}"
@@ -53,7 +53,7 @@ def _database(postgres: bool) -> tuple[str, str | None]:
         url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     else:
         name = None
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-schemathesis-')}/accelerator.db"
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-schemathesis-')}/accelerator.shared.db"
     upgrade(url)
     with get_database(url).transaction() as session:
         load_catalogue(session)
@@ -71,10 +71,10 @@ def main() -> None:
     from fastapi.testclient import TestClient
     from sqlalchemy import create_engine, text
 
-    from accelerator.config import Settings
-    from accelerator.db import get_database, utcnow
     from accelerator.identity.actions import create_user
     from accelerator.identity.roles import Role
+    from accelerator.shared.config import Settings
+    from accelerator.shared.db import get_database, utcnow
     from api.app import create_app
     from tests.api.schemathesis_run import failures, run
 

@@ -164,8 +164,8 @@ def setup(clocks: int, due: int, dossiers: int) -> dict[str, float]:
     from sqlalchemy import text
 
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.db import get_database, utcnow
     from accelerator.migrate import upgrade
+    from accelerator.shared.db import get_database, utcnow
     from accelerator.sla.definitions import DEFAULT_RUNGS
 
     phases: dict[str, float] = {}
@@ -303,7 +303,7 @@ def due_now() -> dict[str, int]:
     """What is due before a sweep, from SQL."""
     from sqlalchemy import text
 
-    from accelerator.db import get_database
+    from accelerator.shared.db import get_database
 
     with get_database(BENCH_URL).engine.connect() as connection:
         row = connection.execute(
@@ -321,7 +321,7 @@ def reset() -> float:
     """Unfire every rung, restore the due clocks, delete what the sweeps wrote."""
     from sqlalchemy import text
 
-    from accelerator.db import get_database
+    from accelerator.shared.db import get_database
 
     begin = time.perf_counter()
     engine = get_database(BENCH_URL).engine
@@ -357,7 +357,7 @@ def verify(expected: int) -> dict[str, Any]:
     """Exactly ``expected`` rungs fired, each once, all 50 % rungs of the due clocks only."""
     from sqlalchemy import text
 
-    from accelerator.db import get_database
+    from accelerator.shared.db import get_database
 
     queries = {
         "rungs fired": "SELECT count(*) FROM clock_rungs WHERE fired_at IS NOT NULL",
@@ -425,7 +425,7 @@ def verify(expected: int) -> dict[str, Any]:
 
 def domain_loop(batch: int, *, tag: str = "domain") -> dict[str, Any]:
     """``sweep_batch`` in repeated transactions until a batch fires nothing (as the flow)."""
-    from accelerator.db import get_database, utcnow
+    from accelerator.shared.db import get_database, utcnow
     from accelerator.sla.sweep import sweep_batch
 
     db = get_database(BENCH_URL)
@@ -454,7 +454,7 @@ def domain_loop(batch: int, *, tag: str = "domain") -> dict[str, Any]:
 
 
 def _process_worker(batch: int, barrier: Any, results: Any, index: int) -> None:
-    from accelerator.db import get_database, set_default_database_url
+    from accelerator.shared.db import get_database, set_default_database_url
 
     set_default_database_url(BENCH_URL)
     with get_database(BENCH_URL).engine.connect():
@@ -574,7 +574,7 @@ def where_time_goes(batch: int, batches: int) -> dict[str, Any]:
     """SQL statements and their round-trip time over ``batches`` batches, then a profile."""
     from sqlalchemy import event
 
-    from accelerator.db import get_database, utcnow
+    from accelerator.shared.db import get_database, utcnow
     from accelerator.sla.sweep import sweep_batch
 
     db = get_database(BENCH_URL)
@@ -910,7 +910,7 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ["ACCELERATOR_DATABASE_URL"] = BENCH_URL
-    from accelerator.db import set_default_database_url
+    from accelerator.shared.db import set_default_database_url
 
     set_default_database_url(BENCH_URL)
     info = machine()

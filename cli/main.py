@@ -10,8 +10,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from accelerator.config import get_settings
-from accelerator.errors import AcceleratorError
+from accelerator.shared.config import get_settings
+from accelerator.shared.errors import AcceleratorError
 from accelerator.sla.calendars import WorkingCalendar
 
 app = typer.Typer(
@@ -40,7 +40,7 @@ def _logging() -> None:
     # keeps them enabled and formatted like its own. Must be set before prefect is imported.
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "accelerator")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
-    from accelerator import logs
+    from accelerator.shared import logs
 
     logs.configure(get_settings().log_format, ui_level=get_settings().flow_ui_log_level)
 
@@ -62,7 +62,7 @@ def catalogue_load(
 ) -> None:
     """Load (upsert) the catalogue from JSON files."""
     from accelerator.catalogue.actions import SEED_DIR, load_catalogue
-    from accelerator.db import get_database
+    from accelerator.shared.db import get_database
 
     try:
         with get_database().transaction() as session:
@@ -83,7 +83,7 @@ def catalogue_communes(
 ) -> None:
     """Load (upsert) the official commune list: dossiers may then name those communes."""
     from accelerator.catalogue.actions import load_communes
-    from accelerator.db import get_database
+    from accelerator.shared.db import get_database
 
     try:
         content = file.read_text(encoding="utf-8-sig")
@@ -118,9 +118,9 @@ def users_create(
     ] = False,
 ) -> None:
     """Create an account; the password is read from standard input."""
-    from accelerator.db import get_database, utcnow
     from accelerator.identity.actions import create_user
     from accelerator.identity.roles import Role
+    from accelerator.shared.db import get_database, utcnow
 
     if not password_stdin:
         _fail("le mot de passe se donne sur l'entrée standard avec --password-stdin.")
@@ -156,7 +156,7 @@ def _calendars() -> dict[str, WorkingCalendar]:
 
     from accelerator.catalogue.models import Calendar
     from accelerator.catalogue.queries import seed_calendars
-    from accelerator.db import get_database
+    from accelerator.shared.db import get_database
 
     calendars = seed_calendars()
     url = make_url(get_settings().database_url)
@@ -204,7 +204,7 @@ def calendars_override(
     import datetime as dt
 
     from accelerator.catalogue.actions import set_calendar_override
-    from accelerator.db import get_database, utcnow
+    from accelerator.shared.db import get_database, utcnow
 
     try:
         day = dt.date.fromisoformat(date)
@@ -236,7 +236,7 @@ def clocks_reproject(
     definition: Annotated[str | None, typer.Option(help="Code de la définition modifiée.")] = None,
 ) -> None:
     """Apply the versions now in force to open clocks (recorded in each dossier's history)."""
-    from accelerator.db import get_database, utcnow
+    from accelerator.shared.db import get_database, utcnow
     from accelerator.sla.actions import reproject_open_clocks
 
     try:
@@ -310,7 +310,7 @@ def serve(
     """Serve the HTTP API."""
     import uvicorn
 
-    from accelerator.config import ConfigurationError
+    from accelerator.shared.config import ConfigurationError
 
     try:
         get_settings().signing_key  # noqa: B018 - fail before binding the port
@@ -391,9 +391,9 @@ def demo(
 ) -> None:
     """Migrate, load catalogue and demo data, then run Prefect's server, the relay and the API."""
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.db import get_database, utcnow
     from accelerator.demo import DEMO_PASSWORD, load_demo
     from accelerator.migrate import upgrade
+    from accelerator.shared.db import get_database, utcnow
 
     os.environ["ACCELERATOR_DEMO"] = "1"
     get_settings.cache_clear()
@@ -416,8 +416,8 @@ def run(
 ) -> None:
     """Run the product on one machine, without demo data: migrate, then supervise Prefect's
     server, the relay and the API (a child that dies is restarted)."""
-    from accelerator.config import ConfigurationError
     from accelerator.migrate import upgrade
+    from accelerator.shared.config import ConfigurationError
 
     settings = get_settings()
     if settings.demo:

@@ -75,11 +75,11 @@ def database_url(
 ) -> Iterator[str]:
     """A migrated database with the catalogue loaded, for each backend."""
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.db import get_database
     from accelerator.migrate import upgrade
+    from accelerator.shared.db import get_database
 
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'accelerator.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'accelerator.shared.db'}"
     else:
         url = _create_postgres_database()
     upgrade(url)
@@ -98,7 +98,7 @@ def database_url(
 @pytest.fixture
 def db(database_url: str) -> Iterator[Any]:
     """The test's ``Database``, configured as the process default (flows use it), emptied after."""
-    from accelerator.db import get_database, set_default_database_url
+    from accelerator.shared.db import get_database, set_default_database_url
 
     set_default_database_url(database_url)
     database = get_database(database_url)

@@ -16,7 +16,6 @@ from accelerator.assignment.actions import (
 )
 from accelerator.consultations.actions import complete_launch, create_consultation
 from accelerator.consultations.models import Consultation
-from accelerator.db import Database
 from accelerator.dossiers.actions import (
     create_dossier,
     file_dossier,
@@ -28,6 +27,7 @@ from accelerator.identity.actions import create_user
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.routing.actions import route_dossier
+from accelerator.shared.db import Database
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from accelerator.config import Settings
+from accelerator.shared.config import Settings
 from workflows.supervisor import ChildSpec, RestartPolicy
 
 

@@ -12,8 +12,8 @@ import uuid
 from prefect import flow, task
 from prefect.runtime import flow_run
 
-from accelerator.db import utcnow
 from accelerator.intake import take_in
+from accelerator.shared.db import utcnow
 from workflows.steps import chunks, each_in_transaction, summary
 
 #: Dossiers per task: small enough to spread over the task runner's threads.

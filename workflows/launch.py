@@ -13,7 +13,7 @@ from prefect.runtime import flow_run
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.actions import complete_launch, create_consultation, get_launch
-from accelerator.db import utcnow
+from accelerator.shared.db import utcnow
 from workflows.steps import in_transaction, summary
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from accelerator.config import Settings
+from accelerator.shared.config import Settings
 
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
 

@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from accelerator.config import Settings, get_settings
 from accelerator.consultations.models import Consultation
-from accelerator.db import utcnow
 from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.mail.models import DigestItem, EmailDelivery
+from accelerator.shared.config import Settings, get_settings
+from accelerator.shared.db import utcnow
 from accelerator.sla.calendars import zone_named
 from accelerator.sla.definitions import KIND_LABELS, ClockKind
 from accelerator.sla.models import Clock

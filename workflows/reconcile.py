@@ -17,9 +17,9 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.states import Crashed
 
-from accelerator.config import get_settings
-from accelerator.db import utcnow
 from accelerator.reconciliation.actions import reconcile
+from accelerator.shared.config import get_settings
+from accelerator.shared.db import utcnow
 from workflows.steps import in_transaction
 
 

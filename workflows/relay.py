@@ -21,8 +21,6 @@ from typing import Any
 import httpx
 import psycopg
 
-from accelerator.config import get_settings
-from accelerator.db import Database, get_database, utcnow
 from accelerator.outbox import wakeup
 from accelerator.outbox.actions import (
     MAX_BACKOFF,
@@ -32,6 +30,8 @@ from accelerator.outbox.actions import (
     mark_failed,
 )
 from accelerator.outbox.topics import Topic
+from accelerator.shared.config import get_settings
+from accelerator.shared.db import Database, get_database, utcnow
 from workflows import deployments, notifications, webhooks
 from workflows.consolidation import consolidation_flow
 from workflows.intake import intake_flow

@@ -10,9 +10,9 @@ from prefect.logging.configuration import ensure_logging_setup
 from sqlalchemy.orm import Session
 
 import accelerator.models  # noqa: F401 - every table mapped before the first query
-from accelerator import logs
-from accelerator.config import get_settings
-from accelerator.db import get_database
+from accelerator.shared import logs
+from accelerator.shared.config import get_settings
+from accelerator.shared.db import get_database
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -26,7 +26,7 @@ logs.configure(get_settings().log_format, ui_level=get_settings().flow_ui_log_le
 
 def summary(message: str, *args: object) -> None:
     """Say what a flow run did with its batch: in this process's log, and in Prefect's UI
-    with the run whatever ``ACCELERATOR_FLOW_UI_LOG_LEVEL`` (see ``accelerator.logs``)."""
+    with the run whatever ``ACCELERATOR_FLOW_UI_LOG_LEVEL`` (see ``accelerator.shared.logs``)."""
     log.info(message, *args, extra={"ui": True})
 
 

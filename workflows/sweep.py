@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from accelerator.db import utcnow
+from accelerator.shared.db import utcnow
 from accelerator.sla.sweep import sweep_batch
 from workflows.steps import in_transaction
 

@@ -32,11 +32,11 @@ from typing import Any
 import httpcore
 from sqlalchemy.orm import Session
 
-from accelerator.config import get_settings
-from accelerator.db import utcnow
+from accelerator.shared.addresses import Address
+from accelerator.shared.config import get_settings
+from accelerator.shared.db import utcnow
 from accelerator.webhooks.actions import fan_out, record_attempt, to_send
 from accelerator.webhooks.targets import (
-    Address,
     DeliveryError,
     Policy,
     Target,

@@ -15,11 +15,11 @@ from accelerator.catalogue.queries import commune_arrondissement
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.procedures import legal_delay
 from accelerator.dossiers.status import ACTIVE
-from accelerator.errors import NotFound
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
+from accelerator.shared.errors import NotFound
 from accelerator.sla.actions import (
     budget_of,
     procedure_key,

@@ -24,8 +24,15 @@ from accelerator.catalogue.models import (
     Procedure,
     RoutingRule,
 )
-from accelerator.db import Base, utcnow
-from accelerator.errors import InvalidInput
+from accelerator.shared.db import Base, utcnow
+from accelerator.shared.errors import InvalidInput
+from accelerator.shared.validation import (
+    STRICT_INPUT,
+    MultiLine,
+    SingleLine,
+    clean_text,
+    insee_code,
+)
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import PauseEffect
 from accelerator.sla.definitions import (
@@ -38,7 +45,6 @@ from accelerator.sla.definitions import (
 )
 from accelerator.sla.durations import half_of, make_duration, parse_duration
 from accelerator.sla.models import CalendarVersion, DeadlineDefinition
-from accelerator.validation import STRICT_INPUT, MultiLine, SingleLine, clean_text, insee_code
 
 SEED_DIR = Path(__file__).parent / "seed"
 

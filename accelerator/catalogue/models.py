@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accelerator.db import Base, JSONType
+from accelerator.shared.db import Base, JSONType
 
 
 class Calendar(Base):

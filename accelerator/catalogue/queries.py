@@ -15,8 +15,8 @@ from accelerator.catalogue.models import (
     ConsultationType,
     RoutingRule,
 )
-from accelerator.errors import InvalidInput, NotFound
 from accelerator.routing.rules import Rule, RuleTarget
+from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.durations import Duration, make_duration
 

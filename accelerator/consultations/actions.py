@@ -23,7 +23,6 @@ from accelerator.consultations.status import (
     check_move,
 )
 from accelerator.dossiers.models import Dossier
-from accelerator.errors import InvalidInput, NotFound
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
 from accelerator.identity.models import User
@@ -31,6 +30,7 @@ from accelerator.identity.roles import Role
 from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
+from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.sla.actions import consultation_key, start_clock, stop_clock, target_key
 from accelerator.sla.definitions import ClockKind, consultation_definition, target_definition
 from accelerator.webhooks.events import Event, publish

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from accelerator.consultations.status import OpinionNature
 from accelerator.dossiers.schemas import ClockOut, OpinionOut, PersonOut
-from accelerator.validation import STRICT_INPUT, MultiLine, choice
+from accelerator.shared.validation import STRICT_INPUT, MultiLine, choice
 
 
 class OpinionIn(BaseModel):

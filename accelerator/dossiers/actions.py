@@ -20,15 +20,15 @@ from accelerator.consultations.status import FINISHED, ConsultationStatus
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.dossiers.schemas import DossierCreate
 from accelerator.dossiers.status import LABELS, DossierStatus, check_move, check_transition
-from accelerator.errors import Conflict, InvalidInput, InvalidTransition
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
-from accelerator.logs import annotate_dossier
 from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue, new_message
 from accelerator.outbox.topics import Topic
+from accelerator.shared.errors import Conflict, InvalidInput, InvalidTransition
+from accelerator.shared.logs import annotate_dossier
 from accelerator.sla.actions import stop_clock, take_charge_key
 from accelerator.webhooks.events import Event, publish
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from accelerator.information.schemas import InformationRequestOut
-from accelerator.validation import (
+from accelerator.shared.validation import (
     STRICT_INPUT,
     Code,
     FiniteFloat,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from accelerator.errors import InvalidTransition
+from accelerator.shared.errors import InvalidTransition
 
 
 class DossierStatus(StrEnum):

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accelerator.errors import Conflict, InvalidInput
 from accelerator.idempotency.models import IdempotentRequest
+from accelerator.shared.errors import Conflict, InvalidInput
 
 MAX_KEY_LENGTH = 200
 

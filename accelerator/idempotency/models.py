@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accelerator.db import Base, JSONType, UTCDateTime
+from accelerator.shared.db import Base, JSONType, UTCDateTime
 
 
 class IdempotentRequest(Base):

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Administration, Arrondissement
-from accelerator.errors import InvalidInput, NotAuthenticated
 from accelerator.identity.models import Organisation, User
 from accelerator.identity.passwords import hash_password, verify_password
 from accelerator.identity.roles import Role
+from accelerator.shared.errors import InvalidInput, NotAuthenticated
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 4

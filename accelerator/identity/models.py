@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accelerator.db import Base, JSONType, UTCDateTime, new_id
+from accelerator.shared.db import Base, JSONType, UTCDateTime, new_id
 
 
 class Organisation(Base):

@@ -28,7 +28,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from accelerator.errors import TooManyRequests, Unavailable
+from accelerator.shared.errors import TooManyRequests, Unavailable
 
 MESSAGE = "Trop de tentatives de connexion : réessayez dans {seconds} s."
 _NAMESPACE = "accelerator-sign-in"

@@ -22,13 +22,13 @@ from accelerator.consultations.status import ConsultationStatus
 from accelerator.dossiers.actions import actor_of, change_status
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
-from accelerator.errors import Conflict, InvalidInput, NotFound
 from accelerator.history.actions import record
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.information.models import InformationRequest
 from accelerator.information.schemas import InformationRequestIn
 from accelerator.notifications.actions import Template, notify
+from accelerator.shared.errors import Conflict, InvalidInput, NotFound
 from accelerator.sla.actions import end_pauses, pause_allowed, pause_clock
 from accelerator.sla.definitions import ClockKind, ClockState
 from accelerator.sla.models import Clock

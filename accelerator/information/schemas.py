@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from accelerator.validation import STRICT_INPUT, Identifier, MultiLine, SingleLine
+from accelerator.shared.validation import STRICT_INPUT, Identifier, MultiLine, SingleLine
 
 
 class InformationRequestIn(BaseModel):

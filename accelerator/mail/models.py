@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accelerator.db import Base, UTCDateTime, new_id
+from accelerator.shared.db import Base, UTCDateTime, new_id
 
 
 class EmailDelivery(Base):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from accelerator.db import build_engine
 from accelerator.models import Base
+from accelerator.shared.db import build_engine
 
 config = context.config
 target_metadata = Base.metadata

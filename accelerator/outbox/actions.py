@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from accelerator.db import new_id
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
+from accelerator.shared.db import new_id
 
 #: How long a claimed message stays with its relay; a relay that died loses it after this.
 LEASE = dt.timedelta(minutes=5)

@@ -15,10 +15,10 @@ from accelerator.catalogue.queries import (
     routing_rules,
 )
 from accelerator.dossiers.models import Dossier, ProposedAdministration
-from accelerator.errors import NotFound
 from accelerator.history.actions import record
 from accelerator.identity.actor import Actor
 from accelerator.routing.rules import Rule, route
+from accelerator.shared.errors import NotFound
 
 
 def route_dossier(

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Calendar
-from accelerator.db import new_id
-from accelerator.errors import InvalidInput, NotFound
+from accelerator.shared.db import new_id
+from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import (
     ClockFacts,

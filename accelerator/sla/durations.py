@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from accelerator.errors import InvalidInput
+from accelerator.shared.errors import InvalidInput
 from accelerator.sla.calendars import WorkingCalendar
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from accelerator.errors import InvalidInput
+from accelerator.shared.errors import InvalidInput
 from accelerator.sla.calendars import WorkingCalendar
 
 #: Instants a person may give: far enough for any dossier, and far enough from

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from accelerator.db import Base, JSONType, UTCDateTime, new_id
+from accelerator.shared.db import Base, JSONType, UTCDateTime, new_id
 
 
 class DeadlineDefinition(Base):

@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, delete, false, func, select, true
 from sqlalchemy.orm import Session
 
 from accelerator.access import require_role
-from accelerator.errors import Conflict, InvalidInput, NotFound
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
+from accelerator.shared.errors import Conflict, InvalidInput, NotFound
 from accelerator.webhooks.events import Event
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from accelerator.webhooks.targets import DeliveryError, Policy, check_url

@@ -15,22 +15,27 @@ import concurrent.futures
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import httpx
 
-from accelerator.errors import InvalidInput
+from accelerator.shared.addresses import (
+    NUMERIC_LABEL,
+    SETTING,
+    Address,
+    AllowList,
+    Network,
+    hostname,
+)
+from accelerator.shared.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from accelerator.config import Settings
+    from accelerator.shared.config import Settings
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_URL_LENGTH = 2000
-SETTING = "ACCELERATOR_WEBHOOK_ALLOWED_HOSTS"
 
 
 class DeliveryError(StrEnum):
@@ -107,20 +112,6 @@ def is_public(address: Address) -> bool:
     return not any(address in network for network in _ALSO_REFUSED)
 
 
-_HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
-# WHATWG URL: a host whose last label is a number is an IPv4 address, in any of the forms
-# inet_aton accepts (2130706433, 0x7f.1, 017700000001...): only the canonical one is taken.
-_NUMERIC_LABEL = re.compile(r"^(0x[0-9a-f]*|[0-9]+)$")
-
-
-def _hostname(raw: str) -> str | None:
-    """``raw`` lowercased without its final dot if it is a valid DNS host name, else None."""
-    host = raw.lower().removesuffix(".")
-    if len(host) > 253 or not _HOSTNAME.match(host):
-        return None
-    return host
-
-
 @dataclass(frozen=True)
 class Target:
     """A parsed webhook URL: what to connect to and what to ask for."""
@@ -186,12 +177,12 @@ def parse_target(url: str) -> Target:
             raise _invalid(url, "zone d'adresse IPv6 refusée")
         host = str(literal)
     else:
-        name = _hostname(raw_host)
+        name = hostname(raw_host)
         if name is None:
             raise _invalid(url, "nom d'hôte invalide")
         literal = None
         host = name
-        if _NUMERIC_LABEL.match(name.rsplit(".", 1)[-1]):
+        if NUMERIC_LABEL.match(name.rsplit(".", 1)[-1]):
             try:
                 literal = ipaddress.IPv4Address(name)
             except ValueError:
@@ -201,83 +192,10 @@ def parse_target(url: str) -> Target:
 
 
 @dataclass(frozen=True)
-class AllowList:
-    """Targets the operator trusts although they are not public: host names or addresses,
-    with an optional port, and networks (CIDR)."""
-
-    #: (host, port or None for any port); hosts in the form of ``Target.host``.
-    hosts: frozenset[tuple[str, int | None]] = frozenset()
-    networks: tuple[Network, ...] = ()
-
-    @classmethod
-    def parse(cls, text: str) -> AllowList:
-        """Read ``host``, ``host:port``, ``[v6]:port``, ``address`` or ``CIDR`` entries,
-        comma-separated; ``ValueError`` (French) on a malformed one."""
-        hosts: set[tuple[str, int | None]] = set()
-        networks: list[Network] = []
-        for entry in (e.strip() for e in text.split(",")):
-            if not entry:
-                continue
-            try:
-                if "/" in entry:
-                    networks.append(ipaddress.ip_network(entry, strict=False))
-                    continue
-                try:
-                    address = ipaddress.ip_address(entry)
-                except ValueError:
-                    pass
-                else:
-                    networks.append(ipaddress.ip_network(address))
-                    continue
-                host, port = _host_and_port(entry)
-                hosts.add((host, port))
-            except ValueError:
-                raise ValueError(
-                    f"{SETTING} : entrée invalide « {entry} » (attendu : hôte, hôte:port, "
-                    "[IPv6]:port, adresse IP ou réseau CIDR, séparés par des virgules)."
-                ) from None
-        return cls(frozenset(hosts), tuple(networks))
-
-    def trusts_host(self, target: Target) -> bool:
-        """Whether the target's host (and port) is listed."""
-        return (target.host, None) in self.hosts or (target.host, target.port) in self.hosts
-
-    def trusts_address(self, address: Address) -> bool:
-        """Whether ``address`` lies in a listed network (or is a listed address)."""
-        return any(address in network for network in self.networks)
-
-
-def _host_and_port(entry: str) -> tuple[str, int | None]:
-    port: int | None = None
-    if entry.startswith("["):
-        inside, bracket, rest = entry[1:].partition("]")
-        if not bracket:
-            raise ValueError(entry)
-        host = str(ipaddress.IPv6Address(inside))
-        if rest:
-            if not rest.startswith(":"):
-                raise ValueError(entry)
-            port = int(rest[1:])
-    else:
-        name, colon, port_text = entry.partition(":")
-        if colon:
-            port = int(port_text)
-        checked = _hostname(name)
-        if checked is None:
-            raise ValueError(entry)
-        host = checked
-        if _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]):
-            host = str(ipaddress.IPv4Address(host))
-    if port is not None and not 1 <= port <= 65535:
-        raise ValueError(entry)
-    return host, port
-
-
-@dataclass(frozen=True)
 class Policy:
     """What the product may send webhooks to."""
 
-    allowed: AllowList = AllowList()
+    allowed: AllowList = field(default_factory=AllowList)
     #: Outside demo mode, plain http only to allow-listed targets.
     require_https: bool = True
 
@@ -327,7 +245,7 @@ def check(target: Target, policy: Policy) -> list[Address]:
     """The addresses the sender may connect to for ``target``: every one the host resolves
     to, all of them allowed; ``TargetRefused`` if any is not (one bad address is enough: a
     rebinding name may give a public address first and a private one next)."""
-    trusted_host = policy.allowed.trusts_host(target)
+    trusted_host = policy.allowed.trusts_host(target.host, target.port)
     if target.literal is not None:
         addresses = [target.literal]
     elif _is_localhost(target.host) and not trusted_host:

@@ -7,12 +7,12 @@ import ipaddress
 from fastapi import Request
 from pydantic import BaseModel, Field
 
-from accelerator.config import Settings
-from accelerator.db import utcnow
-from accelerator.errors import NotAuthenticated
 from accelerator.identity.actions import authenticate, normalise_email
 from accelerator.identity.throttle import SignInThrottle
-from accelerator.validation import STRICT_INPUT, SingleLine
+from accelerator.shared.config import Settings
+from accelerator.shared.db import utcnow
+from accelerator.shared.errors import NotAuthenticated
+from accelerator.shared.validation import STRICT_INPUT, SingleLine
 from api import tokens
 from api.contract import errors_documented
 from api.deps import SessionDep, SettingsDep

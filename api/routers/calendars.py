@@ -10,10 +10,9 @@ from accelerator.access import require_role
 from accelerator.catalogue.actions import set_calendar_override, set_calendar_week
 from accelerator.catalogue.models import Calendar
 from accelerator.catalogue.queries import list_calendars
-from accelerator.db import utcnow
 from accelerator.identity.roles import Role
-from accelerator.sla.actions import reproject_open_clocks
-from accelerator.validation import (
+from accelerator.shared.db import utcnow
+from accelerator.shared.validation import (
     STRICT_INPUT,
     Code,
     Interval,
@@ -21,6 +20,7 @@ from accelerator.validation import (
     Lax,
     SingleLine,
 )
+from accelerator.sla.actions import reproject_open_clocks
 from api.contract import errors_documented
 from api.deps import CurrentUser, SessionDep
 from api.idempotency import idempotent

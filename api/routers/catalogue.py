@@ -8,9 +8,9 @@ from starlette.concurrency import run_in_threadpool
 
 from accelerator.access import require_role
 from accelerator.catalogue.actions import load_communes
-from accelerator.db import Database
-from accelerator.errors import InvalidInput
 from accelerator.identity.roles import Role
+from accelerator.shared.db import Database
+from accelerator.shared.errors import InvalidInput
 from api.deps import BearerDep, SettingsDep, authenticate
 from api.limits import body_limit
 from api.policies import Scope, allow

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accelerator.access import access_clock
-from accelerator.db import utcnow
+from accelerator.shared.db import utcnow
 from accelerator.sla.queries import clock_detail, clock_timeline
 from accelerator.sla.schemas import ClockDetailOut, TimelineOut
 from api.deps import CurrentUser, SessionDep, parse_id

@@ -13,10 +13,10 @@ from accelerator.consultations.models import Consultation
 from accelerator.consultations.queries import build_views, list_consultations
 from accelerator.consultations.schemas import ConsultationOut, OpinionIn
 from accelerator.consultations.status import ConsultationStatus
-from accelerator.db import utcnow
 from accelerator.dossiers.models import Dossier
 from accelerator.identity.roles import Role
-from accelerator.validation import MAX_OFFSET
+from accelerator.shared.db import utcnow
+from accelerator.shared.validation import MAX_OFFSET
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow

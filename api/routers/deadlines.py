@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 
 from accelerator.catalogue.queries import get_calendar
-from accelerator.errors import InvalidInput, NotFound
+from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.queries import compute_between, compute_deadline
 from accelerator.sla.schemas import BetweenOut, DeadlineOut

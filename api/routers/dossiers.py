@@ -9,14 +9,14 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from accelerator.access import access_dossier, check_version
-from accelerator.db import utcnow
 from accelerator.dossiers import actions
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.queries import build_views, list_dossiers
 from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
-from accelerator.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine
+from accelerator.shared.db import utcnow
+from accelerator.shared.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow

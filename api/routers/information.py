@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from accelerator.db import utcnow
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.queries import build_views
 from accelerator.dossiers.schemas import DossierOut
 from accelerator.information.actions import answer_information, request_information
 from accelerator.information.schemas import AnswerIn, InformationRequestIn
+from accelerator.shared.db import utcnow
 from api.deps import CurrentUser, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool
 
-from accelerator.db import utcnow
-from accelerator.validation import STRICT_INPUT, SingleLine
+from accelerator.shared.db import utcnow
+from accelerator.shared.validation import STRICT_INPUT, SingleLine
 from accelerator.webhooks import actions
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from accelerator.webhooks.targets import Policy

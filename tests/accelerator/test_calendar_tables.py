@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelerator.catalogue.actions import SEED_DIR
-from accelerator.errors import InvalidInput
+from accelerator.shared.errors import InvalidInput
 from accelerator.sla.calendars import MICROSECOND, WorkingCalendar
 from accelerator.sla.durations import ONE_DAY, Duration, Unit, add, add_business_time
 

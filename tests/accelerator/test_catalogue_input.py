@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from accelerator.catalogue.actions import SEED_DIR, load_catalogue, parse_cog
-from accelerator.db import Database
-from accelerator.errors import InvalidInput
+from accelerator.shared.db import Database
+from accelerator.shared.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from accelerator.consultations.actions import give_opinion
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import OpinionNature
-from accelerator.db import Database
 from accelerator.dossiers.actions import consolidate_dossier, take_charge
 from accelerator.dossiers.models import Dossier
 from accelerator.history.models import HistoryEntry
 from accelerator.information.actions import answer_information, request_information
 from accelerator.information.schemas import InformationRequestIn
 from accelerator.outbox.models import OutboxMessage
+from accelerator.shared.db import Database
 from accelerator.sla.models import Clock
 from accelerator.sla.sweep import Fired, sweep_batch
 from tests.factories import filed, launched, paris, user

@@ -16,7 +16,7 @@ from accelerator.consultations.status import (
     check_transition,
     is_return,
 )
-from accelerator.errors import InvalidTransition
+from accelerator.shared.errors import InvalidTransition
 
 #: Written independently of ``TRANSITIONS``. A paused consultation (awaiting information) has
 #: no deadline so it cannot turn tacit, but it may be answered without resuming first; it

@@ -15,7 +15,7 @@ from accelerator.dossiers.status import (
     check_transition,
     is_return,
 )
-from accelerator.errors import InvalidTransition
+from accelerator.shared.errors import InvalidTransition
 
 #: Written independently of ``TRANSITIONS``: draft → filed → taken in charge → consulting →
 #: consolidated → closed; awaiting holder is a side state that returns where it came from;

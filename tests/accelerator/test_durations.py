@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import accelerator
-from accelerator.errors import InvalidInput
+from accelerator.shared.errors import InvalidInput
 from accelerator.sla.calendars import WorkingCalendar, easter_sunday
 from accelerator.sla.durations import Duration, Unit, add, add_months, parse_duration
 

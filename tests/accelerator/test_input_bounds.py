@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelerator.catalogue.queries import seed_calendars
-from accelerator.errors import InvalidInput
+from accelerator.shared.errors import InvalidInput
 from accelerator.sla.calendars import Override, WorkingCalendar
 from accelerator.sla.durations import (
     MAX_AMOUNTS,

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from accelerator.catalogue.queries import seed_calendars
-from accelerator.db import Database
 from accelerator.history.models import HistoryEntry
 from accelerator.information.actions import answer_information, request_information
 from accelerator.information.schemas import InformationRequestIn
+from accelerator.shared.db import Database
 from accelerator.sla.actions import pause_allowed
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import ClockFacts, PauseEffect, PauseFact, project

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from accelerator.db import Database
 from accelerator.dossiers.actions import create_dossier, file_dossier
 from accelerator.dossiers.models import Counter
 from accelerator.dossiers.schemas import DossierCreate
+from accelerator.shared.db import Database
 from tests.factories import paris, user, users
 
 DATA = DossierCreate.model_validate(

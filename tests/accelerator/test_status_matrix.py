@@ -36,7 +36,6 @@ from accelerator.consultations.actions import (
 )
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import OpinionNature
-from accelerator.db import Base, Database
 from accelerator.dossiers.actions import (
     close_dossier,
     consolidate_dossier,
@@ -47,14 +46,6 @@ from accelerator.dossiers.actions import (
 )
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.schemas import DossierCreate
-from accelerator.errors import (
-    AcceleratorError,
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    InvalidTransition,
-    NotFound,
-)
 from accelerator.identity.actions import create_user
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
@@ -64,6 +55,15 @@ from accelerator.information.schemas import InformationRequestIn
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
 from accelerator.routing.actions import route_dossier
+from accelerator.shared.db import Base, Database
+from accelerator.shared.errors import (
+    AcceleratorError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
 from accelerator.sla.sweep import sweep_batch
 from tests.accelerator.test_consultation_status import ALLOWED as CONSULTATION_MOVES
 from tests.accelerator.test_dossier_status import ALLOWED as DOSSIER_MOVES

@@ -29,7 +29,7 @@ CREATORS = {
 }
 #: ``setattr`` with a computed name, reviewed: fields on log records, and a route function's
 #: body limit (``api.limits.body_limit``), not on rows.
-DYNAMIC_SETATTR = {("accelerator/logs.py", "filter"), ("api/limits.py", "decorate")}
+DYNAMIC_SETATTR = {("accelerator/shared/logs.py", "filter"), ("api/limits.py", "decorate")}
 STATUS_MODELS = {"Dossier", "Consultation"}
 RAW_UPDATE = re.compile(r"update\s+\"?(dossiers|consultations)\"?\b.*\bstatus\b", re.I | re.S)
 

@@ -3,7 +3,7 @@ a clock or a dossier another transaction holds (``FOR UPDATE SKIP LOCKED``): it 
 and the next sweep fires it.
 
 PostgreSQL only, by design: SQLite has no row locks to skip. Every transaction there starts
-with ``BEGIN IMMEDIATE`` (accelerator/db.py), so a second sweep waits for the whole database,
+with ``BEGIN IMMEDIATE`` (accelerator/shared/db.py), so a second sweep waits for the whole database,
 not for a row, and ``SKIP LOCKED`` is not even emitted; what this test proves does not exist
 on SQLite. (``test_clocks_db`` runs two sweeps at once on both backends.)
 
@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from accelerator.db import Database
 from accelerator.dossiers.models import Dossier
 from accelerator.history.models import HistoryEntry
+from accelerator.shared.db import Database
 from accelerator.sla.models import Clock
 from accelerator.sla.sweep import Fired, sweep_batch
 from tests.factories import filed, paris

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from accelerator.config import Settings
+from accelerator.shared.addresses import AllowList
+from accelerator.shared.config import Settings
 from accelerator.webhooks import targets
 from accelerator.webhooks.targets import (
-    AllowList,
     DeliveryError,
     Policy,
     TargetRefused,

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from accelerator import logs
-from accelerator.config import Settings
-from accelerator.db import utcnow
 from accelerator.identity.actions import create_user
 from accelerator.identity.roles import Role
+from accelerator.shared import logs
+from accelerator.shared.config import Settings
+from accelerator.shared.db import utcnow
 from api.app import create_app
 
 PASSWORD = "correct horse battery staple"

@@ -32,10 +32,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.models import Consultation
-from accelerator.db import Base, utcnow
 from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import User
 from accelerator.information.models import InformationRequest
+from accelerator.shared.db import Base, utcnow
 from accelerator.sla.models import Clock
 from accelerator.webhooks import targets
 from accelerator.webhooks.actions import create_subscription

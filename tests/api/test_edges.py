@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from accelerator.config import DEMO_SECRET_KEY, Settings
+from accelerator.shared.config import DEMO_SECRET_KEY, Settings
 from api.app import create_app
 from api.policies import SIGNED_IN
 from api.unit_of_work import Router

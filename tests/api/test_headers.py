@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from accelerator.config import Settings
+from accelerator.shared.config import Settings
 from api.app import create_app
 from tests.api.conftest import HOTEL, PASSWORD, Api
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from accelerator import logs
+from accelerator.shared import logs
 from tests.api.conftest import HOTEL, Api
 
 

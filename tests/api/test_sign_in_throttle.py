@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from accelerator.config import Settings
 from accelerator.identity.models import User
+from accelerator.shared.config import Settings
 from api.app import create_app
 from tests.api.conftest import PASSWORD
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from accelerator.config import Settings, get_settings
+from accelerator.shared.config import Settings, get_settings
 from accelerator.webhooks import targets
 from api.app import create_app
 from tests.api.conftest import Api, file_and_launch

@@ -47,8 +47,8 @@ def test_users_create_reads_the_password_on_stdin(db: object, database_url: str)
     )
     assert done.returncode == 0, done.stderr
     assert "agent.abf@culture.gouv.fr" in done.stdout
-    from accelerator.db import get_database
     from accelerator.identity.passwords import verify_password
+    from accelerator.shared.db import get_database
 
     with get_database(database_url).transaction() as session:
         user = session.scalars(select(User).where(User.email == "agent.abf@culture.gouv.fr")).one()
@@ -101,7 +101,7 @@ def test_referent_with_several_arrondissements(db: object, database_url: str) ->
         stdin="password\n",
     )
     assert done.returncode == 0, done.stderr
-    from accelerator.db import get_database
+    from accelerator.shared.db import get_database
 
     with get_database(database_url).transaction() as session:
         user = session.scalars(select(User).where(User.email == "ref@test.fr")).one()

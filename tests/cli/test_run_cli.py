@@ -33,7 +33,7 @@ def test_run_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "ACCELERATOR_SECRET_KEY est obligatoire" in done.stderr
     assert "Traceback" not in done.stderr
-    assert not (tmp_path / "var" / "accelerator.db").exists()
+    assert not (tmp_path / "var" / "accelerator.shared.db").exists()
 
 
 def test_run_refuses_demo_mode(tmp_path: Path) -> None:

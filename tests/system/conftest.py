@@ -35,8 +35,8 @@ def agent(code: str) -> str:
 
 def create_accounts(url: str) -> None:
     """Holders of five organisations, two référents, one agent per administration."""
-    from accelerator.db import get_database, utcnow
     from accelerator.identity.actions import create_user
+    from accelerator.shared.db import get_database, utcnow
 
     database = get_database(url)
     with database.transaction() as session:
@@ -86,8 +86,8 @@ def start_system(
 ) -> Iterator[System]:
     """Databases, Prefect's server, deployments, workers, relays and API processes."""
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.db import get_database
     from accelerator.migrate import upgrade
+    from accelerator.shared.db import get_database
 
     app_name, app_url = create_database("accelerator_system")
     prefect_name, prefect_url = create_database("prefect_system")

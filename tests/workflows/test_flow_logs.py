@@ -24,12 +24,12 @@ from prefect.logging.handlers import APILogHandler
 from prefect.settings import PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW, temporary_settings
 from sqlalchemy import delete, select, update
 
-from accelerator import logs
-from accelerator.db import Database, utcnow
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
+from accelerator.shared import logs
+from accelerator.shared.db import Database, utcnow
 from tests.factories import filed, paris
 from workflows.relay import drain_once
 

@@ -13,10 +13,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from accelerator.config import get_settings
-from accelerator.db import Database
 from accelerator.identity.models import User
 from accelerator.outbox.models import OutboxMessage
+from accelerator.shared.config import get_settings
+from accelerator.shared.db import Database
 from tests.factories import filed, launched, paris
 from workflows import notifications
 from workflows.relay import drain

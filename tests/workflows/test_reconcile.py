@@ -12,12 +12,12 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Pending, Running, Scheduled
 from sqlalchemy import delete, select, update
 
-from accelerator.config import get_settings
 from accelerator.consultations.models import ConsultationLaunch
-from accelerator.db import Database
 from accelerator.dossiers.actions import launch_consultations, take_charge
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.outbox.models import OutboxMessage
+from accelerator.shared.config import get_settings
+from accelerator.shared.db import Database
 from tests.factories import filed, paris, user
 from workflows.reconcile import close_stuck_runs, reconcile_flow
 from workflows.relay import drain

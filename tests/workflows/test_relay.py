@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import delete, select, update
 
-from accelerator.config import get_settings
-from accelerator.db import Database, utcnow
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
+from accelerator.shared.config import get_settings
+from accelerator.shared.db import Database, utcnow
 from tests.factories import filed, paris
 from workflows.relay import drain_once
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from accelerator.db import Database
+from accelerator.shared.db import Database
 from accelerator.sla.models import ClockRung
 from tests.factories import filed, paris
 from workflows.sweep import sweep_flow

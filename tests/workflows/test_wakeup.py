@@ -7,9 +7,9 @@ import threading
 import time
 from typing import Any
 
-from accelerator.db import utcnow
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
+from accelerator.shared.db import utcnow
 from workflows.relay import Wakeup
 
 

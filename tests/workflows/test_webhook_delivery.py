@@ -14,8 +14,9 @@ from typing import Any
 import httpcore
 import pytest
 
+from accelerator.shared.addresses import AllowList
 from accelerator.webhooks import targets
-from accelerator.webhooks.targets import AllowList, DeliveryError, Policy
+from accelerator.webhooks.targets import DeliveryError, Policy
 from tests.receivers import Receiver
 from workflows import webhooks
 from workflows.webhooks import post

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import accelerator.db
+from accelerator.shared.db import UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -57,7 +57,7 @@ def upgrade() -> None:
         "organisations",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organisations")),
         sa.UniqueConstraint("name", name=op.f("uq_organisations_name")),
     )
@@ -71,11 +71,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("available_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("available_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("locked_until", accelerator.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_messages")),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_messages_dedupe_key")),
@@ -157,7 +157,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["administration_code"],
             ["administrations.code"],
@@ -217,12 +217,12 @@ def upgrade() -> None:
         sa.Column("cycle", sa.Integer(), nullable=False),
         sa.Column("referent_id", sa.Uuid(), nullable=True),
         sa.Column("referent_reason", sa.Text(), nullable=True),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("filed_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("routed_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("taken_in_charge_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("consolidated_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("filed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("routed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("taken_in_charge_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("consolidated_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.String(length=64), nullable=True),
         sa.Column("outcome_binding", sa.Boolean(), nullable=True),
         sa.Column("outcome_decided_by", sa.String(length=32), nullable=True),
@@ -264,8 +264,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("requested_by_id", sa.Uuid(), nullable=False),
-        sa.Column("requested_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("requested_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["dossier_id"],
             ["dossiers.id"],
@@ -334,10 +334,10 @@ def upgrade() -> None:
         sa.Column("rule_code", sa.String(length=64), nullable=True),
         sa.Column("binding", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
-        sa.Column("sent_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("acknowledged_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("answered_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("answered_by_id", sa.Uuid(), nullable=True),
         sa.Column("opinion_nature", sa.String(length=64), nullable=True),
         sa.Column("opinion_text", sa.Text(), nullable=True),
@@ -391,12 +391,12 @@ def upgrade() -> None:
         sa.Column("dossier_id", sa.Uuid(), nullable=False),
         sa.Column("consultation_id", sa.Uuid(), nullable=True),
         sa.Column("calendar_code", sa.String(length=16), nullable=False),
-        sa.Column("anchor_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("anchor_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("budget_amount", sa.Integer(), nullable=False),
         sa.Column("budget_unit", sa.String(length=32), nullable=False),
-        sa.Column("due_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("due_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("stopped_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("stopped_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["calendar_code"], ["calendars.code"], name=op.f("fk_clocks_calendar_code_calendars")
         ),
@@ -424,7 +424,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("dossier_id", sa.Uuid(), nullable=False),
         sa.Column("consultation_id", sa.Uuid(), nullable=True),
-        sa.Column("at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
         sa.Column("actor_label", sa.String(length=320), nullable=False),
         sa.Column("entity", sa.String(length=32), nullable=False),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import accelerator.db
+from accelerator.shared.db import UTCDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -39,7 +39,7 @@ def upgrade() -> None:
         ),
         sa.Column("legal", sa.Boolean(), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("code", "version", name=op.f("pk_deadline_definitions")),
     )
     op.create_table(
@@ -52,7 +52,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["code"], ["calendars.code"], name=op.f("fk_calendar_versions_code_calendars")
@@ -71,11 +71,11 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("requested_by_id", sa.Uuid(), nullable=False),
-        sa.Column("requested_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("requested_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("previous_status", sa.String(length=32), nullable=False),
         sa.Column("answer", sa.Text(), nullable=True),
         sa.Column("answered_by_id", sa.Uuid(), nullable=True),
-        sa.Column("answered_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("answered_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["answered_by_id"],
             ["users.id"],
@@ -112,8 +112,8 @@ def upgrade() -> None:
         sa.Column("clock_id", sa.Uuid(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("information_request_id", sa.Uuid(), nullable=True),
-        sa.Column("started_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["clock_id"], ["clocks.id"], name=op.f("fk_clock_pauses_clock_id_clocks")
         ),
@@ -133,8 +133,8 @@ def upgrade() -> None:
         sa.Column("clock_id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(length=32), nullable=False),
         sa.Column("fraction", sa.Float(), nullable=False),
-        sa.Column("due_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("fired_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("due_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("fired_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["clock_id"], ["clocks.id"], name=op.f("fk_clock_rungs_clock_id_clocks")
         ),
@@ -157,9 +157,7 @@ def upgrade() -> None:
             sa.Column("prorogation", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.add_column(sa.Column("pause_effect", sa.String(length=16), nullable=True))
-        batch_op.add_column(
-            sa.Column("next_rung_at", accelerator.db.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("next_rung_at", UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_clocks_next_rung_at"), ["next_rung_at"], unique=False)
 
     # ### end Alembic commands ###

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import accelerator.db
+from accelerator.shared.db import UTCDateTime
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("outbox_message_id", sa.Uuid(), nullable=False),
         sa.Column("recipient", sa.String(length=320), nullable=False),
         sa.Column("template", sa.String(length=64), nullable=False),
-        sa.Column("sent_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_email_deliveries")),
         sa.UniqueConstraint(
             "outbox_message_id",
@@ -47,8 +47,8 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_digest_items_user_id_users")
         ),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import accelerator.db
+from accelerator.shared.db import UTCDateTime
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -35,7 +35,7 @@ def upgrade() -> None:
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_by_id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["administration_code"],
             ["administrations.code"],
@@ -69,8 +69,8 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_status", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", accelerator.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", accelerator.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["subscription_id"],
             ["webhook_subscriptions.id"],

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import accelerator.db
+from accelerator.shared.db import UTCDateTime
 
 revision: str = "0006_webhook_safety"
 down_revision: str | None = "0005"
@@ -21,9 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     """Apply."""
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("skipped_at", accelerator.db.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("skipped_at", UTCDateTime(timezone=True), nullable=True))
     # Before this revision the log kept up to 300 characters of the receiver's answer and
     # exception texts: keep only an error class, as the sender now writes.
     op.execute(

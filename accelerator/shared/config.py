@@ -14,6 +14,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from accelerator.shared.addresses import AllowList
+from accelerator.shared.text import t
+
 DEMO_SECRET_KEY = "demo-only-secret-key-not-for-production-use-0123456789"
 DEMO_METRICS_TOKEN = "demo-only-metrics-token-not-for-production-use-0123"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -150,19 +153,14 @@ class Settings(BaseSettings):
                 if item.strip()
             )
         except ValueError:
-            raise ValueError(
-                "ACCELERATOR_TRUSTED_PROXIES illisible : attendu des adresses ou réseaux "
-                "séparés par des virgules, ex. 10.0.0.5,192.168.1.0/24."
-            ) from None
+            raise ValueError(t("config.trusted_proxies_unreadable")) from None
 
     @model_validator(mode="after")
     def _defaults_and_secret(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.var_dir / 'accelerator.db'}"
+            self.database_url = f"sqlite:///{self.var_dir / 'accelerator.shared.db'}"
         if self.secret_key is not None and len(self.secret_key) < 32:
-            raise ValueError("ACCELERATOR_SECRET_KEY doit compter au moins 32 caractères.")
-        from accelerator.webhooks.targets import AllowList
-
+            raise ValueError(t("config.secret_key_too_short"))
         AllowList.parse(self.webhook_allowed_hosts)  # a malformed list stops the process now
         return self
 
@@ -173,10 +171,7 @@ class Settings(BaseSettings):
             return self.secret_key
         if self.demo:
             return DEMO_SECRET_KEY
-        raise ConfigurationError(
-            "ACCELERATOR_SECRET_KEY est obligatoire hors mode démo "
-            "(ACCELERATOR_DEMO=1 pour une démonstration locale)."
-        )
+        raise ConfigurationError(t("config.secret_key_required"))
 
     @property
     def metrics_scrape_token(self) -> str | None:

@@ -117,7 +117,7 @@ def build_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    from accelerator.config import get_settings
+    from accelerator.shared.config import get_settings
 
     settings = get_settings()
     return create_engine(
@@ -172,7 +172,7 @@ _lock = threading.Lock()
 def get_database(url: str | None = None) -> Database:
     """The process-wide ``Database`` for ``url`` (default: the configured one)."""
     if url is None:
-        from accelerator.config import get_settings
+        from accelerator.shared.config import get_settings
 
         settings = get_settings()
         url, echo = settings.database_url, settings.sql_echo
@@ -189,7 +189,7 @@ def set_default_database_url(url: str) -> None:
     """Point the process at another database (tests and the CLI's ``--database`` use it)."""
     import os
 
-    from accelerator.config import get_settings
+    from accelerator.shared.config import get_settings
 
     os.environ["ACCELERATOR_DATABASE_URL"] = url
     get_settings.cache_clear()
