@@ -18,15 +18,16 @@ from accelerator.assignment.actions import (
     start_procedure_clocks,
     start_take_charge_clock,
 )
-from accelerator.catalogue.models import Calendar, Procedure
-from accelerator.catalogue.queries import commune_arrondissement, routing_rules
+from accelerator.catalogue.models import Procedure
+from accelerator.catalogue.queries import commune_arrondissement
 from accelerator.dossiers.models import Dossier
 from accelerator.routing.actions import route_locked_dossier
+from accelerator.routing.queries import routing_rules
 from accelerator.shared.errors import NotFound
 from accelerator.shared.logs import annotate_dossier
 from accelerator.sla.actions import latest_definitions
 from accelerator.sla.definitions import TAKE_CHARGE_DEFINITION, procedure_definition
-from accelerator.sla.models import Clock
+from accelerator.sla.models import Calendar, Clock
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from accelerator.catalogue.models import (
     Administration,
     Arrondissement,
-    Calendar,
     Commune,
     ConsultationType,
     Procedure,
@@ -20,6 +19,7 @@ from accelerator.outbox import wakeup
 from accelerator.outbox.models import OutboxMessage
 from accelerator.shared.db import Base
 from accelerator.sla.models import (
+    Calendar,
     CalendarVersion,
     Clock,
     ClockPause,

@@ -18,8 +18,7 @@ from prometheus_client.registry import Collector
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accelerator.access import require_role
-from accelerator.identity.roles import Role
+from accelerator.identity.roles import Role, require_role
 from accelerator.outbox.queries import outbox_health
 from accelerator.shared import logs
 from accelerator.shared.config import Settings

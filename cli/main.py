@@ -154,9 +154,9 @@ def _calendars() -> dict[str, WorkingCalendar]:
     from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
 
-    from accelerator.catalogue.models import Calendar
     from accelerator.catalogue.queries import seed_calendars
     from accelerator.shared.db import get_database
+    from accelerator.sla.models import Calendar
 
     calendars = seed_calendars()
     url = make_url(get_settings().database_url)

@@ -16,7 +16,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.procedures import legal_delay
 from accelerator.dossiers.status import ACTIVE
 from accelerator.history.actions import record
-from accelerator.identity.actor import Actor
+from accelerator.history.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.shared.errors import NotFound

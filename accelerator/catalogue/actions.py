@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from accelerator.catalogue.models import (
     Administration,
     Arrondissement,
-    Calendar,
     Commune,
     ConsultationType,
     Procedure,
@@ -44,7 +43,7 @@ from accelerator.sla.definitions import (
     target_definition,
 )
 from accelerator.sla.durations import half_of, make_duration, parse_duration
-from accelerator.sla.models import CalendarVersion, DeadlineDefinition
+from accelerator.sla.models import Calendar, CalendarVersion, DeadlineDefinition
 
 SEED_DIR = Path(__file__).parent / "seed"
 

@@ -10,19 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from accelerator.shared.db import Base, JSONType
 
 
-class Calendar(Base):
-    """A working calendar: time zone, working intervals, holiday rules."""
-
-    __tablename__ = "calendars"
-
-    code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    timezone: Mapped[str] = mapped_column(String(64))
-    spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    #: The version in force (``calendar_versions``); new clocks pin it.
-    version: Mapped[int] = mapped_column(Integer, default=1)
-
-
 class Administration(Base):
     """A State administration that gives opinions (DDT, DREAL, ABF, SDIS...)."""
 

@@ -10,15 +10,13 @@ from sqlalchemy.orm import Session
 from accelerator.catalogue.models import (
     Administration,
     Arrondissement,
-    Calendar,
     Commune,
     ConsultationType,
-    RoutingRule,
 )
-from accelerator.routing.rules import Rule, RuleTarget
 from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.durations import Duration, make_duration
+from accelerator.sla.models import Calendar
 
 #: Departments whose calendar differs from metropolitan France's.
 _CALENDAR_CODE = re.compile(r"[A-Za-z0-9_-]{1,32}", re.ASCII)
@@ -105,22 +103,6 @@ def get_consultation_type(session: Session, code: str) -> ConsultationType:
 def consultation_duration(consultation_type: ConsultationType) -> Duration:
     """The deadline budget of a consultation type."""
     return make_duration(consultation_type.duration_amount, consultation_type.duration_unit)
-
-
-def routing_rules(session: Session) -> list[Rule]:
-    """Every routing rule, as pure values, by rank."""
-    return [
-        Rule(
-            code=row.code,
-            rank=row.rank,
-            label=row.label,
-            condition=row.condition,
-            targets=tuple(
-                RuleTarget(t["administration"], t["consultation_type"]) for t in row.targets
-            ),
-        )
-        for row in session.scalars(select(RoutingRule).order_by(RoutingRule.rank))
-    ]
 
 
 def commune_arrondissement(session: Session, insee: str) -> Arrondissement | None:

@@ -8,12 +8,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accelerator.access import access_consultation, require_role
 from accelerator.catalogue.queries import (
     consultation_duration,
     get_administration,
     get_consultation_type,
 )
+from accelerator.consultations.access import access_consultation
 from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.consultations.status import (
     FINISHED,
@@ -24,9 +24,9 @@ from accelerator.consultations.status import (
 )
 from accelerator.dossiers.models import Dossier
 from accelerator.history.actions import record
-from accelerator.identity.actor import Actor
+from accelerator.history.actor import Actor
 from accelerator.identity.models import User
-from accelerator.identity.roles import Role
+from accelerator.identity.roles import Role, require_role
 from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
@@ -198,7 +198,7 @@ def acknowledge(
         session,
         consultation,
         ConsultationStatus.ACKNOWLEDGED,
-        actor=Actor(user.email, user.id, Role.AGENT),
+        actor=Actor.of(user),
         now=now,
         message=f"{consultation.administration_code} accuse réception de la consultation.",
     )
@@ -275,7 +275,7 @@ def give_opinion(
         session,
         consultation,
         ConsultationStatus.ANSWERED,
-        actor=Actor(user.email, user.id, Role.AGENT),
+        actor=Actor.of(user),
         now=now,
         message=f"{consultation.administration_code} rend un avis {NATURE_LABELS[nature]}.",
         event="opinion_given",

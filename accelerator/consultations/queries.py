@@ -7,18 +7,20 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accelerator.access import consultation_visibility
-from accelerator.catalogue.models import Administration, Calendar, Commune, ConsultationType
+from accelerator.catalogue.models import Administration, Commune, ConsultationType
+from accelerator.consultations.access import consultation_visibility
 from accelerator.consultations.models import Consultation
-from accelerator.consultations.schemas import ConsultationOut, DossierBriefOut
+from accelerator.consultations.schemas import ConsultationOut, DossierBriefOut, OpinionOut
 from accelerator.consultations.status import LABELS, ConsultationStatus
 from accelerator.dossiers.models import Dossier
-from accelerator.dossiers.queries import MAX_PAGE, clock_view, local_iso
-from accelerator.dossiers.schemas import OpinionOut, PersonOut
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
+from accelerator.identity.schemas import PersonOut
+from accelerator.shared.validation import MAX_PAGE
 from accelerator.sla.definitions import ClockKind
-from accelerator.sla.models import Clock
+from accelerator.sla.instants import local_iso
+from accelerator.sla.models import Calendar, Clock
+from accelerator.sla.queries import clock_view
 
 
 def list_consultations(

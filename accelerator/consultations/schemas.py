@@ -7,8 +7,13 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from accelerator.consultations.status import OpinionNature
-from accelerator.dossiers.schemas import ClockOut, OpinionOut, PersonOut
-from accelerator.shared.validation import STRICT_INPUT, MultiLine, choice
+from accelerator.identity.schemas import PersonOut
+from accelerator.shared.validation import (
+    STRICT_INPUT,
+    MultiLine,
+    choice,
+)
+from accelerator.sla.schemas import ClockOut
 
 
 class OpinionIn(BaseModel):
@@ -61,3 +66,11 @@ class ConsultationOut(BaseModel):
     #: The accelerator's internal target: an opinion at half the legal delay.
     target: ClockOut | None
     dossier: DossierBriefOut
+
+
+class OpinionOut(BaseModel):
+    """An administration's opinion."""
+
+    nature: str
+    tacit: bool
+    text: str | None

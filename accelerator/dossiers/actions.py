@@ -12,18 +12,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from accelerator.access import access_dossier, require_referent_of, require_role
 from accelerator.catalogue.models import Administration, Procedure
 from accelerator.catalogue.queries import calendar_code_for_commune, require_commune
 from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.consultations.status import FINISHED, ConsultationStatus
+from accelerator.dossiers.access import access_dossier, require_referent_of
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.dossiers.schemas import DossierCreate
 from accelerator.dossiers.status import LABELS, DossierStatus, check_move, check_transition
 from accelerator.history.actions import record
-from accelerator.identity.actor import Actor
+from accelerator.history.actor import Actor
 from accelerator.identity.models import User
-from accelerator.identity.roles import Role
+from accelerator.identity.roles import Role, require_role
 from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue, new_message
 from accelerator.outbox.topics import Topic
@@ -31,11 +31,6 @@ from accelerator.shared.errors import Conflict, InvalidInput, InvalidTransition
 from accelerator.shared.logs import annotate_dossier
 from accelerator.sla.actions import stop_clock, take_charge_key
 from accelerator.webhooks.events import Event, publish
-
-
-def actor_of(user: User) -> Actor:
-    """The history author for a signed-in user."""
-    return Actor(label=user.email, user_id=user.id, role=Role(user.role))
 
 
 def change_status(
@@ -104,7 +99,7 @@ def create_dossier(
     record(
         session,
         dossier_id=dossier.id,
-        actor=actor_of(user),
+        actor=Actor.of(user),
         at=now,
         entity="dossier",
         event="created",
@@ -200,7 +195,7 @@ def file_dossier(
         session,
         dossier,
         DossierStatus.FILED,
-        actor=actor_of(user),
+        actor=Actor.of(user),
         now=now,
         message="Dossier déposé sur le guichet unique.",
     )
@@ -238,7 +233,7 @@ def take_charge(
     """A référent takes the filed dossier in charge and becomes the holder's single contact."""
     require_role(user, Role.REFERENT)
     dossier = access_dossier(session, user, dossier_id, for_update=True)
-    actor = actor_of(user)
+    actor = Actor.of(user)
     previous = dossier.referent_id
     change_status(
         session,
@@ -309,7 +304,7 @@ def launch_consultations(
         session,
         dossier,
         DossierStatus.CONSULTING,
-        actor=actor_of(user),
+        actor=Actor.of(user),
         now=now,
         message="Consultations lancées en parallèle : " + ", ".join(codes) + ".",
     )
@@ -337,7 +332,7 @@ def launch_consultations(
         record(
             session,
             dossier_id=dossier.id,
-            actor=actor_of(user),
+            actor=Actor.of(user),
             at=now,
             entity="dossier",
             event="proposal_adjusted",
@@ -449,7 +444,7 @@ def close_dossier(
         session,
         dossier,
         DossierStatus.CLOSED,
-        actor=actor_of(user),
+        actor=Actor.of(user),
         now=now,
         message="Réponse consolidée envoyée au porteur ; dossier clos.",
     )

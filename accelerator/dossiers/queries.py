@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 from collections import defaultdict
@@ -13,38 +12,32 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, exists, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from accelerator.access import HIDDEN_FROM_HOLDERS, dossier_visibility
-from accelerator.catalogue.models import Administration, Calendar, Commune, RoutingRule
+from accelerator.catalogue.models import Administration, Commune, RoutingRule
+from accelerator.consultations.access import HIDDEN_FROM_HOLDERS
 from accelerator.consultations.models import Consultation
+from accelerator.consultations.schemas import OpinionOut
 from accelerator.consultations.status import LABELS as CONSULTATION_LABELS
+from accelerator.dossiers.access import dossier_visibility
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.dossiers.schemas import (
-    ClockOut,
     ConsultationSummaryOut,
     DossierOut,
     HistoryOut,
-    OpinionOut,
     OutcomeOut,
-    PersonOut,
     ProposedAdministrationOut,
 )
 from accelerator.dossiers.status import LABELS, DossierStatus
 from accelerator.history.models import HistoryEntry
 from accelerator.identity.models import Organisation, User
 from accelerator.identity.roles import Role
+from accelerator.identity.schemas import PersonOut
 from accelerator.information.models import InformationRequest
 from accelerator.information.schemas import InformationRequestOut
-from accelerator.sla.calendars import zone_named
-from accelerator.sla.definitions import KIND_LABELS, ClockKind
-from accelerator.sla.durations import make_duration
-from accelerator.sla.models import Clock
-
-MAX_PAGE = 500
-
-
-def local_iso(instant: dt.datetime | None, timezone: str) -> str | None:
-    """``instant`` as ISO 8601 with the offset of ``timezone`` (stored UTC, shown local)."""
-    return None if instant is None else instant.astimezone(zone_named(timezone)).isoformat()
+from accelerator.shared.validation import MAX_PAGE
+from accelerator.sla.definitions import ClockKind
+from accelerator.sla.instants import local_iso
+from accelerator.sla.models import Calendar, Clock
+from accelerator.sla.queries import clock_view
 
 
 def list_dossiers(
@@ -475,20 +468,4 @@ def consultation_summary(
             if c.opinion_nature and with_opinion
             else None
         ),
-    )
-
-
-def clock_view(k: Clock, timezone: str) -> ClockOut:
-    """A clock as shown to users, times in its calendar's zone."""
-    return ClockOut(
-        id=str(k.id),
-        kind=k.kind,
-        label=KIND_LABELS.get(ClockKind(k.kind), k.kind),
-        consultation_id=str(k.consultation_id) if k.consultation_id else None,
-        calendar=k.calendar_code,
-        started_at=local_iso(k.anchor_at, timezone) or "",
-        budget=make_duration(k.budget_amount, k.budget_unit).label(),
-        due_at=local_iso(k.due_at, timezone),
-        state=k.state,
-        stopped_at=local_iso(k.stopped_at, timezone),
     )

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from accelerator.consultations.schemas import OpinionOut
+from accelerator.identity.schemas import PersonOut
 from accelerator.information.schemas import InformationRequestOut
 from accelerator.shared.validation import (
     STRICT_INPUT,
@@ -15,6 +17,7 @@ from accelerator.shared.validation import (
     MultiLine,
     SingleLine,
 )
+from accelerator.sla.schemas import ClockOut
 
 
 class DossierAttributes(BaseModel):
@@ -77,13 +80,6 @@ class DossierCreate(BaseModel):
         return value
 
 
-class PersonOut(BaseModel):
-    """A person shown to others: e-mail and name."""
-
-    email: str
-    name: str
-
-
 class ProposedAdministrationOut(BaseModel):
     """An administration the routing rules propose, with the rule that matched first."""
 
@@ -92,14 +88,6 @@ class ProposedAdministrationOut(BaseModel):
     rule_label: str
     rules: list[str]
     consultation_type: str
-
-
-class OpinionOut(BaseModel):
-    """An administration's opinion."""
-
-    nature: str
-    tacit: bool
-    text: str | None
 
 
 class ConsultationSummaryOut(BaseModel):
@@ -114,21 +102,6 @@ class ConsultationSummaryOut(BaseModel):
     sent_at: str
     due_at: str | None
     opinion: OpinionOut | None
-
-
-class ClockOut(BaseModel):
-    """A commitment measured on the dossier or one of its consultations."""
-
-    id: str
-    kind: str
-    label: str
-    consultation_id: str | None
-    calendar: str
-    started_at: str
-    budget: str
-    due_at: str | None
-    state: str
-    stopped_at: str | None
 
 
 class HistoryOut(BaseModel):

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accelerator.history.actor import Actor
 from accelerator.history.models import HistoryEntry
-from accelerator.identity.actor import Actor
 
 log = logging.getLogger("accelerator.history")
 

@@ -1,8 +1,14 @@
-"""The five roles of docs/domain.md."""
+"""The five roles of docs/domain.md, and the check that a user has one of them."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from accelerator.shared.errors import Forbidden
+
+if TYPE_CHECKING:
+    from accelerator.identity.models import User
 
 
 class Role(StrEnum):
@@ -13,3 +19,19 @@ class Role(StrEnum):
     AGENT = "agent"
     MANAGER = "manager"
     ADMIN = "admin"
+
+
+def require_role(user: User, *roles: Role) -> None:
+    """Refuse (403) unless ``user`` has one of ``roles``."""
+    if Role(user.role) not in roles:
+        allowed = ", ".join(ROLE_LABELS[r] for r in roles)
+        raise Forbidden(f"Action réservée : {allowed}.")
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.HOLDER: "porteur de projet",
+    Role.REFERENT: "référent de la plateforme",
+    Role.AGENT: "agent d'une administration",
+    Role.MANAGER: "pilotage",
+    Role.ADMIN: "administrateur",
+}

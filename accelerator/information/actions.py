@@ -14,17 +14,18 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accelerator.access import access_dossier, require_referent_of, require_role
 from accelerator.consultations.actions import change_status as change_consultation_status
 from accelerator.consultations.actions import consolidate_when_complete
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import ConsultationStatus
-from accelerator.dossiers.actions import actor_of, change_status
+from accelerator.dossiers.access import access_dossier, require_referent_of
+from accelerator.dossiers.actions import change_status
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
 from accelerator.history.actions import record
+from accelerator.history.actor import Actor
 from accelerator.identity.models import User
-from accelerator.identity.roles import Role
+from accelerator.identity.roles import Role, require_role
 from accelerator.information.models import InformationRequest
 from accelerator.information.schemas import InformationRequestIn
 from accelerator.notifications.actions import Template, notify
@@ -50,7 +51,7 @@ def request_information(
     """The référent asks the holder (for the dossier, or relaying a consultation)."""
     dossier = access_dossier(session, user, dossier_id, for_update=True)
     require_referent_of(user, dossier)
-    actor = actor_of(user)
+    actor = Actor.of(user)
     consultation: Consultation | None = None
     # The status changes first: a refused move leaves no request, pause nor history behind.
     if data.consultation_id is not None:
@@ -158,7 +159,7 @@ def answer_information(
         raise NotFound(REQUEST_NOT_FOUND) from None
     if request.answered_at is not None:
         raise Conflict("Cette demande a déjà reçu une réponse.")
-    actor = actor_of(user)
+    actor = Actor.of(user)
     # The status returns first (to where it came from, checked), then the request and clocks.
     if request.consultation_id is not None:
         consultation = session.scalar(

@@ -9,14 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Arrondissement
-from accelerator.catalogue.queries import (
-    commune_arrondissement,
-    default_grant_authority,
-    routing_rules,
-)
+from accelerator.catalogue.queries import commune_arrondissement, default_grant_authority
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.history.actions import record
-from accelerator.identity.actor import Actor
+from accelerator.history.actor import Actor
+from accelerator.routing.queries import routing_rules
 from accelerator.routing.rules import Rule, route
 from accelerator.shared.errors import NotFound
 

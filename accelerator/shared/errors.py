@@ -68,3 +68,12 @@ class Unavailable(AcceleratorError):
     """A service the request needs does not answer; trying again later may work."""
 
     status_code = 503
+
+
+def check_version(what: str, current: int, expected: int | None) -> None:
+    """Refuse a stale edit: the object changed since the caller read version ``expected``."""
+    if expected is not None and expected != current:
+        raise Conflict(
+            f"{what} a été modifié entre-temps (version {current}, vous aviez la version "
+            f"{expected}) : rechargez-le avant de recommencer."
+        )

@@ -180,3 +180,6 @@ ClockTime = Annotated[str, Strict(), Field(max_length=5), AfterValidator(_clock_
 
 #: One interval of working hours: ``["08:30", "12:00"]``.
 Interval = Annotated[tuple[ClockTime, ClockTime], Strict(False)]
+
+
+MAX_PAGE = 500

@@ -13,7 +13,6 @@ from collections.abc import Collection, Mapping, Sequence
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from accelerator.catalogue.models import Calendar
 from accelerator.shared.db import new_id
 from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.sla.calendars import WorkingCalendar
@@ -27,7 +26,14 @@ from accelerator.sla.clocks import (
 )
 from accelerator.sla.definitions import ClockKind, ClockState
 from accelerator.sla.durations import Duration, add, make_duration, parse_duration
-from accelerator.sla.models import CalendarVersion, Clock, ClockPause, ClockRung, DeadlineDefinition
+from accelerator.sla.models import (
+    Calendar,
+    CalendarVersion,
+    Clock,
+    ClockPause,
+    ClockRung,
+    DeadlineDefinition,
+)
 
 
 def latest_definition(session: Session, code: str) -> DeadlineDefinition:
@@ -306,7 +312,7 @@ def reproject_open_clocks(
     Closed clocks are never rewritten. Returns (clock, old deadline, new deadline).
     """
     from accelerator.history.actions import record
-    from accelerator.identity.actor import Actor
+    from accelerator.history.actor import Actor
 
     if calendar_code is None and definition_code is None:
         raise InvalidInput("Précisez un calendrier ou une définition de délai.")

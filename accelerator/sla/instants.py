@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from accelerator.shared.errors import InvalidInput
-from accelerator.sla.calendars import WorkingCalendar
+from accelerator.sla.calendars import WorkingCalendar, zone_named
 
 #: Instants a person may give: far enough for any dossier, and far enough from
 #: ``datetime.min``/``max`` that a deadline counted from them stays representable.
@@ -75,3 +75,8 @@ def parse_instant(text: str, calendar: WorkingCalendar) -> dt.datetime:
             f"{calendar.timezone} (passage à l'heure d'hiver) : précisez le décalage."
         )
     return check_instant(first)
+
+
+def local_iso(instant: dt.datetime | None, timezone: str) -> str | None:
+    """``instant`` as ISO 8601 with the offset of ``timezone`` (stored UTC, shown local)."""
+    return None if instant is None else instant.astimezone(zone_named(timezone)).isoformat()

@@ -107,3 +107,16 @@ class ClockRung(Base):
     fraction: Mapped[float] = mapped_column(Float)
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     fired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Calendar(Base):
+    """A working calendar: time zone, working intervals, holiday rules."""
+
+    __tablename__ = "calendars"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: The version in force (``calendar_versions``); new clocks pin it.
+    version: Mapped[int] = mapped_column(Integer, default=1)

@@ -11,13 +11,14 @@ from accelerator.sla.actions import facts_of
 from accelerator.sla.calendars import WorkingCalendar, zone_named
 from accelerator.sla.clocks import project, timeline
 from accelerator.sla.definitions import KIND_LABELS, RUNG_LABELS, ClockKind
-from accelerator.sla.durations import add, between, parse_duration, parse_unit
+from accelerator.sla.durations import add, between, make_duration, parse_duration, parse_unit
 from accelerator.sla.explain import explain, for_holder
-from accelerator.sla.instants import parse_instant
+from accelerator.sla.instants import local_iso, parse_instant
 from accelerator.sla.models import Clock, ClockPause, ClockRung
 from accelerator.sla.schemas import (
     BetweenOut,
     ClockDetailOut,
+    ClockOut,
     DeadlineOut,
     PauseOut,
     RungOut,
@@ -132,3 +133,19 @@ def clock_timeline(session: Session, clock: Clock, *, now: dt.datetime) -> Timel
 
 def _iso(instant: dt.datetime | None, zone: str) -> str | None:
     return None if instant is None else instant.astimezone(zone_named(zone)).isoformat()
+
+
+def clock_view(k: Clock, timezone: str) -> ClockOut:
+    """A clock as shown to users, times in its calendar's zone."""
+    return ClockOut(
+        id=str(k.id),
+        kind=k.kind,
+        label=KIND_LABELS.get(ClockKind(k.kind), k.kind),
+        consultation_id=str(k.consultation_id) if k.consultation_id else None,
+        calendar=k.calendar_code,
+        started_at=local_iso(k.anchor_at, timezone) or "",
+        budget=make_duration(k.budget_amount, k.budget_unit).label(),
+        due_at=local_iso(k.due_at, timezone),
+        state=k.state,
+        stopped_at=local_iso(k.stopped_at, timezone),
+    )

@@ -87,3 +87,18 @@ class TimelineOut(BaseModel):
     segments: list[SegmentOut]
     explanation: list[str]
     for_holder: str
+
+
+class ClockOut(BaseModel):
+    """A commitment measured on the dossier or one of its consultations."""
+
+    id: str
+    kind: str
+    label: str
+    consultation_id: str | None
+    calendar: str
+    started_at: str
+    budget: str
+    due_at: str | None
+    state: str
+    stopped_at: str | None

@@ -22,7 +22,7 @@ from accelerator.consultations.actions import apply_tacit_opinion
 from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier
 from accelerator.history.actions import record
-from accelerator.identity.actor import Actor
+from accelerator.history.actor import Actor
 from accelerator.notifications.actions import Template, payload_of
 from accelerator.outbox.actions import new_message
 from accelerator.outbox.topics import Topic

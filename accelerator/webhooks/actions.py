@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, false, func, select, true
 from sqlalchemy.orm import Session
 
-from accelerator.access import require_role
 from accelerator.identity.models import User
-from accelerator.identity.roles import Role
+from accelerator.identity.roles import Role, require_role
 from accelerator.shared.errors import Conflict, InvalidInput, NotFound
 from accelerator.webhooks.events import Event
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription

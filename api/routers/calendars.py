@@ -6,11 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from accelerator.access import require_role
 from accelerator.catalogue.actions import set_calendar_override, set_calendar_week
-from accelerator.catalogue.models import Calendar
 from accelerator.catalogue.queries import list_calendars
-from accelerator.identity.roles import Role
+from accelerator.identity.roles import Role, require_role
 from accelerator.shared.db import utcnow
 from accelerator.shared.validation import (
     STRICT_INPUT,
@@ -21,6 +19,7 @@ from accelerator.shared.validation import (
     SingleLine,
 )
 from accelerator.sla.actions import reproject_open_clocks
+from accelerator.sla.models import Calendar
 from api.contract import errors_documented
 from api.deps import CurrentUser, SessionDep
 from api.idempotency import idempotent

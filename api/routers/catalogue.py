@@ -6,9 +6,8 @@ from fastapi import HTTPException, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from accelerator.access import require_role
 from accelerator.catalogue.actions import load_communes
-from accelerator.identity.roles import Role
+from accelerator.identity.roles import Role, require_role
 from accelerator.shared.db import Database
 from accelerator.shared.errors import InvalidInput
 from api.deps import BearerDep, SettingsDep, authenticate

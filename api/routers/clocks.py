@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accelerator.access import access_clock
+from accelerator.consultations.access import access_clock
 from accelerator.shared.db import utcnow
 from accelerator.sla.queries import clock_detail, clock_timeline
 from accelerator.sla.schemas import ClockDetailOut, TimelineOut

@@ -7,15 +7,16 @@ from typing import Any
 from fastapi import Query
 from sqlalchemy import select
 
-from accelerator.access import access_consultation, check_version, require_role
 from accelerator.consultations import actions
+from accelerator.consultations.access import access_consultation
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.queries import build_views, list_consultations
 from accelerator.consultations.schemas import ConsultationOut, OpinionIn
 from accelerator.consultations.status import ConsultationStatus
 from accelerator.dossiers.models import Dossier
-from accelerator.identity.roles import Role
+from accelerator.identity.roles import Role, require_role
 from accelerator.shared.db import utcnow
+from accelerator.shared.errors import check_version
 from accelerator.shared.validation import MAX_OFFSET
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent

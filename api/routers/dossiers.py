@@ -8,14 +8,15 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from accelerator.access import access_dossier, check_version
 from accelerator.dossiers import actions
+from accelerator.dossiers.access import access_dossier
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.queries import build_views, list_dossiers
 from accelerator.dossiers.schemas import DossierCreate, DossierOut
 from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
 from accelerator.shared.db import utcnow
+from accelerator.shared.errors import check_version
 from accelerator.shared.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent

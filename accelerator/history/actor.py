@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
-from accelerator.identity.roles import Role
+
+class _Person(Protocol):
+    @property
+    def email(self) -> str: ...
+    @property
+    def id(self) -> uuid.UUID: ...
 
 
 @dataclass(frozen=True)
@@ -14,7 +20,11 @@ class Actor:
 
     label: str
     user_id: uuid.UUID | None = None
-    role: Role | None = None
+
+    @classmethod
+    def of(cls, user: _Person) -> Actor:
+        """A signed-in user acting for themselves."""
+        return cls(label=user.email, user_id=user.id)
 
     @classmethod
     def flow(cls, name: str) -> Actor:

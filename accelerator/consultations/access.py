@@ -1,8 +1,8 @@
-"""The only way to load a dossier or a consultation on behalf of a user.
+"""The only way to load a consultation, or a clock, on behalf of a user.
 
-Object-level rules of docs/domain.md in one place. An object the user may not see answers
-``NotFound`` (404), so its existence is not revealed; an object they see but may not act on
-answers ``Forbidden`` (403).
+Same rules as ``dossiers/access.py``: not visible → ``NotFound`` (404), visible but not
+allowed → ``Forbidden`` (403). A clock is reached through its dossier or, for an agent, its
+consultation; holders never see the accelerator's internal targets.
 """
 
 from __future__ import annotations
@@ -13,28 +13,16 @@ from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.models import Consultation
+from accelerator.dossiers.access import access_dossier
 from accelerator.dossiers.models import Dossier
-from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
-from accelerator.shared.errors import Conflict, Forbidden, NotFound
-from accelerator.shared.logs import annotate, annotate_dossier
+from accelerator.shared.errors import NotFound, check_version
+from accelerator.shared.logs import annotate
 from accelerator.sla.definitions import ClockKind
 from accelerator.sla.models import Clock
 
-DOSSIER_NOT_FOUND = "Dossier introuvable."
 CONSULTATION_NOT_FOUND = "Consultation introuvable."
-
-
-def dossier_visibility(user: User) -> ColumnElement[bool]:
-    """SQL condition on ``Dossier`` selecting what ``user`` may see."""
-    role = Role(user.role)
-    if role is Role.HOLDER:
-        return Dossier.organisation_id == user.organisation_id
-    if role in (Role.REFERENT, Role.MANAGER, Role.ADMIN):
-        # The platform works as a team: référents see every filed dossier (cover, absences).
-        return Dossier.status != DossierStatus.DRAFT.value
-    return false()
 
 
 def consultation_visibility(user: User) -> ColumnElement[bool]:
@@ -45,39 +33,6 @@ def consultation_visibility(user: User) -> ColumnElement[bool]:
     if role in (Role.REFERENT, Role.MANAGER, Role.ADMIN):
         return true()
     return false()
-
-
-def access_dossier(
-    session: Session,
-    user: User,
-    dossier_id: uuid.UUID,
-    *,
-    for_update: bool = False,
-    expected_version: int | None = None,
-) -> Dossier:
-    """The dossier if ``user`` may see it (locked when ``for_update``), else ``NotFound``.
-
-    With ``expected_version`` (optimistic locking), a dossier changed since the caller read it
-    answers ``Conflict`` instead of being overwritten.
-    """
-    query = select(Dossier).where(Dossier.id == dossier_id, dossier_visibility(user))
-    if for_update or expected_version is not None:
-        query = query.with_for_update()
-    dossier = session.scalar(query)
-    if dossier is None:
-        raise NotFound(DOSSIER_NOT_FOUND)
-    annotate_dossier(dossier)
-    check_version("Le dossier", dossier.version, expected_version)
-    return dossier
-
-
-def check_version(what: str, current: int, expected: int | None) -> None:
-    """Refuse a stale edit: the object changed since the caller read version ``expected``."""
-    if expected is not None and expected != current:
-        raise Conflict(
-            f"{what} a été modifié entre-temps (version {current}, vous aviez la version "
-            f"{expected}) : rechargez-le avant de recommencer."
-        )
 
 
 def access_consultation(
@@ -105,29 +60,6 @@ def access_consultation(
     annotate(consultation_id=str(consultation.id), dossier_id=str(consultation.dossier_id))
     check_version("La consultation", consultation.version, expected_version)
     return consultation
-
-
-def require_role(user: User, *roles: Role) -> None:
-    """Refuse (403) unless ``user`` has one of ``roles``."""
-    if Role(user.role) not in roles:
-        allowed = ", ".join(ROLE_LABELS[r] for r in roles)
-        raise Forbidden(f"Action réservée : {allowed}.")
-
-
-def require_referent_of(user: User, dossier: Dossier) -> None:
-    """Refuse (403) unless ``user`` is the dossier's référent."""
-    require_role(user, Role.REFERENT)
-    if dossier.referent_id != user.id:
-        raise Forbidden("Ce dossier est suivi par un autre référent.")
-
-
-ROLE_LABELS: dict[Role, str] = {
-    Role.HOLDER: "porteur de projet",
-    Role.REFERENT: "référent de la plateforme",
-    Role.AGENT: "agent d'une administration",
-    Role.MANAGER: "pilotage",
-    Role.ADMIN: "administrateur",
-}
 
 
 #: Clocks a holder never sees: the accelerator's internal targets (docs/domain.md: holders see the
