@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-import accelerator.models  # noqa: F401 - every table mapped before the first query
+import accelerator.migrations.tables  # noqa: F401 - every table mapped before the first query
 from accelerator.identity.throttle import SignInThrottle
 from accelerator.shared import logs
 from accelerator.shared.config import Settings, get_settings

@@ -324,7 +324,7 @@ class RoleMeter:
 
 #: The demo projects of docs/domain.md, filed in turn (different communes, procedures, routings).
 def project_payloads() -> list[dict[str, Any]]:
-    from accelerator.demo import DEMO_PROJECTS, HOTEL_PROJECT
+    from accelerator.demo.actions import DEMO_PROJECTS, HOTEL_PROJECT
 
     return [HOTEL_PROJECT, *(payload for _holder, payload in DEMO_PROJECTS)]
 
@@ -433,7 +433,7 @@ class Burst:
 
     def start(self) -> None:
         from accelerator.catalogue.actions import load_catalogue
-        from accelerator.migrate import upgrade
+        from accelerator.migrations.commands import upgrade
         from accelerator.shared.config import Settings
         from accelerator.shared.db import get_database, utcnow
         from api import tokens

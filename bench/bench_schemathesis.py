@@ -42,7 +42,7 @@ def _database(postgres: bool) -> tuple[str, str | None]:
     from sqlalchemy import create_engine, text
 
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.migrate import upgrade
+    from accelerator.migrations.commands import upgrade
     from accelerator.shared.db import get_database
 
     if postgres:

@@ -164,7 +164,7 @@ def setup(clocks: int, due: int, dossiers: int) -> dict[str, float]:
     from sqlalchemy import text
 
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.migrate import upgrade
+    from accelerator.migrations.commands import upgrade
     from accelerator.shared.db import get_database, utcnow
     from accelerator.sla.definitions import DEFAULT_RUNGS
 
@@ -426,7 +426,7 @@ def verify(expected: int) -> dict[str, Any]:
 def domain_loop(batch: int, *, tag: str = "domain") -> dict[str, Any]:
     """``sweep_batch`` in repeated transactions until a batch fires nothing (as the flow)."""
     from accelerator.shared.db import get_database, utcnow
-    from accelerator.sla.sweep import sweep_batch
+    from accelerator.sweep.actions import sweep_batch
 
     db = get_database(BENCH_URL)
     total, sizes, times = 0, [], []
@@ -575,7 +575,7 @@ def where_time_goes(batch: int, batches: int) -> dict[str, Any]:
     from sqlalchemy import event
 
     from accelerator.shared.db import get_database, utcnow
-    from accelerator.sla.sweep import sweep_batch
+    from accelerator.sweep.actions import sweep_batch
 
     db = get_database(BENCH_URL)
     statements: dict[str, list[float]] = {}

@@ -48,7 +48,7 @@ def _logging() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the migrations to the configured database."""
-    from accelerator.migrate import upgrade
+    from accelerator.migrations.commands import upgrade
 
     upgrade(get_settings().database_url)
     typer.echo("Base de données à jour.")
@@ -391,8 +391,8 @@ def demo(
 ) -> None:
     """Migrate, load catalogue and demo data, then run Prefect's server, the relay and the API."""
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.demo import DEMO_PASSWORD, load_demo
-    from accelerator.migrate import upgrade
+    from accelerator.demo.actions import DEMO_PASSWORD, load_demo
+    from accelerator.migrations.commands import upgrade
     from accelerator.shared.db import get_database, utcnow
 
     os.environ["ACCELERATOR_DEMO"] = "1"
@@ -416,7 +416,7 @@ def run(
 ) -> None:
     """Run the product on one machine, without demo data: migrate, then supervise Prefect's
     server, the relay and the API (a child that dies is restarted)."""
-    from accelerator.migrate import upgrade
+    from accelerator.migrations.commands import upgrade
     from accelerator.shared.config import ConfigurationError
 
     settings = get_settings()

@@ -75,7 +75,7 @@ def database_url(
 ) -> Iterator[str]:
     """A migrated database with the catalogue loaded, for each backend."""
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.migrate import upgrade
+    from accelerator.migrations.commands import upgrade
     from accelerator.shared.db import get_database
 
     if request.param == "sqlite":

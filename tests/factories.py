@@ -14,14 +14,13 @@ from accelerator.assignment.actions import (
     start_procedure_clocks,
     start_take_charge_clock,
 )
-from accelerator.consultations.actions import complete_launch, create_consultation
-from accelerator.consultations.models import Consultation
-from accelerator.dossiers.actions import (
-    create_dossier,
-    file_dossier,
+from accelerator.consultations.actions import (
+    complete_launch,
+    create_consultation,
     launch_consultations,
-    take_charge,
 )
+from accelerator.consultations.models import Consultation
+from accelerator.dossiers.actions import create_dossier, file_dossier, take_charge
 from accelerator.dossiers.schemas import DossierCreate
 from accelerator.identity.actions import create_user
 from accelerator.identity.models import User

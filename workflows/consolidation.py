@@ -7,7 +7,7 @@ import uuid
 from prefect import flow, task
 from prefect.runtime import flow_run
 
-from accelerator.dossiers.actions import consolidate_dossier
+from accelerator.consultations.actions import consolidate_dossier
 from accelerator.shared.db import utcnow
 from workflows.steps import in_transaction, summary
 

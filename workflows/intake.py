@@ -12,7 +12,7 @@ import uuid
 from prefect import flow, task
 from prefect.runtime import flow_run
 
-from accelerator.intake import take_in
+from accelerator.intake.actions import take_in
 from accelerator.shared.db import utcnow
 from workflows.steps import chunks, each_in_transaction, summary
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 from prefect.logging.configuration import ensure_logging_setup
 from sqlalchemy.orm import Session
 
-import accelerator.models  # noqa: F401 - every table mapped before the first query
+import accelerator.migrations.tables  # noqa: F401 - every table mapped before the first query
 from accelerator.shared import logs
 from accelerator.shared.config import get_settings
 from accelerator.shared.db import get_database

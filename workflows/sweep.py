@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import flow, task
 
 from accelerator.shared.db import utcnow
-from accelerator.sla.sweep import sweep_batch
+from accelerator.sweep.actions import sweep_batch
 from workflows.steps import in_transaction
 
 BATCH = 500

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accelerator.catalogue.models import Administration
 from accelerator.catalogue.queries import (
     consultation_duration,
     get_administration,
@@ -15,14 +16,17 @@ from accelerator.catalogue.queries import (
 )
 from accelerator.consultations.access import access_consultation
 from accelerator.consultations.models import Consultation, ConsultationLaunch
+from accelerator.consultations.queries import finished_cycle
 from accelerator.consultations.status import (
-    FINISHED,
     NATURE_LABELS,
     ConsultationStatus,
     OpinionNature,
     check_move,
 )
-from accelerator.dossiers.models import Dossier
+from accelerator.dossiers import actions as dossiers
+from accelerator.dossiers.access import access_dossier, require_referent_of
+from accelerator.dossiers.models import Dossier, ProposedAdministration
+from accelerator.dossiers.status import DossierStatus
 from accelerator.history.actions import record
 from accelerator.history.actor import Actor
 from accelerator.identity.models import User
@@ -31,7 +35,12 @@ from accelerator.notifications.actions import Template, notify
 from accelerator.outbox.actions import enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.shared.errors import InvalidInput, NotFound
-from accelerator.sla.actions import consultation_key, start_clock, stop_clock, target_key
+from accelerator.sla.actions import (
+    consultation_key,
+    start_clock,
+    stop_clock,
+    target_key,
+)
 from accelerator.sla.definitions import ClockKind, consultation_definition, target_definition
 from accelerator.webhooks.events import Event, publish
 
@@ -206,24 +215,6 @@ def acknowledge(
     return consultation
 
 
-def _all_finished(session: Session, dossier: Dossier) -> bool:
-    launches = session.scalars(
-        select(ConsultationLaunch).where(
-            ConsultationLaunch.dossier_id == dossier.id, ConsultationLaunch.cycle == dossier.cycle
-        )
-    )
-    expected = {e["administration"] for launch in launches for e in launch.entries}
-    rows = session.execute(
-        select(Consultation.administration_code, Consultation.status).where(
-            Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
-        )
-    ).all()
-    statuses = dict(rows)
-    return expected <= set(statuses) and all(
-        ConsultationStatus(s) in FINISHED for s in statuses.values()
-    )
-
-
 def consolidate_when_complete(
     session: Session, dossier: Dossier, *, now: dt.datetime, occasion: str = ""
 ) -> None:
@@ -233,7 +224,7 @@ def consolidate_when_complete(
     the consolidation queued while it waited found it not consulting and did nothing).
     """
     session.flush()
-    if _all_finished(session, dossier):
+    if finished_cycle(session, dossier) is not None:
         enqueue(
             session,
             Topic.CONSOLIDATE,
@@ -357,3 +348,152 @@ def apply_tacit_opinion(
     )
     consolidate_when_complete(session, dossier, now=at)
     return consultation
+
+
+def launch_consultations(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    administrations: list[str] | None,
+    user: User,
+    now: dt.datetime,
+) -> ConsultationLaunch:
+    """The référent sends the dossier to every chosen administration at once (one launch)."""
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    require_referent_of(user, dossier)
+    proposals = {
+        p.administration_code: p
+        for p in session.scalars(
+            select(ProposedAdministration).where(ProposedAdministration.dossier_id == dossier.id)
+        )
+    }
+    codes = (
+        list(proposals) if administrations is None else [c.strip().upper() for c in administrations]
+    )
+    if not codes:
+        raise InvalidInput("Choisissez au moins une administration à consulter.")
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("Une administration est citée deux fois.")
+    known = set(session.scalars(select(Administration.code)))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise InvalidInput(f"Administration inconnue : {', '.join(unknown)}.")
+    entries = []
+    for code in codes:
+        proposal = proposals.get(code)
+        entries.append(
+            {
+                "administration": code,
+                "consultation_type": proposal.consultation_type_code
+                if proposal
+                else "generic_opinion",
+                "rule": proposal.rule_code if proposal else None,
+            }
+        )
+    new_cycle = dossier.status == DossierStatus.CONSOLIDATED
+    dossiers.change_status(
+        session,
+        dossier,
+        DossierStatus.CONSULTING,
+        actor=Actor.of(user),
+        now=now,
+        message="Consultations lancées en parallèle : " + ", ".join(codes) + ".",
+    )
+    if new_cycle:
+        # A consolidated dossier consulted again opens a new review cycle: its consultations
+        # are new ones (unique per cycle) and the previous answer no longer stands.
+        dossier.cycle += 1
+        dossier.outcome = None
+        dossier.outcome_binding = None
+        dossier.outcome_decided_by = None
+        dossier.outcome_summary = None
+        dossier.consolidated_at = None
+    launch = ConsultationLaunch(
+        dossier_id=dossier.id,
+        cycle=dossier.cycle,
+        entries=entries,
+        requested_by_id=user.id,
+        requested_at=now,
+    )
+    session.add(launch)
+    session.flush()
+    added = sorted(set(codes) - set(proposals))
+    removed = sorted(set(proposals) - set(codes))
+    if added or removed:
+        record(
+            session,
+            dossier_id=dossier.id,
+            actor=Actor.of(user),
+            at=now,
+            entity="dossier",
+            event="proposal_adjusted",
+            message="Proposition ajustée par le référent"
+            + (f" ; ajoutées : {', '.join(added)}" if added else "")
+            + (f" ; retirées : {', '.join(removed)}" if removed else "")
+            + ".",
+            details={"added": added, "removed": removed},
+        )
+    enqueue(
+        session,
+        Topic.LAUNCH,
+        {"launch_id": str(launch.id)},
+        now=now,
+        dedupe_key=f"launch:{launch.id}",
+    )
+    return launch
+
+
+def consolidate_dossier(
+    session: Session, *, dossier_id: uuid.UUID, now: dt.datetime
+) -> Dossier | None:
+    """Roll every opinion of the current cycle into one outcome, once all are in.
+
+    Idempotent: does nothing unless the dossier is consulting and every consultation of its
+    launched cycle is finished.
+    """
+    from accelerator.consultations.consolidation import Opinion, consolidate
+
+    dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
+    if dossier is None or dossier.status != DossierStatus.CONSULTING:
+        return None
+    consultations = finished_cycle(session, dossier)
+    if consultations is None:
+        return None
+    outcome = consolidate(
+        [
+            Opinion(c.administration_code, c.opinion_nature, c.binding, c.opinion_tacit)
+            for c in consultations
+            if c.status != ConsultationStatus.CANCELLED and c.opinion_nature is not None
+        ]
+    )
+    dossiers.change_status(
+        session,
+        dossier,
+        DossierStatus.CONSOLIDATED,
+        actor=Actor.flow("consolidation"),
+        now=now,
+        message=outcome.summary,
+        event="consolidated",
+    )
+    dossier.outcome = outcome.nature.value
+    dossier.outcome_binding = outcome.binding
+    dossier.outcome_decided_by = outcome.decided_by
+    dossier.outcome_summary = outcome.summary
+    dossier.consolidated_at = now
+    publish(
+        session, Event.DOSSIER_CONSOLIDATED, now=now, dossier_id=dossier.id,
+        reference=dossier.reference,
+        data={"outcome": outcome.nature.value, "binding": outcome.binding,
+              "decided_by": outcome.decided_by},
+        dedupe_key=f"webhook:consolidated:{dossier.id}:{dossier.cycle}",
+    )  # fmt: skip
+    notify(
+        session,
+        template=Template.DOSSIER_CONSOLIDATED,
+        now=now,
+        dossier_id=dossier.id,
+        user_ids=[dossier.referent_id] if dossier.referent_id else [],
+        context={"outcome": outcome.nature.value, "summary": outcome.summary},
+        dedupe_key=f"consolidated:{dossier.id}:{dossier.cycle}",
+    )
+    return dossier

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Administration, Commune, ConsultationType
 from accelerator.consultations.access import consultation_visibility
-from accelerator.consultations.models import Consultation
+from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.consultations.schemas import ConsultationOut, DossierBriefOut, OpinionOut
-from accelerator.consultations.status import LABELS, ConsultationStatus
+from accelerator.consultations.status import FINISHED, LABELS, ConsultationStatus
 from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
@@ -126,3 +126,27 @@ def build_views(session: Session, consultations: Sequence[Consultation]) -> list
             )
         )
     return views
+
+
+def finished_cycle(session: Session, dossier: Dossier) -> list[Consultation] | None:
+    """The consultations of the dossier's current cycle once it is finished: every
+    administration launched has its consultation and each is finished (answered, tacit or
+    cancelled). ``None`` before that, or when nothing was launched."""
+    launches = session.scalars(
+        select(ConsultationLaunch).where(
+            ConsultationLaunch.dossier_id == dossier.id, ConsultationLaunch.cycle == dossier.cycle
+        )
+    )
+    expected = {entry["administration"] for launch in launches for entry in launch.entries}
+    consultations = list(
+        session.scalars(
+            select(Consultation).where(
+                Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
+            )
+        )
+    )
+    if not expected or expected - {c.administration_code for c in consultations}:
+        return None
+    if any(ConsultationStatus(c.status) not in FINISHED for c in consultations):
+        return None
+    return consultations

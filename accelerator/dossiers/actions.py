@@ -12,12 +12,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from accelerator.catalogue.models import Administration, Procedure
+from accelerator.catalogue.models import Procedure
 from accelerator.catalogue.queries import calendar_code_for_commune, require_commune
-from accelerator.consultations.models import Consultation, ConsultationLaunch
-from accelerator.consultations.status import FINISHED, ConsultationStatus
 from accelerator.dossiers.access import access_dossier, require_referent_of
-from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
+from accelerator.dossiers.models import Counter, Dossier
 from accelerator.dossiers.schemas import DossierCreate
 from accelerator.dossiers.status import LABELS, DossierStatus, check_move, check_transition
 from accelerator.history.actions import record
@@ -25,7 +23,7 @@ from accelerator.history.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
 from accelerator.notifications.actions import Template, notify
-from accelerator.outbox.actions import enqueue, new_message
+from accelerator.outbox.actions import new_message
 from accelerator.outbox.topics import Topic
 from accelerator.shared.errors import Conflict, InvalidInput, InvalidTransition
 from accelerator.shared.logs import annotate_dossier
@@ -255,173 +253,6 @@ def take_charge(
         dossier_id=dossier.id,
         organisation_id=dossier.organisation_id,
         context={"referent_name": user.name, "referent_email": user.email},
-    )
-    return dossier
-
-
-def launch_consultations(
-    session: Session,
-    *,
-    dossier_id: uuid.UUID,
-    administrations: list[str] | None,
-    user: User,
-    now: dt.datetime,
-) -> ConsultationLaunch:
-    """The référent sends the dossier to every chosen administration at once (one launch)."""
-    dossier = access_dossier(session, user, dossier_id, for_update=True)
-    require_referent_of(user, dossier)
-    proposals = {
-        p.administration_code: p
-        for p in session.scalars(
-            select(ProposedAdministration).where(ProposedAdministration.dossier_id == dossier.id)
-        )
-    }
-    codes = (
-        list(proposals) if administrations is None else [c.strip().upper() for c in administrations]
-    )
-    if not codes:
-        raise InvalidInput("Choisissez au moins une administration à consulter.")
-    if len(set(codes)) != len(codes):
-        raise InvalidInput("Une administration est citée deux fois.")
-    known = set(session.scalars(select(Administration.code)))
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise InvalidInput(f"Administration inconnue : {', '.join(unknown)}.")
-    entries = []
-    for code in codes:
-        proposal = proposals.get(code)
-        entries.append(
-            {
-                "administration": code,
-                "consultation_type": proposal.consultation_type_code
-                if proposal
-                else "generic_opinion",
-                "rule": proposal.rule_code if proposal else None,
-            }
-        )
-    new_cycle = dossier.status == DossierStatus.CONSOLIDATED
-    change_status(
-        session,
-        dossier,
-        DossierStatus.CONSULTING,
-        actor=Actor.of(user),
-        now=now,
-        message="Consultations lancées en parallèle : " + ", ".join(codes) + ".",
-    )
-    if new_cycle:
-        # A consolidated dossier consulted again opens a new review cycle: its consultations
-        # are new ones (unique per cycle) and the previous answer no longer stands.
-        dossier.cycle += 1
-        dossier.outcome = None
-        dossier.outcome_binding = None
-        dossier.outcome_decided_by = None
-        dossier.outcome_summary = None
-        dossier.consolidated_at = None
-    launch = ConsultationLaunch(
-        dossier_id=dossier.id,
-        cycle=dossier.cycle,
-        entries=entries,
-        requested_by_id=user.id,
-        requested_at=now,
-    )
-    session.add(launch)
-    session.flush()
-    added = sorted(set(codes) - set(proposals))
-    removed = sorted(set(proposals) - set(codes))
-    if added or removed:
-        record(
-            session,
-            dossier_id=dossier.id,
-            actor=Actor.of(user),
-            at=now,
-            entity="dossier",
-            event="proposal_adjusted",
-            message="Proposition ajustée par le référent"
-            + (f" ; ajoutées : {', '.join(added)}" if added else "")
-            + (f" ; retirées : {', '.join(removed)}" if removed else "")
-            + ".",
-            details={"added": added, "removed": removed},
-        )
-    enqueue(
-        session,
-        Topic.LAUNCH,
-        {"launch_id": str(launch.id)},
-        now=now,
-        dedupe_key=f"launch:{launch.id}",
-    )
-    return launch
-
-
-def consolidate_dossier(
-    session: Session, *, dossier_id: uuid.UUID, now: dt.datetime
-) -> Dossier | None:
-    """Roll every opinion of the current cycle into one outcome, once all are in.
-
-    Idempotent: does nothing unless the dossier is consulting and every consultation of its
-    launched cycle is finished.
-    """
-    from accelerator.consultations.consolidation import Opinion, consolidate
-
-    dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
-    if dossier is None or dossier.status != DossierStatus.CONSULTING:
-        return None
-    launches = list(
-        session.scalars(
-            select(ConsultationLaunch).where(
-                ConsultationLaunch.dossier_id == dossier.id,
-                ConsultationLaunch.cycle == dossier.cycle,
-            )
-        )
-    )
-    expected = {entry["administration"] for launch in launches for entry in launch.entries}
-    consultations = list(
-        session.scalars(
-            select(Consultation).where(
-                Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
-            )
-        )
-    )
-    present = {c.administration_code for c in consultations}
-    if not expected or expected - present:
-        return None
-    if any(ConsultationStatus(c.status) not in FINISHED for c in consultations):
-        return None
-    outcome = consolidate(
-        [
-            Opinion(c.administration_code, c.opinion_nature, c.binding, c.opinion_tacit)
-            for c in consultations
-            if c.status != ConsultationStatus.CANCELLED and c.opinion_nature is not None
-        ]
-    )
-    change_status(
-        session,
-        dossier,
-        DossierStatus.CONSOLIDATED,
-        actor=Actor.flow("consolidation"),
-        now=now,
-        message=outcome.summary,
-        event="consolidated",
-    )
-    dossier.outcome = outcome.nature.value
-    dossier.outcome_binding = outcome.binding
-    dossier.outcome_decided_by = outcome.decided_by
-    dossier.outcome_summary = outcome.summary
-    dossier.consolidated_at = now
-    publish(
-        session, Event.DOSSIER_CONSOLIDATED, now=now, dossier_id=dossier.id,
-        reference=dossier.reference,
-        data={"outcome": outcome.nature.value, "binding": outcome.binding,
-              "decided_by": outcome.decided_by},
-        dedupe_key=f"webhook:consolidated:{dossier.id}:{dossier.cycle}",
-    )  # fmt: skip
-    notify(
-        session,
-        template=Template.DOSSIER_CONSOLIDATED,
-        now=now,
-        dossier_id=dossier.id,
-        user_ids=[dossier.referent_id] if dossier.referent_id else [],
-        context={"outcome": outcome.nature.value, "summary": outcome.summary},
-        dedupe_key=f"consolidated:{dossier.id}:{dossier.cycle}",
     )
     return dossier
 

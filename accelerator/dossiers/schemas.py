@@ -6,9 +6,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from accelerator.consultations.schemas import OpinionOut
-from accelerator.identity.schemas import PersonOut
-from accelerator.information.schemas import InformationRequestOut
 from accelerator.shared.validation import (
     STRICT_INPUT,
     Code,
@@ -17,7 +14,6 @@ from accelerator.shared.validation import (
     MultiLine,
     SingleLine,
 )
-from accelerator.sla.schemas import ClockOut
 
 
 class DossierAttributes(BaseModel):
@@ -78,83 +74,3 @@ class DossierCreate(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("une procédure est citée deux fois")
         return value
-
-
-class ProposedAdministrationOut(BaseModel):
-    """An administration the routing rules propose, with the rule that matched first."""
-
-    code: str
-    rule: str
-    rule_label: str
-    rules: list[str]
-    consultation_type: str
-
-
-class ConsultationSummaryOut(BaseModel):
-    """One administration's progress on the dossier."""
-
-    id: str
-    administration: str
-    administration_name: str
-    consultation_type: str
-    status: str
-    cycle: int
-    sent_at: str
-    due_at: str | None
-    opinion: OpinionOut | None
-
-
-class HistoryOut(BaseModel):
-    """One recorded change."""
-
-    at: str
-    actor: str
-    entity: str
-    event: str
-    consultation_id: str | None
-    from_status: str | None = Field(serialization_alias="from")
-    to_status: str | None = Field(serialization_alias="to")
-    message: str
-
-
-class OutcomeOut(BaseModel):
-    """The consolidated answer."""
-
-    nature: str
-    binding: bool
-    decided_by: str | None
-    summary: str
-
-
-class DossierOut(BaseModel):
-    """A dossier as the API shows it to anyone allowed to see it."""
-
-    id: str
-    #: Send it back as ``If-Match`` to refuse an edit if the dossier changed meanwhile.
-    version: int
-    reference: str | None
-    status: str
-    status_label: str
-    title: str
-    description: str
-    commune_insee: str
-    commune_name: str | None
-    procedures: list[str]
-    attributes: dict[str, object]
-    investment_eur: int | None
-    jobs_created: int | None
-    organisation: str
-    calendar: str
-    cycle: int
-    created_at: str
-    filed_at: str | None
-    referent: PersonOut | None
-    referent_reason: str | None
-    taken_in_charge: bool
-    proposed_administrations: list[ProposedAdministrationOut]
-    consultations: list[ConsultationSummaryOut]
-    clocks: list[ClockOut]
-    information_requests: list[InformationRequestOut]
-    outcome: OutcomeOut | None
-    closing_message: str | None
-    history: list[HistoryOut]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from accelerator.models import Base
+from accelerator.migrations.tables import Base
 from accelerator.shared.db import build_engine
 
 config = context.config

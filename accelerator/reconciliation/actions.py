@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from accelerator.consultations.models import Consultation, ConsultationLaunch
-from accelerator.consultations.status import FINISHED, ConsultationStatus
+from accelerator.consultations.models import ConsultationLaunch
+from accelerator.consultations.queries import finished_cycle
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
 from accelerator.outbox.actions import enqueue
@@ -85,28 +85,8 @@ def reconcile(
         select(Dossier).where(Dossier.status == DossierStatus.CONSULTING.value).limit(limit)
     )
     for dossier in consulting:
-        statuses = list(
-            session.scalars(
-                select(Consultation.status).where(
-                    Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
-                )
-            )
-        )
-        launches_done = (
-            session.scalar(
-                select(ConsultationLaunch.id).where(
-                    ConsultationLaunch.dossier_id == dossier.id,
-                    ConsultationLaunch.cycle == dossier.cycle,
-                    ConsultationLaunch.completed_at.is_(None),
-                )
-            )
-            is None
-        )
-        all_finished = statuses and all(ConsultationStatus(s) in FINISHED for s in statuses)
-        if (
-            launches_done
-            and all_finished
-            and not _pending(session, Topic.CONSOLIDATE, "dossier_id", str(dossier.id), before)
+        if finished_cycle(session, dossier) is not None and not _pending(
+            session, Topic.CONSOLIDATE, "dossier_id", str(dossier.id), before
         ):
             enqueue(session, Topic.CONSOLIDATE, {"dossier_id": str(dossier.id)}, now=now)
             repairs.consolidations.append(str(dossier.id))

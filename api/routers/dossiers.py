@@ -8,16 +8,18 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from accelerator.consultations import actions as consultations
 from accelerator.dossiers import actions
 from accelerator.dossiers.access import access_dossier
 from accelerator.dossiers.models import Dossier
-from accelerator.dossiers.queries import build_views, list_dossiers
-from accelerator.dossiers.schemas import DossierCreate, DossierOut
+from accelerator.dossiers.schemas import DossierCreate
 from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import check_version
 from accelerator.shared.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine
+from accelerator.views.queries import build_views, list_dossiers
+from accelerator.views.schemas import DossierOut
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
@@ -139,7 +141,7 @@ def launch(
 ) -> DossierOut:
     """Consult every chosen administration in parallel (référent); runs in the background."""
     parsed, version = _locked(session, dossier_id, if_match)
-    launch = actions.launch_consultations(
+    launch = consultations.launch_consultations(
         session,
         dossier_id=parsed,
         administrations=data.administrations if data else None,

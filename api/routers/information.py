@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from accelerator.dossiers.models import Dossier
-from accelerator.dossiers.queries import build_views
-from accelerator.dossiers.schemas import DossierOut
 from accelerator.information.actions import answer_information, request_information
 from accelerator.information.schemas import AnswerIn, InformationRequestIn
 from accelerator.shared.db import utcnow
+from accelerator.views.queries import build_views
+from accelerator.views.schemas import DossierOut
 from api.deps import CurrentUser, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow

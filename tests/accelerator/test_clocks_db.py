@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from accelerator.consultations.actions import give_opinion
+from accelerator.consultations.actions import consolidate_dossier, give_opinion
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import OpinionNature
-from accelerator.dossiers.actions import consolidate_dossier, take_charge
+from accelerator.dossiers.actions import take_charge
 from accelerator.dossiers.models import Dossier
 from accelerator.history.models import HistoryEntry
 from accelerator.information.actions import answer_information, request_information
@@ -22,7 +22,7 @@ from accelerator.information.schemas import InformationRequestIn
 from accelerator.outbox.models import OutboxMessage
 from accelerator.shared.db import Database
 from accelerator.sla.models import Clock
-from accelerator.sla.sweep import Fired, sweep_batch
+from accelerator.sweep.actions import Fired, sweep_batch
 from tests.factories import filed, launched, paris, user
 
 

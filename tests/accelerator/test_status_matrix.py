@@ -31,19 +31,14 @@ from accelerator.consultations.actions import (
     acknowledge,
     apply_tacit_opinion,
     complete_launch,
+    consolidate_dossier,
     create_consultation,
     give_opinion,
+    launch_consultations,
 )
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import OpinionNature
-from accelerator.dossiers.actions import (
-    close_dossier,
-    consolidate_dossier,
-    create_dossier,
-    file_dossier,
-    launch_consultations,
-    take_charge,
-)
+from accelerator.dossiers.actions import close_dossier, create_dossier, file_dossier, take_charge
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.schemas import DossierCreate
 from accelerator.identity.actions import create_user
@@ -64,7 +59,7 @@ from accelerator.shared.errors import (
     InvalidTransition,
     NotFound,
 )
-from accelerator.sla.sweep import sweep_batch
+from accelerator.sweep.actions import sweep_batch
 from tests.accelerator.test_consultation_status import ALLOWED as CONSULTATION_MOVES
 from tests.accelerator.test_dossier_status import ALLOWED as DOSSIER_MOVES
 from tests.factories import paris

@@ -24,7 +24,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.history.models import HistoryEntry
 from accelerator.shared.db import Database
 from accelerator.sla.models import Clock
-from accelerator.sla.sweep import Fired, sweep_batch
+from accelerator.sweep.actions import Fired, sweep_batch
 from tests.factories import filed, paris
 
 #: Every take-in-charge rung (50 %, 75 %, breach, escalation) of a dossier filed on 2 March

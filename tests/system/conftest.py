@@ -86,7 +86,7 @@ def start_system(
 ) -> Iterator[System]:
     """Databases, Prefect's server, deployments, workers, relays and API processes."""
     from accelerator.catalogue.actions import load_catalogue
-    from accelerator.migrate import upgrade
+    from accelerator.migrations.commands import upgrade
     from accelerator.shared.db import get_database
 
     app_name, app_url = create_database("accelerator_system")

@@ -12,8 +12,9 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Pending, Running, Scheduled
 from sqlalchemy import delete, select, update
 
+from accelerator.consultations.actions import launch_consultations
 from accelerator.consultations.models import ConsultationLaunch
-from accelerator.dossiers.actions import launch_consultations, take_charge
+from accelerator.dossiers.actions import take_charge
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.outbox.models import OutboxMessage
 from accelerator.shared.config import get_settings

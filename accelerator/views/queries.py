@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import String, bindparam, cast, exists, literal_column, select, union_all
@@ -16,16 +14,8 @@ from accelerator.catalogue.models import Administration, Commune, RoutingRule
 from accelerator.consultations.access import HIDDEN_FROM_HOLDERS
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.schemas import OpinionOut
-from accelerator.consultations.status import LABELS as CONSULTATION_LABELS
 from accelerator.dossiers.access import dossier_visibility
 from accelerator.dossiers.models import Dossier, ProposedAdministration
-from accelerator.dossiers.schemas import (
-    ConsultationSummaryOut,
-    DossierOut,
-    HistoryOut,
-    OutcomeOut,
-    ProposedAdministrationOut,
-)
 from accelerator.dossiers.status import LABELS, DossierStatus
 from accelerator.history.models import HistoryEntry
 from accelerator.identity.models import Organisation, User
@@ -38,6 +28,13 @@ from accelerator.sla.definitions import ClockKind
 from accelerator.sla.instants import local_iso
 from accelerator.sla.models import Calendar, Clock
 from accelerator.sla.queries import clock_view
+from accelerator.views.lens import OUTCOME_SHOWN_TO_HOLDERS, _HolderLens, history_view
+from accelerator.views.schemas import (
+    ConsultationSummaryOut,
+    DossierOut,
+    OutcomeOut,
+    ProposedAdministrationOut,
+)
 
 
 def list_dossiers(
@@ -138,7 +135,7 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
             k for k in clocks[d.id] if lens is None or k.kind not in HIDDEN_FROM_HOLDERS
         ]
         entries = (
-            [(h, _history_view(h, zone)) for h in history[d.id]]
+            [(h, history_view(h, zone)) for h in history[d.id]]
             if lens is None
             else lens.history(history[d.id], d, referent, zone, clocks[d.id])
         )
@@ -226,174 +223,6 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
             )
         )
     return views
-
-
-#: A holder reads the consolidated answer once the cycle is consolidated (a new review cycle
-#: sends the dossier back to consulting: the previous outcome is no longer the answer).
-OUTCOME_SHOWN_TO_HOLDERS = frozenset({DossierStatus.CONSOLIDATED.value, DossierStatus.CLOSED.value})
-
-
-def _history_view(
-    h: HistoryEntry, zone: str, *, actor: str | None = None, message: str | None = None
-) -> HistoryOut:
-    return HistoryOut(
-        at=local_iso(h.at, zone) or "",
-        actor=h.actor_label if actor is None else actor,
-        entity=h.entity,
-        event=h.event,
-        consultation_id=str(h.consultation_id) if h.consultation_id else None,
-        from_status=h.from_status,
-        to_status=h.to_status,
-        message=h.message if message is None else message,
-    )
-
-
-#: History entries whose message a holder reads as written (they name administrations, legal
-#: deadlines, requests addressed to the holder; never a person but the holder's référent).
-#: ``None``: the message as written; a text: what the holder reads instead (``{administration}``
-#: is the consultation's). A kind not listed shows only its status change, or nothing: a new
-#: kind of entry stays internal until someone decides what holders read of it.
-HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
-    ("dossier", "created"): None,
-    ("dossier", "status_changed"): None,
-    ("dossier", "routed"): None,
-    ("dossier", "referent_unavailable"): None,
-    # Its address stays only while that référent is the holder's (see ``_mask``).
-    ("dossier", "referent_proposed"): None,
-    ("dossier", "proposal_adjusted"): None,
-    ("dossier", "consolidated"): None,
-    ("dossier", "information_requested"): None,
-    ("dossier", "information_received"): None,
-    ("consultation", "created"): None,
-    ("consultation", "status_changed"): None,
-    ("consultation", "information_requested"): None,
-    ("consultation", "information_received"): None,
-    # The raw opinion stays with the référent: the holder reads the consolidated answer.
-    ("consultation", "opinion_given"): "{administration} a rendu son avis.",
-    ("consultation", "tacit_opinion"): (
-        "{administration} n'a pas répondu dans le délai : son silence vaut avis."
-    ),
-    ("clock", "clock_started"): None,
-    ("clock", "clock_paused"): None,
-    ("clock", "clock_not_paused"): None,
-    ("clock", "clock_resumed"): None,
-    ("clock", "clock_reprojected"): None,
-}
-
-#: How a holder sees who acted: a role or an administration, never a person (but their référent).
-HOLDER_ACTOR_LABELS: dict[Role, str] = {
-    Role.HOLDER: "Porteur de projet",
-    Role.REFERENT: "Référent de la plateforme",
-    Role.AGENT: "Administration consultée",
-    Role.MANAGER: "Pilotage de la plateforme",
-    Role.ADMIN: "Administrateur de la plateforme",
-}
-PLATFORM_LABEL = "Accélérateur (traitement automatique)"
-HIDDEN_ADDRESS = "(adresse masquée)"
-_EMAIL = re.compile(r"[^\s@()<>\[\],;:\"']+@[^\s@()<>\[\],;:\"']+")
-
-
-@dataclass(frozen=True)
-class _HolderLens:
-    """What a holder may read of a dossier's history (docs/domain.md): administrations, not people;
-    legal deadlines, not the internal targets; no raw opinion; no agent's address."""
-
-    actors: dict[uuid.UUID, tuple[Role, str | None]]
-    admin_names: dict[str, str]
-    administration_of: dict[uuid.UUID, str]
-
-    @classmethod
-    def of(
-        cls,
-        session: Session,
-        entries: list[HistoryEntry],
-        *,
-        admin_names: dict[str, str],
-        administration_of: dict[uuid.UUID, str],
-    ) -> _HolderLens:
-        """The lens for ``entries``: their authors' roles read in one query."""
-        ids = {h.actor_id for h in entries if h.actor_id}
-        actors = (
-            {
-                user_id: (Role(role), administration)
-                for user_id, role, administration in session.execute(
-                    select(User.id, User.role, User.administration_code).where(User.id.in_(ids))
-                )
-            }
-            if ids
-            else {}
-        )
-        return cls(actors, admin_names, administration_of)
-
-    def actor(self, h: HistoryEntry, dossier: Dossier, referent: User | None) -> str:
-        """Who acted, as the holder reads it."""
-        if h.actor_id is None:
-            return PLATFORM_LABEL
-        if referent is not None and h.actor_id == referent.id:
-            return referent.email
-        role, administration = self.actors.get(h.actor_id, (Role.HOLDER, None))
-        if role is Role.AGENT and administration:
-            return self.admin_names.get(administration, administration)
-        return HOLDER_ACTOR_LABELS[role]
-
-    def history(
-        self,
-        entries: list[HistoryEntry],
-        dossier: Dossier,
-        referent: User | None,
-        zone: str,
-        clocks: list[Clock],
-    ) -> list[tuple[HistoryEntry, HistoryOut]]:
-        """The entries a holder reads, each actor and message as :data:`HOLDER_MESSAGES` says."""
-        hidden_clocks = {str(k.id) for k in clocks if k.kind in HIDDEN_FROM_HOLDERS}
-        shown = []
-        for h in entries:
-            if h.entity == "clock" and (
-                h.details.get("clock_id") in hidden_clocks
-                or any(h.message.startswith(kind) for kind in HIDDEN_FROM_HOLDERS)
-            ):
-                continue
-            message = self.message(h, dossier, referent)
-            if message is not None:
-                actor = self.actor(h, dossier, referent)
-                shown.append((h, _history_view(h, zone, actor=actor, message=message)))
-        return shown
-
-    def message(self, h: HistoryEntry, dossier: Dossier, referent: User | None) -> str | None:
-        """The holder's message for ``h``, or None when the entry is internal."""
-        administration = (
-            self.administration_of.get(h.consultation_id, "") if h.consultation_id else ""
-        )
-        administration = self.admin_names.get(administration, administration) or "L'administration"
-        key = (h.entity, h.event)
-        staff = (
-            h.actor_id is not None
-            and self.actors.get(h.actor_id, (Role.HOLDER,))[0] is not Role.HOLDER
-        )
-        by_other_staff = staff and (referent is None or h.actor_id != referent.id)
-        if key in HOLDER_MESSAGES and not (by_other_staff and h.entity == "dossier"):
-            template = HOLDER_MESSAGES[key]
-            text = h.message if template is None else template.format(administration=administration)
-        elif h.to_status and h.entity in ("dossier", "consultation"):
-            # Written by someone other than the référent (a name, an address may be in it).
-            labels = LABELS if h.entity == "dossier" else CONSULTATION_LABELS
-            status = next((v for k, v in labels.items() if k == h.to_status), h.to_status)
-            text = (
-                f"Dossier « {status} »."
-                if h.entity == "dossier"
-                else f"{administration} : consultation « {status} »."
-            )
-        else:
-            return None
-        return _EMAIL.sub(lambda m: _mask(m.group(0), referent), text)
-
-
-def _mask(address: str, referent: User | None) -> str:
-    """An address as a holder reads it: their référent's as is, any other one hidden."""
-    bare = address.rstrip(".")
-    if referent is not None and bare.lower() == referent.email.lower():
-        return address
-    return HIDDEN_ADDRESS + address[len(bare) :]
 
 
 def _kind(name: str) -> Any:
