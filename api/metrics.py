@@ -19,10 +19,12 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accelerator.identity.roles import Role, require_role
+from accelerator.notifications.queries import emails_sent
 from accelerator.outbox.queries import outbox_health
 from accelerator.shared import logs
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
+from accelerator.webhooks.queries import delivery_figures
 from api import policies
 from api.deps import authenticate
 
@@ -40,6 +42,8 @@ class OutboxCollector(Collector):
         """Yield the gauges (prometheus_client's collector protocol)."""
         with self.database.transaction(read_only=True) as session:
             health = outbox_health(session, now=utcnow())
+            emails = emails_sent(session)
+            webhooks = delivery_figures(session)
         pending = GaugeMetricFamily(
             "accelerator_outbox_pending", "Messages waiting for delivery", labels=["topic"]
         )
@@ -66,13 +70,13 @@ class OutboxCollector(Collector):
             delivered.add_metric([topic], count)
         yield delivered
         yield GaugeMetricFamily(
-            "accelerator_emails_sent", "E-mails sent (one per recipient)", value=health.emails_sent
+            "accelerator_emails_sent", "E-mails sent (one per recipient)", value=emails
         )
         deliveries = GaugeMetricFamily(
             "accelerator_webhook_deliveries", "Webhook deliveries by state", labels=["state"]
         )
-        deliveries.add_metric(["delivered"], health.webhooks_delivered)
-        deliveries.add_metric(["failing"], health.webhooks_failing)
+        deliveries.add_metric(["delivered"], webhooks.delivered)
+        deliveries.add_metric(["failing"], webhooks.failing)
         yield deliveries
 
 

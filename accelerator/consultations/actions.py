@@ -31,8 +31,8 @@ from accelerator.history.actions import record
 from accelerator.history.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
-from accelerator.notifications.actions import Template, notify
-from accelerator.outbox.actions import enqueue
+from accelerator.notifications.actions import Template, notification
+from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.sla.actions import (
@@ -42,7 +42,7 @@ from accelerator.sla.actions import (
     target_key,
 )
 from accelerator.sla.definitions import ClockKind, consultation_definition, target_definition
-from accelerator.webhooks.events import Event, publish
+from accelerator.webhooks.events import Event, event
 
 
 def change_status(
@@ -160,21 +160,33 @@ def create_consultation(
         ),
     )
     dossier = session.get_one(Dossier, launch.dossier_id)
-    publish(
-        session, Event.CONSULTATION_CREATED, now=launch.requested_at, dossier_id=dossier.id,
-        reference=dossier.reference, administration=administration,
-        data={"consultation_id": str(consultation.id), "type": consultation_type.code,
-              "due_at": consultation.due_at.isoformat() if consultation.due_at else None},
-        dedupe_key=f"webhook:created:{consultation.id}",
-    )  # fmt: skip
-    notify(
+    enqueue(
         session,
-        template=Template.CONSULTATION_SENT,
+        event(
+            Event.CONSULTATION_CREATED,
+            now=launch.requested_at,
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            administration=administration,
+            data={
+                "consultation_id": str(consultation.id),
+                "type": consultation_type.code,
+                "due_at": consultation.due_at.isoformat() if consultation.due_at else None,
+            },
+            dedupe_key=f"webhook:created:{consultation.id}",
+        ),
         now=launch.requested_at,
-        dossier_id=launch.dossier_id,
-        administration=administration,
-        context={"consultation_id": str(consultation.id), "type": consultation_type.label},
-        dedupe_key=f"consultation_sent:{consultation.id}",
+    )
+    enqueue(
+        session,
+        notification(
+            Template.CONSULTATION_SENT,
+            dossier_id=launch.dossier_id,
+            administration=administration,
+            context={"consultation_id": str(consultation.id), "type": consultation_type.label},
+            dedupe_key=f"consultation_sent:{consultation.id}",
+        ),
+        now=launch.requested_at,
     )
     return consultation, True
 
@@ -227,10 +239,12 @@ def consolidate_when_complete(
     if finished_cycle(session, dossier) is not None:
         enqueue(
             session,
-            Topic.CONSOLIDATE,
-            {"dossier_id": str(dossier.id)},
+            Queued(
+                Topic.CONSOLIDATE,
+                {"dossier_id": str(dossier.id)},
+                dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}{occasion}",
+            ),
             now=now,
-            dedupe_key=f"consolidate:{dossier.id}:{dossier.cycle}{occasion}",
         )
 
 
@@ -278,11 +292,18 @@ def give_opinion(
     consultation.answered_by_id = user.id
     stop_clock(session, key=consultation_key(consultation.id), now=now)
     stop_clock(session, key=target_key(consultation.id), now=now)
-    publish(
-        session, Event.CONSULTATION_ANSWERED, now=now, dossier_id=dossier.id,
-        reference=dossier.reference, administration=consultation.administration_code,
-        data={"consultation_id": str(consultation.id), "nature": nature.value, "tacit": False},
-    )  # fmt: skip
+    enqueue(
+        session,
+        event(
+            Event.CONSULTATION_ANSWERED,
+            now=now,
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            administration=consultation.administration_code,
+            data={"consultation_id": str(consultation.id), "nature": nature.value, "tacit": False},
+        ),
+        now=now,
+    )
     consolidate_when_complete(session, dossier, now=now)
     return consultation
 
@@ -330,21 +351,30 @@ def apply_tacit_opinion(
     consultation.answered_at = at
     stop_clock(session, key=consultation_key(consultation.id), now=at)
     stop_clock(session, key=target_key(consultation.id), now=at)
-    publish(
-        session, Event.CONSULTATION_BREACHED, now=at, dossier_id=dossier.id,
-        reference=dossier.reference, administration=consultation.administration_code,
-        data={"consultation_id": str(consultation.id), "tacit_nature": kind.silence_nature},
-        dedupe_key=f"webhook:breached:{consultation.id}",
-    )  # fmt: skip
-    notify(
+    enqueue(
         session,
-        template=Template.TACIT_OPINION,
+        event(
+            Event.CONSULTATION_BREACHED,
+            now=at,
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            administration=consultation.administration_code,
+            data={"consultation_id": str(consultation.id), "tacit_nature": kind.silence_nature},
+            dedupe_key=f"webhook:breached:{consultation.id}",
+        ),
         now=at,
-        dossier_id=dossier.id,
-        user_ids=[dossier.referent_id] if dossier.referent_id else [],
-        administration=consultation.administration_code,
-        context={"consultation_id": str(consultation.id), "silence": kind.silence_label},
-        dedupe_key=f"tacit:{consultation.id}",
+    )
+    enqueue(
+        session,
+        notification(
+            Template.TACIT_OPINION,
+            dossier_id=dossier.id,
+            user_ids=[dossier.referent_id] if dossier.referent_id else [],
+            administration=consultation.administration_code,
+            context={"consultation_id": str(consultation.id), "silence": kind.silence_label},
+            dedupe_key=f"tacit:{consultation.id}",
+        ),
+        now=at,
     )
     consolidate_when_complete(session, dossier, now=at)
     return consultation
@@ -435,10 +465,8 @@ def launch_consultations(
         )
     enqueue(
         session,
-        Topic.LAUNCH,
-        {"launch_id": str(launch.id)},
+        Queued(Topic.LAUNCH, {"launch_id": str(launch.id)}, dedupe_key=f"launch:{launch.id}"),
         now=now,
-        dedupe_key=f"launch:{launch.id}",
     )
     return launch
 
@@ -480,20 +508,31 @@ def consolidate_dossier(
     dossier.outcome_decided_by = outcome.decided_by
     dossier.outcome_summary = outcome.summary
     dossier.consolidated_at = now
-    publish(
-        session, Event.DOSSIER_CONSOLIDATED, now=now, dossier_id=dossier.id,
-        reference=dossier.reference,
-        data={"outcome": outcome.nature.value, "binding": outcome.binding,
-              "decided_by": outcome.decided_by},
-        dedupe_key=f"webhook:consolidated:{dossier.id}:{dossier.cycle}",
-    )  # fmt: skip
-    notify(
+    enqueue(
         session,
-        template=Template.DOSSIER_CONSOLIDATED,
+        event(
+            Event.DOSSIER_CONSOLIDATED,
+            now=now,
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            data={
+                "outcome": outcome.nature.value,
+                "binding": outcome.binding,
+                "decided_by": outcome.decided_by,
+            },
+            dedupe_key=f"webhook:consolidated:{dossier.id}:{dossier.cycle}",
+        ),
         now=now,
-        dossier_id=dossier.id,
-        user_ids=[dossier.referent_id] if dossier.referent_id else [],
-        context={"outcome": outcome.nature.value, "summary": outcome.summary},
-        dedupe_key=f"consolidated:{dossier.id}:{dossier.cycle}",
+    )
+    enqueue(
+        session,
+        notification(
+            Template.DOSSIER_CONSOLIDATED,
+            dossier_id=dossier.id,
+            user_ids=[dossier.referent_id] if dossier.referent_id else [],
+            context={"outcome": outcome.nature.value, "summary": outcome.summary},
+            dedupe_key=f"consolidated:{dossier.id}:{dossier.cycle}",
+        ),
+        now=now,
     )
     return dossier

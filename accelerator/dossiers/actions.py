@@ -22,13 +22,13 @@ from accelerator.history.actions import record
 from accelerator.history.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
-from accelerator.notifications.actions import Template, notify
-from accelerator.outbox.actions import new_message
+from accelerator.notifications.actions import Template, notification
+from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.shared.errors import Conflict, InvalidInput, InvalidTransition
 from accelerator.shared.logs import annotate_dossier
 from accelerator.sla.actions import stop_clock, take_charge_key
-from accelerator.webhooks.events import Event, publish
+from accelerator.webhooks.events import Event, event
 
 
 def change_status(
@@ -200,27 +200,37 @@ def file_dossier(
     dossier.reference = reference
     dossier.filed_at = now
     annotate_dossier(dossier)
-    publish(
-        session, Event.DOSSIER_FILED, now=now, dossier_id=dossier.id, reference=dossier.reference,
-        data={"title": dossier.title, "commune_insee": dossier.commune_insee,
-              "procedures": dossier.procedures},
-    )  # fmt: skip
-    # A draft has no intake queued yet: no need to look for one (the key stays unique).
-    session.add(
-        new_message(
-            Topic.INTAKE,
-            {"dossier_id": str(dossier.id)},
-            now=now,
-            dedupe_key=f"intake:{dossier.id}",
-        )
-    )
-    notify(
+    enqueue(
         session,
-        template=Template.DOSSIER_FILED,
+        event(
+            Event.DOSSIER_FILED,
+            now=now,
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            data={
+                "title": dossier.title,
+                "commune_insee": dossier.commune_insee,
+                "procedures": dossier.procedures,
+            },
+        ),
         now=now,
-        dossier_id=dossier.id,
-        organisation_id=dossier.organisation_id,
-        context={"reference": dossier.reference},
+    )
+    # A draft has no intake queued yet: no need to look for one (the key stays unique).
+    enqueue(
+        session,
+        Queued(Topic.INTAKE, {"dossier_id": str(dossier.id)}, dedupe_key=f"intake:{dossier.id}"),
+        now=now,
+        new=True,
+    )
+    enqueue(
+        session,
+        notification(
+            Template.DOSSIER_FILED,
+            dossier_id=dossier.id,
+            organisation_id=dossier.organisation_id,
+            context={"reference": dossier.reference},
+        ),
+        now=now,
     )
     return dossier
 
@@ -246,13 +256,15 @@ def take_charge(
     if previous is not None and previous != user.id:
         dossier.referent_reason = "Pris en charge par un autre référent que celui proposé."
     stop_clock(session, key=take_charge_key(dossier.id), now=now)
-    notify(
+    enqueue(
         session,
-        template=Template.REFERENT_ASSIGNED,
+        notification(
+            Template.REFERENT_ASSIGNED,
+            dossier_id=dossier.id,
+            organisation_id=dossier.organisation_id,
+            context={"referent_name": user.name, "referent_email": user.email},
+        ),
         now=now,
-        dossier_id=dossier.id,
-        organisation_id=dossier.organisation_id,
-        context={"referent_name": user.name, "referent_email": user.email},
     )
     return dossier
 
@@ -281,16 +293,25 @@ def close_dossier(
     )
     dossier.closing_message = message
     dossier.closed_at = now
-    publish(
-        session, Event.DOSSIER_CLOSED, now=now, dossier_id=dossier.id, reference=dossier.reference,
-        data={"outcome": dossier.outcome},
-    )  # fmt: skip
-    notify(
+    enqueue(
         session,
-        template=Template.DOSSIER_CLOSED,
+        event(
+            Event.DOSSIER_CLOSED,
+            now=now,
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            data={"outcome": dossier.outcome},
+        ),
         now=now,
-        dossier_id=dossier.id,
-        organisation_id=dossier.organisation_id,
-        context={"message": message, "outcome": dossier.outcome},
+    )
+    enqueue(
+        session,
+        notification(
+            Template.DOSSIER_CLOSED,
+            dossier_id=dossier.id,
+            organisation_id=dossier.organisation_id,
+            context={"message": message, "outcome": dossier.outcome},
+        ),
+        now=now,
     )
     return dossier

@@ -28,7 +28,8 @@ from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
 from accelerator.information.models import InformationRequest
 from accelerator.information.schemas import InformationRequestIn
-from accelerator.notifications.actions import Template, notify
+from accelerator.notifications.actions import Template, notification
+from accelerator.outbox.actions import enqueue
 from accelerator.shared.errors import Conflict, InvalidInput, NotFound
 from accelerator.sla.actions import end_pauses, pause_allowed, pause_clock
 from accelerator.sla.definitions import ClockKind, ClockState
@@ -132,13 +133,15 @@ def request_information(
             message=f"{clock.kind} : {why}.",
             details={"clock_id": str(clock.id), "information_request_id": str(request.id)},
         )
-    notify(
+    enqueue(
         session,
-        template=Template.INFORMATION_REQUESTED,
+        notification(
+            Template.INFORMATION_REQUESTED,
+            dossier_id=dossier.id,
+            organisation_id=dossier.organisation_id,
+            context={"message": data.message, "pieces": data.pieces},
+        ),
         now=now,
-        dossier_id=dossier.id,
-        organisation_id=dossier.organisation_id,
-        context={"message": data.message, "pieces": data.pieces},
     )
     return request
 
@@ -211,13 +214,15 @@ def answer_information(
             + ".",
             details={"clock_id": str(clock.id), "information_request_id": str(request.id)},
         )
-    notify(
+    enqueue(
         session,
-        template=Template.INFORMATION_RECEIVED,
+        notification(
+            Template.INFORMATION_RECEIVED,
+            dossier_id=dossier.id,
+            user_ids=[dossier.referent_id] if dossier.referent_id else [],
+            context={"message": message},
+        ),
         now=now,
-        dossier_id=dossier.id,
-        user_ids=[dossier.referent_id] if dossier.referent_id else [],
-        context={"message": message},
     )
     return request
 

@@ -14,7 +14,7 @@ from accelerator.history.models import HistoryEntry
 from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
 from accelerator.information.models import InformationRequest
-from accelerator.mail.models import DigestItem, EmailDelivery
+from accelerator.notifications.models import DigestItem, EmailDelivery
 from accelerator.outbox import wakeup
 from accelerator.outbox.models import OutboxMessage
 from accelerator.shared.db import Base

@@ -1,4 +1,4 @@
-"""Queue notifications to people; delivery (e-mail, webhook) happens after commit."""
+"""Notifications to people: which template, for whom; delivered by e-mail after commit."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from accelerator.outbox.actions import enqueue
+from accelerator.notifications.models import DigestItem, EmailDelivery
+from accelerator.notifications.queries import Recipient
+from accelerator.outbox.actions import Queued
 from accelerator.outbox.topics import Topic
 
 
@@ -29,50 +31,61 @@ class Template(StrEnum):
     TACIT_OPINION = "tacit_opinion"
 
 
-def payload_of(
+def notification(
     template: Template,
     *,
-    dossier_id: uuid.UUID,
-    user_ids: list[uuid.UUID] | None = None,
-    administration: str | None = None,
-    organisation_id: uuid.UUID | None = None,
-    context: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The outbox payload of a notification (ids only)."""
-    return {
-        "template": template.value,
-        "dossier_id": str(dossier_id),
-        "user_ids": [str(u) for u in user_ids or []],
-        "administration": administration,
-        "organisation_id": str(organisation_id) if organisation_id else None,
-        "context": context or {},
-    }
-
-
-def notify(
-    session: Session,
-    *,
-    template: Template,
-    now: dt.datetime,
     dossier_id: uuid.UUID,
     user_ids: list[uuid.UUID] | None = None,
     administration: str | None = None,
     organisation_id: uuid.UUID | None = None,
     context: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
-) -> None:
-    """Queue ``template`` for some users, an administration's agents or an organisation."""
-    enqueue(
-        session,
+) -> Queued:
+    """``template`` for some users, an administration's agents or an organisation, to queue
+    with ``outbox.actions.enqueue`` (the payload holds ids only: recipients and the dossier's
+    details are read at delivery)."""
+    return Queued(
         Topic.NOTIFY,
-        payload_of(
-            template,
-            dossier_id=dossier_id,
-            user_ids=user_ids,
-            administration=administration,
-            organisation_id=organisation_id,
-            context=context,
-        ),
-        now=now,
-        dedupe_key=dedupe_key,
+        {
+            "template": template.value,
+            "dossier_id": str(dossier_id),
+            "user_ids": [str(u) for u in user_ids or []],
+            "administration": administration,
+            "organisation_id": str(organisation_id) if organisation_id else None,
+            "context": context or {},
+        },
+        dedupe_key,
     )
+
+
+def record_delivery(
+    session: Session, *, message_id: uuid.UUID, email: str, template: str, now: dt.datetime
+) -> None:
+    """Record that ``email`` got this message (a retried message is not sent twice)."""
+    session.add(
+        EmailDelivery(outbox_message_id=message_id, recipient=email, template=template, sent_at=now)
+    )
+
+
+def keep_for_digest(
+    session: Session,
+    *,
+    message_id: uuid.UUID,
+    person: Recipient,
+    subject: str,
+    text: str,
+    now: dt.datetime,
+) -> None:
+    """Keep a rendered notification for ``person``'s next daily digest."""
+    session.add(
+        DigestItem(
+            outbox_message_id=message_id, user_id=person.id, subject=subject, text=text,
+            created_at=now,
+        )
+    )  # fmt: skip
+
+
+def mark_digest_sent(session: Session, *, ids: list[uuid.UUID], now: dt.datetime) -> None:
+    """Mark digest items sent."""
+    for item_id in ids:
+        session.get_one(DigestItem, item_id).sent_at = now

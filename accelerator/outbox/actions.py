@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -24,23 +25,30 @@ LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)
 
 
-def enqueue(
-    session: Session,
-    topic: Topic,
-    payload: dict[str, Any],
-    *,
-    now: dt.datetime,
-    dedupe_key: str | None = None,
-) -> OutboxMessage:
-    """Add a message to deliver after commit; with ``dedupe_key``, at most one is kept.
+@dataclass(frozen=True)
+class Queued:
+    """A side effect to deliver after commit: its topic, its payload (ids only) and, when
+    given, the key under which at most one such message is ever kept."""
 
-    The message is written with the caller's next flush (with its other changes, in one batch).
+    topic: Topic
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+
+
+def enqueue(
+    session: Session, item: Queued, *, now: dt.datetime, new: bool = False
+) -> OutboxMessage:
+    """The one way to queue a side effect: written with the caller's next flush (with its
+    other changes, in one batch), visible to the relay at commit.
+
+    With a ``dedupe_key``, the message already queued under it is returned instead, unless
+    the caller states it is ``new`` (e.g. a rung fires once): no look-up then.
     """
-    if dedupe_key is not None:
-        existing = _deduplicated(session, dedupe_key)
+    if item.dedupe_key is not None and not new:
+        existing = _deduplicated(session, item.dedupe_key)
         if existing is not None:
             return existing
-    message = new_message(topic, payload, now=now, dedupe_key=dedupe_key)
+    message = _message(item, now=now)
     session.add(message)
     return message
 
@@ -55,15 +63,12 @@ def _deduplicated(session: Session, dedupe_key: str) -> OutboxMessage | None:
         return session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
 
 
-def new_message(
-    topic: Topic, payload: dict[str, Any], *, now: dt.datetime, dedupe_key: str | None = None
-) -> OutboxMessage:
-    """A message to add in bulk when the caller knows it is new (e.g. a rung fires once)."""
+def _message(item: Queued, *, now: dt.datetime) -> OutboxMessage:
     return OutboxMessage(
         id=new_id(),  # known at once: the message is only written at the caller's next flush
-        topic=topic.value,
-        payload=payload,
-        dedupe_key=dedupe_key,
+        topic=item.topic.value,
+        payload=item.payload,
+        dedupe_key=item.dedupe_key,
         created_at=now,
         available_at=now,
         attempts=0,

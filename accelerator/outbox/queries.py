@@ -1,4 +1,4 @@
-"""Read side of the outbox and deliveries, for monitoring."""
+"""Read side of the outbox, for monitoring."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from accelerator.mail.models import EmailDelivery
 from accelerator.outbox.models import OutboxMessage
-from accelerator.webhooks.models import WebhookDelivery
 
 
 @dataclass(frozen=True)
@@ -21,13 +19,10 @@ class OutboxHealth:
     retrying_by_topic: dict[str, int]
     delivered_by_topic: dict[str, int]
     oldest_pending_seconds: float
-    emails_sent: int
-    webhooks_delivered: int
-    webhooks_failing: int
 
 
 def outbox_health(session: Session, *, now: dt.datetime) -> OutboxHealth:
-    """How much waits in the outbox, since when, and what was delivered."""
+    """How much waits in the outbox, since when, and what was delivered, by topic."""
 
     def by_topic(*conditions: ColumnElement[bool]) -> dict[str, int]:
         rows = session.execute(
@@ -49,17 +44,4 @@ def outbox_health(session: Session, *, now: dt.datetime) -> OutboxHealth:
         ),
         delivered_by_topic=by_topic(OutboxMessage.delivered_at.is_not(None)),
         oldest_pending_seconds=(now - oldest).total_seconds() if oldest else 0.0,
-        emails_sent=session.scalar(select(func.count()).select_from(EmailDelivery)) or 0,
-        webhooks_delivered=session.scalar(
-            select(func.count()).where(WebhookDelivery.delivered_at.is_not(None))
-        )
-        or 0,
-        webhooks_failing=session.scalar(
-            select(func.count()).where(
-                WebhookDelivery.delivered_at.is_(None),
-                WebhookDelivery.skipped_at.is_(None),  # paused: not failing, given up
-                WebhookDelivery.last_error.is_not(None),
-            )
-        )
-        or 0,
     )

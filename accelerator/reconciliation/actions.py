@@ -17,7 +17,7 @@ from accelerator.consultations.models import ConsultationLaunch
 from accelerator.consultations.queries import finished_cycle
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
-from accelerator.outbox.actions import enqueue
+from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
 
@@ -70,7 +70,7 @@ def reconcile(
     )
     for dossier_id in unrouted:
         if not _pending(session, Topic.INTAKE, "dossier_id", str(dossier_id), before):
-            enqueue(session, Topic.INTAKE, {"dossier_id": str(dossier_id)}, now=now)
+            enqueue(session, Queued(Topic.INTAKE, {"dossier_id": str(dossier_id)}), now=now)
             repairs.intakes.append(str(dossier_id))
     incomplete = session.scalars(
         select(ConsultationLaunch.id)
@@ -79,7 +79,7 @@ def reconcile(
     )
     for launch_id in incomplete:
         if not _pending(session, Topic.LAUNCH, "launch_id", str(launch_id), before):
-            enqueue(session, Topic.LAUNCH, {"launch_id": str(launch_id)}, now=now)
+            enqueue(session, Queued(Topic.LAUNCH, {"launch_id": str(launch_id)}), now=now)
             repairs.launches.append(str(launch_id))
     consulting = session.scalars(
         select(Dossier).where(Dossier.status == DossierStatus.CONSULTING.value).limit(limit)
@@ -88,6 +88,6 @@ def reconcile(
         if finished_cycle(session, dossier) is not None and not _pending(
             session, Topic.CONSOLIDATE, "dossier_id", str(dossier.id), before
         ):
-            enqueue(session, Topic.CONSOLIDATE, {"dossier_id": str(dossier.id)}, now=now)
+            enqueue(session, Queued(Topic.CONSOLIDATE, {"dossier_id": str(dossier.id)}), now=now)
             repairs.consolidations.append(str(dossier.id))
     return repairs

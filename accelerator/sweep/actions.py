@@ -23,9 +23,8 @@ from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier
 from accelerator.history.actions import record
 from accelerator.history.actor import Actor
-from accelerator.notifications.actions import Template, payload_of
-from accelerator.outbox.actions import new_message
-from accelerator.outbox.topics import Topic
+from accelerator.notifications.actions import Template, notification
+from accelerator.outbox.actions import enqueue
 from accelerator.sla.actions import refresh
 from accelerator.sla.definitions import RUNG_LABELS, ClockKind, ClockState, RungName
 from accelerator.sla.models import Clock, ClockPause, ClockRung
@@ -130,18 +129,19 @@ def _consequences(
         context.administrations.get(clock.consultation_id) if clock.consultation_id else None
     )
     # A rung fires once (its clock is locked): the message is new, no look-up needed.
-    session.add(
-        new_message(
-            Topic.NOTIFY,
-            payload_of(
-                template, dossier_id=clock.dossier_id, user_ids=[referent] if referent else [],
-                administration=administration,
-                context={"clock_id": str(clock.id), "rung": rung.name, "kind": clock.kind},
-            ),
-            now=now,
+    enqueue(
+        session,
+        notification(
+            template,
+            dossier_id=clock.dossier_id,
+            user_ids=[referent] if referent else [],
+            administration=administration,
+            context={"clock_id": str(clock.id), "rung": rung.name, "kind": clock.kind},
             dedupe_key=f"rung:{rung.id}",
-        )
-    )  # fmt: skip
+        ),
+        now=now,
+        new=True,
+    )
     if (
         rung.name == RungName.BREACH
         and clock.kind == ClockKind.CONSULTATION_DEADLINE

@@ -228,7 +228,7 @@ def request_replay(
     now: dt.datetime,
 ) -> WebhookDelivery:
     """Queue one delivery to be sent again (after commit, by the relay)."""
-    from accelerator.outbox.actions import enqueue
+    from accelerator.outbox.actions import Queued, enqueue
     from accelerator.outbox.topics import Topic
 
     subscription = access_subscription(session, user, subscription_id)
@@ -237,7 +237,7 @@ def request_replay(
         raise NotFound("Livraison introuvable.")
     if not subscription.active:
         raise Conflict("Abonnement en pause : réactivez-le avant de rejouer une livraison.")
-    enqueue(session, Topic.WEBHOOK_REPLAY, {"delivery_id": str(delivery.id)}, now=now)
+    enqueue(session, Queued(Topic.WEBHOOK_REPLAY, {"delivery_id": str(delivery.id)}), now=now)
     return delivery
 
 

@@ -7,9 +7,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from accelerator.outbox.actions import enqueue
+from accelerator.outbox.actions import Queued
 from accelerator.outbox.topics import Topic
 
 
@@ -24,9 +22,8 @@ class Event(StrEnum):
     CONSULTATION_BREACHED = "consultation.breached"
 
 
-def publish(
-    session: Session,
-    event: Event,
+def event(
+    kind: Event,
     *,
     now: dt.datetime,
     dossier_id: uuid.UUID,
@@ -34,19 +31,18 @@ def publish(
     administration: str | None = None,
     data: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
-) -> None:
-    """Queue ``event`` for the subscriptions that listen to it (delivered after commit)."""
-    enqueue(
-        session,
+) -> Queued:
+    """``kind`` for the subscriptions that listen to it, to queue with
+    ``outbox.actions.enqueue`` (delivered after commit)."""
+    return Queued(
         Topic.WEBHOOK,
         {
-            "event": event.value,
+            "event": kind.value,
             "occurred_at": now.isoformat(),
             "dossier_id": str(dossier_id),
             "reference": reference,
             "administration": administration,
             "data": data or {},
         },
-        now=now,
-        dedupe_key=dedupe_key,
+        dedupe_key,
     )

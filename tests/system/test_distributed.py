@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accelerator.dossiers.models import ProposedAdministration
-from accelerator.mail.models import EmailDelivery
+from accelerator.notifications.models import EmailDelivery
 from accelerator.outbox.models import OutboxMessage
 from accelerator.webhooks.models import WebhookDelivery
 from tests.receivers import event_of, valid_signature

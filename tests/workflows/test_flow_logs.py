@@ -25,7 +25,7 @@ from prefect.settings import PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW, temporary
 from sqlalchemy import delete, select, update
 
 from accelerator.dossiers.models import Dossier, ProposedAdministration
-from accelerator.outbox.actions import enqueue
+from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
 from accelerator.shared import logs
@@ -61,7 +61,7 @@ def _intake_logs(
         session.execute(update(Dossier).values(routed_at=None))
         session.execute(update(OutboxMessage).values(delivered_at=utcnow()))
         for target in targets:
-            enqueue(session, Topic.INTAKE, {"dossier_id": str(target)}, now=utcnow())
+            enqueue(session, Queued(Topic.INTAKE, {"dossier_id": str(target)}), now=utcnow())
     drain_once(db)
     handler.flush()
     with get_client(sync_client=True) as client:

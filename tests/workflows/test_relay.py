@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from accelerator.dossiers.models import Dossier, ProposedAdministration
-from accelerator.outbox.actions import enqueue
+from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
 from accelerator.shared.config import get_settings
@@ -30,8 +30,8 @@ def test_a_malformed_flow_message_does_not_hold_up_its_batch(db: Database) -> No
         session.execute(update(Dossier).values(routed_at=None))
         session.execute(update(OutboxMessage).values(delivered_at=utcnow()))
         for dossier_id in (first, second):
-            enqueue(session, Topic.INTAKE, {"dossier_id": str(dossier_id)}, now=utcnow())
-        bad = enqueue(session, Topic.INTAKE, {"dossier": "ACC-2026-00001"}, now=utcnow()).id
+            enqueue(session, Queued(Topic.INTAKE, {"dossier_id": str(dossier_id)}), now=utcnow())
+        bad = enqueue(session, Queued(Topic.INTAKE, {"dossier": "ACC-2026-00001"}), now=utcnow()).id
 
     assert drain_once(db) == 3
     with db.transaction() as session:
@@ -64,7 +64,7 @@ def _waiting_for_intake(db: Database, *, queued: dt.datetime) -> list[uuid.UUID]
         session.execute(update(Dossier).values(routed_at=None))
         session.execute(update(OutboxMessage).values(delivered_at=utcnow()))
         for dossier_id in dossiers:
-            enqueue(session, Topic.INTAKE, {"dossier_id": str(dossier_id)}, now=queued)
+            enqueue(session, Queued(Topic.INTAKE, {"dossier_id": str(dossier_id)}), now=queued)
     return dossiers
 
 

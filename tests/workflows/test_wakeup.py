@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any
 
-from accelerator.outbox.actions import enqueue
+from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.shared.db import utcnow
 from workflows.relay import Wakeup
@@ -18,7 +18,7 @@ def queue_later(db: Any, delay: float, *, commit: bool = True) -> threading.Thre
         time.sleep(delay)
         try:
             with db.transaction() as session:
-                enqueue(session, Topic.NOTIFY, {"template": "essai"}, now=utcnow())
+                enqueue(session, Queued(Topic.NOTIFY, {"template": "essai"}), now=utcnow())
                 if not commit:
                     raise RuntimeError("rolled back")
         except RuntimeError:
@@ -49,7 +49,7 @@ def test_a_committed_message_wakes_the_relay_on_postgresql(db: Any) -> None:
 
 
 def test_a_message_added_without_flush_wakes_the_relay_too(db: Any) -> None:
-    from accelerator.outbox.actions import new_message
+    from accelerator.outbox.actions import Queued, enqueue
 
     waiter = Wakeup(db, threading.Event())
     waiter.wait(0.01)
@@ -57,7 +57,7 @@ def test_a_message_added_without_flush_wakes_the_relay_too(db: Any) -> None:
     def queue() -> None:
         time.sleep(0.3)
         with db.transaction() as session:  # flushed by the commit itself
-            session.add(new_message(Topic.NOTIFY, {"template": "essai"}, now=utcnow()))
+            enqueue(session, Queued(Topic.NOTIFY, {"template": "essai"}), now=utcnow(), new=True)
 
     thread = threading.Thread(target=queue)
     thread.start()
