@@ -3,7 +3,7 @@
 Every route has a ``Policy``. ``api.unit_of_work.Router`` requires one
 (``@router.get(path, policy=allow(holder=Scope.OWN_ORGANISATION))``), shows it in the OpenAPI
 document as ``x-access-policy``, and ``create_app`` refuses to start while a route lacks one
-(``check``). The rule itself is enforced where objects are loaded (``accelerator.access`` and
+(``check``). The rule itself is enforced where objects are loaded (the areas' ``access`` modules and
 the actions); the policy states it where a reader of the route sees it, and
 ``tests/api/test_access_matrix.py`` probes every route as every role against it and against
 its own reading of docs/domain.md.
@@ -33,7 +33,7 @@ class Scope(StrEnum):
     #: The route takes no object (a calculator, a creation in the caller's own name), or the
     #: role reaches every object of its kind (an administrator on the catalogue).
     ANY = "any"
-    #: A list, filtered by ``accelerator.access`` to what the caller may see.
+    #: A list, filtered by the areas' ``access`` modules to what the caller may see.
     VISIBLE = "what the caller may see"
     #: A dossier (or its clock, its request) of the holder's own organisation.
     OWN_ORGANISATION = "own organisation's dossier"
