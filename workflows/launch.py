@@ -42,12 +42,13 @@ def entries(launch_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, str]]:
     retry_delay_seconds=1,
     task_run_name="consult-{administration}",
 )
-def consult(launch_id: uuid.UUID, administration: str) -> str:
-    """Create one administration's consultation with its deadline (idempotent)."""
+def consult(launch_id: uuid.UUID, administration: str) -> str | None:
+    """Create one administration's consultation with its deadline (idempotent); None when the
+    dossier was withdrawn meanwhile."""
     consultation, _ = in_transaction(
         lambda s: create_consultation(s, launch_id=launch_id, administration=administration)
     )
-    return str(consultation.id)
+    return None if consultation is None else str(consultation.id)
 
 
 @task(name="complete-launch")
@@ -61,7 +62,7 @@ def launch_flow(launch_ids: list[uuid.UUID]) -> list[str]:
     """Fan out to every administration at once, then close each launch."""
     pairs = entries(launch_ids)
     futures = consult.map([p[0] for p in pairs], [p[1] for p in pairs])
-    consultation_ids = [f.result() for f in futures]
+    consultation_ids = [i for i in (f.result() for f in futures) if i is not None]
     completed = complete.map(launch_ids)
     missing = [str(i) for i, f in zip(launch_ids, completed, strict=True) if not f.result()]
     if missing:

@@ -1,4 +1,6 @@
-"""Propose a référent for a filed dossier and start its 24 h take-in-charge clock."""
+"""Who follows a dossier: the référent proposed at intake (least loaded of the commune's
+arrondissement), offered to the next one when the 24 h take-in-charge clock breaches, or handed
+over by its référent or a manager; and the dossier's first clocks."""
 
 from __future__ import annotations
 
@@ -12,14 +14,17 @@ from sqlalchemy.orm import Session
 from accelerator.assignment.rules import Candidate, choose
 from accelerator.catalogue.models import Arrondissement, Procedure
 from accelerator.catalogue.queries import commune_arrondissement
+from accelerator.dossiers.access import access_dossier, require_referent_of
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.procedures import legal_delay
-from accelerator.dossiers.status import ACTIVE
+from accelerator.dossiers.status import ACTIVE, LABELS, DossierStatus
 from accelerator.history.actions import record
 from accelerator.history.actor import Actor
 from accelerator.identity.models import User
-from accelerator.identity.roles import Role
-from accelerator.shared.errors import NotFound
+from accelerator.identity.roles import Role, require_role
+from accelerator.notifications.actions import Template, notification
+from accelerator.outbox.actions import enqueue
+from accelerator.shared.errors import InvalidInput, InvalidTransition, NotFound
 from accelerator.sla.actions import (
     budget_of,
     procedure_key,
@@ -37,10 +42,11 @@ from accelerator.sla.models import Clock, DeadlineDefinition
 
 
 def _candidates(
-    session: Session, arrondissement: str | None
+    session: Session, arrondissement: str | None, *, besides: uuid.UUID | None = None
 ) -> tuple[list[Candidate], bool, dict[uuid.UUID, User]]:
-    """The référents to choose from with their loads, whether they cover the arrondissement,
-    and the users by id (one query: each référent with the count of their active dossiers)."""
+    """The référents to choose from (but ``besides``) with their loads, whether they cover the
+    arrondissement, and the users by id (one query: each référent with the count of their
+    active dossiers)."""
     load = (
         select(func.count())
         .where(Dossier.referent_id == User.id, Dossier.status.in_([s.value for s in ACTIVE]))
@@ -50,7 +56,7 @@ def _candidates(
     rows = session.execute(
         select(User, load).where(User.role == Role.REFERENT.value, User.active.is_(True))
     ).all()
-    referents = [(user, int(count)) for user, count in rows]
+    referents = [(user, int(count)) for user, count in rows if user.id != besides]
     covering = [
         (r, n)
         for r, n in referents
@@ -214,3 +220,155 @@ def start_procedure_clocks(
             )
         clocks.append(clock)
     return clocks
+
+
+def hand_over(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    email: str,
+    reason: str,
+    user: User,
+    now: dt.datetime,
+    expected_version: int | None = None,
+) -> Dossier:
+    """The dossier's référent, or a manager, hands the dossier over to another référent: both
+    are told, the history records who and why, and the holder learns their new contact."""
+    require_role(user, Role.REFERENT, Role.MANAGER)
+    dossier = access_dossier(
+        session, user, dossier_id, for_update=True, expected_version=expected_version
+    )
+    if Role(user.role) is Role.REFERENT:
+        require_referent_of(user, dossier)
+    status = DossierStatus(dossier.status)
+    if status not in ACTIVE:
+        raise InvalidTransition(
+            f"Le dossier est « {LABELS[status]} » : il n'est plus transmis à un référent."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Dites pourquoi vous transmettez le dossier.")
+    target = session.scalar(
+        select(User).where(
+            func.lower(User.email) == email.strip().lower(),
+            User.role == Role.REFERENT.value,
+            User.active.is_(True),
+        )
+    )
+    if target is None:
+        raise InvalidInput(f"Aucun référent actif n'a l'adresse {email.strip()}.")
+    if target.id == dossier.referent_id:
+        raise InvalidInput(f"{target.name} suit déjà ce dossier.")
+    previous = session.get(User, dossier.referent_id) if dossier.referent_id else None
+    dossier.referent_id = target.id
+    dossier.referent_reason = f"Transmis par {user.name} : {reason}"
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=Actor.of(user),
+        at=now,
+        entity="dossier",
+        event="referent_handed_over",
+        message=(
+            f"Dossier transmis à {target.name} ({target.email})"
+            + (f" par {previous.name} ({previous.email})" if previous else "")
+            + f" : {reason}"
+        ),
+        details={
+            "from": previous.email if previous else None,
+            "to": target.email,
+            "by": user.email,
+            "reason": reason,
+        },
+    )
+    enqueue(
+        session,
+        notification(
+            Template.REFERENT_HANDED_OVER,
+            dossier_id=dossier.id,
+            user_ids=[target.id, *([previous.id] if previous else [])],
+            context={
+                "from_name": previous.name if previous else None,
+                "to_name": target.name,
+                "by_name": user.name,
+                "reason": reason,
+            },
+        ),
+        now=now,
+    )
+    if dossier.taken_in_charge_at is not None:
+        enqueue(
+            session,
+            notification(
+                Template.REFERENT_ASSIGNED,
+                dossier_id=dossier.id,
+                organisation_id=dossier.organisation_id,
+                context={"referent_name": target.name, "referent_email": target.email},
+            ),
+            now=now,
+        )
+    return dossier
+
+
+def offer_to_next_referent(
+    session: Session, *, dossier_id: uuid.UUID, now: dt.datetime
+) -> User | None:
+    """The 24 h take-in-charge clock breached: offer the dossier to the next least loaded
+    référent of its arrondissement (not the one who let it wait) and alert the head of the
+    platform (the managers). Called once, by the breach rung; the caller holds the dossier's
+    lock. Returns the référent now proposed (None: nobody else to offer it to)."""
+    dossier = session.get_one(Dossier, dossier_id)
+    if dossier.taken_in_charge_at is not None or dossier.status != DossierStatus.FILED:
+        return None
+    waited = session.get(User, dossier.referent_id) if dossier.referent_id else None
+    arrondissement = commune_arrondissement(session, dossier.commune_insee)
+    candidates, covered, users = _candidates(
+        session, arrondissement.code if arrondissement else None, besides=dossier.referent_id
+    )
+    chosen = choose(candidates)
+    managers = list(
+        session.scalars(
+            select(User.id).where(User.role == Role.MANAGER.value, User.active.is_(True))
+        )
+    )
+    if chosen is not None:
+        dossier.referent_id = chosen.user_id
+        dossier.referent_reason = (
+            f"Proposé après 24 h sans prise en charge : référent le moins chargé ({chosen.load} "
+            "dossier(s) en cours) "
+            + ("de l'arrondissement" if covered else "de la plateforme")
+            + (f", après {waited.email}" if waited else "")
+            + "."
+        )
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=Actor.flow("sweep"),
+        at=now,
+        entity="dossier",
+        event="referent_reoffered",
+        message=(
+            f"Pas de prise en charge sous 24 h : dossier proposé à {chosen.email}."
+            if chosen
+            else "Pas de prise en charge sous 24 h, et aucun autre référent à qui le proposer."
+        ),
+        details={
+            "from": waited.email if waited else None,
+            "to": chosen.email if chosen else None,
+        },
+    )
+    enqueue(
+        session,
+        notification(
+            Template.TAKE_CHARGE_REOFFERED,
+            dossier_id=dossier.id,
+            user_ids=[*([chosen.user_id] if chosen else []), *managers],
+            context={
+                "from_email": waited.email if waited else None,
+                "to_email": chosen.email if chosen else None,
+            },
+            dedupe_key=f"reoffered:{dossier.id}",
+        ),
+        now=now,
+    )
+    return users[chosen.user_id] if chosen else None

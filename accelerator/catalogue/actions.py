@@ -38,6 +38,7 @@ from accelerator.sla.definitions import (
     DEFAULT_RUNGS,
     TAKE_CHARGE_DEFINITION,
     TARGET_RUNGS,
+    OnBreach,
     consultation_definition,
     procedure_definition,
     target_definition,
@@ -447,6 +448,8 @@ def _definition_rows(session: Session) -> list[dict[str, Any]]:
             "rungs": DEFAULT_RUNGS,
             "legal": False,
             "source": "objectif interne de l'accélérateur",
+            # Past 24 h, the dossier is offered to the next référent and managers are alerted.
+            "on_breach": OnBreach.REOFFER.value,
         }
     ]
     for kind in session.scalars(select(ConsultationType).order_by(ConsultationType.code)):
@@ -463,6 +466,7 @@ def _definition_rows(session: Session) -> list[dict[str, Any]]:
                 "rungs": TARGET_RUNGS,
                 "legal": False,
                 "source": "objectif interne de l'accélérateur : la moitié du délai légal",
+                "on_breach": None,
             }
         )
         rows.append(
@@ -477,6 +481,7 @@ def _definition_rows(session: Session) -> list[dict[str, Any]]:
                 "rungs": DEFAULT_RUNGS,
                 "legal": kind.legal,
                 "source": kind.source,
+                "on_breach": None,
             }
         )
     for procedure in session.scalars(select(Procedure).order_by(Procedure.code)):
@@ -499,6 +504,7 @@ def _definition_rows(session: Session) -> list[dict[str, Any]]:
                 "rungs": DEFAULT_RUNGS,
                 "legal": True,
                 "source": procedure.source,
+                "on_breach": None,
             }
         )
     return rows
@@ -518,6 +524,7 @@ _DEFINITION_FIELDS = (
     "rungs",
     "legal",
     "source",
+    "on_breach",
 )
 
 

@@ -1,4 +1,6 @@
-"""Use cases on consultations: create (from a launch), acknowledge, give an opinion."""
+"""Use cases on consultations: launch a cycle, create each consultation (from a launch),
+acknowledge, give an opinion, consolidate; a new review cycle; the holder's withdrawal, which
+cancels the open consultations."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from accelerator.consultations.access import access_consultation
 from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.consultations.queries import finished_cycle
 from accelerator.consultations.status import (
+    FINISHED,
     NATURE_LABELS,
     ConsultationStatus,
     OpinionNature,
@@ -26,6 +29,7 @@ from accelerator.consultations.status import (
 from accelerator.dossiers import actions as dossiers
 from accelerator.dossiers.access import access_dossier, require_referent_of
 from accelerator.dossiers.models import Dossier, ProposedAdministration
+from accelerator.dossiers.status import LABELS as DOSSIER_LABELS
 from accelerator.dossiers.status import DossierStatus
 from accelerator.history.actions import record
 from accelerator.history.actor import Actor
@@ -34,11 +38,12 @@ from accelerator.identity.roles import Role, require_role
 from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.topics import Topic
-from accelerator.shared.errors import InvalidInput, NotFound
+from accelerator.shared.errors import InvalidInput, InvalidTransition, NotFound
 from accelerator.sla.actions import (
     consultation_key,
     start_clock,
     stop_clock,
+    stop_dossier_clocks,
     target_key,
 )
 from accelerator.sla.definitions import ClockKind, consultation_definition, target_definition
@@ -89,13 +94,16 @@ def get_launch(session: Session, launch_id: uuid.UUID) -> ConsultationLaunch:
 
 def create_consultation(
     session: Session, *, launch_id: uuid.UUID, administration: str
-) -> tuple[Consultation, bool]:
+) -> tuple[Consultation | None, bool]:
     """Create one administration's consultation of a launch, with its deadline clock.
 
     Idempotent: the consultation of (dossier, administration, cycle) is created once; calling
     again returns it. Its anchor is the launch instant, so a re-run computes the same deadline.
+    A dossier withdrawn since the launch gets none: (None, False).
     """
     launch = get_launch(session, launch_id)
+    if _withdrawn(session, launch.dossier_id):
+        return None, False
     entry = next((e for e in launch.entries if e["administration"] == administration), None)
     if entry is None:
         raise NotFound(f"{administration} ne fait pas partie de ce lancement.")
@@ -192,8 +200,12 @@ def create_consultation(
 
 
 def complete_launch(session: Session, *, launch_id: uuid.UUID, now: dt.datetime) -> bool:
-    """Mark a launch complete once every consultation exists; True if it is complete."""
+    """Mark a launch complete once every consultation exists (or the dossier was withdrawn
+    meanwhile: nothing more is sent); True if it is complete."""
     launch = get_launch(session, launch_id)
+    if _withdrawn(session, launch.dossier_id):
+        launch.completed_at = launch.completed_at or now
+        return True
     expected = {e["administration"] for e in launch.entries}
     present = set(
         session.scalars(
@@ -388,9 +400,79 @@ def launch_consultations(
     user: User,
     now: dt.datetime,
 ) -> ConsultationLaunch:
-    """The référent sends the dossier to every chosen administration at once (one launch)."""
+    """The référent sends the dossier to every chosen administration at once (one launch).
+
+    A consolidated dossier is consulted again only through a new review cycle
+    (``open_cycle``), which says why.
+    """
     dossier = access_dossier(session, user, dossier_id, for_update=True)
     require_referent_of(user, dossier)
+    if dossier.status == DossierStatus.CONSOLIDATED:
+        raise InvalidTransition(
+            "Le dossier a déjà un avis consolidé : pour consulter de nouveau, ouvrez un nouveau "
+            "cycle d'instruction."
+        )
+    return _launch(session, dossier, administrations=administrations, user=user, now=now)
+
+
+def open_cycle(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    administrations: list[str],
+    message: str,
+    user: User,
+    now: dt.datetime,
+) -> ConsultationLaunch:
+    """After consolidation, the référent consults the chosen administrations again because the
+    holder amended the project: a new cycle (new consultations, new deadlines); the opinions of
+    the earlier cycles stay as they were, and the consolidation rolls up the new cycle only."""
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    require_referent_of(user, dossier)
+    message = message.strip()
+    if not message:
+        raise InvalidInput("Dites pourquoi le dossier est instruit de nouveau.")
+    if dossier.status != DossierStatus.CONSOLIDATED:
+        raise InvalidTransition(
+            f"Le dossier est « {DOSSIER_LABELS[DossierStatus(dossier.status)]} » : un nouveau "
+            "cycle d'instruction ne s'ouvre qu'une fois l'avis consolidé."
+        )
+    if not administrations:
+        raise InvalidInput("Choisissez au moins une administration à consulter.")
+    launch = _launch(session, dossier, administrations=administrations, user=user, now=now)
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=Actor.of(user),
+        at=now,
+        entity="dossier",
+        event="cycle_opened",
+        message=f"Cycle d'instruction n° {dossier.cycle} ouvert : {message}",
+        details={
+            "cycle": dossier.cycle,
+            "administrations": [e["administration"] for e in launch.entries],
+        },
+    )
+    return launch
+
+
+def _launch(
+    session: Session,
+    dossier: Dossier,
+    *,
+    administrations: list[str] | None,
+    user: User,
+    now: dt.datetime,
+) -> ConsultationLaunch:
+    """One launch of the dossier's current cycle, or of a new one if it was consolidated."""
+    earlier = {
+        c.administration_code: c
+        for c in session.scalars(
+            select(Consultation)
+            .where(Consultation.dossier_id == dossier.id)
+            .order_by(Consultation.cycle)
+        )
+    }
     proposals = {
         p.administration_code: p
         for p in session.scalars(
@@ -411,13 +493,17 @@ def launch_consultations(
     entries = []
     for code in codes:
         proposal = proposals.get(code)
+        before = earlier.get(code)
+        # Consulted again in a new cycle: asked the same question as the last time.
         entries.append(
             {
                 "administration": code,
-                "consultation_type": proposal.consultation_type_code
+                "consultation_type": before.consultation_type_code
+                if before
+                else proposal.consultation_type_code
                 if proposal
                 else "generic_opinion",
-                "rule": proposal.rule_code if proposal else None,
+                "rule": before.rule_code if before else proposal.rule_code if proposal else None,
             }
         )
     new_cycle = dossier.status == DossierStatus.CONSOLIDATED
@@ -535,4 +621,94 @@ def consolidate_dossier(
         ),
         now=now,
     )
+    return dossier
+
+
+def launch_codes(launch: ConsultationLaunch) -> set[str]:
+    """The administrations a launch consults."""
+    return {entry["administration"] for entry in launch.entries}
+
+
+def _withdrawn(session: Session, dossier_id: uuid.UUID) -> bool:
+    status = session.scalar(select(Dossier.status).where(Dossier.id == dossier_id))
+    return status == DossierStatus.WITHDRAWN
+
+
+def withdraw_dossier(
+    session: Session, *, dossier_id: uuid.UUID, reason: str, user: User, now: dt.datetime
+) -> Dossier:
+    """The holder withdraws the dossier (reason required): every open consultation is
+    cancelled and its administration told, every clock stops, nothing more is sent."""
+    require_role(user, Role.HOLDER)
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Dites pourquoi vous retirez le dossier.")
+    actor = Actor.of(user)
+    dossiers.change_status(
+        session,
+        dossier,
+        DossierStatus.WITHDRAWN,
+        actor=actor,
+        now=now,
+        message=f"Dossier retiré par le porteur : {reason}",
+        event="withdrawn",
+    )
+    open_consultations = session.scalars(
+        select(Consultation)
+        .where(
+            Consultation.dossier_id == dossier.id,
+            Consultation.status.not_in([s.value for s in FINISHED]),
+        )
+        .order_by(Consultation.administration_code)
+        .with_for_update()
+    )
+    for consultation in open_consultations:
+        change_status(
+            session,
+            consultation,
+            ConsultationStatus.CANCELLED,
+            actor=actor,
+            now=now,
+            message=(
+                f"Consultation de {consultation.administration_code} annulée : le porteur a "
+                "retiré le dossier."
+            ),
+            event="cancelled",
+        )
+        enqueue(
+            session,
+            notification(
+                Template.CONSULTATION_CANCELLED,
+                dossier_id=dossier.id,
+                administration=consultation.administration_code,
+                context={"consultation_id": str(consultation.id), "reason": reason},
+                dedupe_key=f"consultation_cancelled:{consultation.id}",
+            ),
+            now=now,
+        )
+    stop_dossier_clocks(session, dossier_id=dossier.id, now=now)
+    enqueue(
+        session,
+        event(
+            Event.DOSSIER_WITHDRAWN,
+            now=now,
+            dossier_id=dossier.id,
+            reference=dossier.reference,
+            dedupe_key=f"webhook:withdrawn:{dossier.id}",
+        ),
+        now=now,
+    )
+    if dossier.referent_id is not None:
+        enqueue(
+            session,
+            notification(
+                Template.DOSSIER_WITHDRAWN,
+                dossier_id=dossier.id,
+                user_ids=[dossier.referent_id],
+                context={"reason": reason},
+                dedupe_key=f"withdrawn:{dossier.id}",
+            ),
+            now=now,
+        )
     return dossier

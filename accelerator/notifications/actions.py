@@ -29,6 +29,10 @@ class Template(StrEnum):
     BREACH = "breach"
     ESCALATION = "escalation"
     TACIT_OPINION = "tacit_opinion"
+    DOSSIER_WITHDRAWN = "dossier_withdrawn"
+    CONSULTATION_CANCELLED = "consultation_cancelled"
+    REFERENT_HANDED_OVER = "referent_handed_over"
+    TAKE_CHARGE_REOFFERED = "take_charge_reoffered"
 
 
 def notification(

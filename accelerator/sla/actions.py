@@ -210,6 +210,21 @@ def stop_clock(session: Session, *, key: str, now: dt.datetime) -> Clock | None:
     return clock
 
 
+def stop_dossier_clocks(session: Session, *, dossier_id: uuid.UUID, now: dt.datetime) -> int:
+    """Stop every clock of the dossier still running or paused (a withdrawn dossier);
+    returns how many were stopped."""
+    keys = list(
+        session.scalars(
+            select(Clock.key)
+            .where(Clock.dossier_id == dossier_id, Clock.state != ClockState.STOPPED.value)
+            .order_by(Clock.key)
+        )
+    )
+    for key in keys:
+        stop_clock(session, key=key, now=now)
+    return len(keys)
+
+
 def pause_allowed(session: Session, clock: Clock, at: dt.datetime) -> tuple[bool, str]:
     """Whether a request for documents at ``at`` pauses ``clock``, and why (French)."""
     if clock.state == ClockState.STOPPED:

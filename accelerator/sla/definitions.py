@@ -74,3 +74,11 @@ def target_definition(consultation_type: str) -> str:
 def procedure_definition(procedure: str) -> str:
     """Code of the deadline definition of a procedure's legal delay."""
     return f"procedure:{procedure}"
+
+
+class OnBreach(StrEnum):
+    """What a breach does beyond its notification (a setting of the deadline definition)."""
+
+    #: The take-in-charge clock: the dossier is offered to the next least loaded référent of
+    #: its arrondissement and the head of the platform is alerted (on by default).
+    REOFFER = "reoffer"

@@ -35,6 +35,8 @@ class DeadlineDefinition(Base):
     rungs: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     legal: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(200), default="")
+    #: What else a breach does (``definitions.OnBreach``); None: the rung's reminder only.
+    on_breach: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 

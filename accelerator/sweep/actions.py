@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accelerator.assignment.actions import offer_to_next_referent
 from accelerator.consultations.actions import apply_tacit_opinion
 from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier
@@ -26,8 +27,8 @@ from accelerator.history.actor import Actor
 from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import enqueue
 from accelerator.sla.actions import refresh
-from accelerator.sla.definitions import RUNG_LABELS, ClockKind, ClockState, RungName
-from accelerator.sla.models import Clock, ClockPause, ClockRung
+from accelerator.sla.definitions import RUNG_LABELS, ClockKind, ClockState, OnBreach, RungName
+from accelerator.sla.models import Clock, ClockPause, ClockRung, DeadlineDefinition
 
 
 @dataclass(frozen=True)
@@ -144,11 +145,22 @@ def _consequences(
     )
     if (
         rung.name == RungName.BREACH
+        and clock.kind == ClockKind.TAKE_CHARGE
+        and _on_breach(session, clock) == OnBreach.REOFFER
+    ):
+        offer_to_next_referent(session, dossier_id=clock.dossier_id, now=now)
+    if (
+        rung.name == RungName.BREACH
         and clock.kind == ClockKind.CONSULTATION_DEADLINE
         and clock.consultation_id is not None
         and clock.due_at is not None
     ):
         apply_tacit_opinion(session, consultation_id=clock.consultation_id, at=clock.due_at)
+
+
+def _on_breach(session: Session, clock: Clock) -> str | None:
+    definition = session.get(DeadlineDefinition, (clock.definition_code, clock.definition_version))
+    return None if definition is None else definition.on_breach
 
 
 def sweep_batch(session: Session, *, now: dt.datetime, limit: int = 500) -> list[Fired]:

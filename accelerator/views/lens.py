@@ -44,7 +44,13 @@ HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
     ("dossier", "consolidated"): None,
     ("dossier", "information_requested"): None,
     ("dossier", "information_received"): None,
+    ("dossier", "withdrawn"): None,
+    ("dossier", "cycle_opened"): None,
+    ("dossier", "referent_handed_over"): (
+        "Votre dossier est confié à un autre référent de la plateforme, votre nouveau contact."
+    ),
     ("consultation", "created"): None,
+    ("consultation", "cancelled"): None,
     ("consultation", "status_changed"): None,
     ("consultation", "information_requested"): None,
     ("consultation", "information_received"): None,

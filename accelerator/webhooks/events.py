@@ -17,6 +17,7 @@ class Event(StrEnum):
     DOSSIER_FILED = "dossier.filed"
     DOSSIER_CONSOLIDATED = "dossier.consolidated"
     DOSSIER_CLOSED = "dossier.closed"
+    DOSSIER_WITHDRAWN = "dossier.withdrawn"
     CONSULTATION_CREATED = "consultation.created"
     CONSULTATION_ANSWERED = "consultation.answered"
     CONSULTATION_BREACHED = "consultation.breached"

@@ -8,6 +8,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from accelerator.assignment import actions as assignment
 from accelerator.consultations import actions as consultations
 from accelerator.dossiers import actions
 from accelerator.dossiers.access import access_dossier
@@ -17,7 +18,7 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import check_version
-from accelerator.shared.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine
+from accelerator.shared.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine, SingleLine
 from accelerator.views.queries import build_views, list_dossiers
 from accelerator.views.schemas import DossierOut
 from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
@@ -42,6 +43,34 @@ class CloseIn(BaseModel):
     model_config = STRICT_INPUT
 
     message: MultiLine = Field(min_length=1, max_length=50_000)
+
+
+class WithdrawIn(BaseModel):
+    """Why the holder withdraws the dossier."""
+
+    model_config = STRICT_INPUT
+
+    reason: MultiLine = Field(min_length=3, max_length=5_000)
+
+
+class ReferentIn(BaseModel):
+    """The référent who takes over the dossier, and why."""
+
+    model_config = STRICT_INPUT
+
+    email: SingleLine = Field(min_length=3, max_length=320)
+    reason: MultiLine = Field(min_length=3, max_length=5_000)
+
+
+class CycleIn(BaseModel):
+    """A new review cycle: the administrations consulted again, and what the holder amended."""
+
+    model_config = STRICT_INPUT
+
+    administrations: list[Annotated[Code, Field(max_length=32)]] = Field(
+        min_length=1, max_length=50
+    )
+    message: MultiLine = Field(min_length=3, max_length=20_000)
 
 
 def _view(session: SessionDep, dossier_id: object, user: CurrentUser) -> DossierOut:
@@ -168,3 +197,54 @@ def close(
     )
     _check(version, if_match)
     return _view(session, dossier.id, user)
+
+
+@router.post("/{dossier_id}/withdraw", policy=allow(holder=Scope.OWN_ORGANISATION))
+@idempotent()
+def withdraw(
+    dossier_id: str, data: WithdrawIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
+) -> DossierOut:
+    """Withdraw the dossier (holder): open consultations are cancelled, clocks stop."""
+    parsed, version = _locked(session, dossier_id, if_match)
+    dossier = consultations.withdraw_dossier(
+        session, dossier_id=parsed, reason=data.reason, user=user, now=utcnow()
+    )
+    _check(version, if_match)
+    return _view(session, dossier.id, user)
+
+
+@router.post(
+    "/{dossier_id}/referent",
+    policy=allow(referent=Scope.DOSSIER_REFERENT, manager=Scope.FILED),
+)
+@idempotent()
+def hand_over(
+    dossier_id: str, data: ReferentIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
+) -> DossierOut:
+    """Hand the dossier over to another référent (its référent, or a manager)."""
+    parsed, version = _locked(session, dossier_id, if_match)
+    dossier = assignment.hand_over(
+        session, dossier_id=parsed, email=data.email, reason=data.reason, user=user, now=utcnow()
+    )
+    _check(version, if_match)
+    return _view(session, dossier.id, user)
+
+
+@router.post("/{dossier_id}/cycles", status_code=202, policy=allow(referent=Scope.DOSSIER_REFERENT))
+@idempotent(202)
+def open_cycle(
+    dossier_id: str, data: CycleIn, session: SessionDep, user: CurrentUser, if_match: IfMatch
+) -> DossierOut:
+    """Open a new review cycle on a consolidated dossier (référent): the chosen
+    administrations are consulted again, in parallel, with new deadlines."""
+    parsed, version = _locked(session, dossier_id, if_match)
+    launch = consultations.open_cycle(
+        session,
+        dossier_id=parsed,
+        administrations=data.administrations,
+        message=data.message,
+        user=user,
+        now=utcnow(),
+    )
+    _check(version, if_match)
+    return _view(session, launch.dossier_id, user)

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accelerator.assignment.actions import (
+    hand_over,
     propose_referent,
     start_procedure_clocks,
     start_take_charge_clock,
@@ -35,6 +36,8 @@ from accelerator.consultations.actions import (
     create_consultation,
     give_opinion,
     launch_consultations,
+    open_cycle,
+    withdraw_dossier,
 )
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import OpinionNature
@@ -59,6 +62,7 @@ from accelerator.shared.errors import (
     InvalidTransition,
     NotFound,
 )
+from accelerator.sla.models import Clock
 from accelerator.sweep.actions import sweep_batch
 from tests.accelerator.test_consultation_status import ALLOWED as CONSULTATION_MOVES
 from tests.accelerator.test_dossier_status import ALLOWED as DOSSIER_MOVES
@@ -95,6 +99,9 @@ PERMITTED: dict[str, set[str]] = {
     "answer": {"holder_own"},
     "acknowledge": {"agent_consulted"},
     "opinion": {"agent_consulted"},
+    "withdraw": {"holder_own"},
+    "hand_over": {"referent", "manager"},
+    "new_cycle": {"referent"},
 }
 FLOW_ACTIONS = ("tacit", "consolidate", "sweep")
 
@@ -346,7 +353,7 @@ def expected(action: str, role: str, s: State) -> Moves | set[int] | None:
         raise AssertionError(action)
     if role not in PERMITTED[action]:
         return {403, 404}
-    if s.dossier == "draft" and role in REFERENTS:
+    if s.dossier == "draft" and role in REFERENTS | {"manager"}:
         return {404}  # the platform does not see drafts
     moves: Moves | None = None
     if action == "create":
@@ -355,8 +362,29 @@ def expected(action: str, role: str, s: State) -> Moves | set[int] | None:
         moves = {"dossier": ("draft", "filed")}
     elif action == "take_charge" and s.dossier == "filed":
         moves = {"dossier": ("filed", "taken_in_charge")}
-    elif action == "launch" and s.dossier in ("taken_in_charge", "consolidated"):
+    elif action == "launch" and s.dossier == "taken_in_charge":
         moves = {"dossier": (s.dossier, "consulting")}
+    elif action == "new_cycle" and s.dossier == "consolidated":
+        moves = {"dossier": ("consolidated", "consulting")}
+    elif action == "withdraw" and s.dossier in (
+        "draft",
+        "filed",
+        "taken_in_charge",
+        "consulting",
+        "awaiting_holder",
+    ):
+        moves = {"dossier": (s.dossier, "withdrawn")}
+        for entity, status in (("target", s.target), ("other", s.other)):
+            if status is not None and status not in finished:
+                moves[entity] = (status, "cancelled")
+    elif action == "hand_over" and s.dossier in (
+        "filed",
+        "taken_in_charge",
+        "consulting",
+        "awaiting_holder",
+        "consolidated",
+    ):
+        moves = {}  # the référent changes, not the status
     elif action == "close" and s.dossier == "consolidated":
         moves = {"dossier": ("consolidated", "closed")}
     elif action == "request_dossier" and s.dossier in ("filed", "taken_in_charge", "consulting"):
@@ -474,6 +502,17 @@ def run(session: Session, w: World, action: str, role: str) -> Any:
             session, consultation_id=target, nature=OpinionNature.FAVOURABLE, text="",
             user=user, now=NOW,
         ),
+        "withdraw": lambda: withdraw_dossier(
+            session, dossier_id=dossier_id, reason="Projet abandonné.", user=user, now=NOW
+        ),
+        "hand_over": lambda: hand_over(
+            session, dossier_id=dossier_id, email=w.users["referent_other"].email,
+            reason="Congés.", user=user, now=NOW,
+        ),
+        "new_cycle": lambda: open_cycle(
+            session, dossier_id=dossier_id, administrations=[TARGET], user=user, now=NOW,
+            message="Projet modifié par le porteur.",
+        ),
         "tacit": lambda: apply_tacit_opinion(session, consultation_id=target, at=NOW),
         "consolidate": lambda: consolidate_dossier(session, dossier_id=dossier_id, now=NOW),
         "sweep": lambda: sweep_batch(session, now=paris(2027, 1, 1)),
@@ -539,11 +578,23 @@ def _check_side_facts(
         return "create did not make a new draft"
     if action == "take_charge" and dossier is not None and dossier.referent_id != w.users[role].id:
         return "taken in charge, but not by the actor"
-    if action == "launch" and dossier is not None:
+    if action in ("launch", "new_cycle") and dossier is not None:
         # A consolidated dossier consulted again opens a new review cycle.
-        cycle = 2 if state.dossier == "consolidated" else 1
+        cycle = 2 if action == "new_cycle" else 1
         if dossier.cycle != cycle:
             return f"launched in cycle {dossier.cycle}, expected {cycle}"
+    if (
+        action == "hand_over"
+        and dossier is not None
+        and dossier.referent_id != w.users["referent_other"].id
+    ):
+        return "handed over, but the dossier is not the other référent's"
+    if action == "withdraw" and dossier is not None:
+        running = session.scalars(
+            select(Clock).where(Clock.dossier_id == dossier.id, Clock.state != "stopped")
+        ).all()
+        if running:
+            return f"withdrawn, but {len(running)} clock(s) still run"
     if action == "answer":
         request = session.get_one(InformationRequest, w.open_request)
         if request.answered_at is None:

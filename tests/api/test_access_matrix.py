@@ -87,6 +87,9 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
     "POST /api/v1/dossiers/{dossier_id}/take-charge": {R: Scope.FILED},
     "POST /api/v1/dossiers/{dossier_id}/consultations": {R: Scope.DOSSIER_REFERENT},
     "POST /api/v1/dossiers/{dossier_id}/close": {R: Scope.DOSSIER_REFERENT},
+    "POST /api/v1/dossiers/{dossier_id}/cycles": {R: Scope.DOSSIER_REFERENT},
+    "POST /api/v1/dossiers/{dossier_id}/referent": {R: Scope.DOSSIER_REFERENT, M: Scope.FILED},
+    "POST /api/v1/dossiers/{dossier_id}/withdraw": {H: Scope.OWN_ORGANISATION},
     "POST /api/v1/dossiers/{dossier_id}/information-requests": {R: Scope.DOSSIER_REFERENT},
     "POST /api/v1/information-requests/{request_id}/answer": {H: Scope.OWN_ORGANISATION},
     "GET /api/v1/consultations": dict.fromkeys((R, AG, M, AD), Scope.VISIBLE),
@@ -144,6 +147,15 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/dossiers": HOTEL,
     "POST /api/v1/dossiers/{dossier_id}/consultations": {"administrations": ["DDT-65"]},
     "POST /api/v1/dossiers/{dossier_id}/close": {"message": "Réponse consolidée : favorable."},
+    "POST /api/v1/dossiers/{dossier_id}/cycles": {
+        "administrations": ["DDT-65"],
+        "message": "Le porteur a modifié son projet.",
+    },
+    "POST /api/v1/dossiers/{dossier_id}/referent": {
+        "email": "referent2@test.fr",
+        "reason": "Absence prolongée.",
+    },
+    "POST /api/v1/dossiers/{dossier_id}/withdraw": {"reason": "Projet abandonné."},
     "POST /api/v1/dossiers/{dossier_id}/information-requests": {
         "message": "Merci de joindre le plan de masse.",
         "pieces": ["PC2"],
