@@ -14,6 +14,7 @@ from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.history.models import HistoryEntry
 from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
+from accelerator.identity.sessions import WebSession
 from accelerator.information.models import InformationRequest
 from accelerator.mail.models import DigestItem, EmailDelivery
 from accelerator.outbox import wakeup
@@ -56,6 +57,7 @@ __all__ = [
     "RoutingRule",
     "User",
     "WebhookDelivery",
+    "WebSession",
     "WebhookSubscription",
 ]
 
