@@ -14,8 +14,8 @@ from accelerator.access import consultation_visibility
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import FINISHED
 from accelerator.identity.models import User
-from accelerator.sla.definitions import ClockKind, ClockState, RungName
-from accelerator.sla.models import Clock, ClockRung
+from accelerator.sla.definitions import ClockKind, ClockState
+from accelerator.sla.models import Clock
 
 #: The most rows a page may ask for.
 MAX_PAGE_SIZE = 100
@@ -58,17 +58,19 @@ def late(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
+#: A consultation is at risk when the platform's internal target falls within this.
+RISK_HORIZON = dt.timedelta(days=7)
+
+
 def at_risk(now: dt.datetime) -> ColumnElement[bool]:
-    """SQL: three quarters of the legal deadline have run (its ``reminder_75`` rung is due)."""
+    """SQL: the internal target (an opinion at half the legal deadline) is running and falls
+    within ``RISK_HORIZON``."""
     return exists(
-        select(ClockRung.id)
-        .join(Clock, Clock.id == ClockRung.clock_id)
-        .where(
+        select(Clock.id).where(
             Clock.consultation_id == Consultation.id,
-            Clock.kind == ClockKind.CONSULTATION_DEADLINE.value,
+            Clock.kind == ClockKind.CONSULTATION_TARGET.value,
             Clock.state == ClockState.RUNNING.value,
-            ClockRung.name == RungName.REMINDER_75.value,
-            ClockRung.due_at <= now,
+            Clock.due_at <= now + RISK_HORIZON,
         )
     )
 
@@ -84,7 +86,8 @@ class Watchlist:
 
 
 def watchlist(session: Session, user: User, *, now: dt.datetime, limit: int) -> Watchlist:
-    """Open consultations past a deadline, and those not late yet at risk (four queries)."""
+    """Open consultations past a deadline (legal, or the internal target), and those not
+    late whose internal target is near (four queries)."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     visible = and_(consultation_visibility(user), is_open())
     found = {}

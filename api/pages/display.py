@@ -21,6 +21,8 @@ LOCALE = "fr_FR"
 CLOSE_DAYS = 7
 #: Under this a take-in-charge countdown is shown as close.
 CLOSE_COUNTDOWN = dt.timedelta(hours=4)
+#: Past this, an overdue take-in-charge is counted in days.
+LONG_OVERDUE = dt.timedelta(hours=48)
 
 
 class Level(StrEnum):
@@ -101,6 +103,9 @@ def countdown(due_at: dt.datetime | None, *, now: dt.datetime) -> Badge | None:
     left = due_at - now
     minutes = int(abs(left).total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
+    if left <= -LONG_OVERDUE:
+        days = int(-left.total_seconds() // 86400)
+        return Badge(t("pages.countdown.late_days", days=days), Level.ERROR)
     if left <= dt.timedelta(0):
         return Badge(t("pages.countdown.late", hours=hours, minutes=minutes), Level.ERROR)
     level = Level.WARNING if left < CLOSE_COUNTDOWN else Level.INFO

@@ -224,7 +224,22 @@ def consultation_row(
         "sent_at": display.instant(_parse(view.sent_at), zone),
         "due": "" if paused else display.deadline(due, zone),
         "badge": badge,
+        "target": target_badge(view, zone, now),
     }
+
+
+def target_badge(view: ConsultationOut, zone: str, now: dt.datetime) -> Badge | None:
+    """Where the platform's internal target (an opinion at half the legal deadline) stands."""
+    if view.target is None or view.target.state != ClockState.RUNNING:
+        return None
+    due = _parse(view.target.due_at)
+    if due is None:
+        return None
+    if due <= now:
+        days = (now - due).days
+        return Badge(t("pages.manager.target_missed", days=days), Level.ERROR)
+    badge = display.deadline_badge(due, now=now, zone=zone)
+    return Badge(t("pages.manager.target_in", when=badge.text), badge.level) if badge else None
 
 
 @router.get_page("/mes-consultations", policy=allow(agent=Scope.VISIBLE))
