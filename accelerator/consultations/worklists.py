@@ -27,20 +27,25 @@ def is_open() -> ColumnElement[bool]:
 
 
 def open_consultations(
-    session: Session, user: User, *, limit: int, offset: int = 0
-) -> tuple[int, list[Consultation]]:
+    session: Session, user: User, *, page: int, page_size: int
+) -> tuple[int, int, list[Consultation]]:
     """The open consultations ``user`` may see (an agent: their administration's), the nearest
-    deadline first and the paused ones (no deadline) last: how many, and one page."""
+    deadline first and the paused ones (no deadline) last: how many, the page shown (at most
+    the last) and its rows. Two queries."""
     condition = and_(consultation_visibility(user), is_open())
-    count = session.scalar(select(func.count()).select_from(Consultation).where(condition))
-    page = session.scalars(
+    count = int(
+        session.scalar(select(func.count()).select_from(Consultation).where(condition)) or 0
+    )
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, min(page, -(-count // page_size)))
+    rows = session.scalars(
         select(Consultation)
         .where(condition)
         .order_by(Consultation.due_at.is_(None), Consultation.due_at, Consultation.id)
-        .limit(max(1, min(limit, MAX_PAGE_SIZE)))
-        .offset(max(0, offset))
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     )
-    return int(count or 0), list(page)
+    return count, page, list(rows)
 
 
 def late(now: dt.datetime) -> ColumnElement[bool]:

@@ -53,19 +53,22 @@ def administrations(session: Session) -> list[AdministrationRow]:
     )
     return [
         AdministrationRow(a.code, a.name, a.calendar_code, int(count))
-        for a, count in session.execute(query).tuples()
+        for a, count in session.execute(query)
     ]
 
 
-def users(session: Session, *, limit: int, offset: int = 0) -> tuple[int, list[UserRow]]:
-    """How many accounts there are, and one page of them by role then e-mail (two queries)."""
-    count = session.scalar(select(func.count()).select_from(User))
+def users(session: Session, *, page: int, page_size: int) -> tuple[int, int, list[UserRow]]:
+    """How many accounts there are, the page shown (at most the last) and its accounts, by
+    role then e-mail (two queries)."""
+    count = int(session.scalar(select(func.count()).select_from(User)) or 0)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, min(page, -(-count // page_size)))
     query = (
         select(User, Organisation.name)
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
         .order_by(User.role, User.email)
-        .limit(max(1, min(limit, MAX_PAGE_SIZE)))
-        .offset(max(0, offset))
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     )
     rows = [
         UserRow(
@@ -77,6 +80,6 @@ def users(session: Session, *, limit: int, offset: int = 0) -> tuple[int, list[U
             arrondissements=list(u.arrondissements or []),
             active=u.active,
         )
-        for u, organisation in session.execute(query).tuples()
+        for u, organisation in session.execute(query)
     ]
-    return int(count or 0), rows
+    return count, page, rows

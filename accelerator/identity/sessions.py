@@ -98,7 +98,7 @@ def find_session(
     ).first()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     if not is_live(row, lifetimes=lifetimes, now=now) or not user.active:
         return None
     return row, user

@@ -86,11 +86,9 @@ def _form(
 
 @router.get_page("/login", policy=PUBLIC)
 def login_form(request: Request) -> Response:
-    """The sign-in form (e-mail, password, hidden CSRF token); a signed-in user goes to their
-    space."""
-    with page_unit(request) as page:
-        if page.user is not None:
-            return RedirectResponse(SPACES[Role(page.user.role)], status_code=303)
+    """The sign-in form (e-mail, password, hidden CSRF token). A signed-in user sees it too
+    (to change account): signing in ends their current session."""
+    with page_unit(request):
         return _form(request, login_nonce(request) or new_login_nonce())
 
 

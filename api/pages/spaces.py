@@ -247,15 +247,10 @@ def agent_space(request: Request, page: PageNumber = 1) -> Response:
     """The administration's open consultations, nearest deadline first, with badges."""
     with page_unit(request) as unit:
         user = unit.signed_in
-        count, found = consultation_lists.open_consultations(
-            unit.session, user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        count, page, found = consultation_lists.open_consultations(
+            unit.session, user, page=page, page_size=PAGE_SIZE
         )
-        shown, pages = _pages(count, page)
-        if shown != page:
-            page = shown
-            count, found = consultation_lists.open_consultations(
-                unit.session, user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-            )
+        pages = worklists.pages_for(count, PAGE_SIZE)
         zones = _zones(unit.session)
         views = consultation_queries.build_views(unit.session, found)
         administration = unit.session.get(Administration, user.administration_code or "")
@@ -311,15 +306,8 @@ def admin_space(request: Request, page: PageNumber = 1) -> Response:
     """A first page of administration: the administrations and the accounts."""
     with page_unit(request) as unit:
         administrations = directory.administrations(unit.session)
-        count, users = directory.users(
-            unit.session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-        )
-        shown, pages = _pages(count, page)
-        if shown != page:
-            page = shown
-            count, users = directory.users(
-                unit.session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-            )
+        count, page, users = directory.users(unit.session, page=page, page_size=PAGE_SIZE)
+        pages = worklists.pages_for(count, PAGE_SIZE)
         return render(
             request,
             "admin.html",
