@@ -56,8 +56,8 @@ __all__ = [
     "ProposedAdministration",
     "RoutingRule",
     "User",
-    "WebhookDelivery",
     "WebSession",
+    "WebhookDelivery",
     "WebhookSubscription",
 ]
 

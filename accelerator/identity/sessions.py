@@ -111,9 +111,7 @@ def is_live(row: WebSession, *, lifetimes: Lifetimes, now: dt.datetime) -> bool:
 
 def touch(session: Session, session_id: str, *, now: dt.datetime) -> None:
     """Record activity on a session (moves its idle deadline, never its absolute one)."""
-    session.execute(
-        update(WebSession).where(WebSession.id == session_id).values(last_seen_at=now)
-    )
+    session.execute(update(WebSession).where(WebSession.id == session_id).values(last_seen_at=now))
 
 
 def end_session(session: Session, token: str) -> None:

@@ -93,7 +93,9 @@ def deadline_badge(
         return Badge(t("pages.deadline.today"), Level.WARNING)
     if days == 1:
         return Badge(t("pages.deadline.tomorrow"), Level.WARNING)
-    return Badge(t("pages.deadline.in_days", days=days), Level.WARNING if days < CLOSE_DAYS else Level.INFO)
+    return Badge(
+        t("pages.deadline.in_days", days=days), Level.WARNING if days < CLOSE_DAYS else Level.INFO
+    )
 
 
 def countdown(due_at: dt.datetime | None, *, now: dt.datetime) -> Badge | None:

@@ -82,8 +82,8 @@ def error_page(
     """The French page of an error."""
     title = t(TITLES.get(status, "pages.error.other.title"), status=status)
     explanation = t(EXPLANATIONS[status]) if status in EXPLANATIONS else ""
-    reload_url = request.url.path if request.method == "GET" else getattr(
-        request.state, "reload_url", None
+    reload_url = (
+        request.url.path if request.method == "GET" else getattr(request.state, "reload_url", None)
     )
     return render(
         request,
@@ -118,7 +118,7 @@ Handler = Callable[[Request, Any], Awaitable[Response]]
 def install(app: FastAPI) -> None:
     """Answer pages' errors with pages; leave the JSON handlers of ``api.errors`` to the rest
     (call after ``api.errors.install``)."""
-    json_handlers: dict[Any, Handler] = dict(app.exception_handlers)  # type: ignore[arg-type]
+    json_handlers: dict[Any, Handler] = dict(app.exception_handlers)
 
     async def domain_error(request: Request, error: AcceleratorError) -> Response:
         if not wants_html(request.scope):
@@ -150,7 +150,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AcceleratorError, domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(SignInRequired, sign_in_required)  # type: ignore[arg-type]
     app.add_middleware(PageErrors)
 
 

@@ -119,7 +119,9 @@ def sign_in(request: Request, form: FormDep) -> Response:
         throttle.attempt(email=normalised, address=address)
     except TooManyRequests as refusal:
         headers = {"Retry-After": str(refusal.retry_after)}
-        return _form(request, nonce, status=429, email=email, alert=refusal.message, headers=headers)
+        return _form(
+            request, nonce, status=429, email=email, alert=refusal.message, headers=headers
+        )
     with database.transaction(read_only=True) as session:
         try:
             user_id = authenticate(session, email=normalised, password=credentials.password).id

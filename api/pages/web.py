@@ -187,9 +187,7 @@ async def read_form(request: Request) -> Form:
         raise UnsupportedMediaType(t("pages.form.not_a_form"))
     body = await request.body()
     try:
-        pairs = parse_qsl(
-            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS
-        )
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput(t("pages.form.unreadable")) from None
     values: dict[str, list[str]] = {}
@@ -277,11 +275,13 @@ def page_unit(request: Request, *, form: Form | None = None) -> Iterator[Page]:
                 raise SignInRequired()
             if policy.scope_of(Role(user.role)) is None:
                 raise Forbidden(t("pages.error.forbidden_role"))
-        if not read_only and web_session is not None and not policy.public:
-            if form is None or not sessions.csrf_matches(
-                web_session.csrf_token, form.get(CSRF_FIELD)
-            ):
-                raise CsrfRefused()
+        posted = not read_only and web_session is not None and not policy.public
+        if posted and (
+            form is None
+            or web_session is None
+            or not sessions.csrf_matches(web_session.csrf_token, form.get(CSRF_FIELD))
+        ):
+            raise CsrfRefused()
         if web_session is not None and now - web_session.last_seen_at >= TOUCH_EVERY:
             if read_only:
                 touched = web_session.id

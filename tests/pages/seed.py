@@ -79,7 +79,9 @@ def seed_world(database: Any, *, now: dt.datetime) -> None:
             )
         )
         agents = {
-            c.administration_code: _user(session, f"agent.{c.administration_code.lower()}@demo.test")
+            c.administration_code: _user(
+                session, f"agent.{c.administration_code.lower()}@demo.test"
+            )
             for c in consultations
         }
     if len(consultations) >= 2:

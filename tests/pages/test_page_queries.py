@@ -51,7 +51,9 @@ def add_world(db: Any, count: int, first: int = 0) -> None:
                 filed_at=filed,
             )
             dossiers.append(dossier)
-            clocks.append(_clock(dossier.id, None, "take_charge", filed, filed + dt.timedelta(hours=24)))
+            clocks.append(
+                _clock(dossier.id, None, "take_charge", filed, filed + dt.timedelta(hours=24))
+            )
             launch = ConsultationLaunch(
                 id=uuid.uuid4(), dossier_id=dossier.id, cycle=1, entries=[],
                 requested_by_id=referent.id, requested_at=filed,

@@ -100,7 +100,11 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
     other = browser_client().get("/login", headers=HTML)
     crossed = client.post(
         "/login",
-        data={"email": "holder@pages.test", "password": PASSWORD, "csrf_token": csrf_of(other.text)},
+        data={
+            "email": "holder@pages.test",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(other.text),
+        },
         headers=HTML,
         follow_redirects=False,
     )
@@ -157,9 +161,7 @@ def test_idle_and_absolute_timeouts_end_a_session(
         assert answer.status_code == 303 and answer.headers["location"] == "/login"
 
 
-def test_activity_moves_the_idle_deadline(
-    signed_in: Callable[[str], TestClient], db: Any
-) -> None:
+def test_activity_moves_the_idle_deadline(signed_in: Callable[[str], TestClient], db: Any) -> None:
     client = signed_in("holder@pages.test")
     earlier = utcnow() - dt.timedelta(minutes=20)
     key = token_hash(client.cookies[COOKIE])
