@@ -9,6 +9,7 @@ in ``web.py``; templates in ``api/templates/``; what a page shows of instants an
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,7 +23,8 @@ from api.pages import errors, sign_in, spaces
 from api.pages.assets import LONG_CACHE, Urls, catalogue
 from api.pages.web import is_page_route
 
-_STATIC_MARK = "__serves_static_assets__"
+#: The endpoints serving the pages' static files (one per app created).
+_STATIC_ENDPOINTS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def install(app: FastAPI) -> None:
@@ -42,7 +44,7 @@ def install(app: FastAPI) -> None:
             asset.path, media_type=asset.media_type, headers={"Cache-Control": LONG_CACHE}
         )
 
-    setattr(static, _STATIC_MARK, True)
+    _STATIC_ENDPOINTS.add(static)
     errors.install(app)
     app.include_router(sign_in.router)
     app.include_router(spaces.router)
@@ -52,5 +54,5 @@ def is_pages_route(route: Any) -> bool:
     """Whether ``route`` belongs to the pages (a page, or their static files), which
     ``tests/pages/test_page_access.py`` probes with browser sessions."""
     return is_page_route(route) or (
-        isinstance(route, APIRoute) and getattr(route.endpoint, _STATIC_MARK, False)
+        isinstance(route, APIRoute) and route.endpoint in _STATIC_ENDPOINTS
     )
