@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit clean
+.PHONY: install run test lint typecheck unit clean assets screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck unit ## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
+
+# The design system's files are committed under api/static/ (a fresh clone needs no npm).
+# To update them: change the versions in package.json, then `make assets` (the licence of the
+# DSFR is accepted in .dsfr.yml) and commit what changed.
+assets: $(STAMP) ## Copy the DSFR's files from the npm packages into api/static/.
+	npm ci --no-audit --no-fund
+	$(BIN)/python -m api.pages.assets
+
+screenshots: $(STAMP) ## Regenerate docs/screenshots/ with Debian's Chromium (apt-get install chromium).
+	$(BIN)/python -m tests.pages.screenshots
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

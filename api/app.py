@@ -9,7 +9,7 @@ from accelerator.identity.throttle import SignInThrottle
 from accelerator.shared import logs
 from accelerator.shared.config import Settings, get_settings
 from accelerator.shared.db import get_database
-from api import contract, docs, errors, metrics, policies
+from api import contract, docs, errors, metrics, pages, policies
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
 from api.routers import (
@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         storage=settings.rate_limit_storage,
     )
     errors.install(app)
+    # The web pages: their routes, static files, and HTML error pages for browsers.
+    pages.install(app)
     # Middleware added last runs first: headers on everything, then the request's id, access
     # log and metrics (and the JSON 500), then the body limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_body_bytes)

@@ -8,7 +8,8 @@ a 413 or a 500 made by another middleware carries them:
 - ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy``;
 - ``Strict-Transport-Security`` outside demo mode (the demo runs on plain http://127.0.0.1);
 - ``Cache-Control: no-store`` on every answer to a request with credentials (an
-  ``Authorization`` header or a cookie), and on every answer that sets no caching of its own.
+  ``Authorization`` header or a cookie), and on every answer that sets no caching of its own;
+  an answer that declares itself ``public`` (static files, no user's data) keeps its own.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ class SecurityHeaders:
                     headers["Content-Security-Policy"] = CSP
                 if self.hsts:
                     headers["Strict-Transport-Security"] = HSTS
-                if with_credentials or "cache-control" not in headers:
+                # A public answer (the pages' versioned static files) holds nobody's data: a
+                # browser's cookie on the request must not stop it from being cached.
+                cache = headers.get("cache-control", "")
+                if (with_credentials and not cache.startswith("public")) or not cache:
                     headers["Cache-Control"] = "no-store"
             await send(message)
 

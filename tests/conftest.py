@@ -47,6 +47,7 @@ TRANSACTIONAL_TABLES = [
     "digest_items",
     "webhook_deliveries",
     "webhook_subscriptions",
+    "web_sessions",
     "users",
     "organisations",
 ]

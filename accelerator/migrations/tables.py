@@ -13,6 +13,7 @@ from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.history.models import HistoryEntry
 from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
+from accelerator.identity.sessions import WebSession
 from accelerator.information.models import InformationRequest
 from accelerator.notifications.models import DigestItem, EmailDelivery
 from accelerator.outbox import wakeup
@@ -55,6 +56,7 @@ __all__ = [
     "ProposedAdministration",
     "RoutingRule",
     "User",
+    "WebSession",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

@@ -120,6 +120,18 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or networks of reverse proxies whose "
         "X-Forwarded-For names the client; empty: the socket peer is the client.",
     )
+    prefecture_name: str = Field(
+        default="Préfecture des Hautes-Pyrénées",
+        min_length=1,
+        max_length=120,
+        description="The préfecture's name, shown in the pages' header and footer.",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="A page session ends after this inactivity."
+    )
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=7 * 24, description="A page session ends this long after sign-in."
+    )
     restart_max_failures: int = Field(
         default=5, ge=1, description="Child failures within the window that stop the whole."
     )

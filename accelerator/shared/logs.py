@@ -34,6 +34,12 @@ def annotate(**fields: Any) -> None:
         current.update({k: v for k, v in fields.items() if v is not None})
 
 
+def field(name: str) -> Any:
+    """The value of ``name`` in the current scope (``None`` outside one, or if unset)."""
+    current = _context.get()
+    return None if current is None else current.get(name)
+
+
 @contextlib.contextmanager
 def scope(**fields: Any) -> Iterator[dict[str, Any]]:
     """A new scope (a request, a flow step on one dossier) with its own fields."""

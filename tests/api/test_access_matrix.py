@@ -40,7 +40,7 @@ from accelerator.sla.models import Clock
 from accelerator.webhooks import targets
 from accelerator.webhooks.actions import create_subscription
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
-from api import policies
+from api import pages, policies
 from api.policies import Policy, Scope
 from tests.api.conftest import HOTEL, PASSWORD, Api, file_and_launch
 
@@ -231,6 +231,10 @@ def declared(app: FastAPI) -> tuple[dict[str, Policy | str], list[str]]:
     found: dict[str, Policy | str] = {}
     missing: list[str] = []
     for served in policies.served_routes(app):
+        if pages.is_pages_route(served.route):
+            # The pages (cookie sessions, HTML) and their static files have their own matrix:
+            # tests/pages/test_page_access.py.
+            continue
         if not isinstance(served.route, APIRoute):
             if served.path in DOCUMENTATION:
                 found[route_key("GET", served.path)] = PUBLIC

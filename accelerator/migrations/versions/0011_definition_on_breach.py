@@ -1,7 +1,7 @@
 """deadline definitions: what a breach does beyond its notification (on_breach)
 
 Revision ID: 0011_definition_on_breach
-Revises: 0007_communes
+Revises: 0010_web_sessions
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_definition_on_breach"
-down_revision: str | None = "0007_communes"
+down_revision: str | None = "0010_web_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

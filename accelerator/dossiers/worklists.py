@@ -1,0 +1,252 @@
+"""Work lists of dossiers for the pages: the référent's queue by tab, the holder's count, the
+dossiers past their take-in-charge deadline. Each list is a fixed number of queries whatever
+the number of dossiers (counts grouped in SQL, one page of rows with its names joined)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from accelerator.catalogue.models import Commune
+from accelerator.dossiers.access import dossier_visibility
+from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.status import LABELS, DossierStatus
+from accelerator.identity.models import Organisation, User
+from accelerator.sla.definitions import ClockKind, ClockState
+from accelerator.sla.models import Calendar, Clock
+
+S = DossierStatus
+#: Rows per page of a work list.
+PAGE_SIZE = 20
+#: The most rows a page may ask for.
+MAX_PAGE_SIZE = 100
+
+
+class QueueTab(StrEnum):
+    """The tabs of a référent's work queue, in the order of the work."""
+
+    NEW = "new"
+    TO_TAKE_IN_CHARGE = "to_take_in_charge"
+    CONSULTING = "consulting"
+    AWAITING_HOLDER = "awaiting_holder"
+    TO_CONSOLIDATE = "to_consolidate"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class DossierRow:
+    """One line of a work list: what a table shows of a dossier."""
+
+    id: str
+    reference: str | None
+    title: str
+    status: str
+    status_label: str
+    commune_name: str | None
+    organisation: str
+    timezone: str
+    filed_at: dt.datetime | None
+    referent_name: str | None
+    #: The take-in-charge deadline while it runs (the 24 h countdown).
+    take_charge_due_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class TabPage:
+    """One tab of the queue: its count and the rows of its current page."""
+
+    tab: QueueTab
+    count: int
+    page: int
+    pages: int
+    rows: list[DossierRow]
+
+
+def pages_for(count: int, page_size: int) -> int:
+    """How many pages ``count`` rows make (at least one)."""
+    return max(1, -(-count // page_size))
+
+
+def queue_tab(user: User) -> ColumnElement[Any]:
+    """SQL: the tab of a dossier in ``user``'s queue (NULL: not in it)."""
+    mine = Dossier.referent_id == user.id
+    return case(
+        (and_(Dossier.status == S.FILED.value, Dossier.referent_id.is_(None)), QueueTab.NEW.value),
+        (and_(Dossier.status == S.FILED.value, mine), QueueTab.TO_TAKE_IN_CHARGE.value),
+        (
+            and_(Dossier.status.in_([S.TAKEN_IN_CHARGE.value, S.CONSULTING.value]), mine),
+            QueueTab.CONSULTING.value,
+        ),
+        (and_(Dossier.status == S.AWAITING_HOLDER.value, mine), QueueTab.AWAITING_HOLDER.value),
+        (and_(Dossier.status == S.CONSOLIDATED.value, mine), QueueTab.TO_CONSOLIDATE.value),
+        (
+            and_(Dossier.status.in_([S.CLOSED.value, S.WITHDRAWN.value]), mine),
+            QueueTab.CLOSED.value,
+        ),
+        else_=None,
+    )
+
+
+def referent_queue(
+    session: Session,
+    user: User,
+    *,
+    selected: QueueTab,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> list[TabPage]:
+    """``user``'s queue: every tab with its count and one page of rows (the ``selected`` tab
+    at ``page``, the others at their first page). Oldest filing first; closed: newest first.
+
+    New dossiers (filed, no référent proposed yet) are everyone's; the other tabs hold the
+    dossiers ``user`` is the référent of (proposed or in charge). Three queries."""
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    tab = queue_tab(user)
+    visible = dossier_visibility(user)
+    counts = {
+        QueueTab(name): count
+        for name, count in session.execute(
+            select(tab.label("tab"), func.count()).where(visible, tab.is_not(None)).group_by(tab)
+        )
+    }
+    pages = {
+        t: max(1, min(page, pages_for(counts.get(t, 0), page_size))) if t is selected else 1
+        for t in QueueTab
+    }
+    rank = case(
+        (
+            tab == QueueTab.CLOSED.value,
+            func.row_number().over(
+                partition_by=tab, order_by=(Dossier.filed_at.desc(), Dossier.id)
+            ),
+        ),
+        else_=func.row_number().over(
+            partition_by=tab, order_by=(Dossier.filed_at.asc(), Dossier.id)
+        ),
+    )
+    ranked = (
+        select(Dossier.id.label("id"), tab.label("tab"), rank.label("rank"))
+        .where(visible, tab.is_not(None))
+        .subquery()
+    )
+    first = case(
+        *((ranked.c.tab == t.value, (p - 1) * page_size) for t, p in pages.items()), else_=0
+    )
+    chosen = (
+        select(ranked.c.id, ranked.c.tab, ranked.c.rank)
+        .where(ranked.c.rank > first, ranked.c.rank <= first + page_size)
+        .subquery()
+    )
+    rows: dict[QueueTab, list[tuple[int, DossierRow]]] = {t: [] for t in QueueTab}
+    for row, tab_name, position in _rows(session, chosen):
+        rows[QueueTab(tab_name)].append((position, row))
+    return [
+        TabPage(
+            tab=t,
+            count=counts.get(t, 0),
+            page=pages[t],
+            pages=pages_for(counts.get(t, 0), page_size),
+            rows=[row for _, row in sorted(rows[t], key=lambda item: item[0])],
+        )
+        for t in QueueTab
+    ]
+
+
+def overdue_take_charge(
+    session: Session, user: User, *, now: dt.datetime, limit: int = PAGE_SIZE
+) -> tuple[int, list[DossierRow]]:
+    """Dossiers whose 24 h take-in-charge deadline has passed with nobody in charge (their
+    clock still running), oldest deadline first: how many, and the first ``limit``."""
+    condition = and_(
+        dossier_visibility(user),
+        Dossier.status == S.FILED.value,
+        Clock.dossier_id == Dossier.id,
+        Clock.kind == ClockKind.TAKE_CHARGE.value,
+        Clock.state == ClockState.RUNNING.value,
+        Clock.due_at <= now,
+    )
+    count = session.scalar(select(func.count()).select_from(Dossier, Clock).where(condition))
+    # ``_rows`` reads a tab and a rank: here there is no tab, and the deadline ranks.
+    chosen = (
+        select(Dossier.id.label("id"), literal(None).label("tab"), Clock.due_at.label("rank"))
+        .where(condition)
+        .order_by(Clock.due_at, Dossier.id)
+        .limit(max(1, min(limit, MAX_PAGE_SIZE)))
+        .subquery()
+    )
+    found = sorted(_rows(session, chosen), key=lambda item: (item[2], item[0].id))
+    return int(count or 0), [row for row, _, _ in found]
+
+
+def _rows(session: Session, chosen: Any) -> Sequence[tuple[DossierRow, Any, Any]]:
+    """The rows of the dossiers ``chosen`` names (columns ``id``, ``tab``, ``rank``), with
+    their commune, organisation, référent and running take-in-charge clock: one query."""
+    referent = User.__table__.alias("referent")
+    take_charge = Clock.__table__.alias("take_charge")
+    query = (
+        select(
+            Dossier,
+            chosen.c.tab,
+            chosen.c.rank,
+            Commune.name,
+            Organisation.name,
+            Calendar.timezone,
+            referent.c.name,
+            take_charge.c.due_at,
+        )
+        .join(chosen, chosen.c.id == Dossier.id)
+        .join(Organisation, Organisation.id == Dossier.organisation_id)
+        .join(Calendar, Calendar.code == Dossier.calendar_code)
+        .outerjoin(Commune, Commune.insee == Dossier.commune_insee)
+        .outerjoin(referent, referent.c.id == Dossier.referent_id)
+        .outerjoin(
+            take_charge,
+            and_(
+                take_charge.c.dossier_id == Dossier.id,
+                take_charge.c.kind == ClockKind.TAKE_CHARGE.value,
+                take_charge.c.state == ClockState.RUNNING.value,
+            ),
+        )
+    )
+    result = []
+    for dossier, tab, rank, commune, organisation, zone, referent_name, due in session.execute(
+        query
+    ):
+        result.append((row_of(dossier, commune, organisation, zone, referent_name, due), tab, rank))
+    return result
+
+
+def row_of(
+    dossier: Dossier,
+    commune: str | None,
+    organisation: str,
+    zone: str,
+    referent_name: str | None,
+    take_charge_due_at: dt.datetime | None,
+) -> DossierRow:
+    """A dossier as a line of a work list."""
+    return DossierRow(
+        id=str(dossier.id),
+        reference=dossier.reference,
+        title=dossier.title,
+        status=dossier.status,
+        status_label=LABELS[DossierStatus(dossier.status)],
+        commune_name=commune,
+        organisation=organisation,
+        timezone=zone,
+        filed_at=dossier.filed_at,
+        referent_name=referent_name,
+        take_charge_due_at=take_charge_due_at,
+    )
+
+
+def count_visible(session: Session, user: User) -> int:
+    """How many dossiers ``user`` may see (the holder's « Mes dossiers » pages)."""
+    query = select(func.count()).select_from(Dossier).where(dossier_visibility(user))
+    return int(session.scalar(query) or 0)

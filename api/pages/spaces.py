@@ -1,0 +1,322 @@
+"""The public home and each role's own space: holders' dossiers, the référent's work queue,
+an administration's consultations, the managers' watch list, the administrators' directory.
+
+Every page reads through the domain's queries (``accelerator.*.queries`` and ``worklists``,
+filtered by the areas' ``access`` modules) a fixed number of times, whatever the number of dossiers,
+and hands the templates ready rows (texts, badges, links).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Query, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.catalogue.models import Administration
+from accelerator.consultations import queries as consultation_queries
+from accelerator.consultations import worklists as consultation_lists
+from accelerator.consultations.schemas import ConsultationOut
+from accelerator.consultations.status import ConsultationStatus
+from accelerator.dossiers import worklists
+from accelerator.dossiers.status import DossierStatus
+from accelerator.dossiers.worklists import PAGE_SIZE, DossierRow, QueueTab
+from accelerator.identity import directory
+from accelerator.identity.roles import Role
+from accelerator.shared.text import t
+from accelerator.sla.definitions import ClockState
+from accelerator.sla.models import Calendar
+from accelerator.views.queries import list_dossiers
+from api.pages import display
+from api.pages.display import Badge, Level
+from api.pages.rendering import render
+from api.pages.web import SPACES, PageRouter, page_unit
+from api.policies import PUBLIC, Scope, allow
+
+router = PageRouter(tags=["pages"])
+
+#: The last page number a list accepts (a larger one shows the last page).
+MAX_PAGE = 100_000
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+
+DOSSIER_LEVELS: dict[str, Level | None] = {
+    DossierStatus.DRAFT: None,
+    DossierStatus.FILED: Level.NEW,
+    DossierStatus.TAKEN_IN_CHARGE: Level.INFO,
+    DossierStatus.CONSULTING: Level.INFO,
+    DossierStatus.AWAITING_HOLDER: Level.WARNING,
+    DossierStatus.CONSOLIDATED: Level.SUCCESS,
+    DossierStatus.CLOSED: Level.SUCCESS,
+    DossierStatus.WITHDRAWN: None,
+}
+CONSULTATION_LEVELS: dict[str, Level | None] = {
+    ConsultationStatus.SENT: Level.NEW,
+    ConsultationStatus.ACKNOWLEDGED: Level.INFO,
+    ConsultationStatus.AWAITING_INFORMATION: Level.WARNING,
+    ConsultationStatus.ANSWERED: Level.SUCCESS,
+    ConsultationStatus.TACIT: Level.WARNING,
+    ConsultationStatus.CANCELLED: None,
+}
+TAB_KEYS: dict[QueueTab, str] = {
+    QueueTab.NEW: "pages.referent.tab.new",
+    QueueTab.TO_TAKE_IN_CHARGE: "pages.referent.tab.to_take_in_charge",
+    QueueTab.CONSULTING: "pages.referent.tab.consulting",
+    QueueTab.AWAITING_HOLDER: "pages.referent.tab.awaiting_holder",
+    QueueTab.TO_CONSOLIDATE: "pages.referent.tab.to_consolidate",
+    QueueTab.CLOSED: "pages.referent.tab.closed",
+}
+
+
+def status_badge(label: str, level: Level | None) -> dict[str, str]:
+    """A status as the badge macro shows it (no colour: the plain grey badge)."""
+    return {"text": label, "level": level.value if level else ""}
+
+
+def _pages(count: int, page: int) -> tuple[int, int]:
+    """The page to show (at most the last) and how many there are."""
+    pages = worklists.pages_for(count, PAGE_SIZE)
+    return min(page, pages), pages
+
+
+@router.get_page("/", policy=PUBLIC)
+def home(request: Request) -> Response:
+    """The public home: what the service does, and the way in."""
+    with page_unit(request):
+        return render(request, "home.html")
+
+
+@router.get_page("/espace", policy=allow(**{role.value: Scope.ANY for role in Role}))
+def own_space(request: Request) -> Response:
+    """Wherever the signed-in user's role lands."""
+    with page_unit(request) as page:
+        return RedirectResponse(SPACES[Role(page.signed_in.role)], status_code=303)
+
+
+# --- Holder ------------------------------------------------------------------------------
+
+
+@router.get_page("/mes-dossiers", policy=allow(holder=Scope.VISIBLE))
+def holder_space(request: Request, page: PageNumber = 1) -> Response:
+    """« Mes dossiers »: the organisation's dossiers, newest first, with status and reference."""
+    with page_unit(request) as unit:
+        user = unit.signed_in
+        count = worklists.count_visible(unit.session, user)
+        page, pages = _pages(count, page)
+        views = list_dossiers(unit.session, user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        rows = [
+            {
+                "reference": v.reference or t("pages.holder.no_reference"),
+                "title": v.title,
+                "commune": v.commune_name or v.commune_insee,
+                "status": status_badge(v.status_label, DOSSIER_LEVELS.get(v.status)),
+                "filed_at": display.instant(_parse(v.filed_at)),
+                "referent": v.referent.name if v.referent else t("pages.holder.referent_pending"),
+                "awaiting": v.status == DossierStatus.AWAITING_HOLDER,
+            }
+            for v in views
+        ]
+        return render(
+            request,
+            "holder.html",
+            {"rows": rows, "count": count, "page": page, "pages": pages},
+        )
+
+
+# --- Référent ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TabView:
+    """One tab of the queue as the template shows it."""
+
+    key: str
+    label: str
+    count: int
+    selected: bool
+    page: int
+    pages: int
+    rows: list[dict[str, object]]
+    countdown: bool
+
+
+def queue_row(row: DossierRow, now: dt.datetime) -> dict[str, object]:
+    """A dossier of the queue as a table row."""
+    return {
+        "reference": row.reference or "",
+        "title": row.title,
+        "organisation": row.organisation,
+        "commune": row.commune_name or "",
+        "filed_at": display.instant(row.filed_at, row.timezone),
+        "status": status_badge(row.status_label, DOSSIER_LEVELS.get(row.status)),
+        "countdown": display.countdown(row.take_charge_due_at, now=now),
+        "referent": row.referent_name or "",
+    }
+
+
+@router.get_page("/file-de-travail", policy=allow(referent=Scope.VISIBLE))
+def referent_space(
+    request: Request, onglet: QueueTab | None = None, page: PageNumber = 1
+) -> Response:
+    """The référent's work queue: tabs with counts, one page of each (20 rows)."""
+    with page_unit(request) as unit:
+        user = unit.signed_in
+        selected = onglet or QueueTab.TO_TAKE_IN_CHARGE
+        tabs = worklists.referent_queue(unit.session, user, selected=selected, page=page)
+        if onglet is None:
+            # Without a choice, the first tab with work in it.
+            chosen = next((tab for tab in tabs if tab.count), tabs[0])
+            if chosen.tab is not selected:
+                selected = chosen.tab
+        views = [
+            TabView(
+                key=tab.tab.value,
+                label=t(TAB_KEYS[tab.tab]),
+                count=tab.count,
+                selected=tab.tab is selected,
+                page=tab.page,
+                pages=tab.pages,
+                rows=[queue_row(r, unit.now) for r in tab.rows],
+                countdown=tab.tab in (QueueTab.NEW, QueueTab.TO_TAKE_IN_CHARGE),
+            )
+            for tab in tabs
+        ]
+        return render(request, "referent.html", {"tabs": views})
+
+
+# --- Administration agent ----------------------------------------------------------------
+
+
+def _zones(session: Session) -> dict[str, str]:
+    """Each administration's time zone (its calendar's), one query."""
+    return dict(
+        session.execute(
+            select(Administration.code, Calendar.timezone).join(
+                Calendar, Calendar.code == Administration.calendar_code
+            )
+        ).all()
+    )
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def consultation_row(
+    view: ConsultationOut, zones: dict[str, str], now: dt.datetime
+) -> dict[str, object]:
+    """A consultation as a table row: its dossier, its status and its deadline's badge."""
+    zone = zones.get(view.administration, "Europe/Paris")
+    paused = view.status == ConsultationStatus.AWAITING_INFORMATION or (
+        view.clock is not None and view.clock.state == ClockState.PAUSED
+    )
+    due = _parse(view.due_at)
+    badge: Badge | None = display.deadline_badge(due, now=now, zone=zone, paused=paused)
+    return {
+        "reference": view.dossier.reference or "",
+        "title": view.dossier.title,
+        "commune": view.dossier.commune_name or view.dossier.commune_insee,
+        "administration": view.administration_name,
+        "type": view.consultation_type_label,
+        "status": status_badge(view.status_label, CONSULTATION_LEVELS.get(view.status)),
+        "sent_at": display.instant(_parse(view.sent_at), zone),
+        "due": "" if paused else display.deadline(due, zone),
+        "badge": badge,
+        "target": target_badge(view, zone, now),
+    }
+
+
+def target_badge(view: ConsultationOut, zone: str, now: dt.datetime) -> Badge | None:
+    """Where the platform's internal target (an opinion at half the legal deadline) stands."""
+    if view.target is None or view.target.state != ClockState.RUNNING:
+        return None
+    due = _parse(view.target.due_at)
+    if due is None:
+        return None
+    if due <= now:
+        days = (now - due).days
+        return Badge(t("pages.manager.target_missed", days=days), Level.ERROR)
+    badge = display.deadline_badge(due, now=now, zone=zone)
+    return Badge(t("pages.manager.target_in", when=badge.text), badge.level) if badge else None
+
+
+@router.get_page("/mes-consultations", policy=allow(agent=Scope.VISIBLE))
+def agent_space(request: Request, page: PageNumber = 1) -> Response:
+    """The administration's open consultations, nearest deadline first, with badges."""
+    with page_unit(request) as unit:
+        user = unit.signed_in
+        count, page, found = consultation_lists.open_consultations(
+            unit.session, user, page=page, page_size=PAGE_SIZE
+        )
+        pages = worklists.pages_for(count, PAGE_SIZE)
+        zones = _zones(unit.session)
+        views = consultation_queries.build_views(unit.session, found)
+        administration = unit.session.get(Administration, user.administration_code or "")
+        return render(
+            request,
+            "agent.html",
+            {
+                "rows": [consultation_row(v, zones, unit.now) for v in views],
+                "count": count,
+                "page": page,
+                "pages": pages,
+                "administration": administration.name if administration else "",
+            },
+        )
+
+
+# --- Manager -----------------------------------------------------------------------------
+
+
+@router.get_page("/pilotage", policy=allow(manager=Scope.VISIBLE))
+def manager_space(request: Request) -> Response:
+    """Late and at-risk consultations, and dossiers past 24 h with nobody in charge."""
+    with page_unit(request) as unit:
+        user = unit.signed_in
+        watch = consultation_lists.watchlist(unit.session, user, now=unit.now, limit=PAGE_SIZE)
+        overdue_count, overdue = worklists.overdue_take_charge(
+            unit.session, user, now=unit.now, limit=PAGE_SIZE
+        )
+        views = consultation_queries.build_views(unit.session, watch.late + watch.at_risk)
+        zones = _zones(unit.session)
+        rows = [consultation_row(v, zones, unit.now) for v in views]
+        late_rows, risk_rows = rows[: len(watch.late)], rows[len(watch.late) :]
+        return render(
+            request,
+            "manager.html",
+            {
+                "late": late_rows,
+                "late_count": watch.late_count,
+                "at_risk": risk_rows,
+                "at_risk_count": watch.at_risk_count,
+                "overdue": [queue_row(r, unit.now) for r in overdue],
+                "overdue_count": overdue_count,
+                "now": display.instant(unit.now),
+            },
+        )
+
+
+# --- Administrator -----------------------------------------------------------------------
+
+
+@router.get_page("/gestion", policy=allow(admin=Scope.ANY))
+def admin_space(request: Request, page: PageNumber = 1) -> Response:
+    """A first page of administration: the administrations and the accounts."""
+    with page_unit(request) as unit:
+        administrations = directory.administrations(unit.session)
+        count, page, users = directory.users(unit.session, page=page, page_size=PAGE_SIZE)
+        pages = worklists.pages_for(count, PAGE_SIZE)
+        return render(
+            request,
+            "admin.html",
+            {
+                "administrations": administrations,
+                "users": users,
+                "count": count,
+                "page": page,
+                "pages": pages,
+            },
+        )

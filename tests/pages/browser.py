@@ -1,0 +1,91 @@
+"""A real server and a real browser for the pages' tests and screenshots.
+
+The app runs under uvicorn on a free loopback port, on a SQLite database seeded with the demo
+world (``seed.py``); the browser is Debian's Chromium (``/usr/bin/chromium``, installed by
+``.ci/run`` with apt) driven headless by Playwright: Playwright never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from accelerator.migrations.commands import upgrade
+from accelerator.shared.config import Settings
+from accelerator.shared.db import get_database, utcnow
+from api.app import create_app
+from tests.pages.seed import seed_world
+
+CHROMIUM = Path("/usr/bin/chromium")
+DEMO_PASSWORD = "demo"
+#: Each role's demo account and where it lands.
+LANDINGS = {
+    "holder@demo.test": ("/mes-dossiers", "Mes dossiers"),
+    "referent@demo.test": ("/file-de-travail", "Ma file de travail"),
+    "agent.ddt-65@demo.test": ("/mes-consultations", "Consultations de mon administration"),
+    "manager@demo.test": ("/pilotage", "Pilotage des délais"),
+    "admin@demo.test": ("/gestion", "Administration de la plateforme"),
+}
+
+
+def seeded_database(directory: Path, *, now: dt.datetime | None = None) -> str:
+    """A migrated SQLite database under ``directory`` holding the demo world."""
+    url = f"sqlite:///{directory / 'pages.db'}"
+    upgrade(url)
+    seed_world(get_database(url), now=now or utcnow())
+    return url
+
+
+@contextmanager
+def serve(url: str) -> Iterator[str]:
+    """The product on ``url``'s database, served on a free loopback port: its base URL."""
+    app = create_app(Settings(database_url=url, demo=True))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise RuntimeError(
+            "Chromium is missing: apt-get install -y chromium (.ci/run does it); "
+            "never `playwright install`."
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(page: Any, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Fill and send the sign-in form as a person would."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.locator("#password").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()

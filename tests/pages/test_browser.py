@@ -1,0 +1,161 @@
+"""The pages in a real browser (Debian's Chromium, headless, through Playwright) against a real
+server on loopback with the demo world: what a person sees, types and is refused, and axe-core's
+accessibility check of each page (no serious or critical violation)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from accelerator.identity.actions import SIGN_IN_REFUSED
+from tests.pages.browser import LANDINGS, chromium, seeded_database, serve, sign_in
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The product on a seeded SQLite database, on a free loopback port."""
+    url = seeded_database(Path(tmp_path_factory.mktemp("pages")))
+    with serve(url) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, once for the module."""
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (its own cookies). A script error, a CSP violation or an asset
+    that fails to load fails the test (pages answered 4xx on purpose are the tests' own)."""
+    context = browser.new_context()
+    opened = context.new_page()
+    errors: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    def on_response(response: Any) -> None:
+        if response.request.resource_type != "document" and response.status >= 400:
+            errors.append(f"{response.status} {response.url}")
+
+    opened.on("console", on_console)
+    opened.on("pageerror", lambda e: errors.append(str(e)))
+    opened.on("response", on_response)
+    opened.on("requestfailed", lambda r: errors.append(f"failed {r.url}"))
+    yield opened
+    context.close()
+    assert errors == []
+
+
+def _serious(page: Any) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_home_page_is_public_french_and_styled_by_the_products_own_dsfr(
+    page: Any, base_url: str
+) -> None:
+    answer = page.goto(base_url + "/")
+    assert answer.status == 200
+    assert page.get_attribute("html", "lang") == "fr"
+    sheets = page.eval_on_selector_all("link[rel=stylesheet]", "ls => ls.map(l => l.href)")
+    assert any(s.startswith(f"{base_url}/static/dsfr/1.15.3/dsfr.min.css") for s in sheets)
+    assert all(s.startswith(base_url) for s in sheets)
+    # The DSFR's own font and script are served and running (no CDN, nothing blocked by CSP).
+    assert "Marianne" in page.evaluate("getComputedStyle(document.body).fontFamily")
+    page.wait_for_function("() => window.dsfr !== undefined")
+    assert page.locator("h1").count() == 1
+    assert _serious(page) == []
+
+
+def test_each_demo_account_lands_on_its_own_page(browser: Any, base_url: str) -> None:
+    landed = set()
+    for email, (path, heading) in LANDINGS.items():
+        context = browser.new_context()
+        page = context.new_page()
+        sign_in(page, base_url, email)
+        assert page.url == base_url + path, email
+        assert page.locator("h1").inner_text() == heading
+        assert page.locator("h1").count() == 1
+        assert _serious(page) == [], email
+        landed.add(page.url)
+        context.close()
+    assert len(landed) == 5
+
+
+def test_a_wrong_password_shows_the_french_message(page: Any, base_url: str) -> None:
+    sign_in(page, base_url, "holder@demo.test", "pas-le-bon")
+    assert page.url == base_url + "/login"
+    assert SIGN_IN_REFUSED in page.locator("#login-alert").inner_text()
+    assert _serious(page) == []
+
+
+def test_a_form_without_its_csrf_token_is_refused(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/login")
+    page.evaluate("document.querySelector('input[name=csrf_token]').remove()")
+    page.locator("#email").fill("holder@demo.test")
+    page.locator("#password").fill("demo")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Accès refusé"
+    assert _serious(page) == []
+    page.goto(base_url + "/mes-dossiers")
+    assert page.url == base_url + "/login"
+
+
+def test_logout_ends_the_session_and_its_cookie_opens_nothing(
+    browser: Any, page: Any, base_url: str
+) -> None:
+    sign_in(page, base_url, "holder@demo.test")
+    assert page.url == base_url + "/mes-dossiers"
+    cookies = page.context.cookies()
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_load_state()
+    assert page.url == base_url + "/"
+    replay = browser.new_context()
+    replay.add_cookies(cookies)
+    again = replay.new_page()
+    again.goto(base_url + "/mes-dossiers")
+    assert again.url == base_url + "/login"
+    replay.close()
+
+
+def test_the_sign_in_form_works_with_the_keyboard_alone(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/login")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Contenu"
+    page.keyboard.press("Enter")
+    for _ in range(10):
+        if page.evaluate("document.activeElement.id") == "email":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type("referent@demo.test")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type("demo")
+    page.keyboard.press("Enter")
+    page.wait_for_url(base_url + "/file-de-travail")
+    # The work queue's tabs move with the arrow keys (the DSFR's script).
+    page.locator("[role=tab][aria-selected=true]").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "tab"
+
+
+def test_error_pages_are_french_and_accessible(page: Any, base_url: str) -> None:
+    answer = page.goto(base_url + "/nulle-part")
+    assert answer.status == 404
+    assert page.locator("h1").inner_text() == "Page non trouvée"
+    assert _serious(page) == []

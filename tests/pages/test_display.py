@@ -1,0 +1,67 @@
+"""Deadline badges and countdowns: local days, the end-of-day convention, late and paused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from api.pages import display
+from api.pages.display import Level
+
+PARIS = ZoneInfo("Europe/Paris")
+# Tuesday 9 June 2026, 10:00 in Paris.
+NOW = dt.datetime(2026, 6, 9, 10, tzinfo=PARIS)
+
+
+def _badge(due: dt.datetime, **kwargs: object) -> tuple[str, Level]:
+    badge = display.deadline_badge(due, now=NOW, zone="Europe/Paris", **kwargs)  # type: ignore[arg-type]
+    assert badge is not None
+    return badge.text, badge.level
+
+
+def test_a_deadline_at_midnight_counts_for_the_day_it_ends() -> None:
+    # 00:00 on 10 June ends 9 June: today.
+    assert _badge(dt.datetime(2026, 6, 10, tzinfo=PARIS)) == ("aujourd'hui", Level.WARNING)
+    assert _badge(dt.datetime(2026, 6, 11, tzinfo=PARIS)) == ("demain", Level.WARNING)
+    assert _badge(dt.datetime(2026, 6, 9, 18, tzinfo=PARIS)) == ("aujourd'hui", Level.WARNING)
+    assert display.deadline(dt.datetime(2026, 6, 10, tzinfo=PARIS), "Europe/Paris") == (
+        "9 juin 2026 (fin de journée)"
+    )
+
+
+def test_days_ahead_turn_to_warning_under_a_week() -> None:
+    assert _badge(dt.datetime(2026, 6, 15, tzinfo=PARIS)) == ("dans 5 jours", Level.WARNING)
+    assert _badge(dt.datetime(2026, 6, 17, tzinfo=PARIS)) == ("dans 7 jours", Level.INFO)
+
+
+def test_late_is_red_and_counts_the_days_since_the_last_day() -> None:
+    assert _badge(dt.datetime(2026, 6, 9, 9, tzinfo=PARIS)) == ("en retard", Level.ERROR)
+    assert _badge(dt.datetime(2026, 6, 9, tzinfo=PARIS)) == ("en retard de 1 j.", Level.ERROR)
+    assert _badge(dt.datetime(2026, 6, 1, tzinfo=PARIS)) == ("en retard de 9 j.", Level.ERROR)
+
+
+def test_a_paused_deadline_is_shown_paused() -> None:
+    assert _badge(dt.datetime(2026, 6, 1, tzinfo=PARIS), paused=True)[1] is Level.INFO
+    assert "pause" in _badge(dt.datetime(2026, 6, 1, tzinfo=PARIS), paused=True)[0]
+    assert display.deadline_badge(None, now=NOW, zone="Europe/Paris") is None
+
+
+def test_the_local_day_is_the_calendars_not_the_servers() -> None:
+    # 23:30 UTC on 9 June is already 10 June in Paris (and 10 June 03:30 in Réunion).
+    late_evening = dt.datetime(2026, 6, 9, 21, 30, tzinfo=dt.UTC)
+    due = dt.datetime(2026, 6, 11, tzinfo=PARIS)
+    badge = display.deadline_badge(due, now=late_evening, zone="Europe/Paris")
+    assert badge is not None and badge.text == "demain"
+    assert display.instant(late_evening, "Indian/Reunion") == "10 juin 2026 à 01:30"
+
+
+def test_the_take_in_charge_countdown() -> None:
+    due = NOW + dt.timedelta(hours=5, minutes=7)
+    left = display.countdown(due, now=NOW)
+    assert left is not None and (left.text, left.level) == ("reste 5 h 07", Level.INFO)
+    close = display.countdown(NOW + dt.timedelta(hours=3), now=NOW)
+    assert close is not None and close.level is Level.WARNING
+    late = display.countdown(NOW - dt.timedelta(hours=2), now=NOW)
+    assert late is not None and (late.text, late.level) == ("dépassé de 2 h 00", Level.ERROR)
+    long = display.countdown(NOW - dt.timedelta(hours=50), now=NOW)
+    assert long is not None and long.text == "dépassé de 2 j."

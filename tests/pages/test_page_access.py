@@ -1,0 +1,139 @@
+"""Every page as every role: anonymous to the sign-in page, another role 403 (a French page),
+its own role 200; every page route declares its policy; errors of pages are French pages and
+the API's errors stay JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from accelerator.shared.errors import Conflict
+from api import pages, policies
+from api.pages import spaces
+from tests.pages.conftest import HTML, csrf_of
+
+#: Who may read each page (the route's declared policy must say the same).
+PAGES: dict[str, set[str] | None] = {
+    "/": None,  # public
+    "/login": None,
+    "/espace": {"holder", "referent", "agent", "manager", "admin"},
+    "/mes-dossiers": {"holder"},
+    "/file-de-travail": {"referent"},
+    "/mes-consultations": {"agent"},
+    "/pilotage": {"manager"},
+    "/gestion": {"admin"},
+}
+ROLES = {
+    "holder@pages.test": "holder",
+    "referent@pages.test": "referent",
+    "agent@pages.test": "agent",
+    "manager@pages.test": "manager",
+    "admin@pages.test": "admin",
+}
+
+
+def test_every_page_declares_the_policy_this_table_gives(app: FastAPI) -> None:
+    served = {}
+    for route in policies.served_routes(app):
+        if pages.is_pages_route(route.route):
+            assert isinstance(route.route, APIRoute)
+            policy = policies.policy_of(route.route)
+            assert policy is not None, route.path
+            for method in route.methods:
+                served[f"{method} {route.path}"] = policy
+    gets = {key.split(" ", 1)[1]: p for key, p in served.items() if key.startswith("GET ")}
+    assert set(gets) == set(PAGES) | {"/static/{path:path}"}
+    assert set(served) - {f"GET {p}" for p in gets} == {"POST /login", "POST /logout"}
+    for path, roles in PAGES.items():
+        policy = gets[path]
+        declared = None if policy.public else {role.value for role, _ in policy.scopes}
+        assert declared == roles, path
+    assert gets["/static/{path:path}"].public
+    assert served["POST /logout"] == policies.SIGNED_IN
+
+
+def test_every_page_as_every_role(
+    browser_client: Callable[[], TestClient], signed_in: Callable[[str], TestClient]
+) -> None:
+    anonymous = browser_client()
+    clients = {role: signed_in(email) for email, role in ROLES.items()}
+    for path, roles in PAGES.items():
+        answer = anonymous.get(path, headers=HTML, follow_redirects=False)
+        if roles is None:
+            assert answer.status_code == 200, path
+        else:
+            assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+        for role, client in clients.items():
+            answer = client.get(path, headers=HTML, follow_redirects=False)
+            if path == "/espace":
+                assert answer.status_code == 303, path
+            elif roles is None or role in roles:
+                assert answer.status_code == 200, (path, role)
+                assert answer.text.count("<h1") == 1, (path, role)
+            else:
+                assert answer.status_code == 403, (path, role)
+                assert "Accès refusé" in answer.text and "<h1" in answer.text
+
+
+def test_page_errors_are_french_pages_and_api_errors_stay_json(
+    signed_in: Callable[[str], TestClient], browser_client: Callable[[], TestClient]
+) -> None:
+    client = signed_in("referent@pages.test")
+    for path in ("/nulle-part", "/mes-dossiers/inconnu"):
+        missing = client.get(path, headers=HTML)
+        assert missing.status_code == 404 and "Page non trouvée" in missing.text
+    json_404 = client.get("/api/v1/dossiers/inconnu", headers=HTML)
+    assert json_404.status_code in (401, 404)
+    assert json_404.headers["content-type"].startswith("application/json")
+    assert client.get("/nulle-part").headers["content-type"].startswith("application/json")
+    bad_query = client.get("/file-de-travail?page=0", headers=HTML)
+    assert bad_query.status_code == 422 and "Informations invalides" in bad_query.text
+    unknown = client.get("/file-de-travail?limt=5", headers=HTML)
+    assert unknown.status_code == 422 and "limt" in unknown.text
+    tab = client.get("/file-de-travail?onglet=inconnu", headers=HTML)
+    assert tab.status_code == 422
+    not_form = browser_client().post("/login", json={"email": "x"}, headers=HTML)
+    assert not_form.status_code == 415 and "Format non pris en charge" in not_form.text
+    big = browser_client().post(
+        "/login",
+        content=b"email=" + b"x" * (70 * 1024),
+        headers={**HTML, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert big.status_code == 413 and "Envoi trop volumineux" in big.text
+    assert client.delete("/gestion", headers=HTML).status_code == 405
+
+
+@pytest.fixture
+def failing_directory(monkeypatch: pytest.MonkeyPatch) -> Callable[[Exception], None]:
+    """Make the administrators' page raise ``error`` while it reads the directory."""
+
+    def fail_with(error: Exception) -> None:
+        def boom(*_args: Any, **_kwargs: Any) -> Any:
+            raise error
+
+        monkeypatch.setattr(spaces.directory, "administrations", boom)
+
+    return fail_with
+
+
+def test_a_conflict_offers_to_reload_and_a_failure_gives_its_reference(
+    signed_in: Callable[[str], TestClient], failing_directory: Callable[[Exception], None]
+) -> None:
+    admin = signed_in("admin@pages.test")
+    failing_directory(Conflict("Le dossier a été modifié entre-temps."))
+    conflict = admin.get("/gestion", headers=HTML)
+    assert conflict.status_code == 409 and "Recharger la page" in conflict.text
+    assert 'href="/gestion"' in conflict.text
+    failing_directory(RuntimeError("boom"))
+    failure = admin.get("/gestion", headers={**HTML, "X-Request-ID": "ref-1234"})
+    assert failure.status_code == 500 and "Erreur inattendue" in failure.text
+    assert "ref-1234" in failure.text and "boom" not in failure.text
+    assert failure.headers["X-Request-ID"] == "ref-1234"
+    assert "frame-ancestors 'none'" in failure.headers["Content-Security-Policy"]
+    # The header still shows who is signed in, with a working sign-out form.
+    assert "Se déconnecter" in failure.text and csrf_of(failure.text, "/logout")
