@@ -6,9 +6,11 @@ from accelerator.catalogue.models import (
     Commune,
     ConsultationType,
     Procedure,
+    ProcedurePiece,
     RoutingRule,
 )
 from accelerator.consultations.models import Consultation, ConsultationLaunch
+from accelerator.documents.models import Document
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.history.models import HistoryEntry
 from accelerator.idempotency.models import IdempotentRequest
@@ -44,6 +46,7 @@ __all__ = [
     "Counter",
     "DeadlineDefinition",
     "DigestItem",
+    "Document",
     "Dossier",
     "EmailDelivery",
     "HistoryEntry",
@@ -52,6 +55,7 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "Procedure",
+    "ProcedurePiece",
     "ProposedAdministration",
     "RoutingRule",
     "User",
