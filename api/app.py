@@ -24,6 +24,7 @@ from api.routers import (
     dossiers,
     health,
     information,
+    messages,
     webhooks,
 )
 from api.routes import Route
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clocks.router,
         information.router,
         documents.router,
+        messages.router,
         webhooks.router,
     ):
         app.include_router(router)

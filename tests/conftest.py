@@ -34,6 +34,9 @@ BACKENDS = [
 
 #: Tables emptied between tests, children first; the catalogue stays loaded.
 TRANSACTIONAL_TABLES = [
+    "message_reads",
+    "message_documents",
+    "messages",
     "documents",
     "history_entries",
     "clock_rungs",

@@ -17,6 +17,7 @@ from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
 from accelerator.information.models import InformationRequest
 from accelerator.mail.models import DigestItem, EmailDelivery
+from accelerator.messages.models import Message, MessageDocument, MessageRead
 from accelerator.outbox import wakeup
 from accelerator.outbox.models import OutboxMessage
 from accelerator.shared.db import Base
@@ -52,6 +53,9 @@ __all__ = [
     "HistoryEntry",
     "IdempotentRequest",
     "InformationRequest",
+    "Message",
+    "MessageDocument",
+    "MessageRead",
     "Organisation",
     "OutboxMessage",
     "Procedure",

@@ -27,6 +27,7 @@ class Template(StrEnum):
     BREACH = "breach"
     ESCALATION = "escalation"
     TACIT_OPINION = "tacit_opinion"
+    MESSAGE_RECEIVED = "message_received"
 
 
 def payload_of(
