@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, command_line, machine, machine_line, update_section  # noqa: E402
+from bench._common import ROOT, command_line, machine, machine_line, update_section
 
 MB = 1 << 20
 CHUNK = 64 * 1024
@@ -73,8 +73,7 @@ def stream_upload(port: int, path: str, token: str, size: int) -> dict[str, floa
     """Send a chunked multipart body of ``size`` file bytes; stop at the first answer."""
     boundary = "benchboundary"
     head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="grand.txt"'
-        "\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="grand.txt"\r\n\r\n'
     ).encode()
     tail = f"\r\n--{boundary}--\r\n".encode()
 
@@ -124,9 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     info = machine()
     work = Path(tempfile.mkdtemp(prefix="bench-upload-"))
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ACCELERATOR_", "PREFECT_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACCELERATOR_", "PREFECT_"))}
     env.update(
         ACCELERATOR_DEMO="1",
         ACCELERATOR_VAR_DIR=str(work),

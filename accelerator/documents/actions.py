@@ -186,8 +186,8 @@ def record_document(
 
 
 def orphan_keys(session: Session, keys: list[str]) -> list[str]:
-    """The ``keys`` of the store that no document names (a process that died between storing
-    a file and committing its row left them): the store's sweep deletes them."""
+    """The ``keys`` of the store that no document names (a process killed between storing a
+    file and committing its row left them): ``accelerator documents sweep`` deletes them."""
     if not keys:
         return []
     named = set(session.scalars(select(Document.storage_key).where(Document.storage_key.in_(keys))))

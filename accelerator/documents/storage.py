@@ -9,6 +9,7 @@ is the only choice: each process reads what any other stored.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,11 +72,14 @@ class DocumentStore:
             obstore.delete(self.store, key)
 
     def list_keys(self, prefix: str = "") -> list[str]:
-        """Every key under ``prefix`` (the orphan sweep and the tests)."""
-        found: list[str] = []
+        """Every key under ``prefix`` (the tests)."""
+        return [key for key, _ in self.listing(prefix)]
+
+    def listing(self, prefix: str = "") -> Iterator[tuple[str, dt.datetime]]:
+        """Every key under ``prefix`` with when it was written."""
         for batch in obstore.list(self.store, prefix=prefix or None):
-            found.extend(str(meta["path"]) for meta in batch)
-        return found
+            for meta in batch:
+                yield str(meta["path"]), meta["last_modified"]
 
 
 def open_store(settings: Settings) -> DocumentStore:
