@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -36,6 +37,10 @@ MAX_HEADERS = 8 * 1024
 MAX_PARTS = 8
 #: What the body may hold besides the file: boundaries, headers and the text fields.
 OVERHEAD = MAX_PARTS * (MAX_HEADERS + MAX_FIELD + 200)
+
+
+#: The escapes of WHATWG's multipart/form-data encoding: C0 controls, DEL and the quote.
+_ESCAPED = re.compile(r"%([01][0-9A-Fa-f]|7[Ff]|22)")
 
 
 class BadUpload(AcceleratorError):
@@ -140,9 +145,13 @@ class Upload:
                 self._fail(InvalidInput("Le champ « file » doit porter un fichier (filename)."))
                 return
             try:
-                self.filename = raw.decode("utf-8")
+                given = raw.decode("utf-8")
             except UnicodeDecodeError:
-                self.filename = raw.decode("latin-1")
+                given = raw.decode("latin-1")
+            # Browsers and HTTP clients send a name's quote and control characters as %XX
+            # (WHATWG's multipart encoding): read them back, so that the name is judged as
+            # the user gave it (a control character is then refused).
+            self.filename = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), given)
         elif name not in self.allowed_fields:
             self._fail(InvalidInput(f"Champ inconnu : « {name[:40]} »."))
             return

@@ -156,6 +156,23 @@ def test_hostile_files_are_refused_and_leave_nothing(
     assert_nothing_left(db, client, draft["id"])
 
 
+def test_control_characters_escaped_by_the_client_are_refused(
+    api: Callable[[str], Api], client: TestClient, db: Any, draft: dict[str, Any]
+) -> None:
+    holder = api("holder@test.fr")
+    path = f"/api/v1/dossiers/{draft['id']}/documents"
+    for name in ("plan\x07.pdf", "plan\n.pdf", "plan\r\nContent-Type: text/html.pdf"):
+        # httpx sends them as %07, %0A, %0D%0A (the HTML5 form encoding), as browsers do.
+        answer = client.post(path, headers=holder.headers, files={"file": (name, samples.PDF)})
+        assert answer.status_code == 422, (name, answer.text)
+        assert "caractère de contrôle" in answer.json()["detail"]
+    quoted = client.post(
+        path, headers=holder.headers, files={"file": ('le "plan".pdf', samples.PDF)}
+    )
+    assert quoted.status_code == 201 and quoted.json()["filename"] == 'le "plan".pdf'
+    assert stored_rows(db) == 1 and staged_files() == []
+
+
 def test_malformed_forms_are_refused_and_leave_nothing(
     api: Callable[[str], Api], client: TestClient, db: Any, draft: dict[str, Any]
 ) -> None:
