@@ -401,6 +401,44 @@ def test_who_reads_which_document(api: Callable[[str], Api], client: TestClient)
         who.get(f"/api/v1/consultations/{consultation['id']}/documents", 404)
 
 
+@pytest.mark.usefixtures("prefect_engine")
+def test_documents_for_dossiers_reads_each_viewers_share_in_one_query(
+    api: Callable[[str], Api], db: Any
+) -> None:
+    from sqlalchemy import event
+
+    from accelerator.documents.queries import documents_for_dossiers
+    from accelerator.identity.models import User
+
+    dossier = file_and_launch(api, ["SDIS-65"])
+    holder, referent = api("holder@test.fr"), api("referent@test.fr")
+    draft = holder.post("/api/v1/dossiers", 201, json=HOTEL)
+    in_draft = upload(holder, draft["id"], "brouillon.pdf", samples.PDF)
+    sdis = dossier["consultations"][0]["id"]
+    note = upload(referent, dossier["id"], "note.pdf", samples.PDF, consultation_id=sdis)
+    ids = [uuid.UUID(dossier["id"]), uuid.UUID(draft["id"]), uuid.uuid4()]
+    with db.transaction() as session:
+        users = {u.email: u for u in session.scalars(select(User))}
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            seen = documents_for_dossiers(session, ids, users["holder@test.fr"])
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        assert len(statements) == 1
+        assert {k: [d.id for d in v] for k, v in seen.items()} == {
+            ids[0]: [],
+            ids[1]: [in_draft["id"]],
+            ids[2]: [],
+        }
+        staff = documents_for_dossiers(session, ids, users["manager@test.fr"])
+        assert [d.id for d in staff[ids[0]]] == [note["id"]] and staff[ids[1]] == []
+        agent = documents_for_dossiers(session, ids, users["agent.sdis-65@test.fr"])
+        assert [d.id for d in agent[ids[0]]] == [note["id"]]
+        assert documents_for_dossiers(session, ids, users["agent.udap-65@test.fr"])[ids[0]] == []
+
+
 @pytest.fixture
 def s3_client(db: Any, accounts: dict[str, str]) -> Iterator[TestClient]:
     """The app storing its documents in a bucket of an S3-compatible server on loopback."""
