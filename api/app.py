@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import accelerator.migrations.tables  # noqa: F401 - every table mapped before the first query
+from accelerator.documents.storage import open_store
 from accelerator.identity.throttle import SignInThrottle
 from accelerator.shared import logs
 from accelerator.shared.config import Settings, get_settings
@@ -19,9 +20,11 @@ from api.routers import (
     clocks,
     consultations,
     deadlines,
+    documents,
     dossiers,
     health,
     information,
+    messages,
     webhooks,
 )
 from api.routes import Route
@@ -45,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.route_class = Route
     app.state.settings = settings
     app.state.database = get_database(settings.database_url)
+    app.state.document_store = open_store(settings)
     app.state.sign_in_throttle = SignInThrottle.create(
         per_account=settings.login_rate_per_account,
         per_address=settings.login_rate_per_address,
@@ -69,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         catalogue.router,
         clocks.router,
         information.router,
+        documents.router,
+        messages.router,
         webhooks.router,
     ):
         app.include_router(router)

@@ -43,6 +43,9 @@ class Scope(StrEnum):
     DOSSIER_REFERENT = "dossier's référent"
     #: A consultation (or its clock) of the agent's own administration.
     CONSULTED_ADMINISTRATION = "consulted administration's consultation"
+    #: A dossier's document the agent's administration reads: the dossier's own documents
+    #: once it is consulted on it, and the documents attached to its consultation.
+    CONSULTED_DOSSIER = "document of a dossier the administration is consulted on"
     #: A webhook subscription of the agent's own administration.
     OWN_ADMINISTRATION = "own administration's subscription"
 

@@ -25,7 +25,9 @@ catalogue_app = typer.Typer(
     help="Catalogue (administrations, délais, règles, calendriers).", no_args_is_help=True
 )
 users_app = typer.Typer(help="Comptes utilisateurs.", no_args_is_help=True)
+documents_app = typer.Typer(help="Documents des dossiers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(documents_app, name="documents")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(users_app, name="users")
 
@@ -70,6 +72,33 @@ def catalogue_load(
     except AcceleratorError as error:
         _fail(error.message)
     typer.echo(f"Catalogue chargé ({report}).")
+
+
+@documents_app.command("sweep")
+def documents_sweep(
+    older_than_minutes: Annotated[
+        int, typer.Option(min=0, help="Ne supprimer que les fichiers écrits avant ce délai.")
+    ] = 60,
+) -> None:
+    """Delete stored files no document names (an API process killed mid-upload left them)."""
+    import datetime as dt
+    import itertools
+
+    from accelerator.documents.actions import orphan_keys
+    from accelerator.documents.storage import open_store
+    from accelerator.shared.db import get_database, utcnow
+
+    store = open_store(get_settings())
+    cutoff = utcnow() - dt.timedelta(minutes=older_than_minutes)
+    stale = (key for key, written in store.listing() if written < cutoff)
+    removed = 0
+    while batch := list(itertools.islice(stale, 500)):
+        with get_database().transaction(read_only=True) as session:
+            orphans = orphan_keys(session, batch)
+        for key in orphans:
+            store.delete(key)
+        removed += len(orphans)
+    typer.echo(f"Fichiers orphelins supprimés : {removed} ({store.description}).")
 
 
 @catalogue_app.command("communes")

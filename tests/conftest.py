@@ -20,6 +20,9 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 os.environ["ACCELERATOR_DEMO"] = "1"
+# Documents stored by the tests go to a directory of their own, never to the repository's var/.
+os.environ["ACCELERATOR_STORAGE_DIR"] = tempfile.mkdtemp(prefix="accelerator-documents-")
+os.environ["ACCELERATOR_UPLOAD_STAGING_DIR"] = tempfile.mkdtemp(prefix="accelerator-uploads-")
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "ACCELERATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -31,6 +34,10 @@ BACKENDS = [
 
 #: Tables emptied between tests, children first; the catalogue stays loaded.
 TRANSACTIONAL_TABLES = [
+    "message_reads",
+    "message_documents",
+    "messages",
+    "documents",
     "history_entries",
     "clock_rungs",
     "clock_pauses",

@@ -21,6 +21,7 @@ from accelerator.catalogue.models import (
     Commune,
     ConsultationType,
     Procedure,
+    ProcedurePiece,
     RoutingRule,
 )
 from accelerator.shared.db import Base, utcnow
@@ -121,6 +122,14 @@ class _ConsultationTypeRow(BaseModel):
     source: SingleLine = Field("", max_length=200)
 
 
+class _PieceRow(BaseModel):
+    model_config = STRICT_INPUT
+    code: Annotated[_CatalogueCode, Field(max_length=32)]
+    label: SingleLine = Field(min_length=1, max_length=300)
+    mandatory: bool = True
+    condition: Annotated[_CatalogueCode, Field(max_length=64)] | None = None
+
+
 class _ProcedureRow(BaseModel):
     model_config = STRICT_INPUT
     code: _CatalogueCode
@@ -129,6 +138,7 @@ class _ProcedureRow(BaseModel):
     silence_outcome: SingleLine = Field(min_length=1, max_length=200)
     source: SingleLine = Field("", max_length=200)
     notes: MultiLine = Field("", max_length=5000)
+    pieces: list[_PieceRow] = Field(default_factory=list, max_length=100)
 
 
 class _Target(BaseModel):
@@ -227,6 +237,7 @@ def load_catalogue(
             for row in _read(directory, "consultation_types.json")
         ],
     )
+    procedures = _read(directory, "procedures.json")
     counts["procédures"] = _upsert(
         session,
         Procedure,
@@ -239,9 +250,10 @@ def load_catalogue(
                 "source": row.get("source", ""),
                 "notes": row.get("notes", ""),
             }
-            for row in _read(directory, "procedures.json")
+            for row in procedures
         ],
     )
+    counts["pièces attendues"] = _load_pieces(session, procedures)
     counts["règles d'orientation"] = _upsert(
         session, RoutingRule, _read(directory, "routing_rules.json")
     )
@@ -261,6 +273,26 @@ def load_catalogue(
     counts["communes"] = len(communes)
     counts["définitions de délais (nouvelles versions)"] = _load_definitions(session, now)
     return LoadReport(counts)
+
+
+def _load_pieces(session: Session, procedures: list[dict[str, Any]]) -> int:
+    """Each procedure's expected pieces as the file lists them (a piece it no longer lists is
+    removed: documents name pieces by code, without a foreign key, and keep theirs)."""
+    rows = [
+        ProcedurePiece(procedure_code=procedure["code"], rank=rank, **piece)
+        for procedure in procedures
+        for rank, piece in enumerate(procedure.get("pieces") or [])
+    ]
+    listed = {(row.procedure_code, row.code) for row in rows}
+    if len(listed) != len(rows):
+        raise InvalidInput("procedures.json : une pièce figure deux fois dans une procédure.")
+    for existing in session.scalars(select(ProcedurePiece)):
+        if (existing.procedure_code, existing.code) not in listed:
+            session.delete(existing)
+    for row in rows:
+        session.merge(row)
+    session.flush()
+    return len(rows)
 
 
 @dataclass(frozen=True)

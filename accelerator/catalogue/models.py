@@ -51,6 +51,21 @@ class Procedure(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
 
+class ProcedurePiece(Base):
+    """A piece a procedure's dossier must (or may) hold, by its cerfa code (PC1, DP2...)."""
+
+    __tablename__ = "procedure_pieces"
+
+    procedure_code: Mapped[str] = mapped_column(ForeignKey("procedures.code"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(300))
+    mandatory: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: A dossier attribute that makes the piece expected (``public_access_building``): none,
+    #: always expected.
+    condition: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RoutingRule(Base):
     """When a dossier's attributes satisfy ``condition``, consult ``targets``."""
 

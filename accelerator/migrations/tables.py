@@ -6,15 +6,18 @@ from accelerator.catalogue.models import (
     Commune,
     ConsultationType,
     Procedure,
+    ProcedurePiece,
     RoutingRule,
 )
 from accelerator.consultations.models import Consultation, ConsultationLaunch
+from accelerator.documents.models import Document
 from accelerator.dossiers.models import Counter, Dossier, ProposedAdministration
 from accelerator.history.models import HistoryEntry
 from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
 from accelerator.identity.sessions import WebSession
 from accelerator.information.models import InformationRequest
+from accelerator.messages.models import Message, MessageDocument, MessageRead
 from accelerator.notifications.models import DigestItem, EmailDelivery
 from accelerator.outbox import wakeup
 from accelerator.outbox.models import OutboxMessage
@@ -45,14 +48,19 @@ __all__ = [
     "Counter",
     "DeadlineDefinition",
     "DigestItem",
+    "Document",
     "Dossier",
     "EmailDelivery",
     "HistoryEntry",
     "IdempotentRequest",
     "InformationRequest",
+    "Message",
+    "MessageDocument",
+    "MessageRead",
     "Organisation",
     "OutboxMessage",
     "Procedure",
+    "ProcedurePiece",
     "ProposedAdministration",
     "RoutingRule",
     "User",

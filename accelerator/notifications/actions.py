@@ -33,6 +33,7 @@ class Template(StrEnum):
     CONSULTATION_CANCELLED = "consultation_cancelled"
     REFERENT_HANDED_OVER = "referent_handed_over"
     TAKE_CHARGE_REOFFERED = "take_charge_reoffered"
+    MESSAGE_RECEIVED = "message_received"
 
 
 def notification(

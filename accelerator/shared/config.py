@@ -141,6 +141,36 @@ class Settings(BaseSettings):
     )
     restart_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
+    max_document_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="Largest document a user may upload."
+    )
+    max_dossier_documents_bytes: int = Field(
+        default=500 * 1024 * 1024, ge=1024, description="All the documents of one dossier."
+    )
+    storage_backend: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where documents are kept: local (a directory), s3 (an S3-compatible "
+        "bucket, for several API processes on several machines).",
+    )
+    storage_dir: Path | None = Field(
+        default=None, description="The local backend's directory; default: var_dir/documents."
+    )
+    upload_staging_dir: Path | None = Field(
+        default=None,
+        description="Where an upload is written while it is checked (deleted at once after); "
+        "default: the system's temporary directory.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (https://...); none: AWS itself."
+    )
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_allow_http: bool = Field(
+        default=False, description="Plain http to the endpoint (loopback tests, demo only)."
+    )
+
     @model_validator(mode="after")
     def _rates_and_proxies(self) -> Settings:
         from limits import parse_many
@@ -174,7 +204,20 @@ class Settings(BaseSettings):
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ValueError(t("config.secret_key_too_short"))
         AllowList.parse(self.webhook_allowed_hosts)  # a malformed list stops the process now
+        if self.storage_backend == "s3":
+            missing = [
+                f"ACCELERATOR_{name.upper()}"
+                for name in ("s3_bucket", "s3_access_key_id", "s3_secret_access_key")
+                if not getattr(self, name)
+            ]
+            if missing:
+                raise ValueError(t("config.s3_settings_required", missing=", ".join(missing)))
         return self
+
+    @property
+    def documents_dir(self) -> Path:
+        """The local document store's directory."""
+        return self.storage_dir or self.var_dir / "documents"
 
     @property
     def signing_key(self) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.models import Consultation
+from accelerator.documents.models import Document
 from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import User
 from accelerator.information.models import InformationRequest
@@ -42,6 +43,7 @@ from accelerator.webhooks.actions import create_subscription
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from api import pages, policies
 from api.policies import Policy, Scope
+from tests import samples
 from tests.api.conftest import HOTEL, PASSWORD, Api, file_and_launch
 
 pytestmark = pytest.mark.usefixtures("prefect_engine", "public_hooks_host")
@@ -124,6 +126,58 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
     "PUT /api/v1/calendars/{code}/week": {AD: Scope.ANY},
     "POST /api/v1/clocks/reproject": {AD: Scope.ANY},
     "POST /api/v1/catalogue/communes": {AD: Scope.ANY},
+    "POST /api/v1/dossiers/{dossier_id}/documents": {
+        H: Scope.OWN_ORGANISATION,
+        R: Scope.DOSSIER_REFERENT,
+    },
+    "GET /api/v1/dossiers/{dossier_id}/documents": {
+        H: Scope.OWN_ORGANISATION,
+        R: Scope.FILED,
+        M: Scope.FILED,
+        AD: Scope.FILED,
+    },
+    "GET /api/v1/consultations/{consultation_id}/documents": {
+        AG: Scope.CONSULTED_ADMINISTRATION,
+        R: Scope.ANY,
+        M: Scope.ANY,
+        AD: Scope.ANY,
+    },
+    # Agents read the documents of the dossiers their administration is consulted on (and
+    # those attached to their own consultation), never the dossier itself.
+    "GET /api/v1/documents/{document_id}": {
+        H: Scope.OWN_ORGANISATION,
+        R: Scope.FILED,
+        AG: Scope.CONSULTED_DOSSIER,
+        M: Scope.FILED,
+        AD: Scope.FILED,
+    },
+    "GET /api/v1/documents/{document_id}/content": {
+        H: Scope.OWN_ORGANISATION,
+        R: Scope.FILED,
+        AG: Scope.CONSULTED_DOSSIER,
+        M: Scope.FILED,
+        AD: Scope.FILED,
+    },
+    "GET /api/v1/procedures": dict.fromkeys((H, R, AG, M, AD), Scope.ANY),
+    # The single window: the holder talks to the platform, never to an administration.
+    "POST /api/v1/dossiers/{dossier_id}/messages": {H: Scope.OWN_ORGANISATION, R: Scope.FILED},
+    "GET /api/v1/dossiers/{dossier_id}/messages": {
+        H: Scope.OWN_ORGANISATION,
+        R: Scope.FILED,
+        M: Scope.FILED,
+        AD: Scope.FILED,
+    },
+    "POST /api/v1/consultations/{consultation_id}/messages": {
+        AG: Scope.CONSULTED_ADMINISTRATION,
+        R: Scope.ANY,
+    },
+    "GET /api/v1/consultations/{consultation_id}/messages": {
+        AG: Scope.CONSULTED_ADMINISTRATION,
+        R: Scope.ANY,
+        M: Scope.ANY,
+        AD: Scope.ANY,
+    },
+    "GET /api/v1/messages/unread": dict.fromkeys((H, R, AG, M, AD), Scope.VISIBLE),
     "POST /api/v1/webhooks": {AG: Scope.ANY, AD: Scope.ANY},
     "GET /api/v1/webhooks": {AG: Scope.VISIBLE, AD: Scope.VISIBLE},
     "PATCH /api/v1/webhooks/{subscription_id}": {AG: Scope.OWN_ADMINISTRATION, AD: Scope.ANY},
@@ -162,6 +216,8 @@ BODIES: dict[str, Any] = {
     },
     "POST /api/v1/information-requests/{request_id}/answer": {"message": "Plan joint."},
     "POST /api/v1/consultations/{consultation_id}/opinion": {"nature": "favourable"},
+    "POST /api/v1/dossiers/{dossier_id}/messages": {"body": "Bonjour.", "document_ids": []},
+    "POST /api/v1/consultations/{consultation_id}/messages": {"body": "Bonjour."},
     "POST /api/v1/calendars/{code}/overrides": {
         "date": "2031-05-30",
         "name": "Pont de l'Ascension",
@@ -179,11 +235,15 @@ BODIES: dict[str, Any] = {
 }
 #: Bodies that are not JSON: (content type, content). The COG row is Cauterets as the
 #: catalogue already has it, so an allowed load changes nothing for the next tests.
-RAW_BODIES: dict[str, tuple[str, str]] = {
+RAW_BODIES: dict[str, tuple[str, str | bytes]] = {
     "POST /api/v1/catalogue/communes": (
         "text/csv",
         "TYPECOM,COM,REG,DEP,CTCD,ARR,TNCC,NCC,NCCENR,LIBELLE,CAN,COMPARENT\n"
         "COM,65138,76,65,65D,651,0,CAUTERETS,Cauterets,Cauterets,6508,\n",
+    ),
+    "POST /api/v1/dossiers/{dossier_id}/documents": (
+        samples.form(("plan.pdf", samples.PDF), boundary="matrix")[1]["Content-Type"],
+        samples.form(("plan.pdf", samples.PDF), boundary="matrix")[0],
     ),
 }
 QUERIES: dict[str, dict[str, str]] = {
@@ -215,6 +275,7 @@ KINDS = {
     "consultation_id": "consultation",
     "clock_id": "clock",
     "request_id": "request",
+    "document_id": "document",
     "subscription_id": "subscription",
     "code": "calendar",
     "name": "asset",
@@ -322,6 +383,13 @@ def facts_of(session: Session, kind: str, object_id: str) -> Facts:
             administration = session.get_one(
                 Consultation, clock.consultation_id
             ).administration_code
+    elif kind == "document":
+        document = session.get_one(Document, key)
+        dossier_id = document.dossier_id
+        if document.consultation_id is not None:
+            administration = session.get_one(
+                Consultation, document.consultation_id
+            ).administration_code
     elif kind == "request":
         request = session.get_one(InformationRequest, key)
         dossier_id = request.dossier_id
@@ -357,6 +425,17 @@ def sees(caller: Caller, facts: Facts | None) -> bool:
     role = caller.role
     if facts.kind == "subscription":
         return role == AD or (role == AG and facts.administration == caller.administration)
+    if facts.kind == "document":
+        # A document of the dossier, or of one consultation (its administration's and the
+        # platform's only).
+        if role == H:
+            return facts.administration is None and facts.organisation_id == caller.organisation_id
+        if role == AG:
+            return caller.administration in facts.consulted and facts.administration in (
+                None,
+                caller.administration,
+            )
+        return not facts.draft
     if role == H:
         # Holders never deal with administrations directly: no consultation of their own.
         # Nor do they see the platform's internal targets, only legal deadlines.
@@ -384,6 +463,11 @@ def reaches(caller: Caller, scope: Scope, facts: Facts | None) -> bool:
         return not facts.draft
     if scope is Scope.DOSSIER_REFERENT:
         return facts.referent_id is not None and facts.referent_id == caller.user_id
+    if scope is Scope.CONSULTED_DOSSIER:
+        return caller.administration in facts.consulted and facts.administration in (
+            None,
+            caller.administration,
+        )
     if scope in (Scope.CONSULTED_ADMINISTRATION, Scope.OWN_ADMINISTRATION):
         return facts.administration is not None and facts.administration == caller.administration
     raise AssertionError(f"Scope {scope} has no rule in this test")  # pragma: no cover
@@ -394,7 +478,7 @@ def foreign(caller: Caller, facts: Facts) -> bool:
     role = caller.role
     if role is None:
         return True
-    if facts.kind == "subscription":
+    if facts.kind in ("subscription", "document"):
         return not sees(caller, facts)
     if role == H:
         return facts.organisation_id != caller.organisation_id
@@ -458,6 +542,26 @@ def world(client: TestClient, api: Callable[[str], Api], db: Any) -> World:
     )["information_requests"]
     on_consultation = next(r for r in relayed if r["consultation_id"] == sdis["id"])
     drain()
+
+    def attach(who: Api, dossier: dict[str, Any], name: str, **fields: str) -> str:
+        body, headers = samples.form((name, samples.PDF), **fields)
+        path = f"/api/v1/dossiers/{dossier['id']}/documents"
+        return str(who.post(path, 201, content=body, headers=headers)["id"])
+
+    documents = [
+        Target("A consulting: holder's piece", "document", attach(holder, consulting, "a.pdf")),
+        Target(
+            "A: référent's note for SDIS-65",
+            "document",
+            attach(referent, consulting, "sdis.pdf", consultation_id=sdis["id"]),
+        ),
+        Target("A draft: holder's piece", "document", attach(holder, draft, "draft.pdf")),
+        Target("B consulting: référent's note", "document", attach(referent2, other, "b.pdf")),
+    ]
+    holder.post(f"/api/v1/dossiers/{consulting['id']}/messages", 201, json={"body": "Bonjour."})
+    referent.post(
+        f"/api/v1/consultations/{sdis['id']}/messages", 201, json={"body": "Note jointe."}
+    )
 
     now = utcnow()
     with db.transaction() as session:
@@ -545,6 +649,7 @@ def world(client: TestClient, api: Callable[[str], Api], db: Any) -> World:
                 Target("A: request relayed for SDIS-65", "request", on_consultation["id"]),
             ],
             "subscription": list(subscriptions.values()),
+            "document": documents,
             "calendar": [Target("calendar FR", "calendar", "FR")],
             "asset": [Target("Swagger UI's style sheet", "asset", "swagger-ui.css")],
         },
@@ -816,6 +921,7 @@ def leaked(session: Session, caller: Caller, body: str, secrets: set[str]) -> st
         ("consultation", Consultation.id),
         ("clock", Clock.id),
         ("request", InformationRequest.id),
+        ("document", Document.id),
         ("subscription", WebhookSubscription.id),
     )
     for kind, column in kinds:
@@ -855,6 +961,16 @@ def lists_show_only_ones_own(client: TestClient, world: World, failures: list[st
         ("/api/v1/webhooks", "other agent"): {subscriptions["subscription DREAL-OCC"]},
         ("/api/v1/webhooks", "admin"): set(subscriptions.values()),
     }
+    documents = {t.name: t.id for t in world.targets["document"]}
+    piece, note = (
+        documents["A consulting: holder's piece"],
+        documents["A: référent's note for SDIS-65"],
+    )
+    a_documents = f"/api/v1/dossiers/{dossiers['A consulting']}/documents"
+    expected[(a_documents, "holder")] = {piece}
+    expected[(a_documents, "referent")] = {piece, note}
+    expected[(a_documents, "other referent")] = {piece, note}
+    expected[(f"/api/v1/consultations/{consultations['A: UDAP-65']}/documents", "agent")] = {piece}
     # Filters narrow what the caller sees, never widen it: staff never list drafts.
     for name in ("referent", "manager", "admin", "other holder", "agent"):
         expected[("/api/v1/dossiers?status=draft", name)] = set()

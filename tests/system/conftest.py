@@ -123,6 +123,16 @@ def start_system(
 
 
 @pytest.fixture
+def s3_storage() -> Iterator[dict[str, str]]:
+    """An S3-compatible server on loopback (moto) and the settings that store documents in it;
+    ask for it before ``system_factory`` so that it outlives the cluster."""
+    from tests.s3 import s3_server
+
+    with s3_server() as settings:
+        yield settings
+
+
+@pytest.fixture
 def system_factory(tmp_path: Path) -> Iterator[Callable[..., System]]:
     if "postgresql" not in os.environ.get("ACCELERATOR_TEST_DATABASES", "sqlite,postgresql"):
         pytest.skip("the distributed mode needs PostgreSQL (ACCELERATOR_TEST_DATABASES)")

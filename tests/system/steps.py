@@ -167,3 +167,26 @@ def undelivered(system: System, topic: str | None = None) -> int:
         statement = statement.where(OutboxMessage.topic == topic)
     [(count,)] = query(system, statement)
     return int(count)
+
+
+def exchange_documents(system: System) -> None:
+    """A holder attaches pieces through one API process; the other reads them back: both
+    store in, and read from, the S3-compatible bucket."""
+    from tests import samples
+
+    writer, reader = system.client(HOLDERS[0], api=0), system.client(HOLDERS[0], api=1)
+    draft = writer.post("/api/v1/dossiers", 201, json=dossier_payload(999))
+    # Past the store's 5 MB part size: a multipart upload to the bucket.
+    big = samples.PDF + b"%" + b"0" * (6 << 20) + b"\n"
+    sent = {}
+    for name, content in (("situation.pdf", samples.PDF), ("masse.pdf", big)):
+        body, headers = samples.form((name, content), piece="PC1")
+        document = writer.post(
+            f"/api/v1/dossiers/{draft['id']}/documents", 201, content=body, headers=headers
+        )
+        sent[document["id"]] = content
+    listed = reader.get(f"/api/v1/dossiers/{draft['id']}/documents")
+    assert {d["id"] for d in listed} == set(sent)
+    for document_id, content in sent.items():
+        answer = reader.http.get(f"/api/v1/documents/{document_id}/content")
+        assert answer.status_code == 200 and answer.content == content

@@ -1,6 +1,7 @@
 """Distributed mode end to end, every part real and on loopback: PostgreSQL, Prefect's server
-on PostgreSQL, two process workers, two relays, two API processes, an SMTP server and an HTTP
-receiver. One hundred dossiers go through; each effect must happen exactly once."""
+on PostgreSQL, two process workers, two relays, two API processes, an SMTP server, an HTTP
+receiver and an S3-compatible server for the documents. One hundred dossiers go through; each
+effect must happen exactly once."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.system.conftest import ADMINISTRATIONS, HOLDERS, System, agent
 from tests.system.steps import (
     consultations_of,
     converge,
+    exchange_documents,
     file_dossiers,
     intake_done,
     launch_all,
@@ -34,9 +36,11 @@ DOSSIERS = 100
 
 
 def test_a_hundred_dossiers_through_two_workers_and_two_apis(
-    system_factory: Any,
+    s3_storage: dict[str, str], system_factory: Any
 ) -> None:
-    system: System = system_factory()
+    # Documents go to an S3-compatible bucket: each API process reads what the other stored.
+    system: System = system_factory(**s3_storage)
+    exchange_documents(system)
     secrets = subscribe(system)
 
     ids = file_dossiers(system, DOSSIERS)

@@ -1,7 +1,7 @@
 """web sessions: signed-in browsers of the pages, kept server-side
 
 Revision ID: 0010_web_sessions
-Revises: 0007_communes
+Revises: 0009_messages
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from accelerator.shared.db import UTCDateTime
 
 revision: str = "0010_web_sessions"
-down_revision: str | None = "0007_communes"
+down_revision: str | None = "0009_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Documents: the files attached to dossiers, their types, storage and completeness."""

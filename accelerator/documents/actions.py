@@ -1,0 +1,194 @@
+"""Attach a document to a dossier: who may, when, and under which limits.
+
+An upload is two steps around the file itself (``api/routers/documents.py``):
+
+1. :func:`upload_allowance`, before a byte of the body is read: the caller may attach to
+   this dossier now, and how many bytes this file may hold (the per-file limit, or what is
+   left of the dossier's);
+2. once the file is received, checked (``filetypes``) and stored under its new key:
+   :func:`record_document`, in one transaction, checks everything again under the dossier's
+   lock (another upload may have used the quota meanwhile), writes the row and the history.
+   If it refuses, the caller deletes the stored file: a refused upload leaves nothing.
+
+Like every action it never commits and never calls the network (the file is stored by the
+caller, outside the transaction, so that no lock is held while bytes travel).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accelerator.consultations.models import Consultation
+from accelerator.documents.filetypes import Detected, TooLarge
+from accelerator.documents.models import Document
+from accelerator.documents.queries import dossier_bytes, pieces_catalogue
+from accelerator.dossiers.access import access_dossier, require_referent_of
+from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.status import DossierStatus
+from accelerator.history.actions import record
+from accelerator.history.actor import Actor
+from accelerator.identity.models import User
+from accelerator.identity.roles import Role, require_role
+from accelerator.information.models import InformationRequest
+from accelerator.shared.errors import InvalidInput, InvalidTransition
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The size limits of uploads (settings ``max_document_bytes``, ``..._dossier_...``)."""
+
+    per_file: int
+    per_dossier: int
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A received, checked and stored file, not yet recorded."""
+
+    storage_key: str
+    filename: str
+    detected: Detected
+    size: int
+    sha256: str
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):.0f} Mo" if size >= 1 << 20 else f"{size} octets"
+
+
+def _open_requests(session: Session, dossier: Dossier) -> list[InformationRequest]:
+    return list(
+        session.scalars(
+            select(InformationRequest).where(
+                InformationRequest.dossier_id == dossier.id,
+                InformationRequest.answered_at.is_(None),
+            )
+        )
+    )
+
+
+def _check_may_attach(session: Session, dossier: Dossier, user: User) -> None:
+    """Holders attach to a draft, or while the référent asks for pieces; the dossier's
+    référent attaches once it is filed."""
+    require_role(user, Role.HOLDER, Role.REFERENT)
+    if Role(user.role) is Role.REFERENT:
+        require_referent_of(user, dossier)
+        return
+    if dossier.status != DossierStatus.DRAFT and not _open_requests(session, dossier):
+        raise InvalidTransition(
+            "Le dossier est déposé : des pièces s'y ajoutent en réponse à une demande du "
+            "référent (écrivez-lui pour en proposer)."
+        )
+
+
+def upload_allowance(session: Session, *, dossier_id: uuid.UUID, user: User, limits: Limits) -> int:
+    """How many bytes the file ``user`` is about to send may hold; refuses (404, 403, 409,
+    413) before the body is read."""
+    dossier = access_dossier(session, user, dossier_id)
+    _check_may_attach(session, dossier, user)
+    left = limits.per_dossier - dossier_bytes(session, dossier.id)
+    if left <= 0:
+        raise TooLarge(
+            f"Le dossier a atteint la taille maximale de ses documents "
+            f"({_megabytes(limits.per_dossier)})."
+        )
+    return min(limits.per_file, left)
+
+
+def record_document(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    stored: StoredFile,
+    piece: str | None,
+    information_request_id: uuid.UUID | None,
+    consultation_id: uuid.UUID | None,
+    user: User,
+    limits: Limits,
+    now: dt.datetime,
+) -> Document:
+    """Record a stored file as a document of the dossier (a new version of a piece keeps the
+    previous ones); every check of :func:`upload_allowance` again, under the dossier's lock."""
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    _check_may_attach(session, dossier, user)
+    holder = Role(user.role) is Role.HOLDER
+    if piece is not None:
+        known = {
+            p.code for ps in pieces_catalogue(session, dossier.procedures).values() for p in ps
+        }
+        if piece not in known:
+            raise InvalidInput(
+                f"Pièce inconnue pour les procédures du dossier : {piece} "
+                "(voir GET /api/v1/procedures)."
+            )
+    if information_request_id is not None:
+        if not holder:
+            raise InvalidInput("Seul le porteur répond à une demande de compléments.")
+        request = session.get(InformationRequest, information_request_id)
+        if request is None or request.dossier_id != dossier.id:
+            raise InvalidInput("Cette demande de compléments n'appartient pas au dossier.")
+        if request.answered_at is not None:
+            raise InvalidInput("Cette demande de compléments a déjà reçu une réponse.")
+    if consultation_id is not None:
+        if holder:
+            raise InvalidInput("Le porteur ne joint pas de document à une consultation.")
+        consultation = session.get(Consultation, consultation_id)
+        if consultation is None or consultation.dossier_id != dossier.id:
+            raise InvalidInput("Cette consultation n'appartient pas au dossier.")
+    if stored.size > limits.per_file:
+        raise TooLarge(f"Fichier trop volumineux : au plus {_megabytes(limits.per_file)}.")
+    if dossier_bytes(session, dossier.id) + stored.size > limits.per_dossier:
+        raise TooLarge(
+            f"Le dossier dépasserait la taille maximale de ses documents "
+            f"({_megabytes(limits.per_dossier)})."
+        )
+    document = Document(
+        dossier_id=dossier.id,
+        consultation_id=consultation_id,
+        information_request_id=information_request_id,
+        piece=piece,
+        filename=stored.filename,
+        content_type=stored.detected.content_type,
+        charset=stored.detected.charset,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.storage_key,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
+    )
+    session.add(document)
+    session.flush()
+    what = f"Pièce {piece} ajoutée" if piece else "Document ajouté"
+    record(
+        session,
+        dossier_id=dossier.id,
+        consultation_id=consultation_id,
+        actor=Actor.of(user),
+        at=now,
+        entity="document",
+        event="document_added",
+        message=f"{what} : « {stored.filename} » ({_megabytes(stored.size)}).",
+        details={
+            "document_id": str(document.id),
+            **(
+                {"information_request_id": str(information_request_id)}
+                if information_request_id
+                else {}
+            ),
+        },
+    )
+    return document
+
+
+def orphan_keys(session: Session, keys: list[str]) -> list[str]:
+    """The ``keys`` of the store that no document names (a process killed between storing a
+    file and committing its row left them): ``accelerator documents sweep`` deletes them."""
+    if not keys:
+        return []
+    named = set(session.scalars(select(Document.storage_key).where(Document.storage_key.in_(keys))))
+    return [key for key in keys if key not in named]

@@ -1,0 +1,1 @@
+"""Messages: the single window, one thread per dossier and one per consultation."""
