@@ -14,6 +14,7 @@ from accelerator.catalogue.models import Administration, Commune, RoutingRule
 from accelerator.consultations.access import HIDDEN_FROM_HOLDERS
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.schemas import OpinionOut
+from accelerator.documents.queries import documents_for_dossiers, pieces_for_dossiers
 from accelerator.dossiers.access import dossier_visibility
 from accelerator.dossiers.models import Dossier, ProposedAdministration
 from accelerator.dossiers.status import LABELS, DossierStatus
@@ -66,6 +67,8 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
     communes = lookup["commune"]
     organisations = {uuid.UUID(key): name for key, name in lookup["organisation"].items()}
     present = lookup["present"]
+    documents = documents_for_dossiers(session, ids, viewer)
+    pieces = pieces_for_dossiers(session, dossiers)
     referent_ids = {d.referent_id for d in dossiers if d.referent_id}
     referents = (
         {u.id: u for u in session.scalars(select(User).where(User.id.in_(referent_ids)))}
@@ -219,6 +222,8 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
                     else None
                 ),
                 closing_message=d.closing_message,
+                documents=documents[d.id],
+                pieces=pieces[d.id],
                 history=[shown for _, shown in entries],
             )
         )

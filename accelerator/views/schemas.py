@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from accelerator.consultations.schemas import OpinionOut
+from accelerator.documents.schemas import DocumentOut, PiecesOut
 from accelerator.identity.schemas import PersonOut
 from accelerator.information.schemas import InformationRequestOut
 from accelerator.sla.schemas import ClockOut
@@ -87,4 +88,8 @@ class DossierOut(BaseModel):
     information_requests: list[InformationRequestOut]
     outcome: OutcomeOut | None
     closing_message: str | None
+    #: The documents this viewer may read (agents: of their consultations and the dossier's).
+    documents: list[DocumentOut]
+    #: Completeness: the pieces the procedures expect, those supplied, the mandatory missing.
+    pieces: PiecesOut
     history: list[HistoryOut]

@@ -483,3 +483,20 @@ def test_procedures_list_their_pieces(api: Callable[[str], Api]) -> None:
     }
     assert {p["code"]: p["condition"] for p in pc["pieces"]}["PC39"] == "public_access_building"
     assert not next(p for p in procedures["DP"]["pieces"] if p["code"] == "DP2")["mandatory"]
+
+
+def test_the_dossier_view_shows_its_documents_and_completeness(
+    api: Callable[[str], Api], draft: dict[str, Any]
+) -> None:
+    holder, dossier = api("holder@test.fr"), draft
+    view = holder.get(f"/api/v1/dossiers/{dossier['id']}")
+    assert view["documents"] == [] and view["cycle"] == 1
+    mandatory = [p["code"] for p in view["pieces"]["expected"] if p["mandatory"]]
+    assert mandatory and [p["code"] for p in view["pieces"]["missing"]] == mandatory
+    stored = upload(holder, dossier["id"], "plan.pdf", samples.PDF, piece=mandatory[0])
+    view = holder.get(f"/api/v1/dossiers/{dossier['id']}")
+    assert [d["id"] for d in view["documents"]] == [stored["id"]]
+    assert mandatory[0] in [p["code"] for p in view["pieces"]["supplied"]]
+    assert mandatory[0] not in [p["code"] for p in view["pieces"]["missing"]]
+    # Another organisation's holder sees none of it.
+    api("holder2@test.fr").get(f"/api/v1/dossiers/{dossier['id']}", 404)
