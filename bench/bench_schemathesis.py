@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import logging
 import os
 import sqlite3
 import sys
 import tempfile
+import textwrap
 import time
 import uuid
 from pathlib import Path
@@ -214,19 +216,26 @@ def _figures(
     other = sum(n for k, n in kinds.items() if k not in counted)
     excluded = sum(o.excluded for o in outcomes)
     operations = len({o.operation for o in outcomes})
+    niceness = os.nice(0)
+    wrap = functools.partial(textwrap.fill, width=96)
     lines = [
-        f"{backend} ({server_version}), {info['date']}, {info['git']}.",
+        wrap(f"{server_version}, {info['date']}, {info['git']}."),
         "",
         "```",
-        command_line(),
+        ("nice " if niceness > 0 else "") + command_line(),
         "```",
         "",
-        f"Machine: {info['nproc']} cores ({info['cpu']}, {info['arch']}), {operating_system()}, "
-        f"Python {info['python']}; load average at start {info['load']}.",
+        wrap(
+            f"Machine: {info['nproc']} cores ({info['cpu']}, {info['arch']}), "
+            f"{operating_system()}, Python {info['python']}; load average at start "
+            f"{info['load']} (the machine is shared)."
+        ),
         "",
-        f"Budget: {examples} examples per operation, role and generation mode (data that fits "
-        f"the document, data that does not), {operations} operations, roles "
-        f"{', '.join(roles)}; {elapsed:.0f} s.",
+        wrap(
+            f"Budget: {examples} examples per operation, role and generation mode (data that "
+            f"fits the document, data that does not), {operations} operations, roles "
+            f"{', '.join(roles)}; {elapsed:.0f} s."
+        ),
         "",
         "| figure | count |",
         "| --- | ---: |",
