@@ -116,6 +116,7 @@ def main() -> None:
     app = create_app(Settings(database_url=url, demo=True))
     # One access line per request would drown the failures (5xx lines are errors: still shown).
     logging.getLogger("accelerator.api.access").setLevel(logging.WARNING)
+    info = machine()  # the load average at start, the commit measured
     started = time.perf_counter()
     with TestClient(app) as client:
         headers: dict[str, dict[str, str]] = {}
@@ -155,7 +156,7 @@ def main() -> None:
     print(f", e.g. {excluded[0].excluded_example}" if excluded else "")
     if not args.no_doc:
         body = _figures(
-            outcomes, roles, args.examples, backend, server_version, elapsed, found, table
+            outcomes, roles, args.examples, backend, server_version, elapsed, found, table, info
         )
         replace_block(DOC, f"bench_schemathesis:{backend.lower()}", body)
     sys.exit(1 if found else 0)
@@ -203,9 +204,9 @@ def _figures(
     elapsed: float,
     found: list[str],
     table: str,
+    info: dict[str, str],
 ) -> str:
     """The block of docs/security.md: command, machine, budget, figures."""
-    info = machine()
     kinds: collections.Counter[str] = collections.Counter()
     for outcome in outcomes:
         kinds.update(outcome.kinds)
