@@ -10,14 +10,20 @@ all. ``Route`` runs, before FastAPI's handler touches the body:
    account is still active is checked later, in the route's unit of work
    (``api.unit_of_work``), in the same thread and transaction as the route;
 2. a 422 for a query parameter the route does not declare (FastAPI would ignore it: a
-   misspelt ``?limt=5`` silently answering the default is a careless client's trap);
+   misspelt ``?limt=5`` silently answering the default is a careless client's trap), and for
+   a parameter declared once but sent several times (FastAPI would keep the last:
+   ``?offset=abc&offset=0`` answered as ``offset=0``, an invalid value silently ignored, and
+   a proxy or log that reads the first value would not see what the API acted on);
 3. the route's body limit (``@body_limit``, else ``ACCELERATOR_MAX_JSON_BODY_BYTES``) and a
    413 at once when the declared ``Content-Length`` passes it (``api.limits``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import collections
+import types
+import typing
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import Request, Response
@@ -50,13 +56,54 @@ def query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def refuse_unknown_query(request: Request, known: set[str]) -> Response | None:
-    """A 422 naming the query parameters the route does not declare, if any."""
-    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
-    if not unknown:
+def _is_sequence(annotation: Any) -> bool:
+    """Whether ``annotation`` admits a list (``list[str]``, ``tuple[int, ...] | None``...)."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_sequence(argument) for argument in typing.get_args(annotation))
+    candidate = origin if origin is not None else annotation
+    return (
+        isinstance(candidate, type)
+        and issubclass(candidate, (Sequence, set, frozenset))
+        and not issubclass(candidate, (str, bytes))
+    )
+
+
+def repeatable_query_names(dependant: Dependant) -> set[str]:
+    """The query parameters ``dependant`` and its dependencies declare as lists."""
+    names: set[str] = set()
+    for field in dependant.query_params:
+        annotation = field.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= {
+                f.alias or name
+                for name, f in annotation.model_fields.items()
+                if _is_sequence(f.annotation)
+            }
+        elif _is_sequence(annotation):
+            names.add(field.alias)
+    for dependency in dependant.dependencies:
+        names |= repeatable_query_names(dependency)
+    return names
+
+
+def refuse_unknown_query(
+    request: Request, known: set[str], repeatable: set[str] | None = None
+) -> Response | None:
+    """A 422 naming the query parameters the route does not declare, and those it declares
+    once that were sent several times, if any."""
+    sent = collections.Counter(name for name, _value in request.query_params.multi_items())
+    unknown = [name for name in sent if name not in known]
+    repeated = [
+        name
+        for name, times in sent.items()
+        if times > 1 and name in known and name not in (repeatable or set())
+    ]
+    if not unknown and not repeated:
         return None
     return validation_response(
         [{"field": name or "(sans nom)", "message": "paramètre inconnu"} for name in unknown]
+        + [{"field": name, "message": "paramètre répété"} for name in repeated]
     )
 
 
@@ -79,13 +126,14 @@ class Route(APIRoute):
         authenticated = needs_user(self.dependant)
         own_limit = limits.declared_limit(self.endpoint)
         known_query = query_names(self.dependant)
+        repeatable_query = repeatable_query_names(self.dependant)
 
         async def guarded(request: Request) -> Response:
             if authenticated:
                 settings: Settings = request.app.state.settings
                 token_subject(settings, await bearer(request))
             if request.scope.get("query_string") and (
-                refused := refuse_unknown_query(request, known_query)
+                refused := refuse_unknown_query(request, known_query, repeatable_query)
             ):
                 return refused
             if own_limit is not None:

@@ -74,11 +74,8 @@ def git_state() -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
 
     commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
-    dirty = [
-        line[3:]
-        for line in git("status", "--porcelain", "--", "accelerator", "workflows").splitlines()
-        if line.strip()
-    ]
+    status = git("status", "--porcelain", "--", "accelerator", "api", "workflows")
+    dirty = [line[3:] for line in status.splitlines() if line.strip()]
     if dirty:
         return f"commit {commit} + uncommitted changes in {', '.join(dirty)}"
     return f"commit {commit} (clean)"
@@ -133,6 +130,31 @@ def summary(values: list[float]) -> dict[str, float]:
         "max": max(values),
         "mean": statistics.fmean(values),
     }
+
+
+def operating_system() -> str:
+    """The distribution (``PRETTY_NAME`` of /etc/os-release) and the kernel."""
+    name = platform.system()
+    with contextlib.suppress(OSError):
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                name = line.split("=", 1)[1].strip().strip('"')
+    return f"{name}, kernel {platform.release()}"
+
+
+def replace_block(path: Path, marker: str, body: str, *, heading: str = "") -> None:
+    """Replace what lies between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` in
+    ``path`` with ``body``; append the block (after ``heading``) if the markers are absent."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _match: block, text)
+    else:
+        text = text.rstrip() + "\n\n" + (f"{heading}\n\n" if heading else "") + block + "\n"
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    print(f"\nUpdated {path} (block {marker}).")
 
 
 def update_section(name: str, body: str) -> None:

@@ -14,6 +14,10 @@ that one run lists them all):
 
 ``positive_data_acceptance`` is not run: valid-looking data is often refused by the product's
 rules (an unknown commune, an id that names nothing), which the document cannot express.
+
+One class of report is an artefact of the tool and the harness, not of the API (a query value
+sent as nothing, see tests/api/schemathesis_artefacts.py): it is counted apart
+(``Outcome.excluded``), never among the failures.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -37,6 +42,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.api.schemathesis_artefacts import unsent_query_value
 
 CHECKS = [
     not_a_server_error,
@@ -59,11 +66,17 @@ class Outcome:
     statuses: dict[int, int] = dataclasses.field(default_factory=dict)
     #: Distinct failures: title → one reproduction (method, path, status, body excerpt).
     failures: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: Failing examples by kind of failure (``ServerError``, ``UndefinedStatusCode``...).
+    kinds: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: Reports excluded as the tool's artefact (schemathesis_artefacts), and one reproduction.
+    excluded: int = 0
+    excluded_example: str = ""
     seconds: float = 0.0
 
 
 def _reproduction(case: schemathesis.Case, response: Any) -> str:
     body = case.body if not isinstance(case.body, bytes) else case.body[:200]
+    body = "—" if isinstance(body, NotSet) else body
     text = getattr(response, "text", "")[:300] if response is not None else ""
     return (
         f"{case.method} {case.formatted_path} query={case.query!r} body={str(body)[:300]} "
@@ -123,7 +136,15 @@ def _probe(
         except (Exception, FailureGroup) as error:  # the checks' failures, or the app raising
             failures = getattr(error, "exceptions", None) or [error]
             for failure in failures:
-                title = getattr(failure, "title", None) or type(failure).__name__
+                if response is not None and unsent_query_value(case, response, failure, headers):
+                    outcome.excluded += 1
+                    outcome.excluded_example = outcome.excluded_example or _reproduction(
+                        case, response
+                    )
+                    continue
+                kind = type(failure).__name__
+                outcome.kinds[kind] = outcome.kinds.get(kind, 0) + 1
+                title = getattr(failure, "title", None) or kind
                 outcome.failures.setdefault(str(title), _reproduction(case, response))
 
     # Negative mode on an operation without inputs: nothing to make invalid.
