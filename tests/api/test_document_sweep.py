@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
+
+from accelerator.shared.config import Settings
+from api.app import create_app
 from tests import samples
 from tests.api.conftest import HOTEL, Api
 from tests.api.test_documents import upload
@@ -15,8 +18,15 @@ from tests.cli.test_cli import accelerator
 
 
 def test_sweep_deletes_only_old_files_without_a_document(
-    client: Any, accounts: dict[str, str], database_url: str
+    db: Any, accounts: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:
+    # A store of its own: the other tests' files (their rows emptied) would be orphans too.
+    settings = Settings(database_url=db.url, demo=True, storage_dir=tmp_path / "store")
+    with TestClient(create_app(settings)) as client:
+        _sweep(client, database_url, tmp_path / "store")
+
+
+def _sweep(client: TestClient, database_url: str, directory: Path) -> None:
     holder = Api(client, "holder@test.fr")
     dossier = holder.post("/api/v1/dossiers", 201, json=HOTEL)
     upload(holder, dossier["id"], "plan.pdf", samples.PDF)
@@ -28,7 +38,7 @@ def test_sweep_deletes_only_old_files_without_a_document(
     staged.write_bytes(samples.PDF)
     store.put(orphan, staged)
     staged.unlink()
-    env = {"ACCELERATOR_STORAGE_DIR": os.environ["ACCELERATOR_STORAGE_DIR"]}
+    env = {"ACCELERATOR_STORAGE_DIR": str(directory)}
     young = accelerator("documents", "sweep", database_url=database_url, **env)
     assert young.returncode == 0, young.stderr
     assert "supprimés : 0" in young.stdout
