@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from accelerator.shared import logs
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database
 from accelerator.shared.errors import InvalidInput, NotAuthenticated, NotFound
+from accelerator.shared.validation import MAX_OFFSET, MAX_PAGE
 from api import tokens
 
 #: Methods whose unit of work is read-only (``Database.transaction(read_only=True)``): a GET
@@ -96,3 +97,8 @@ def parse_id(value: str, what: str = "Objet") -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"{what} introuvable.") from None
+
+
+#: A list's page: how many items (at most ``MAX_PAGE``) and from which one.
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]

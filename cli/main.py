@@ -64,11 +64,16 @@ def catalogue_load(
 ) -> None:
     """Load (upsert) the catalogue from JSON files."""
     from accelerator.catalogue.actions import SEED_DIR, load_catalogue
+    from accelerator.shared.config import get_settings
     from accelerator.shared.db import get_database
 
     try:
         with get_database().transaction() as session:
-            report = load_catalogue(session, path or SEED_DIR)
+            report = load_catalogue(
+                session,
+                path or SEED_DIR,
+                take_charge_reoffer=get_settings().take_charge_reoffer,
+            )
     except AcceleratorError as error:
         _fail(error.message)
     typer.echo(f"Catalogue chargé ({report}).")
@@ -429,7 +434,7 @@ def demo(
     settings = get_settings()
     upgrade(settings.database_url)
     with get_database().transaction() as session:
-        load_catalogue(session)
+        load_catalogue(session, take_charge_reoffer=settings.take_charge_reoffer)
         accounts = load_demo(session, now=utcnow())
     typer.echo(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
     for account in accounts:

@@ -15,6 +15,7 @@ from accelerator.assignment.rules import Candidate, choose
 from accelerator.catalogue.models import Arrondissement, Procedure
 from accelerator.catalogue.queries import commune_arrondissement
 from accelerator.dossiers.access import access_dossier, require_referent_of
+from accelerator.dossiers.actions import referent_assigned
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.procedures import legal_delay
 from accelerator.dossiers.status import ACTIVE, LABELS, DossierStatus
@@ -297,16 +298,7 @@ def hand_over(
         now=now,
     )
     if dossier.taken_in_charge_at is not None:
-        enqueue(
-            session,
-            notification(
-                Template.REFERENT_ASSIGNED,
-                dossier_id=dossier.id,
-                organisation_id=dossier.organisation_id,
-                context={"referent_name": target.name, "referent_email": target.email},
-            ),
-            now=now,
-        )
+        enqueue(session, referent_assigned(dossier, target), now=now)
     return dossier
 
 

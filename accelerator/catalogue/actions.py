@@ -197,12 +197,18 @@ def _duration_fields(text: str | None) -> dict[str, Any]:
 
 
 def load_catalogue(
-    session: Session, directory: Path = SEED_DIR, *, now: dt.datetime | None = None
+    session: Session,
+    directory: Path = SEED_DIR,
+    *,
+    now: dt.datetime | None = None,
+    take_charge_reoffer: bool = True,
 ) -> LoadReport:
     """Upsert calendars, administrations, types, procedures, rules and communes from JSON.
 
     Calendars and deadline definitions are versioned: a changed one gets a new version that
     new clocks pin; running clocks keep theirs until an explicit re-projection.
+    ``take_charge_reoffer`` is the take-in-charge definition's breach setting
+    (``ACCELERATOR_TAKE_CHARGE_REOFFER``): past 24 h, offer the dossier to another référent.
     """
     now = now or utcnow()
     counts: dict[str, int] = {}
@@ -271,7 +277,9 @@ def load_catalogue(
                 raise InvalidInput(f"{path.name}, commune n° {number} : {error}.") from None
     _upsert_communes(session, communes)
     counts["communes"] = len(communes)
-    counts["définitions de délais (nouvelles versions)"] = _load_definitions(session, now)
+    counts["définitions de délais (nouvelles versions)"] = _load_definitions(
+        session, now, take_charge_reoffer=take_charge_reoffer
+    )
     return LoadReport(counts)
 
 
@@ -467,7 +475,7 @@ def save_calendar_version(
     return True
 
 
-def _definition_rows(session: Session) -> list[dict[str, Any]]:
+def _definition_rows(session: Session, *, take_charge_reoffer: bool) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {
             "code": TAKE_CHARGE_DEFINITION,
@@ -481,7 +489,7 @@ def _definition_rows(session: Session) -> list[dict[str, Any]]:
             "legal": False,
             "source": "objectif interne de l'accélérateur",
             # Past 24 h, the dossier is offered to the next référent and managers are alerted.
-            "on_breach": OnBreach.REOFFER.value,
+            "on_breach": OnBreach.REOFFER.value if take_charge_reoffer else None,
         }
     ]
     for kind in session.scalars(select(ConsultationType).order_by(ConsultationType.code)):
@@ -560,9 +568,9 @@ _DEFINITION_FIELDS = (
 )
 
 
-def _load_definitions(session: Session, now: dt.datetime) -> int:
+def _load_definitions(session: Session, now: dt.datetime, *, take_charge_reoffer: bool) -> int:
     created = 0
-    for row in _definition_rows(session):
+    for row in _definition_rows(session, take_charge_reoffer=take_charge_reoffer):
         latest = session.scalar(
             select(DeadlineDefinition)
             .where(DeadlineDefinition.code == row["code"])

@@ -206,7 +206,7 @@ def complete_launch(session: Session, *, launch_id: uuid.UUID, now: dt.datetime)
     if _withdrawn(session, launch.dossier_id):
         launch.completed_at = launch.completed_at or now
         return True
-    expected = {e["administration"] for e in launch.entries}
+    expected = launch_codes(launch)
     present = set(
         session.scalars(
             select(Consultation.administration_code).where(
@@ -630,8 +630,9 @@ def launch_codes(launch: ConsultationLaunch) -> set[str]:
 
 
 def _withdrawn(session: Session, dossier_id: uuid.UUID) -> bool:
-    status = session.scalar(select(Dossier.status).where(Dossier.id == dossier_id))
-    return status == DossierStatus.WITHDRAWN
+    # Through the identity map: the launch's later look-ups of the dossier cost no query.
+    dossier = session.get(Dossier, dossier_id)
+    return dossier is not None and dossier.status == DossierStatus.WITHDRAWN
 
 
 def withdraw_dossier(

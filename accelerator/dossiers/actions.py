@@ -256,17 +256,18 @@ def take_charge(
     if previous is not None and previous != user.id:
         dossier.referent_reason = "Pris en charge par un autre référent que celui proposé."
     stop_clock(session, key=take_charge_key(dossier.id), now=now)
-    enqueue(
-        session,
-        notification(
-            Template.REFERENT_ASSIGNED,
-            dossier_id=dossier.id,
-            organisation_id=dossier.organisation_id,
-            context={"referent_name": user.name, "referent_email": user.email},
-        ),
-        now=now,
-    )
+    enqueue(session, referent_assigned(dossier, user), now=now)
     return dossier
+
+
+def referent_assigned(dossier: Dossier, referent: User) -> Queued:
+    """The holder's e-mail naming their référent, their single contact from now on."""
+    return notification(
+        Template.REFERENT_ASSIGNED,
+        dossier_id=dossier.id,
+        organisation_id=dossier.organisation_id,
+        context={"referent_name": referent.name, "referent_email": referent.email},
+    )
 
 
 def close_dossier(

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         default=1800.0, gt=0, description="A flow run RUNNING this long lost its process."
     )
     sweep_interval_seconds: float = Field(default=60.0, gt=0, description="How often rungs fire.")
+    take_charge_reoffer: bool = Field(
+        default=True,
+        description="Past 24 h without take-in-charge, offer the dossier to another référent "
+        "and alert managers (written into the definition at `accelerator catalogue load`).",
+    )
     webhook_allowed_hosts: str = Field(
         default="",
         description="Webhook targets allowed although not public, comma-separated: host, "

@@ -199,6 +199,12 @@ def stop_clock(session: Session, *, key: str, now: dt.datetime) -> Clock | None:
     clock = session.scalar(select(Clock).where(Clock.key == key).with_for_update())
     if clock is None or clock.state == ClockState.STOPPED:
         return clock
+    _stop(session, clock, now)
+    return clock
+
+
+def _stop(session: Session, clock: Clock, now: dt.datetime) -> None:
+    """Stop a locked running or paused clock; an open pause is booked up to the stop."""
     for pause in session.scalars(
         select(ClockPause).where(ClockPause.clock_id == clock.id, ClockPause.ended_at.is_(None))
     ):
@@ -207,22 +213,22 @@ def stop_clock(session: Session, *, key: str, now: dt.datetime) -> Clock | None:
     clock.stopped_at = now
     session.flush()
     refresh(session, clock)
-    return clock
 
 
 def stop_dossier_clocks(session: Session, *, dossier_id: uuid.UUID, now: dt.datetime) -> int:
     """Stop every clock of the dossier still running or paused (a withdrawn dossier);
     returns how many were stopped."""
-    keys = list(
+    clocks = list(
         session.scalars(
-            select(Clock.key)
+            select(Clock)
             .where(Clock.dossier_id == dossier_id, Clock.state != ClockState.STOPPED.value)
             .order_by(Clock.key)
+            .with_for_update()
         )
     )
-    for key in keys:
-        stop_clock(session, key=key, now=now)
-    return len(keys)
+    for clock in clocks:
+        _stop(session, clock, now)
+    return len(clocks)
 
 
 def pause_allowed(session: Session, clock: Clock, at: dt.datetime) -> tuple[bool, str]:

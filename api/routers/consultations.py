@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Query
 from sqlalchemy import select
 
 from accelerator.consultations import actions
@@ -17,8 +16,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.identity.roles import Role, require_role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import check_version
-from accelerator.shared.validation import MAX_OFFSET
-from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
+from api.deps import CurrentUser, IfMatch, Limit, Offset, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
 from api.unit_of_work import Router
@@ -60,8 +58,8 @@ def index(
     session: SessionDep,
     user: CurrentUser,
     status: ConsultationStatus | None = None,
-    limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[ConsultationOut]:
     """Agents: their administration's consultations; référents: those of their dossiers."""
     require_role(user, *VIEWERS)

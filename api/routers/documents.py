@@ -16,7 +16,7 @@ import urllib.parse
 import uuid
 
 import anyio
-from fastapi import Query, Request
+from fastapi import Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -35,9 +35,17 @@ from accelerator.documents.storage import DocumentStore, new_key
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
 from accelerator.shared.errors import InvalidInput
-from accelerator.shared.validation import MAX_OFFSET
 from api import limits, uploads
-from api.deps import BearerDep, CurrentUser, SessionDep, SettingsDep, authenticate, parse_id
+from api.deps import (
+    BearerDep,
+    CurrentUser,
+    Limit,
+    Offset,
+    SessionDep,
+    SettingsDep,
+    authenticate,
+    parse_id,
+)
 from api.errors import Error
 from api.policies import SIGNED_IN, Scope, allow
 from api.unit_of_work import Router
@@ -234,8 +242,8 @@ def dossier_documents(
     dossier_id: str,
     session: SessionDep,
     user: CurrentUser,
-    limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[DocumentOut]:
     """The dossier's documents the caller may read, oldest first (every version)."""
     return list_dossier_documents(
@@ -253,8 +261,8 @@ def consultation_documents(
     consultation_id: str,
     session: SessionDep,
     user: CurrentUser,
-    limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[DocumentOut]:
     """What the administration consulted reads: the dossier's pieces and its own documents."""
     return list_consultation_documents(

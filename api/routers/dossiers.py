@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -18,10 +17,10 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import check_version
-from accelerator.shared.validation import MAX_OFFSET, STRICT_INPUT, Code, MultiLine, SingleLine
+from accelerator.shared.validation import STRICT_INPUT, Code, MultiLine, SingleLine
 from accelerator.views.queries import build_views, list_dossiers
 from accelerator.views.schemas import DossierOut
-from api.deps import CurrentUser, IfMatch, SessionDep, parse_id
+from api.deps import CurrentUser, IfMatch, Limit, Offset, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
 from api.unit_of_work import Router
@@ -114,8 +113,8 @@ def index(
     session: SessionDep,
     user: CurrentUser,
     status: DossierStatus | None = None,
-    limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[DossierOut]:
     """The dossiers the caller may see, newest first."""
     return list_dossiers(

@@ -8,7 +8,7 @@ something new (``GET /api/v1/messages/unread`` counts what is left).
 
 from __future__ import annotations
 
-from fastapi import Query, Request
+from fastapi import Request
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.access import access_consultation
@@ -28,8 +28,7 @@ from accelerator.messages.queries import (
 )
 from accelerator.messages.schemas import MessageIn, MessageOut, UnreadOut
 from accelerator.shared.db import Database, utcnow
-from accelerator.shared.validation import MAX_OFFSET
-from api.deps import CurrentUser, SessionDep, parse_id
+from api.deps import CurrentUser, Limit, Offset, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
 from api.unit_of_work import Router
@@ -95,8 +94,8 @@ def dossier_messages(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[MessageOut]:
     """The dossier's thread, oldest first; reading it marks it read."""
     dossier = access_dossier(session, user, parse_id(dossier_id, "Dossier"))
@@ -132,8 +131,8 @@ def consultation_messages(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[MessageOut]:
     """The consultation's thread, oldest first; reading it marks it read."""
     consultation = access_consultation(session, user, parse_id(consultation_id, "Consultation"))

@@ -231,3 +231,21 @@ def test_a_dossier_not_taken_in_charge_within_24_hours_is_offered_to_another_ref
     assert managers <= set(alerts[0]["user_ids"])
     # The new référent takes it in charge as usual.
     api(shown["referent"]["email"]).post(f"{DOSSIERS}/{dossier['id']}/take-charge")
+
+
+def test_the_re_offer_is_a_setting_of_the_take_charge_definition(db: Database) -> None:
+    from accelerator.catalogue.actions import load_catalogue
+    from accelerator.shared.config import Settings
+    from accelerator.sla.actions import latest_definition
+    from accelerator.sla.definitions import TAKE_CHARGE_DEFINITION
+
+    assert Settings(take_charge_reoffer="0").take_charge_reoffer is False
+    session = db.sessions()
+    try:
+        assert latest_definition(session, TAKE_CHARGE_DEFINITION).on_breach == "reoffer"
+        load_catalogue(session, take_charge_reoffer=False)
+        turned_off = latest_definition(session, TAKE_CHARGE_DEFINITION)
+        assert turned_off.on_breach is None and turned_off.version > 1  # a new version
+    finally:
+        session.rollback()
+        session.close()
