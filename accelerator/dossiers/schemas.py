@@ -74,3 +74,47 @@ class DossierCreate(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("une procédure est citée deux fois")
         return value
+
+
+class LaunchIn(BaseModel):
+    """The administrations to consult; omitted means the routing proposal."""
+
+    model_config = STRICT_INPUT
+
+    administrations: list[Annotated[Code, Field(max_length=32)]] | None = Field(None, max_length=50)
+
+
+class CloseIn(BaseModel):
+    """The final message to the holder."""
+
+    model_config = STRICT_INPUT
+
+    message: MultiLine = Field(min_length=1, max_length=50_000)
+
+
+class WithdrawIn(BaseModel):
+    """Why the holder withdraws the dossier."""
+
+    model_config = STRICT_INPUT
+
+    reason: MultiLine = Field(min_length=3, max_length=5_000)
+
+
+class ReferentIn(BaseModel):
+    """The référent who takes over the dossier, and why."""
+
+    model_config = STRICT_INPUT
+
+    email: SingleLine = Field(min_length=3, max_length=320)
+    reason: MultiLine = Field(min_length=3, max_length=5_000)
+
+
+class CycleIn(BaseModel):
+    """A new review cycle: the administrations consulted again, and what the holder amended."""
+
+    model_config = STRICT_INPUT
+
+    administrations: list[Annotated[Code, Field(max_length=32)]] = Field(
+        min_length=1, max_length=50
+    )
+    message: MultiLine = Field(min_length=3, max_length=20_000)

@@ -64,6 +64,8 @@ HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
     ("clock", "clock_not_paused"): None,
     ("clock", "clock_resumed"): None,
     ("clock", "clock_reprojected"): None,
+    # A piece of the dossier, as its holder reads it (a consultation's documents: see ``message``).
+    ("document", "document_added"): None,
 }
 
 
@@ -154,6 +156,10 @@ class _HolderLens:
 
     def message(self, h: HistoryEntry, dossier: Dossier, referent: User | None) -> str | None:
         """The holder's message for ``h``, or None when the entry is internal."""
+        if h.entity == "document" and h.consultation_id is not None:
+            # A document of one consultation goes between the platform and that administration
+            # (documents.queries.document_visibility): the holder does not learn it exists.
+            return None
         administration = (
             self.administration_of.get(h.consultation_id, "") if h.consultation_id else ""
         )

@@ -35,6 +35,7 @@ from accelerator.identity import sessions
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.identity.sessions import Lifetimes, WebSession
+from accelerator.messages.queries import count_unread
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
 from accelerator.shared.errors import AcceleratorError, Forbidden, InvalidInput
@@ -234,8 +235,8 @@ class Page:
 
 
 def unread_messages(session: Session, user: User) -> int:
-    """How many messages ``user`` has not read (0 until the message thread exists)."""
-    return 0
+    """How many messages of others ``user`` has not read (the header's count)."""
+    return count_unread(session, user)
 
 
 def policy_of_request(request: Request) -> Policy:
