@@ -16,7 +16,7 @@ from accelerator.catalogue.models import Procedure
 from accelerator.catalogue.queries import calendar_code_for_commune, require_commune
 from accelerator.dossiers.access import access_dossier, require_referent_of
 from accelerator.dossiers.models import Counter, Dossier
-from accelerator.dossiers.schemas import DossierCreate
+from accelerator.dossiers.schemas import DossierAttributes, DossierCreate, DossierDraftIn
 from accelerator.dossiers.status import LABELS, DossierStatus, check_move, check_transition
 from accelerator.history.actions import record
 from accelerator.history.actor import Actor
@@ -71,12 +71,7 @@ def create_dossier(
     require_role(user, Role.HOLDER)
     assert user.organisation_id is not None
     commune = require_commune(session, data.commune_insee)
-    known = set(session.scalars(select(Procedure.code)))
-    unknown = [code for code in data.procedures if code not in known]
-    if unknown:
-        raise InvalidInput(
-            f"Procédure inconnue : {', '.join(unknown)} (connues : {', '.join(sorted(known))})."
-        )
+    _require_procedures(session, data.procedures)
     dossier = Dossier(
         title=data.title,
         description=data.description,
@@ -103,6 +98,76 @@ def create_dossier(
         event="created",
         to_status=DossierStatus.DRAFT.value,
         message="Dossier créé (brouillon).",
+    )
+    return dossier
+
+
+def _require_procedures(session: Session, codes: list[str]) -> None:
+    """Refuse procedures the catalogue does not know."""
+    known = set(session.scalars(select(Procedure.code)))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise InvalidInput(
+            f"Procédure inconnue : {', '.join(unknown)} (connues : {', '.join(sorted(known))})."
+        )
+
+
+#: The fields of a draft a holder may change, as the history names them.
+DRAFT_FIELDS: dict[str, str] = {
+    "title": "intitulé",
+    "description": "description",
+    "commune_insee": "commune",
+    "procedures": "procédures",
+    "attributes": "caractéristiques du projet",
+    "investment_eur": "investissement",
+    "jobs_created": "emplois",
+}
+
+
+def update_draft(
+    session: Session, *, dossier_id: uuid.UUID, data: DossierDraftIn, user: User, now: dt.datetime
+) -> Dossier:
+    """The holder changes a draft (the step-by-step form saves each step); nothing changes
+    once it is filed. Only the fields given change; no history row when nothing changed."""
+    require_role(user, Role.HOLDER)
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    if dossier.status != DossierStatus.DRAFT:
+        raise InvalidTransition(
+            f"Le dossier est « {LABELS[DossierStatus(dossier.status)]} » : seul un brouillon "
+            "se modifie ; écrivez à votre référent pour corriger un dossier déposé."
+        )
+    given = {name: getattr(data, name) for name in DRAFT_FIELDS if name in data.model_fields_set}
+    if given.get("title") is None:
+        given.pop("title", None)  # a draft keeps a title
+    if "commune_insee" in given:
+        if given["commune_insee"] is None:
+            raise InvalidInput("commune_insee : la commune du projet est obligatoire.")
+        commune = require_commune(session, given["commune_insee"])
+        if given["commune_insee"] != dossier.commune_insee:
+            dossier.calendar_code = calendar_code_for_commune(commune)
+    if given.get("procedures") is not None:
+        _require_procedures(session, given["procedures"])
+    elif "procedures" in given:
+        given["procedures"] = []
+    if "attributes" in given:
+        attributes = given["attributes"] or DossierAttributes.model_validate({})
+        given["attributes"] = attributes.model_dump()
+    if "description" in given and given["description"] is None:
+        given["description"] = ""
+    changed = [name for name, value in given.items() if getattr(dossier, name) != value]
+    if not changed:
+        return dossier
+    for name in changed:
+        setattr(dossier, name, given[name])
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=Actor.of(user),
+        at=now,
+        entity="dossier",
+        event="draft_updated",
+        message="Brouillon enregistré : " + ", ".join(DRAFT_FIELDS[n] for n in changed) + ".",
+        details={"fields": changed},
     )
     return dossier
 

@@ -76,6 +76,29 @@ class DossierCreate(BaseModel):
         return value
 
 
+class DossierDraftIn(BaseModel):
+    """Changes to a draft, step by step (only the fields given change)."""
+
+    model_config = STRICT_INPUT
+
+    title: SingleLine | None = Field(None, min_length=3, max_length=300)
+    description: MultiLine | None = Field(None, max_length=20_000)
+    commune_insee: InseeCode | None = Field(
+        None, description="Code INSEE d'une commune du catalogue (5 caractères ; Corse : 2A/2B)."
+    )
+    procedures: list[Annotated[Code, Field(max_length=32)]] | None = Field(None, max_length=20)
+    attributes: DossierAttributes | None = None
+    investment_eur: int | None = Field(None, ge=0, le=10**13)
+    jobs_created: int | None = Field(None, ge=0, le=10**6)
+
+    @field_validator("procedures")
+    @classmethod
+    def _procedures(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("une procédure est citée deux fois")
+        return value
+
+
 class LaunchIn(BaseModel):
     """The administrations to consult; omitted means the routing proposal."""
 

@@ -35,6 +35,7 @@ OUTCOME_SHOWN_TO_HOLDERS = frozenset({DossierStatus.CONSOLIDATED.value, DossierS
 #: kind of entry stays internal until someone decides what holders read of it.
 HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
     ("dossier", "created"): None,
+    ("dossier", "draft_updated"): None,
     ("dossier", "status_changed"): None,
     ("dossier", "routed"): None,
     ("dossier", "referent_unavailable"): None,

@@ -15,6 +15,7 @@ from accelerator.dossiers.schemas import (
     CloseIn,
     CycleIn,
     DossierCreate,
+    DossierDraftIn,
     LaunchIn,
     ReferentIn,
     WithdrawIn,
@@ -93,6 +94,22 @@ def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
     """One dossier with its référent, consultations, clocks and history."""
     dossier = access_dossier(session, user, parse_id(dossier_id, "Dossier"))
     return build_views(session, [dossier], viewer=user)[0]
+
+
+@router.patch("/{dossier_id}", policy=allow(holder=Scope.OWN_ORGANISATION))
+@idempotent()
+def update(
+    dossier_id: str,
+    data: DossierDraftIn,
+    session: SessionDep,
+    user: CurrentUser,
+    if_match: IfMatch,
+) -> DossierOut:
+    """Change a draft (holder): only the fields given change; a filed dossier is not edited."""
+    parsed, version = _locked(session, dossier_id, if_match)
+    dossier = actions.update_draft(session, dossier_id=parsed, data=data, user=user, now=utcnow())
+    _check(version, if_match)
+    return _view(session, dossier.id, user)
 
 
 @router.post("/{dossier_id}/file", policy=allow(holder=Scope.OWN_ORGANISATION))

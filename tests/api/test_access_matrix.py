@@ -85,6 +85,7 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
         M: Scope.FILED,
         AD: Scope.FILED,
     },
+    "PATCH /api/v1/dossiers/{dossier_id}": {H: Scope.OWN_ORGANISATION},
     "POST /api/v1/dossiers/{dossier_id}/file": {H: Scope.OWN_ORGANISATION},
     "POST /api/v1/dossiers/{dossier_id}/take-charge": {R: Scope.FILED},
     "POST /api/v1/dossiers/{dossier_id}/consultations": {R: Scope.DOSSIER_REFERENT},
@@ -210,6 +211,7 @@ BODIES: dict[str, Any] = {
         "reason": "Absence prolongée.",
     },
     "POST /api/v1/dossiers/{dossier_id}/withdraw": {"reason": "Projet abandonné."},
+    "PATCH /api/v1/dossiers/{dossier_id}": {"title": "Extension de l'hôtel (version 2)"},
     "POST /api/v1/dossiers/{dossier_id}/information-requests": {
         "message": "Merci de joindre le plan de masse.",
         "pieces": ["PC2"],
