@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Float, and_, case, false, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -18,19 +20,29 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from accelerator.metrics import figures
-from accelerator.metrics.facts import Outcome
+from accelerator.metrics import forecast as forecasting
+from accelerator.metrics.facts import REPORTING_ZONE, Outcome
 from accelerator.metrics.models import ConsultationFact, DossierFact
 from accelerator.metrics.schemas import (
     AdministrationOut,
     CohortOut,
     Filters,
     FlowOut,
+    ForecastOut,
     GatingOut,
     ParallelGainOut,
     SummaryOut,
     TakeChargeOut,
     WorkInProgressOut,
 )
+from accelerator.shared.errors import InvalidInput
+from accelerator.shared.text import t
+
+#: The days a period may name (a bound, not a rule of the product: nothing older exists).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+#: The most consultations one forecast answer lists.
+MAX_FORECAST = 10_000
 
 F = ConsultationFact
 D = DossierFact
@@ -56,6 +68,42 @@ def _days_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
     return (
         f"(EXTRACT(EPOCH FROM ({compiler.process(a, **kw)} - {compiler.process(b, **kw)}))"
         " / 86400.0)"
+    )
+
+
+def filters_for(
+    *,
+    first_day: dt.date | None = None,
+    last_day: dt.date | None = None,
+    procedure: str | None = None,
+    administration: str | None = None,
+    arrondissement: str | None = None,
+    cycle: int | None = None,
+) -> Filters:
+    """The filters a manager asks for: a period of whole days in the préfecture's zone
+    (``first_day`` and ``last_day`` included), catalogue codes upper-cased."""
+    for day in (first_day, last_day):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidInput(
+                t(
+                    "metrics.day_out_of_range",
+                    first=FIRST_DAY.isoformat(),
+                    last=LAST_DAY.isoformat(),
+                )
+            )
+    if first_day is not None and last_day is not None and last_day < first_day:
+        raise InvalidInput(t("metrics.period_reversed"))
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), tzinfo=REPORTING_ZONE)
+
+    return Filters(
+        start=None if first_day is None else midnight(first_day),
+        end=None if last_day is None else midnight(last_day + dt.timedelta(days=1)),
+        procedure=procedure.upper() if procedure else None,
+        administration=administration.upper() if administration else None,
+        arrondissement=arrondissement.upper() if arrondissement else None,
+        cycle=cycle,
     )
 
 
@@ -97,7 +145,8 @@ def as_of(filters: Filters, now: dt.datetime) -> dt.datetime:
 def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> TakeChargeOut:
     """Dossiers filed in the period: share taken in charge before the 24 h clock's deadline,
     and the p50 / p90 of the time it took (hours). A dossier not yet taken in charge counts
-    against the share once its deadline has passed; before, it is ``pending`` (unknown yet)."""
+    against the share once its deadline has passed at ``as_of``; before, it is ``pending``
+    (unknown yet)."""
     conditions = [*_in_period(D.filed_at, filters)]
     if filters.procedure is not None:
         conditions.append(D.procedures.contains(f",{filters.procedure},", autoescape=True))
@@ -119,7 +168,7 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
             _count(or_(taken, waiting)),
             _count(taken),
             _count(and_(taken, D.taken_in_charge_at <= D.take_charge_due_at)),
-            _count(and_(waiting, D.take_charge_due_at <= now)),
+            _count(and_(waiting, D.take_charge_due_at <= as_of(filters, now))),
         ).where(*conditions)
     ).one()
     filed, taken_n, within, late = (int(v) for v in row)
@@ -459,3 +508,139 @@ def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryO
         flow=flow(session, filters),
         cohorts=cohorts(session, filters, now=now),
     )
+
+
+#: The summary's tables served as CSV (``GET /api/v1/metrics/<name>.csv``): the row model, the
+#: query ``(session, filters, now)``, and the route's description.
+TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str]] = {
+    "take-charge": (
+        TakeChargeOut,
+        lambda s, f, now: [take_charge(s, f, now=now)],
+        "Prise en charge sous 24 h (une ligne), en CSV.",
+    ),
+    "administrations": (
+        AdministrationOut,
+        lambda s, f, now: administrations(s, f, now=now),
+        "Délais, respect des délais et travail en cours par administration, en CSV.",
+    ),
+    "gating": (
+        GatingOut,
+        lambda s, f, now: gating(s, f),
+        "Administrations rendant le dernier avis des dossiers consolidés, en CSV.",
+    ),
+    "parallel-gain": (
+        ParallelGainOut,
+        lambda s, f, now: [parallel_gain(s, f)],
+        "Gain des consultations en parallèle (une ligne), en CSV.",
+    ),
+    "work-in-progress": (
+        WorkInProgressOut,
+        lambda s, f, now: work_in_progress(s, f, now=now),
+        "Consultations en cours par administration et par ancienneté, en CSV.",
+    ),
+    "flow": (
+        FlowOut,
+        lambda s, f, now: flow(s, f),
+        "Arrivées, sorties et solde par semaine ISO, en CSV.",
+    ),
+    "cohorts": (
+        CohortOut,
+        lambda s, f, now: cohorts(s, f, now=now),
+        "Cohortes par semaine d'envoi (consultations en cours comprises), en CSV.",
+    ),
+    "forecast": (
+        ForecastOut,
+        lambda s, f, now: forecast(s, f, now=now, limit=MAX_FORECAST),
+        "Prévision des dépassements (consultations en cours), la plus probable d'abord, en CSV.",
+    ),
+}
+
+
+# --- Breach forecast ---
+
+
+def forecast(
+    session: Session, filters: Filters, *, now: dt.datetime, limit: int = 100
+) -> list[ForecastOut]:
+    """Each running open consultation (the filters select which; the period, by sending)
+    with its probability of missing its legal deadline (``metrics.forecast``), most likely
+    first. The history is every consultation's, whatever the filters: the curve of an
+    administration and type does not depend on which items a manager looks at.
+    A consultation waiting for the holder has no deadline (paused): it is not forecast."""
+    day = dt.timedelta(days=1)
+    history: dict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(lambda: ([], []))
+    for code, kind, outcome, held, sent, waited, since in session.execute(
+        select(
+            F.administration_code,
+            F.consultation_type_code,
+            F.outcome,
+            F.held_days,
+            F.sent_at,
+            F.waiting_days,
+            F.waiting_since,
+        )
+    ):
+        if outcome == Outcome.OPEN.value:
+            # Censored at its held age so far.
+            until = since or now
+            held = (until - sent) / day - waited
+        durations, answered = history[(code, kind)]
+        durations.append(max(float(held or 0.0), 0.0))
+        answered.append(outcome == Outcome.ANSWERED.value)
+    curves: dict[tuple[str, ...], forecasting.Survival | None] = {}
+
+    def curve(code: str, kind: str) -> tuple[forecasting.Survival, str]:
+        """The narrowest history with enough answers: administration × type, type, all."""
+        levels: list[tuple[tuple[str, ...], str, Callable[[tuple[str, str]], bool]]] = [
+            (("pair", code, kind), "administration×type", lambda k: k == (code, kind)),
+            (("type", kind), "type", lambda k: k[1] == kind),
+            (("all",), "tout", lambda k: True),
+        ]
+        for key, basis, keep in levels:
+            if key not in curves:
+                rows = [v for k, v in history.items() if keep(k)]
+                durations = [d for r in rows for d in r[0]]
+                answered = [a for r in rows for a in r[1]]
+                curves[key] = forecasting.fit(durations, answered) if durations else None
+            found = curves[key]
+            if found is not None and (found.answers >= forecasting.MIN_ANSWERS or key == ("all",)):
+                return found, basis
+        raise LookupError(code)  # pragma: no cover - the item itself is in the history
+
+    items = []
+    for consultation_id, code, kind, sent, waited, due in session.execute(
+        select(
+            F.consultation_id,
+            F.administration_code,
+            F.consultation_type_code,
+            F.sent_at,
+            F.waiting_days,
+            F.legal_due_at,
+        ).where(
+            F.outcome == Outcome.OPEN.value,
+            F.waiting_since.is_(None),
+            F.legal_due_at.is_not(None),
+            *_in_period(F.sent_at, filters),
+            *_dimensions(filters),
+        )
+    ):
+        assert due is not None  # selected so
+        age = (now - sent) / day - waited
+        survival, basis = curve(code, kind)
+        probability = forecasting.breach_probability(
+            survival, age=age, due_age=age + (due - now) / day
+        )
+        items.append(
+            ForecastOut(
+                consultation_id=str(consultation_id),
+                administration=code,
+                consultation_type=kind,
+                due_at=due.astimezone(REPORTING_ZONE).isoformat(),
+                age_days=figures.rounded(age) or 0.0,
+                breach_probability=figures.rounded(probability) or 0.0,
+                basis=basis,
+                n_history=survival.n,
+            )
+        )
+    items.sort(key=lambda item: (-item.breach_probability, item.due_at, item.consultation_id))
+    return items[:limit]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -169,3 +172,16 @@ class CalibrationOut(BaseModel):
     n: int
     predicted: float
     observed: float
+
+
+def as_csv(rows: Sequence[BaseModel], model: type[BaseModel]) -> str:
+    """``rows`` as CSV (RFC 4180: comma, CRLF, quoted when needed), one column per field of
+    ``model`` in its order, a header line first; None is an empty cell, decimals use a dot."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    fields = list(model.model_fields)
+    writer.writerow(fields)
+    for row in rows:
+        values = row.model_dump()
+        writer.writerow(["" if values[f] is None else values[f] for f in fields])
+    return buffer.getvalue()
