@@ -39,6 +39,8 @@ TRANSACTIONAL_TABLES = [
     "messages",
     "documents",
     "history_entries",
+    "consultation_facts",
+    "dossier_facts",
     "clock_rungs",
     "clock_pauses",
     "information_requests",
