@@ -89,7 +89,7 @@ def database_url(
     from accelerator.shared.db import get_database
 
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'accelerator.shared.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'accelerator.db'}"
     else:
         url = _create_postgres_database()
     upgrade(url)
