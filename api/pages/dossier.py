@@ -187,7 +187,9 @@ def validated(form_name: str, model: type[Model], data: dict[str, Any]) -> Model
         errors: dict[str, str] = {}
         for problem in error.errors():
             described = describe(problem)
-            name = described["field"].split(".")[0]
+            parts = described["field"].split(".")
+            # A project's facts are asked one by one: their errors go under their own field.
+            name = parts[1] if parts[0] == "attributes" and len(parts) > 1 else parts[0]
             errors.setdefault(name, described["message"])
         raise FormRefused(Forms(form_name, errors, data)) from None
 
@@ -288,13 +290,16 @@ def _timeline(view: DossierOut) -> list[dict[str, object]]:
         # The side state sits on the step the dossier left; the callout says the rest.
         current = DossierStatus.CONSULTING if view.consultations else DossierStatus.FILED
     if status is DossierStatus.WITHDRAWN:
-        return [{"label": view.status_label, "state": "current"}]
+        return [{"label": view.status_label, "state": "current", "current": True}]
     order = list(STEPS)
     position = order.index(current) if current in STEPS else 0
+    # A closed dossier has done every step, its last one included.
+    last_done = position if status is DossierStatus.CLOSED else position - 1
     return [
         {
             "label": t(key),
-            "state": "done" if i < position else "current" if i == position else "todo",
+            "state": "done" if i <= last_done else "current" if i == position else "todo",
+            "current": i == position,
         }
         for i, key in enumerate(STEPS.values())
     ]

@@ -109,7 +109,9 @@ def holder_space(request: Request, page: PageNumber = 1) -> Response:
         views = list_dossiers(unit.session, user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         rows = [
             {
-                "url": f"/dossiers/{v.id}",
+                "url": f"/dossiers/{v.id}/brouillon"
+                if v.status == DossierStatus.DRAFT
+                else f"/dossiers/{v.id}",
                 "reference": v.reference or t("pages.holder.no_reference"),
                 "title": v.title,
                 "commune": v.commune_name or v.commune_insee,

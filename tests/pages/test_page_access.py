@@ -25,6 +25,7 @@ PAGES: dict[str, set[str] | None] = {
     "/login": None,
     "/espace": {"holder", "referent", "agent", "manager", "admin"},
     "/mes-dossiers": {"holder"},
+    "/nouveau-dossier": {"holder"},
     "/file-de-travail": {"referent"},
     "/mes-consultations": {"agent"},
     "/pilotage": {"manager"},
@@ -35,11 +36,14 @@ STAFF = {"referent", "manager", "admin"}
 #: page, 403 for another role, the sign-in page for anonymous visitors).
 OBJECT_PAGES: dict[str, set[str]] = {
     "/dossiers/{dossier_id}": {"holder"} | STAFF,
+    "/dossiers/{dossier_id}/brouillon": {"holder"},
 }
 #: The forms pages post to, and who may send each.
 FORMS: dict[str, set[str] | None] = {
     "/login": None,
     "/logout": {"holder", "referent", "agent", "manager", "admin"},
+    "/nouveau-dossier": {"holder"},
+    "/dossiers/{dossier_id}/brouillon": {"holder"},
     "/dossiers/{dossier_id}/depot": {"holder"},
     "/dossiers/{dossier_id}/prise-en-charge": {"referent"},
     "/dossiers/{dossier_id}/consultations": {"referent"},
