@@ -27,11 +27,13 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from accelerator.assignment import actions as assignment
 from accelerator.consultations import actions as consultations
 from accelerator.consultations.status import LABELS as CONSULTATION_LABELS
 from accelerator.consultations.status import NATURE_LABELS, ConsultationStatus, OpinionNature
+from accelerator.documents.actions import Limits, StoredFile, record_document, upload_allowance
 from accelerator.dossiers import actions as dossiers
 from accelerator.dossiers.access import access_dossier
 from accelerator.dossiers.schemas import CloseIn, CycleIn, LaunchIn, ReferentIn, WithdrawIn
@@ -44,6 +46,7 @@ from accelerator.information.schemas import AnswerIn, InformationRequestIn
 from accelerator.messages import actions as messages
 from accelerator.messages.queries import dossier_thread, last_seq, list_messages, read_up_to
 from accelerator.messages.schemas import MessageIn
+from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
 from accelerator.shared.text import t
 from accelerator.sla.definitions import ClockState
@@ -51,13 +54,15 @@ from accelerator.sla.models import Calendar, Clock
 from accelerator.sla.queries import clock_timeline
 from accelerator.views.queries import build_views
 from accelerator.views.schemas import DossierOut
+from api import limits
 from api.errors import describe
-from api.pages import display
+from api.pages import display, uploads
 from api.pages.display import Badge
 from api.pages.rendering import render
 from api.pages.spaces import CONSULTATION_LEVELS, DOSSIER_LEVELS, status_badge
 from api.pages.web import FormDep, Page, PageRouter, page_unit
 from api.policies import Scope, allow
+from api.routers.documents import optional_id, piece_code
 
 router = PageRouter(tags=["pages"])
 
@@ -95,6 +100,7 @@ class Done(StrEnum):
     HANDED_OVER = "dossier-confie"
     CLOSED = "dossier-clos"
     CYCLE = "nouveau-cycle"
+    ATTACHED = "piece-ajoutee"
 
 
 #: The tab each notice opens on.
@@ -109,6 +115,7 @@ DONE_TABS: dict[Done, Tab] = {
     Done.HANDED_OVER: Tab.REQUEST,
     Done.CLOSED: Tab.REQUEST,
     Done.CYCLE: Tab.CONSULTATIONS,
+    Done.ATTACHED: Tab.PIECES,
 }
 
 #: The label of each tab.
@@ -133,6 +140,7 @@ DONE_KEYS: dict[Done, str] = {
     Done.HANDED_OVER: "pages.dossier.done.handed_over",
     Done.CLOSED: "pages.dossier.done.closed",
     Done.CYCLE: "pages.dossier.done.cycle",
+    Done.ATTACHED: "pages.dossier.done.attached",
 }
 
 #: How a clock's state reads.
@@ -264,6 +272,17 @@ def can_close(user: User, view: DossierOut) -> bool:
 def can_open_cycle(user: User, view: DossierOut) -> bool:
     """Its référent opens a new review cycle on a consolidated dossier."""
     return _is_referent(user, view) and _status(view) is DossierStatus.CONSOLIDATED
+
+
+def can_attach(user: User, view: DossierOut) -> bool:
+    """The holder attaches to a draft, or in answer to an open request (the documents'
+    rule, ``upload_allowance``); its référent while the dossier is open."""
+    if Role(user.role) is Role.HOLDER:
+        return _status(view) is DossierStatus.DRAFT or any(
+            r.answered_at is None for r in view.information_requests
+        )
+    open_ = _status(view) not in (DossierStatus.CLOSED, DossierStatus.WITHDRAWN)
+    return open_ and _is_referent(user, view)
 
 
 def can_hand_over(user: User, view: DossierOut) -> bool:
@@ -510,6 +529,7 @@ def dossier_page(
             "close": can_close(user, view),
             "cycle": can_open_cycle(user, view),
             "hand_over": can_hand_over(user, view),
+            "attach": can_attach(user, view),
         },
         "administrations": _administrations(session, view) if referent_actions else [],
         "referents": _referents(session, view) if can_hand_over(user, view) else [],
@@ -526,6 +546,7 @@ FORM_TABS: dict[str, Tab] = {
     "message": Tab.MESSAGES,
     "launch": Tab.CONSULTATIONS,
     "cycle": Tab.CONSULTATIONS,
+    "attach": Tab.PIECES,
 }
 
 
@@ -581,6 +602,66 @@ def _act(
         with page_unit(request, form=form) as unit:
             return dossier_page(unit, parsed, forms=refused.forms, status=422)
     return RedirectResponse(f"/dossiers/{parsed}?fait={done.value}", status_code=303)
+
+
+ATTACHERS = allow(holder=Scope.OWN_ORGANISATION, referent=Scope.FILED)
+
+
+@router.post_form("/dossiers/{dossier_id}/pieces", policy=ATTACHERS)
+@limits.body_limit(uploads.CEILING)
+async def attach_form(request: Request, dossier_id: str) -> Response:
+    """Attach a file to the dossier (holder: a piece, or in answer to a request; its
+    référent): the API's upload, read as it streams; a refused file is shown again on the
+    page, under the file field."""
+    parsed = _id(dossier_id)
+    request.state.reload_url = f"/dossiers/{parsed}"
+    settings: Settings = request.app.state.settings
+    bounds = Limits(
+        per_file=settings.max_document_bytes, per_dossier=settings.max_dossier_documents_bytes
+    )
+
+    def allowance() -> int:
+        with page_unit(request, body_unread=True) as unit:
+            return upload_allowance(
+                unit.session, dossier_id=parsed, user=unit.signed_in, limits=bounds
+            )
+
+    limit = await run_in_threadpool(allowance)
+    fields = {"piece": 32, "information_request_id": 64}
+    async with uploads.receive(request, limit=limit, fields=fields, file_required=True) as upload:
+        if upload.error is not None:
+            refused = Forms("attach", {"file": upload.error.message}, dict(upload.typed))
+            status = upload.error.status_code
+
+            def again() -> Response:
+                # Read-only: the page is shown again, nothing is done (the body may have
+                # stopped before its token).
+                with page_unit(request, body_unread=True) as unit:
+                    return dossier_page(unit, parsed, tab=Tab.PIECES, forms=refused, status=status)
+
+            return await run_in_threadpool(again)
+        piece = piece_code(upload.form.get("piece"))
+        request_id = optional_id(
+            upload.form.get("information_request_id"), "information_request_id"
+        )
+
+        def act(stored: StoredFile | None) -> None:
+            assert stored is not None  # file_required
+            with page_unit(request, form=upload.form) as unit:
+                record_document(
+                    unit.session,
+                    dossier_id=parsed,
+                    stored=stored,
+                    piece=piece,
+                    information_request_id=request_id,
+                    consultation_id=None,
+                    user=unit.signed_in,
+                    limits=bounds,
+                    now=unit.now,
+                )
+
+        await uploads.store_then(request, upload.file, parsed, act)
+    return RedirectResponse(f"/dossiers/{parsed}?fait={Done.ATTACHED.value}", status_code=303)
 
 
 REFERENT = allow(referent=Scope.FILED)

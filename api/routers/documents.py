@@ -128,7 +128,7 @@ def _store(request: Request) -> DocumentStore:
     return store
 
 
-def _optional_id(value: str | None, field: str) -> uuid.UUID | None:
+def optional_id(value: str | None, field: str) -> uuid.UUID | None:
     if not value:
         return None
     try:
@@ -137,7 +137,7 @@ def _optional_id(value: str | None, field: str) -> uuid.UUID | None:
         raise InvalidInput(f"Champ « {field} » : identifiant (UUID) attendu.") from None
 
 
-def _piece(value: str | None) -> str | None:
+def piece_code(value: str | None) -> str | None:
     if not value:
         return None
     if not value.isascii() or not _PIECE.fullmatch(value):
@@ -187,11 +187,11 @@ async def upload(
         await received.receive(request)
         assert received.filename is not None
         filename = clean_filename(received.filename)
-        piece = _piece(received.fields.get("piece"))
-        request_id = _optional_id(
+        piece = piece_code(received.fields.get("piece"))
+        request_id = optional_id(
             received.fields.get("information_request_id"), "information_request_id"
         )
-        consultation_id = _optional_id(received.fields.get("consultation_id"), "consultation_id")
+        consultation_id = optional_id(received.fields.get("consultation_id"), "consultation_id")
         detected = await run_in_threadpool(
             lambda: detect(received.path, head=received.head, filename=filename)
         )

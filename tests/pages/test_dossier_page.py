@@ -319,3 +319,57 @@ def test_the_dossier_page_reads_as_often_with_1000_dossiers_as_with_10(
     many = count()
     assert many == few, f"{few} queries at 10 dossiers, {many} at 1000"
     assert many <= MOST + 20, many
+
+
+def test_a_holder_attaches_a_piece_from_the_page_and_a_refused_file_is_told_under_its_field(
+    db: Any, signed_in: Callable[[str], TestClient]
+) -> None:
+    from accelerator.documents.models import Document
+    from tests import samples
+
+    with db.transaction() as session:
+        draft = create_dossier(
+            session,
+            data=DossierCreate.model_validate(HOTEL_PROJECT),
+            user=_user(session, "holder@pages.test"),
+            now=utcnow(),
+        )
+        dossier_id = draft.id
+    page = f"/dossiers/{dossier_id}"
+    holder = signed_in("holder@pages.test")
+    html = holder.get(f"{page}?onglet=pieces", headers=HTML).text
+    assert 'enctype="multipart/form-data"' in html and 'name="file"' in html
+    token = csrf_of(html, f"{page}/pieces")
+
+    def attach(name: str, content: bytes, piece: str = "PC1") -> Any:
+        return holder.post(
+            f"{page}/pieces",
+            data={"csrf_token": token, "piece": piece},
+            files={"file": (name, content, "application/octet-stream")},
+            headers=HTML,
+            follow_redirects=False,
+        )
+
+    refused = attach("plan.pdf", samples.ELF)  # an executable dressed as a PDF
+    assert refused.status_code == 415
+    assert "fr-upload-group--error" in refused.text
+    assert 'aria-describedby="piece-fichier-erreur"' in refused.text
+    with db.transaction() as session:
+        assert session.scalars(select(Document)).all() == []
+    kept = attach("plan de situation.pdf", samples.PDF)
+    assert kept.status_code == 303 and kept.headers["location"].endswith("fait=piece-ajoutee")
+    shown = holder.get(kept.headers["location"], headers=HTML).text
+    assert "Le document est joint au dossier." in shown and "plan de situation.pdf" in shown
+    with db.transaction() as session:
+        (document,) = session.scalars(select(Document)).all()
+        assert (document.piece, document.content_type) == ("PC1", "application/pdf")
+    # Without the token: 403, nothing kept.
+    bare = holder.post(
+        f"{page}/pieces",
+        files={"file": ("x.pdf", samples.PDF, "application/pdf")},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert bare.status_code == 403
+    with db.transaction() as session:
+        assert len(session.scalars(select(Document)).all()) == 1

@@ -45,6 +45,7 @@ FORMS: dict[str, set[str] | None] = {
     "/nouveau-dossier": {"holder"},
     "/dossiers/{dossier_id}/brouillon": {"holder"},
     "/dossiers/{dossier_id}/depot": {"holder"},
+    "/dossiers/{dossier_id}/pieces": {"holder", "referent"},
     "/dossiers/{dossier_id}/prise-en-charge": {"referent"},
     "/dossiers/{dossier_id}/consultations": {"referent"},
     "/dossiers/{dossier_id}/demandes": {"referent"},
