@@ -627,7 +627,8 @@ async def attach_form(request: Request, dossier_id: str) -> Response:
             )
 
     limit = await run_in_threadpool(allowance)
-    fields = {"piece": 32, "information_request_id": 64}
+    # ``suite=brouillon``: sent from the filing form's last step, which the holder goes back to.
+    fields = {"piece": 32, "information_request_id": 64, "suite": 16}
     async with uploads.receive(request, limit=limit, fields=fields, file_required=True) as upload:
         if upload.error is not None:
             refused = Forms("attach", {"file": upload.error.message}, dict(upload.typed))
@@ -637,6 +638,12 @@ async def attach_form(request: Request, dossier_id: str) -> Response:
                 # Read-only: the page is shown again, nothing is done (the body may have
                 # stopped before its token).
                 with page_unit(request, body_unread=True) as unit:
+                    if upload.typed.get("suite") == "brouillon":
+                        from api.pages.filing import Step, filing_page
+
+                        return filing_page(
+                            unit, Step.PIECES, dossier_id=parsed, forms=refused, status=status
+                        )
                     return dossier_page(unit, parsed, tab=Tab.PIECES, forms=refused, status=status)
 
             return await run_in_threadpool(again)
@@ -661,6 +668,8 @@ async def attach_form(request: Request, dossier_id: str) -> Response:
                 )
 
         await uploads.store_then(request, upload.file, parsed, act)
+        if upload.form.get("suite") == "brouillon":
+            return RedirectResponse(f"/dossiers/{parsed}/brouillon?etape=pieces", status_code=303)
     return RedirectResponse(f"/dossiers/{parsed}?fait={Done.ATTACHED.value}", status_code=303)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from accelerator.dossiers.models import Dossier
 from accelerator.history.models import HistoryEntry
+from tests import samples
 from tests.pages.conftest import HTML, csrf_of
 from tests.pages.test_dossier_page import ERROR_UNDER
 
@@ -114,6 +115,17 @@ def test_a_holder_files_the_hotel_step_by_step(
     # Step 4: the expected pieces, then filing: the dossier page gives the reference.
     pieces = holder.get(answered.headers["location"], headers=HTML).text
     assert "PC40" in pieces and "Pièces obligatoires encore manquantes" in pieces
+    attached = holder.post(
+        f"/dossiers/{dossier_id}/pieces",
+        data={"csrf_token": csrf_of(pieces), "suite": "brouillon", "piece": "PC1"},
+        files={"file": ("plan.pdf", samples.PDF, "application/pdf")},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert attached.status_code == 303
+    assert attached.headers["location"] == answered.headers["location"]  # back to step 4
+    listed = holder.get(attached.headers["location"], headers=HTML).text
+    assert "plan.pdf (PC1)" in listed
     filed = send(holder, answered.headers["location"], f"/dossiers/{dossier_id}/depot", {})
     assert filed.status_code == 303
     receipt = holder.get(filed.headers["location"], headers=HTML).text
