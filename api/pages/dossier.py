@@ -48,6 +48,7 @@ from accelerator.messages.queries import dossier_thread, last_seq, list_messages
 from accelerator.messages.schemas import MessageIn
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
+from accelerator.shared.errors import NotFound
 from accelerator.shared.text import t
 from accelerator.sla.definitions import ClockState
 from accelerator.sla.models import Calendar, Clock
@@ -101,6 +102,7 @@ class Done(StrEnum):
     CLOSED = "dossier-clos"
     CYCLE = "nouveau-cycle"
     ATTACHED = "piece-ajoutee"
+    CHASED = "administration-relancee"
 
 
 #: The tab each notice opens on.
@@ -116,6 +118,7 @@ DONE_TABS: dict[Done, Tab] = {
     Done.CLOSED: Tab.REQUEST,
     Done.CYCLE: Tab.CONSULTATIONS,
     Done.ATTACHED: Tab.PIECES,
+    Done.CHASED: Tab.CONSULTATIONS,
 }
 
 #: The label of each tab.
@@ -141,6 +144,7 @@ DONE_KEYS: dict[Done, str] = {
     Done.CLOSED: "pages.dossier.done.closed",
     Done.CYCLE: "pages.dossier.done.cycle",
     Done.ATTACHED: "pages.dossier.done.attached",
+    Done.CHASED: "pages.dossier.done.chased",
 }
 
 #: How a clock's state reads.
@@ -381,6 +385,8 @@ def _consultations(view: DossierOut, zone: str, now: dt.datetime) -> list[dict[s
         )
         rows.append(
             {
+                "id": c.id,
+                "open": open_,
                 "administration": c.administration_name,
                 "code": c.administration,
                 "cycle": c.cycle,
@@ -530,6 +536,7 @@ def dossier_page(
             "cycle": can_open_cycle(user, view),
             "hand_over": can_hand_over(user, view),
             "attach": can_attach(user, view),
+            "chase": _is_referent(user, view),
         },
         "administrations": _administrations(session, view) if referent_actions else [],
         "referents": _referents(session, view) if can_hand_over(user, view) else [],
@@ -758,8 +765,6 @@ def answer_form(request: Request, dossier_id: str, request_id: str, form: FormDe
             now=unit.now,
         )
         if answered.dossier_id != parsed:
-            from accelerator.shared.errors import NotFound
-
             raise NotFound(t("pages.dossier.request_not_found"))
 
     return _act(request, dossier_id, form, Done.ANSWERED, act)
@@ -779,6 +784,35 @@ def message_form(request: Request, dossier_id: str, form: FormDep) -> Response:
         )
 
     return _act(request, dossier_id, form, Done.WRITTEN, act)
+
+
+@router.post_form(
+    "/dossiers/{dossier_id}/consultations/{consultation_id}/messages", policy=REFERENT
+)
+def chase_form(request: Request, dossier_id: str, consultation_id: str, form: FormDep) -> Response:
+    """Write to a consulted administration on its consultation's thread: a question relayed,
+    or a reminder before its deadline (its référent); its agents are notified."""
+    from api.deps import parse_id
+
+    parsed_consultation = parse_id(consultation_id, "Consultation")
+
+    def act(unit: Page, parsed: uuid.UUID) -> None:
+        dossier = access_dossier(unit.session, unit.signed_in, parsed)
+        view = build_views(unit.session, [dossier], viewer=unit.signed_in)[0]
+        if not _is_referent(unit.signed_in, view) or str(parsed_consultation) not in {
+            c.id for c in view.consultations
+        }:
+            raise NotFound(t("pages.dossier.consultation_not_found"))
+        data = validated(f"chase-{consultation_id}", MessageIn, {"body": form.get("body") or ""})
+        messages.post_consultation_message(
+            unit.session,
+            consultation_id=parsed_consultation,
+            data=data,
+            user=unit.signed_in,
+            now=unit.now,
+        )
+
+    return _act(request, dossier_id, form, Done.CHASED, act)
 
 
 @router.post_form("/dossiers/{dossier_id}/retrait", policy=HOLDER)

@@ -159,6 +159,27 @@ def test_a_dossier_goes_through_its_page_from_take_in_charge_to_closing(
     after = referent.get("/file-de-travail", headers=HTML).text
     assert "Messages non lus : 0<" in after
 
+    # The référent chases the UDAP on its consultation's thread; its agents are told.
+    udap = next(c for c in consultations if c.administration_code == "UDAP-65")
+    chased = post(
+        referent,
+        f"{page}?onglet=consultations",
+        f"{page}/consultations/{udap.id}/messages",
+        {"body": "Pouvez-vous rendre votre avis avant vendredi ?"},
+    )
+    assert chased.status_code == 303, chased.text[:300]
+    with db.transaction() as session:
+        (sent,) = session.scalars(select(Message).where(Message.consultation_id == udap.id)).all()
+        assert sent.body == "Pouvez-vous rendre votre avis avant vendredi ?"
+    # Another dossier's consultation cannot be written to through this page.
+    stray = referent.post(
+        f"/dossiers/{uuid.uuid4()}/consultations/{udap.id}/messages",
+        data={"body": "x", "csrf_token": csrf_of(referent.get(page, headers=HTML).text)},
+        headers=HTML,
+        follow_redirects=False,
+    )
+    assert stray.status_code == 404
+
     # Both administrations answer; the référent sees each raw opinion, the holder does not.
     with db.transaction() as session:
         for c in consultations:

@@ -52,6 +52,7 @@ FORMS: dict[str, set[str] | None] = {
     "/dossiers/{dossier_id}/demandes/{request_id}/reponse": {"holder"},
     "/dossiers/{dossier_id}/messages": {"holder", "referent"},
     "/dossiers/{dossier_id}/retrait": {"holder"},
+    "/dossiers/{dossier_id}/consultations/{consultation_id}/messages": {"referent"},
     "/dossiers/{dossier_id}/referent": {"referent", "manager"},
     "/dossiers/{dossier_id}/cloture": {"referent"},
     "/dossiers/{dossier_id}/cycles": {"referent"},
