@@ -93,6 +93,67 @@ def queue_tab(user: User) -> ColumnElement[Any]:
     )
 
 
+class QueueSort(StrEnum):
+    """The columns a queue sorts by (``?tri=``)."""
+
+    FILED_AT = "depot"
+    REFERENCE = "reference"
+    TITLE = "intitule"
+
+
+#: The most rows an export of one tab holds.
+MAX_EXPORT = 5_000
+#: The longest search text (a title or a reference).
+MAX_SEARCH = 100
+
+
+def _order(sort: QueueSort, descending: bool) -> tuple[Any, ...]:
+    column = {
+        QueueSort.FILED_AT: Dossier.filed_at,
+        QueueSort.REFERENCE: Dossier.reference,
+        QueueSort.TITLE: Dossier.title,
+    }[sort]
+    return (column.desc() if descending else column.asc(), Dossier.id)
+
+
+def _ranked(
+    user: User, *, sort: QueueSort | None, descending: bool, search: str | None
+) -> tuple[ColumnElement[Any], ColumnElement[bool], Any]:
+    """The queue's tab expression, the rows it holds (``search`` in their title or
+    reference), and a subquery ranking each dossier in its tab (``id``, ``tab``, ``rank``).
+
+    Without a chosen sort: oldest filing first, but the closed tab newest first."""
+    tab = queue_tab(user)
+    visible = and_(dossier_visibility(user), tab.is_not(None))
+    if search:
+        text = search[:MAX_SEARCH]
+        visible = and_(
+            visible,
+            Dossier.title.icontains(text, autoescape=True)
+            | Dossier.reference.icontains(text, autoescape=True),
+        )
+    if sort is None:
+        rank: Any = case(
+            (
+                tab == QueueTab.CLOSED.value,
+                func.row_number().over(
+                    partition_by=tab, order_by=(Dossier.filed_at.desc(), Dossier.id)
+                ),
+            ),
+            else_=func.row_number().over(
+                partition_by=tab, order_by=(Dossier.filed_at.asc(), Dossier.id)
+            ),
+        )
+    else:
+        rank = func.row_number().over(partition_by=tab, order_by=_order(sort, descending))
+    ranked = (
+        select(Dossier.id.label("id"), tab.label("tab"), rank.label("rank"))
+        .where(visible)
+        .subquery()
+    )
+    return tab, visible, ranked
+
+
 def referent_queue(
     session: Session,
     user: User,
@@ -100,41 +161,28 @@ def referent_queue(
     selected: QueueTab,
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    sort: QueueSort | None = None,
+    descending: bool = False,
+    search: str | None = None,
 ) -> list[TabPage]:
     """``user``'s queue: every tab with its count and one page of rows (the ``selected`` tab
-    at ``page``, the others at their first page). Oldest filing first; closed: newest first.
+    at ``page``, the others at their first page), sorted by ``sort`` (by default oldest filing
+    first; closed: newest first), only the dossiers whose title or reference holds ``search``.
 
     New dossiers (filed, no référent proposed yet) are everyone's; the other tabs hold the
     dossiers ``user`` is the référent of (proposed or in charge). Three queries."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    tab = queue_tab(user)
-    visible = dossier_visibility(user)
+    tab, visible, ranked = _ranked(user, sort=sort, descending=descending, search=search)
     counts = {
         QueueTab(name): count
         for name, count in session.execute(
-            select(tab.label("tab"), func.count()).where(visible, tab.is_not(None)).group_by(tab)
+            select(tab.label("tab"), func.count()).where(visible).group_by(tab)
         )
     }
     pages = {
         t: max(1, min(page, pages_for(counts.get(t, 0), page_size))) if t is selected else 1
         for t in QueueTab
     }
-    rank = case(
-        (
-            tab == QueueTab.CLOSED.value,
-            func.row_number().over(
-                partition_by=tab, order_by=(Dossier.filed_at.desc(), Dossier.id)
-            ),
-        ),
-        else_=func.row_number().over(
-            partition_by=tab, order_by=(Dossier.filed_at.asc(), Dossier.id)
-        ),
-    )
-    ranked = (
-        select(Dossier.id.label("id"), tab.label("tab"), rank.label("rank"))
-        .where(visible, tab.is_not(None))
-        .subquery()
-    )
     first = case(
         *((ranked.c.tab == t.value, (p - 1) * page_size) for t, p in pages.items()), else_=0
     )
@@ -156,6 +204,27 @@ def referent_queue(
         )
         for t in QueueTab
     ]
+
+
+def queue_export(
+    session: Session,
+    user: User,
+    *,
+    tab: QueueTab,
+    sort: QueueSort | None = None,
+    descending: bool = False,
+    search: str | None = None,
+) -> list[DossierRow]:
+    """Every row of one tab of ``user``'s queue (at most :data:`MAX_EXPORT`), in the page's
+    order: the CSV export. One query."""
+    _, _, ranked = _ranked(user, sort=sort, descending=descending, search=search)
+    chosen = (
+        select(ranked.c.id, ranked.c.tab, ranked.c.rank)
+        .where(ranked.c.tab == tab.value, ranked.c.rank <= MAX_EXPORT)
+        .subquery()
+    )
+    found = sorted(_rows(session, chosen), key=lambda item: item[2])
+    return [row for row, _, _ in found]
 
 
 def overdue_take_charge(

@@ -8,9 +8,13 @@ and hands the templates ready rows (texts, badges, links).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -24,7 +28,7 @@ from accelerator.consultations.schemas import ConsultationOut
 from accelerator.consultations.status import ConsultationStatus
 from accelerator.dossiers import worklists
 from accelerator.dossiers.status import DossierStatus
-from accelerator.dossiers.worklists import PAGE_SIZE, DossierRow, QueueTab
+from accelerator.dossiers.worklists import MAX_SEARCH, PAGE_SIZE, DossierRow, QueueSort, QueueTab
 from accelerator.identity import directory
 from accelerator.identity.roles import Role
 from accelerator.shared.text import t
@@ -161,15 +165,73 @@ def queue_row(row: DossierRow, now: dt.datetime) -> dict[str, object]:
     }
 
 
+class Direction(StrEnum):
+    """A sort's direction (``?ordre=``)."""
+
+    ASC = "asc"
+    DESC = "desc"
+
+
+#: The sortable columns of the queue, with their label.
+SORT_KEYS: dict[QueueSort, str] = {
+    QueueSort.REFERENCE: "pages.column.reference",
+    QueueSort.TITLE: "pages.column.project",
+    QueueSort.FILED_AT: "pages.column.filed_at",
+}
+Search = Annotated[str | None, Query(max_length=MAX_SEARCH)]
+
+
+def _queue_url(base: str, **params: object) -> str:
+    """``base`` with the non-empty ``params`` as its query."""
+    shown = {k: str(v) for k, v in params.items() if v not in (None, "")}
+    return f"{base}?{urlencode(shown)}" if shown else base
+
+
+def sort_headers(
+    tab: str, sort: QueueSort | None, direction: Direction, search: str | None
+) -> dict[QueueSort, dict[str, str]]:
+    """Each sortable column's header: its link (sorting by it, or the other way if it is
+    the current sort) and its ``aria-sort``."""
+    headers = {}
+    for column, key in SORT_KEYS.items():
+        current = sort is column
+        going = Direction.DESC if current and direction is Direction.ASC else Direction.ASC
+        headers[column] = {
+            "label": t(key),
+            "url": _queue_url(
+                "/file-de-travail", onglet=tab, tri=column.value, ordre=going.value, q=search
+            ),
+            "sort": ("ascending" if direction is Direction.ASC else "descending")
+            if current
+            else "",
+        }
+    return headers
+
+
 @router.get_page("/file-de-travail", policy=allow(referent=Scope.VISIBLE))
 def referent_space(
-    request: Request, onglet: QueueTab | None = None, page: PageNumber = 1
+    request: Request,
+    onglet: QueueTab | None = None,
+    page: PageNumber = 1,
+    tri: QueueSort | None = None,
+    ordre: Direction = Direction.ASC,
+    q: Search = None,
 ) -> Response:
-    """The référent's work queue: tabs with counts, one page of each (20 rows)."""
+    """The référent's work queue: tabs with counts, one page of each (20 rows), sortable by
+    reference, title or filing date, searchable by title or reference, each tab as CSV."""
+    search = (q or "").strip() or None
     with page_unit(request) as unit:
         user = unit.signed_in
         selected = onglet or QueueTab.TO_TAKE_IN_CHARGE
-        tabs = worklists.referent_queue(unit.session, user, selected=selected, page=page)
+        tabs = worklists.referent_queue(
+            unit.session,
+            user,
+            selected=selected,
+            page=page,
+            sort=tri,
+            descending=ordre is Direction.DESC,
+            search=search,
+        )
         if onglet is None:
             # Without a choice, the first tab with work in it.
             chosen = next((tab for tab in tabs if tab.count), tabs[0])
@@ -188,7 +250,104 @@ def referent_space(
             )
             for tab in tabs
         ]
-        return render(request, "referent.html", {"tabs": views})
+        return render(
+            request,
+            "referent.html",
+            {
+                "tabs": views,
+                "search": search or "",
+                "sorts": {tab.key: sort_headers(tab.key, tri, ordre, search) for tab in views},
+                "extra": {
+                    tab.key: "&"
+                    + urlencode(
+                        {
+                            k: v
+                            for k, v in {
+                                "onglet": tab.key,
+                                "tri": tri.value if tri else "",
+                                "ordre": ordre.value if tri else "",
+                                "q": search or "",
+                            }.items()
+                            if v
+                        }
+                    )
+                    for tab in views
+                },
+                "exports": {
+                    tab.key: _queue_url(
+                        "/file-de-travail.csv",
+                        onglet=tab.key,
+                        tri=tri.value if tri else None,
+                        ordre=ordre.value if tri else None,
+                        q=search,
+                    )
+                    for tab in views
+                },
+            },
+        )
+
+
+#: The columns of the queue's CSV export.
+EXPORT_COLUMNS = (
+    "pages.column.reference",
+    "pages.column.project",
+    "pages.column.holder",
+    "pages.column.commune",
+    "pages.column.status",
+    "pages.column.filed_at",
+    "pages.column.referent",
+)
+
+
+def _csv_cell(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@router.get_page("/file-de-travail.csv", policy=allow(referent=Scope.VISIBLE))
+def referent_export(
+    request: Request,
+    onglet: QueueTab = QueueTab.TO_TAKE_IN_CHARGE,
+    tri: QueueSort | None = None,
+    ordre: Direction = Direction.ASC,
+    q: Search = None,
+) -> Response:
+    """One tab of the queue as CSV (UTF-8 with BOM, semicolons: as French spreadsheets read
+    it), in the page's order, at most 5,000 rows."""
+    search = (q or "").strip() or None
+    with page_unit(request) as unit:
+        rows = worklists.queue_export(
+            unit.session,
+            unit.signed_in,
+            tab=onglet,
+            sort=tri,
+            descending=ordre is Direction.DESC,
+            search=search,
+        )
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow([t(key) for key in EXPORT_COLUMNS])
+        for row in rows:
+            writer.writerow(
+                [
+                    _csv_cell(cell)
+                    for cell in (
+                        row.reference or "",
+                        row.title,
+                        row.organisation,
+                        row.commune_name or "",
+                        row.status_label,
+                        display.instant(row.filed_at, row.timezone),
+                        row.referent_name or "",
+                    )
+                ]
+            )
+    filename = f"file-de-travail-{onglet.value}.csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- Administration agent ----------------------------------------------------------------

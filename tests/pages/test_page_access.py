@@ -27,6 +27,7 @@ PAGES: dict[str, set[str] | None] = {
     "/mes-dossiers": {"holder"},
     "/nouveau-dossier": {"holder"},
     "/file-de-travail": {"referent"},
+    "/file-de-travail.csv": {"referent"},
     "/mes-consultations": {"agent"},
     "/pilotage": {"manager"},
     "/gestion": {"admin"},
@@ -109,7 +110,10 @@ def test_every_page_as_every_role(
                 assert answer.status_code == 303, path
             elif roles is None or role in roles:
                 assert answer.status_code == 200, (path, role)
-                assert answer.text.count("<h1") == 1, (path, role)
+                if path.endswith(".csv"):
+                    assert answer.headers["content-type"].startswith("text/csv")
+                else:
+                    assert answer.text.count("<h1") == 1, (path, role)
             else:
                 assert answer.status_code == 403, (path, role)
                 assert "Accès refusé" in answer.text and "<h1" in answer.text
