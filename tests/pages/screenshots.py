@@ -47,7 +47,7 @@ def main() -> None:
                 assert page.url.endswith(LANDINGS[email][0]), page.url
                 page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
                 if email in DOSSIER_PAGES:
-                    page.locator("table a").first.click()
+                    page.locator("tbody a").first.click()
                     page.wait_for_url("**/dossiers/*")
                     page.screenshot(
                         path=str(OUTPUT / f"{DOSSIER_PAGES[email]}.png"), full_page=True

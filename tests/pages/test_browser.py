@@ -159,3 +159,57 @@ def test_error_pages_are_french_and_accessible(page: Any, base_url: str) -> None
     assert answer.status == 404
     assert page.locator("h1").inner_text() == "Page non trouvée"
     assert _serious(page) == []
+
+
+def test_the_holder_files_step_by_step_with_a_pdf_and_every_step_is_accessible(
+    page: Any, base_url: str, tmp_path: Path
+) -> None:
+    from tests import samples
+
+    sign_in(page, base_url, "holder@demo.test")
+    page.get_by_role("link", name="Déposer un nouveau dossier").click()
+    assert _serious(page) == []
+    page.get_by_label("Intitulé du projet").fill("Gîte de groupe à Luz-Saint-Sauveur")
+    page.get_by_label("Description du projet").fill("Vingt lits, ouverts toute l'année.")
+    page.get_by_label("Commune du projet").fill("Luz-Saint-Sauveur")
+    page.keyboard.press("Enter")  # Enter saves and goes on
+    page.wait_for_url("**/brouillon?etape=procedures")
+    assert _serious(page) == []
+    page.locator("label[for=procedure-PC]").click()
+    page.get_by_role("button", name="Enregistrer et continuer").click()
+    page.wait_for_url("**/brouillon?etape=questions")
+    assert _serious(page) == []
+    page.locator("label[for=question-public_access_building]").click()
+    page.get_by_label("Emplois créés (facultatif)").fill("3")
+    page.get_by_role("button", name="Enregistrer et continuer").click()
+    page.wait_for_url("**/brouillon?etape=pieces")
+    assert _serious(page) == []
+    plan = tmp_path / "plan de situation.pdf"
+    plan.write_bytes(samples.PDF)
+    page.get_by_label("Pièce fournie").select_option("PC1")
+    page.locator("#piece-fichier").set_input_files(str(plan))
+    page.get_by_role("button", name="Joindre").click()
+    page.wait_for_url("**/brouillon?etape=pieces")
+    assert "plan de situation.pdf (PC1)" in page.content()
+    page.get_by_role("button", name="Déposer le dossier").click()
+    page.wait_for_url("**/dossiers/*?fait=depose")
+    assert "Votre dossier est déposé" in page.content()
+    assert page.locator("h1").inner_text() == "Gîte de groupe à Luz-Saint-Sauveur"
+    assert _serious(page) == []
+    # Every tab of the dossier page, by keyboard-reachable buttons, stays accessible.
+    for tab in ("pieces", "consultations", "echanges", "historique", "delais"):
+        page.click(f"#onglet-{tab}")
+        assert _serious(page) == []
+    assert "plan de situation.pdf" in page.content()
+
+
+def test_the_referent_reads_a_dossier_and_its_queue_sorted(page: Any, base_url: str) -> None:
+    sign_in(page, base_url, "referent@demo.test")
+    page.goto(base_url + "/file-de-travail?onglet=consulting&tri=reference&ordre=desc")
+    assert _serious(page) == []
+    page.locator("#onglet-consulting-panneau tbody a").first.click()
+    page.wait_for_url("**/dossiers/*")
+    assert _serious(page) == []
+    page.click("#onglet-consultations")
+    assert "Administrations consultées" in page.content()
+    assert _serious(page) == []
