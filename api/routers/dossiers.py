@@ -17,6 +17,7 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import check_version
+from accelerator.shared.text import t
 from accelerator.shared.validation import STRICT_INPUT, Code, MultiLine, SingleLine
 from accelerator.views.queries import build_views, list_dossiers
 from accelerator.views.schemas import DossierOut
@@ -97,7 +98,7 @@ def _locked(session: SessionDep, dossier_id: str, if_match: int | None) -> tuple
 def _check(version: int | None, if_match: int | None) -> None:
     """Refuse the edit (and so roll it back) if the client read another version."""
     if version is not None:
-        check_version("Le dossier", version, if_match)
+        check_version(t("dossier.what"), version, if_match)
 
 
 @router.post("", status_code=201, policy=allow(holder=Scope.ANY))
