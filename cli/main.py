@@ -46,7 +46,7 @@ def _logging() -> None:
     logs.configure(get_settings().log_format, ui_level=get_settings().flow_ui_log_level)
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help=t("cli.db.upgrade.command_help"))
 def db_upgrade() -> None:
     """Apply the migrations to the configured database."""
     from accelerator.migrations.commands import upgrade
@@ -55,7 +55,7 @@ def db_upgrade() -> None:
     typer.echo(t("cli.db.upgraded"))
 
 
-@catalogue_app.command("load")
+@catalogue_app.command("load", help=t("cli.catalogue.load.command_help"))
 def catalogue_load(
     path: Annotated[Path | None, typer.Option(help=t("cli.catalogue.load.directory_help"))] = None,
 ) -> None:
@@ -76,7 +76,7 @@ def catalogue_load(
     typer.echo(t("cli.catalogue.loaded", report=report))
 
 
-@documents_app.command("sweep")
+@documents_app.command("sweep", help=t("cli.documents.sweep.command_help"))
 def documents_sweep(
     older_than_minutes: Annotated[
         int, typer.Option(min=0, help=t("cli.documents.sweep.older_than_help"))
@@ -103,7 +103,7 @@ def documents_sweep(
     typer.echo(t("cli.documents.swept", removed=removed, store=store.description))
 
 
-@catalogue_app.command("communes")
+@catalogue_app.command("communes", help=t("cli.catalogue.communes.command_help"))
 def catalogue_communes(
     file: Annotated[
         Path,
@@ -128,7 +128,7 @@ def catalogue_communes(
     typer.echo(t("cli.catalogue.communes_loaded", report=report))
 
 
-@users_app.command("create")
+@users_app.command("create", help=t("cli.users.create.command_help"))
 def users_create(
     email: Annotated[str, typer.Option(help=t("cli.users.email_help"))],
     role: Annotated[str, typer.Option(help=t("cli.users.role_help"))],
@@ -207,7 +207,7 @@ clocks_app = typer.Typer(help=t("cli.clocks.help"), no_args_is_help=True)
 app.add_typer(clocks_app, name="clocks")
 
 
-@calendars_app.callback()
+@calendars_app.callback(help=t("cli.calendars.command_help"))
 def calendars(context: typer.Context) -> None:
     """List the calendar codes with their time zone."""
     if context.invoked_subcommand is None:
@@ -215,7 +215,7 @@ def calendars(context: typer.Context) -> None:
             typer.echo(f"{code}\t{calendar.timezone}")
 
 
-@calendars_app.command("override")
+@calendars_app.command("override", help=t("cli.calendars.override.command_help"))
 def calendars_override(
     calendar: Annotated[str, typer.Option(help=t("cli.calendar_code_help"))],
     date: Annotated[str, typer.Option(help=t("cli.calendars.override.day_help"))],
@@ -255,7 +255,7 @@ def calendars_override(
     typer.echo(summary + t("cli.calendars.override.clocks_keep_version"))
 
 
-@clocks_app.command("reproject")
+@clocks_app.command("reproject", help=t("cli.clocks.reproject.command_help"))
 def clocks_reproject(
     calendar: Annotated[
         str | None, typer.Option(help=t("cli.clocks.reproject.calendar_help"))
@@ -289,7 +289,7 @@ def clocks_reproject(
     typer.echo(t("cli.clocks.reprojected", count=len(lines)))
 
 
-@app.command()
+@app.command(help=t("cli.deadline.command_help"))
 def deadline(
     calendar: Annotated[str, typer.Option(help=t("cli.deadline.calendar_help"))],
     start: Annotated[str | None, typer.Option(help=t("cli.deadline.start_help"))] = None,
@@ -329,7 +329,7 @@ def deadline(
     typer.echo(answer.deadline)
 
 
-@app.command()
+@app.command(help=t("cli.serve.command_help"))
 def serve(
     host: Annotated[str, typer.Option(help=t("cli.serve.host_help"))] = "127.0.0.1",
     port: Annotated[int, typer.Option(help=t("cli.serve.port_help"))] = 8000,
@@ -356,7 +356,7 @@ def serve(
     )
 
 
-@app.command()
+@app.command(help=t("cli.relay.command_help"))
 def relay() -> None:
     """Deliver the outbox and run the flows (embedded Prefect or the server at PREFECT_API_URL)."""
     import signal
@@ -384,9 +384,9 @@ def relay() -> None:
         )
 
 
-@app.command()
+@app.command(help=t("cli.deploy.command_help"))
 def deploy(
-    concurrency: Annotated[int, typer.Option(help="Flow runs at once on the work pool.")] = 4,
+    concurrency: Annotated[int, typer.Option(help=t("cli.deploy.concurrency_help"))] = 4,
 ) -> None:
     """Create the work pool and register the flows as deployments (distributed mode)."""
     if not os.environ.get("PREFECT_API_URL"):
@@ -397,9 +397,9 @@ def deploy(
         typer.echo(t("cli.deploy.registered", name=name))
 
 
-@app.command()
+@app.command(help=t("cli.worker.command_help"))
 def worker(
-    limit: Annotated[int, typer.Option(help="Flow runs at once on this worker.")] = 4,
+    limit: Annotated[int, typer.Option(help=t("cli.worker.limit_help"))] = 4,
 ) -> None:
     """Run a Prefect process worker on the accelerator's work pool (distributed mode)."""
     if not os.environ.get("PREFECT_API_URL"):
@@ -412,7 +412,7 @@ def worker(
     os.execv(sys.executable, argv)
 
 
-@app.command()
+@app.command(help=t("cli.demo.command_help"))
 def demo(
     port: Annotated[int, typer.Option(help=t("cli.api_port_help"))] = 8000,
     prefect_port: Annotated[int, typer.Option(help=t("cli.prefect_port_help"))] = 4200,
@@ -436,7 +436,7 @@ def demo(
     _run_embedded(host="127.0.0.1", port=port, prefect_port=prefect_port)
 
 
-@app.command()
+@app.command(help=t("cli.run.command_help"))
 def run(
     host: Annotated[str, typer.Option(help=t("cli.run.host_help"))] = "127.0.0.1",
     port: Annotated[int, typer.Option(help=t("cli.api_port_help"))] = 8000,
