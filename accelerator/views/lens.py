@@ -47,7 +47,7 @@ HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
     ("dossier", "information_received"): None,
     ("dossier", "withdrawn"): None,
     ("dossier", "cycle_opened"): None,
-    ("dossier", "referent_handed_over"): (t("lens.referent_handed_over")),
+    ("dossier", "referent_handed_over"): t("lens.referent_handed_over"),
     ("consultation", "created"): None,
     ("consultation", "cancelled"): None,
     ("consultation", "status_changed"): None,
@@ -55,7 +55,7 @@ HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
     ("consultation", "information_received"): None,
     # The raw opinion stays with the référent: the holder reads the consolidated answer.
     ("consultation", "opinion_given"): t_template("lens.opinion_given"),
-    ("consultation", "tacit_opinion"): (t_template("lens.tacit_opinion")),
+    ("consultation", "tacit_opinion"): t_template("lens.tacit_opinion"),
     ("clock", "clock_started"): None,
     ("clock", "clock_paused"): None,
     ("clock", "clock_not_paused"): None,
