@@ -27,6 +27,7 @@ from api.routers import (
     messages,
     webhooks,
 )
+from api.routers import metrics as metrics_routes
 from api.routes import Route
 
 
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         documents.router,
         messages.router,
         webhooks.router,
+        metrics_routes.router,
     ):
         app.include_router(router)
     contract.install(app)

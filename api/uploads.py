@@ -5,7 +5,8 @@ Starlette's ``request.form()`` spools the whole body before the route sees a byt
 here ``python-multipart``'s streaming parser is fed from ``request.stream()``, so no more
 than one chunk of the body and one buffer of the file (:data:`WRITE_BUFFER`) are in memory,
 and nothing past the limit is read. The form holds one ``file`` part and a few short text
-fields; anything else is refused. Whatever happens, the temporary file is removed by the
+fields (a page's form may declare longer ones, and its file may be optional); anything else is
+refused. Whatever happens, the temporary file is removed by the
 caller's ``with``: :class:`Upload` is a context manager.
 """
 
@@ -15,6 +16,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -58,9 +60,22 @@ def too_large(limit: int) -> TooLarge:
 class Upload:
     """One multipart upload: the file in a temporary file, its hash, size, name and fields."""
 
-    def __init__(self, *, limit: int, fields: frozenset[str], staging_dir: Path | None) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int,
+        fields: frozenset[str] | Mapping[str, int],
+        staging_dir: Path | None,
+        file_required: bool = True,
+    ) -> None:
         self.limit = limit
-        self.allowed_fields = fields
+        #: Each text field allowed and its most bytes (``MAX_FIELD`` unless a page's form
+        #: declares more, e.g. an opinion's text).
+        self.field_limits: dict[str, int] = (
+            dict(fields) if isinstance(fields, Mapping) else dict.fromkeys(fields, MAX_FIELD)
+        )
+        self.allowed_fields = frozenset(self.field_limits)
+        self.file_required = file_required
         descriptor, name = tempfile.mkstemp(prefix="upload-", dir=staging_dir)
         self.path = Path(name)
         self._file = os.fdopen(descriptor, "wb")
@@ -139,6 +154,9 @@ class Upload:
                 self._fail(InvalidInput(t("upload.one_file")))
                 return
             raw = options.get(b"filename")
+            if raw is None and not self.file_required:
+                # A page's optional file input left empty (some clients drop the empty name).
+                raw = b""
             if raw is None:
                 self._fail(InvalidInput(t("upload.file_needs_filename")))
                 return
@@ -164,7 +182,7 @@ class Upload:
         chunk = data[start:end]
         if self._part != "file":
             self._value += chunk
-            if len(self._value) > MAX_FIELD:
+            if len(self._value) > self.field_limits[self._part]:
                 self._fail(InvalidInput(t("upload.field_too_long", field=self._part)))
             return
         self.size += len(chunk)
@@ -224,7 +242,7 @@ class Upload:
             raise self._error
         if not self._ended:
             raise BadUpload(t("upload.multipart_incomplete"))
-        if self.filename is None:
+        if self.filename is None and self.file_required:
             raise InvalidInput(t("upload.file_missing"))
         await self._flush()
         self._file.close()
@@ -235,6 +253,8 @@ class Upload:
             await anyio.to_thread.run_sync(self._file.write, data)
 
 
-def body_limit_for(file_limit: int) -> int:
-    """The request body a file of ``file_limit`` bytes comes in (its form around it)."""
-    return file_limit + OVERHEAD
+def body_limit_for(file_limit: int, fields: Mapping[str, int] | None = None) -> int:
+    """The request body a file of ``file_limit`` bytes comes in (its form around it, with
+    the text fields a page's form declares longer than ``MAX_FIELD``)."""
+    longer = sum(max(0, size - MAX_FIELD) for size in (fields or {}).values())
+    return file_limit + OVERHEAD + longer

@@ -39,6 +39,8 @@ TRANSACTIONAL_TABLES = [
     "messages",
     "documents",
     "history_entries",
+    "consultation_facts",
+    "dossier_facts",
     "clock_rungs",
     "clock_pauses",
     "information_requests",
@@ -87,7 +89,7 @@ def database_url(
     from accelerator.shared.db import get_database
 
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'accelerator.shared.db'}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'accelerator.db'}"
     else:
         url = _create_postgres_database()
     upgrade(url)

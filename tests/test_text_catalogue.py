@@ -125,6 +125,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("accelerator/shared/config.py", "Settings"): "valeurs par défaut de réglages",
     # The responses' descriptions in the OpenAPI document, for developers.
     ("api/contract.py", "DESCRIPTIONS"): "documentation OpenAPI",
+    # The CSV routes' descriptions in the OpenAPI document, beside each table's query.
+    ("accelerator/metrics/queries.py", "TABLES"): "documentation OpenAPI",
     # Identifiers of access scopes, in English (« référent » is a glossary word).
     ("api/policies.py", "Scope"): "identifiants en anglais",
     # A CLDR date pattern for Babel's format_datetime, not a sentence.

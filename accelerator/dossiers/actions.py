@@ -16,7 +16,7 @@ from accelerator.catalogue.models import Procedure
 from accelerator.catalogue.queries import calendar_code_for_commune, require_commune
 from accelerator.dossiers.access import access_dossier, require_referent_of
 from accelerator.dossiers.models import Counter, Dossier
-from accelerator.dossiers.schemas import DossierCreate
+from accelerator.dossiers.schemas import DossierAttributes, DossierCreate, DossierDraftIn
 from accelerator.dossiers.status import LABELS, DossierStatus, check_move, check_transition
 from accelerator.history.actions import record
 from accelerator.history.actor import Actor
@@ -72,16 +72,7 @@ def create_dossier(
     require_role(user, Role.HOLDER)
     assert user.organisation_id is not None
     commune = require_commune(session, data.commune_insee)
-    known = set(session.scalars(select(Procedure.code)))
-    unknown = [code for code in data.procedures if code not in known]
-    if unknown:
-        raise InvalidInput(
-            t(
-                "dossier.procedure_unknown",
-                unknown=", ".join(unknown),
-                known=", ".join(sorted(known)),
-            )
-        )
+    _require_procedures(session, data.procedures)
     dossier = Dossier(
         title=data.title,
         description=data.description,
@@ -108,6 +99,79 @@ def create_dossier(
         event="created",
         to_status=DossierStatus.DRAFT.value,
         message=t("dossier.created"),
+    )
+    return dossier
+
+
+def _require_procedures(session: Session, codes: list[str]) -> None:
+    """Refuse procedures the catalogue does not know."""
+    known = set(session.scalars(select(Procedure.code)))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise InvalidInput(
+            t(
+                "dossier.procedure_unknown",
+                unknown=", ".join(unknown),
+                known=", ".join(sorted(known)),
+            )
+        )
+
+
+#: The fields of a draft a holder may change, as the history names them.
+DRAFT_FIELDS: dict[str, str] = {
+    "title": t("dossier.field.title"),
+    "description": t("dossier.field.description"),
+    "commune_insee": t("dossier.field.commune"),
+    "procedures": t("dossier.field.procedures"),
+    "attributes": t("dossier.field.attributes"),
+    "investment_eur": t("dossier.field.investment"),
+    "jobs_created": t("dossier.field.jobs"),
+}
+
+
+def update_draft(
+    session: Session, *, dossier_id: uuid.UUID, data: DossierDraftIn, user: User, now: dt.datetime
+) -> Dossier:
+    """The holder changes a draft (the step-by-step form saves each step); nothing changes
+    once it is filed. Only the fields given change; no history row when nothing changed."""
+    require_role(user, Role.HOLDER)
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    if dossier.status != DossierStatus.DRAFT:
+        raise InvalidTransition(
+            t("dossier.draft_only", status=LABELS[DossierStatus(dossier.status)])
+        )
+    given = {name: getattr(data, name) for name in DRAFT_FIELDS if name in data.model_fields_set}
+    if given.get("title") is None:
+        given.pop("title", None)  # a draft keeps a title
+    if "commune_insee" in given:
+        if given["commune_insee"] is None:
+            raise InvalidInput(t("dossier.commune_required"))
+        commune = require_commune(session, given["commune_insee"])
+        if given["commune_insee"] != dossier.commune_insee:
+            dossier.calendar_code = calendar_code_for_commune(commune)
+    if given.get("procedures") is not None:
+        _require_procedures(session, given["procedures"])
+    elif "procedures" in given:
+        given["procedures"] = []
+    if "attributes" in given:
+        attributes = given["attributes"] or DossierAttributes.model_validate({})
+        given["attributes"] = attributes.model_dump()
+    if "description" in given and given["description"] is None:
+        given["description"] = ""
+    changed = [name for name, value in given.items() if getattr(dossier, name) != value]
+    if not changed:
+        return dossier
+    for name in changed:
+        setattr(dossier, name, given[name])
+    record(
+        session,
+        dossier_id=dossier.id,
+        actor=Actor.of(user),
+        at=now,
+        entity="dossier",
+        event="draft_updated",
+        message=t("dossier.draft_saved") + ", ".join(DRAFT_FIELDS[n] for n in changed) + ".",
+        details={"fields": changed},
     )
     return dossier
 

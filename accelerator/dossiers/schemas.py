@@ -75,3 +75,70 @@ class DossierCreate(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError(t("dossier.procedure_twice"))
         return value
+
+
+class DossierDraftIn(BaseModel):
+    """Changes to a draft, step by step (only the fields given change)."""
+
+    model_config = STRICT_INPUT
+
+    title: SingleLine | None = Field(None, min_length=3, max_length=300)
+    description: MultiLine | None = Field(None, max_length=20_000)
+    commune_insee: InseeCode | None = Field(
+        None, description="Code INSEE d'une commune du catalogue (5 caractères ; Corse : 2A/2B)."
+    )
+    procedures: list[Annotated[Code, Field(max_length=32)]] | None = Field(None, max_length=20)
+    attributes: DossierAttributes | None = None
+    investment_eur: int | None = Field(None, ge=0, le=10**13)
+    jobs_created: int | None = Field(None, ge=0, le=10**6)
+
+    @field_validator("procedures")
+    @classmethod
+    def _procedures(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(t("dossier.procedure_twice"))
+        return value
+
+
+class LaunchIn(BaseModel):
+    """The administrations to consult; omitted means the routing proposal."""
+
+    model_config = STRICT_INPUT
+
+    administrations: list[Annotated[Code, Field(max_length=32)]] | None = Field(None, max_length=50)
+
+
+class CloseIn(BaseModel):
+    """The final message to the holder."""
+
+    model_config = STRICT_INPUT
+
+    message: MultiLine = Field(min_length=1, max_length=50_000)
+
+
+class WithdrawIn(BaseModel):
+    """Why the holder withdraws the dossier."""
+
+    model_config = STRICT_INPUT
+
+    reason: MultiLine = Field(min_length=3, max_length=5_000)
+
+
+class ReferentIn(BaseModel):
+    """The référent who takes over the dossier, and why."""
+
+    model_config = STRICT_INPUT
+
+    email: SingleLine = Field(min_length=3, max_length=320)
+    reason: MultiLine = Field(min_length=3, max_length=5_000)
+
+
+class CycleIn(BaseModel):
+    """A new review cycle: the administrations consulted again, and what the holder amended."""
+
+    model_config = STRICT_INPUT
+
+    administrations: list[Annotated[Code, Field(max_length=32)]] = Field(
+        min_length=1, max_length=50
+    )
+    message: MultiLine = Field(min_length=3, max_length=20_000)

@@ -172,6 +172,24 @@ def unread_threads(session: Session, user: User, *, limit: int = 500) -> list[Un
     ]
 
 
+def count_unread(session: Session, user: User) -> int:
+    """How many messages of others ``user`` has not read in the threads they take part in
+    (the pages' header; one query)."""
+    counted = session.scalar(
+        select(func.count(Message.id))
+        .join(Dossier, Dossier.id == Message.dossier_id)
+        .outerjoin(
+            MessageRead, and_(MessageRead.user_id == user.id, MessageRead.thread == Message.thread)
+        )
+        .where(
+            _threads_of(user),
+            Message.author_id != user.id,
+            Message.seq > func.coalesce(MessageRead.last_seq, 0),
+        )
+    )
+    return int(counted or 0)
+
+
 def unread_in(session: Session, user: User, threads: Sequence[str]) -> dict[str, int]:
     """Unread messages of others in each of ``threads`` for ``user`` (one query)."""
     if not threads:

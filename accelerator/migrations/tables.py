@@ -18,6 +18,7 @@ from accelerator.identity.models import Organisation, User
 from accelerator.identity.sessions import WebSession
 from accelerator.information.models import InformationRequest
 from accelerator.messages.models import Message, MessageDocument, MessageRead
+from accelerator.metrics.models import ConsultationFact, DossierFact
 from accelerator.notifications.models import DigestItem, EmailDelivery
 from accelerator.outbox import wakeup
 from accelerator.outbox.models import OutboxMessage
@@ -43,6 +44,7 @@ __all__ = [
     "ClockRung",
     "Commune",
     "Consultation",
+    "ConsultationFact",
     "ConsultationLaunch",
     "ConsultationType",
     "Counter",
@@ -50,6 +52,7 @@ __all__ = [
     "DigestItem",
     "Document",
     "Dossier",
+    "DossierFact",
     "EmailDelivery",
     "HistoryEntry",
     "IdempotentRequest",

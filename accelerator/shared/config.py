@@ -19,7 +19,7 @@ from accelerator.shared.text import t
 
 DEMO_SECRET_KEY = "demo-only-secret-key-not-for-production-use-0123456789"
 DEMO_METRICS_TOKEN = "demo-only-metrics-token-not-for-production-use-0123"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(BaseSettings):
@@ -203,7 +203,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _defaults_and_secret(self) -> Settings:
         if not self.database_url:
-            self.database_url = f"sqlite:///{self.var_dir / 'accelerator.shared.db'}"
+            self.database_url = f"sqlite:///{self.var_dir / 'accelerator.db'}"
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ValueError(t("config.secret_key_too_short"))
         AllowList.parse(self.webhook_allowed_hosts)  # a malformed list stops the process now

@@ -36,6 +36,7 @@ OUTCOME_SHOWN_TO_HOLDERS = frozenset({DossierStatus.CONSOLIDATED.value, DossierS
 #: kind of entry stays internal until someone decides what holders read of it.
 HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
     ("dossier", "created"): None,
+    ("dossier", "draft_updated"): None,
     ("dossier", "status_changed"): None,
     ("dossier", "routed"): None,
     ("dossier", "referent_unavailable"): None,
@@ -61,6 +62,8 @@ HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
     ("clock", "clock_not_paused"): None,
     ("clock", "clock_resumed"): None,
     ("clock", "clock_reprojected"): None,
+    # A piece of the dossier, as its holder reads it (a consultation's documents: see ``message``).
+    ("document", "document_added"): None,
 }
 
 
@@ -151,6 +154,10 @@ class _HolderLens:
 
     def message(self, h: HistoryEntry, dossier: Dossier, referent: User | None) -> str | None:
         """The holder's message for ``h``, or None when the entry is internal."""
+        if h.entity == "document" and h.consultation_id is not None:
+            # A document of one consultation goes between the platform and that administration
+            # (documents.queries.document_visibility): the holder does not learn it exists.
+            return None
         administration = (
             self.administration_of.get(h.consultation_id, "") if h.consultation_id else ""
         )

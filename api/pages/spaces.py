@@ -109,6 +109,9 @@ def holder_space(request: Request, page: PageNumber = 1) -> Response:
         views = list_dossiers(unit.session, user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
         rows = [
             {
+                "url": f"/dossiers/{v.id}/brouillon"
+                if v.status == DossierStatus.DRAFT
+                else f"/dossiers/{v.id}",
                 "reference": v.reference or t("pages.holder.no_reference"),
                 "title": v.title,
                 "commune": v.commune_name or v.commune_insee,
@@ -146,6 +149,7 @@ class TabView:
 def queue_row(row: DossierRow, now: dt.datetime) -> dict[str, object]:
     """A dossier of the queue as a table row."""
     return {
+        "url": f"/dossiers/{row.id}",
         "reference": row.reference or "",
         "title": row.title,
         "organisation": row.organisation,
@@ -216,6 +220,7 @@ def consultation_row(
     due = _parse(view.due_at)
     badge: Badge | None = display.deadline_badge(due, now=now, zone=zone, paused=paused)
     return {
+        "dossier_url": f"/dossiers/{view.dossier.id}",
         "reference": view.dossier.reference or "",
         "title": view.dossier.title,
         "commune": view.dossier.commune_name or view.dossier.commune_insee,

@@ -35,6 +35,7 @@ from accelerator.identity import sessions
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.identity.sessions import Lifetimes, WebSession
+from accelerator.messages.queries import count_unread
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
 from accelerator.shared.errors import AcceleratorError, Forbidden, InvalidInput
@@ -234,8 +235,8 @@ class Page:
 
 
 def unread_messages(session: Session, user: User) -> int:
-    """How many messages ``user`` has not read (0 until the message thread exists)."""
-    return 0
+    """How many messages of others ``user`` has not read (the header's count)."""
+    return count_unread(session, user)
 
 
 def policy_of_request(request: Request) -> Policy:
@@ -247,13 +248,27 @@ def policy_of_request(request: Request) -> Policy:
     return policy
 
 
+def check_csrf(expected: str, form: Form | None) -> None:
+    """The one CSRF rule of a signed-in user's post: its form carries the session's token
+    (403, nothing done, otherwise)."""
+    if form is None or not sessions.csrf_matches(expected, form.get(CSRF_FIELD)):
+        raise CsrfRefused()
+
+
 @contextmanager
-def page_unit(request: Request, *, form: Form | None = None) -> Iterator[Page]:
-    """The page's unit of work: transaction, session, user, policy, CSRF (see the module)."""
+def page_unit(
+    request: Request, *, form: Form | None = None, body_unread: bool = False
+) -> Iterator[Page]:
+    """The page's unit of work: transaction, session, user, policy, CSRF (see the module).
+
+    ``body_unread``: a post whose body is not read yet (a file upload, ``api.pages.uploads``):
+    a read-only look at who posts and whether their role may, before a byte is read; the CSRF
+    token, inside the body, is checked by the unit that then acts on the form.
+    """
     settings: Settings = request.app.state.settings
     database: Database = request.app.state.database
     policy = policy_of_request(request)
-    read_only = request.method in READ_METHODS
+    read_only = request.method in READ_METHODS or body_unread
     now = utcnow()
     span = lifetimes(settings)
     token = request.cookies.get(cookie_name(request, SESSION))
@@ -275,13 +290,8 @@ def page_unit(request: Request, *, form: Form | None = None) -> Iterator[Page]:
                 raise SignInRequired()
             if policy.scope_of(Role(user.role)) is None:
                 raise Forbidden(t("pages.error.forbidden_role"))
-        posted = not read_only and web_session is not None and not policy.public
-        if posted and (
-            form is None
-            or web_session is None
-            or not sessions.csrf_matches(web_session.csrf_token, form.get(CSRF_FIELD))
-        ):
-            raise CsrfRefused()
+        if not read_only and web_session is not None and not policy.public:
+            check_csrf(web_session.csrf_token, form)
         if web_session is not None and now - web_session.last_seen_at >= TOUCH_EVERY:
             if read_only:
                 touched = web_session.id

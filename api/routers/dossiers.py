@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from accelerator.assignment import actions as assignment
@@ -12,13 +11,20 @@ from accelerator.consultations import actions as consultations
 from accelerator.dossiers import actions
 from accelerator.dossiers.access import access_dossier
 from accelerator.dossiers.models import Dossier
-from accelerator.dossiers.schemas import DossierCreate
+from accelerator.dossiers.schemas import (
+    CloseIn,
+    CycleIn,
+    DossierCreate,
+    DossierDraftIn,
+    LaunchIn,
+    ReferentIn,
+    WithdrawIn,
+)
 from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import check_version
 from accelerator.shared.text import t
-from accelerator.shared.validation import STRICT_INPUT, Code, MultiLine, SingleLine
 from accelerator.views.queries import build_views, list_dossiers
 from accelerator.views.schemas import DossierOut
 from api.deps import CurrentUser, IfMatch, Limit, Offset, SessionDep, parse_id
@@ -27,50 +33,6 @@ from api.policies import Scope, allow
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1/dossiers", tags=["dossiers"])
-
-
-class LaunchIn(BaseModel):
-    """The administrations to consult; omitted means the routing proposal."""
-
-    model_config = STRICT_INPUT
-
-    administrations: list[Annotated[Code, Field(max_length=32)]] | None = Field(None, max_length=50)
-
-
-class CloseIn(BaseModel):
-    """The final message to the holder."""
-
-    model_config = STRICT_INPUT
-
-    message: MultiLine = Field(min_length=1, max_length=50_000)
-
-
-class WithdrawIn(BaseModel):
-    """Why the holder withdraws the dossier."""
-
-    model_config = STRICT_INPUT
-
-    reason: MultiLine = Field(min_length=3, max_length=5_000)
-
-
-class ReferentIn(BaseModel):
-    """The référent who takes over the dossier, and why."""
-
-    model_config = STRICT_INPUT
-
-    email: SingleLine = Field(min_length=3, max_length=320)
-    reason: MultiLine = Field(min_length=3, max_length=5_000)
-
-
-class CycleIn(BaseModel):
-    """A new review cycle: the administrations consulted again, and what the holder amended."""
-
-    model_config = STRICT_INPUT
-
-    administrations: list[Annotated[Code, Field(max_length=32)]] = Field(
-        min_length=1, max_length=50
-    )
-    message: MultiLine = Field(min_length=3, max_length=20_000)
 
 
 def _view(session: SessionDep, dossier_id: object, user: CurrentUser) -> DossierOut:
@@ -133,6 +95,22 @@ def show(dossier_id: str, session: SessionDep, user: CurrentUser) -> DossierOut:
     """One dossier with its référent, consultations, clocks and history."""
     dossier = access_dossier(session, user, parse_id(dossier_id, "Dossier"))
     return build_views(session, [dossier], viewer=user)[0]
+
+
+@router.patch("/{dossier_id}", policy=allow(holder=Scope.OWN_ORGANISATION))
+@idempotent()
+def update(
+    dossier_id: str,
+    data: DossierDraftIn,
+    session: SessionDep,
+    user: CurrentUser,
+    if_match: IfMatch,
+) -> DossierOut:
+    """Change a draft (holder): only the fields given change; a filed dossier is not edited."""
+    parsed, version = _locked(session, dossier_id, if_match)
+    dossier = actions.update_draft(session, dossier_id=parsed, data=data, user=user, now=utcnow())
+    _check(version, if_match)
+    return _view(session, dossier.id, user)
 
 
 @router.post("/{dossier_id}/file", policy=allow(holder=Scope.OWN_ORGANISATION))

@@ -48,6 +48,10 @@ class Api:
         """POST ``path``."""
         return self.request("POST", path, expect, **kwargs)
 
+    def patch(self, path: str, expect: int = 200, **kwargs: Any) -> Any:
+        """PATCH ``path`` and check the status."""
+        return self.request("PATCH", path, expect, **kwargs)
+
 
 @pytest.fixture
 def client(db: Any) -> Iterator[TestClient]:

@@ -90,10 +90,16 @@ def run(
     *,
     examples: int,
     modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+    only: str = "",
 ) -> list[Outcome]:
-    """Run schemathesis against ``app`` as each role; one ``Outcome`` per role, operation, mode."""
+    """Run schemathesis against ``app`` as each role; one ``Outcome`` per role, operation, mode
+    (``only``: the operations whose path starts with it)."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [
+        operation
+        for operation in (result.ok() for result in schema.get_all_operations())
+        if operation.path.startswith(only)
+    ]
     outcomes: list[Outcome] = []
     for role, headers in headers_by_role.items():
         for operation in operations:

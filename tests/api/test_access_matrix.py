@@ -85,6 +85,7 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
         M: Scope.FILED,
         AD: Scope.FILED,
     },
+    "PATCH /api/v1/dossiers/{dossier_id}": {H: Scope.OWN_ORGANISATION},
     "POST /api/v1/dossiers/{dossier_id}/file": {H: Scope.OWN_ORGANISATION},
     "POST /api/v1/dossiers/{dossier_id}/take-charge": {R: Scope.FILED},
     "POST /api/v1/dossiers/{dossier_id}/consultations": {R: Scope.DOSSIER_REFERENT},
@@ -178,6 +179,22 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
         AD: Scope.ANY,
     },
     "GET /api/v1/messages/unread": dict.fromkeys((H, R, AG, M, AD), Scope.VISIBLE),
+    # The managers' figures: aggregates by administration, never by agent (issue 13).
+    "GET /api/v1/metrics/summary": {M: Scope.ANY, AD: Scope.ANY},
+    "GET /api/v1/metrics/forecast": {M: Scope.ANY, AD: Scope.ANY},
+    **{
+        f"GET /api/v1/metrics/{name}.csv": {M: Scope.ANY, AD: Scope.ANY}
+        for name in (
+            "take-charge",
+            "administrations",
+            "gating",
+            "parallel-gain",
+            "work-in-progress",
+            "flow",
+            "cohorts",
+            "forecast",
+        )
+    },
     "POST /api/v1/webhooks": {AG: Scope.ANY, AD: Scope.ANY},
     "GET /api/v1/webhooks": {AG: Scope.VISIBLE, AD: Scope.VISIBLE},
     "PATCH /api/v1/webhooks/{subscription_id}": {AG: Scope.OWN_ADMINISTRATION, AD: Scope.ANY},
@@ -210,6 +227,7 @@ BODIES: dict[str, Any] = {
         "reason": "Absence prolongée.",
     },
     "POST /api/v1/dossiers/{dossier_id}/withdraw": {"reason": "Projet abandonné."},
+    "PATCH /api/v1/dossiers/{dossier_id}": {"title": "Extension de l'hôtel (version 2)"},
     "POST /api/v1/dossiers/{dossier_id}/information-requests": {
         "message": "Merci de joindre le plan de masse.",
         "pieces": ["PC2"],

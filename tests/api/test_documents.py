@@ -394,6 +394,12 @@ def test_who_reads_which_document(api: Callable[[str], Api], client: TestClient)
     assert [d["id"] for d in agent_udap.get(f"/api/v1/consultations/{udap['id']}/documents")] == [
         piece["id"]
     ]
+    # The dossier's history, as the holder reads it: their piece, not the consultation's note.
+    history = holder.get(f"/api/v1/dossiers/{dossier['id']}")["history"]
+    added = [h["message"] for h in history if h["event"] == "document_added"]
+    assert added == [f"Pièce PC40 ajoutée : « securite.pdf » ({len(samples.PDF)} octets)."], added
+    staff_history = referent.get(f"/api/v1/dossiers/{dossier['id']}")["history"]
+    assert sum(h["event"] == "document_added" for h in staff_history) == 2
     not_found = {"detail": "Dossier introuvable."}
     for who in (other_holder, agent_sdis, outsider):
         assert who.get(f"/api/v1/dossiers/{dossier['id']}/documents", 404) == not_found

@@ -249,3 +249,46 @@ def test_the_re_offer_is_a_setting_of_the_take_charge_definition(db: Database) -
     finally:
         session.rollback()
         session.close()
+
+
+def test_a_draft_is_saved_step_by_step_and_no_longer_once_filed(
+    api: Callable[[str], Api], db: Database
+) -> None:
+    holder = api("holder@test.fr")
+    draft = holder.post(DOSSIERS, 201, json={**HOTEL, "procedures": [], "attributes": {}})
+    path = f"{DOSSIERS}/{draft['id']}"
+    changed = holder.patch(
+        path,
+        json={"procedures": ["PC"], "attributes": {"near_monument": True}, "jobs_created": 3},
+    )
+    assert changed["procedures"] == ["PC"] and changed["jobs_created"] == 3
+    assert changed["attributes"]["near_monument"] is True
+    assert changed["title"] == HOTEL["title"]  # what was not given stays
+    assert changed["version"] == draft["version"] + 1
+    assert changed["history"][-1]["message"] == (
+        "Brouillon enregistré : procédures, caractéristiques du projet, emplois."
+    )
+    same = holder.patch(path, json={"jobs_created": 3})
+    assert same["version"] == changed["version"]  # nothing changed, nothing written
+    moved = holder.patch(path, json={"commune_insee": "65440"})
+    assert moved["commune_insee"] == "65440" and moved["commune_name"] == "Tarbes"
+    for bad in (
+        {"commune_insee": "00000"},
+        {"procedures": ["XX"]},
+        {"procedures": ["PC", "PC"]},
+        {"title": "a"},
+        {"jobs_created": "3"},
+        {"unknown": 1},
+    ):
+        refused = holder.patch(path, 422, json=bad)
+        assert refused["detail"], bad
+    stale = holder.client.patch(
+        path, json={"jobs_created": 4}, headers={**holder.headers, "If-Match": "1"}
+    )
+    assert stale.status_code in (409, 412), stale.text
+    assert holder.get(path)["jobs_created"] == 3
+    api("holder2@test.fr").patch(path, 404, json={"jobs_created": 9})
+    api("referent@test.fr").patch(path, 403, json={"jobs_created": 9})
+    holder.post(f"{path}/file")
+    filed = holder.patch(path, 409, json={"jobs_created": 5})
+    assert "seul un brouillon se modifie" in filed["detail"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -374,6 +375,17 @@ def test_the_log_keeps_nothing_of_the_answer(
         json={"url": receiver.url, "events": ["consultation.created", "consultation.answered"]},
     )  # fmt: skip
     file_and_launch(api, ["SDIS-65"])
+    path = f"/api/v1/webhooks/{subscription['id']}/deliveries"
+    # The first delivery must have met the 500 before the receiver answers 200 (on a loaded
+    # machine the relay may not have tried yet when the launch returns).
+    deadline = time.monotonic() + 120
+    while not any(
+        d["last_error"] == "http_status"
+        for d in agent.client.get(path, headers=agent.headers).json()
+    ):
+        assert time.monotonic() < deadline, "the first delivery was never tried"
+        drain()
+        time.sleep(0.2)
     receiver.status = 200  # a 2xx answer's body is not kept either
     _answer_opinion(api)
     log = agent.client.get(

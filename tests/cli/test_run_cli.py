@@ -33,7 +33,7 @@ def test_run_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "ACCELERATOR_SECRET_KEY est obligatoire" in done.stderr
     assert "Traceback" not in done.stderr
-    assert not (tmp_path / "var" / "accelerator.shared.db").exists()
+    assert not (tmp_path / "var" / "accelerator.db").exists()
 
 
 def test_run_refuses_demo_mode(tmp_path: Path) -> None:
@@ -83,3 +83,20 @@ def test_run_restarts_a_killed_relay_and_loads_no_demo_account(tmp_path: Path) -
     assert "[relay] redémarré" in output
     assert "Arrêté." in output
     assert all(live_group_members(pgid) == [] for pgid in groups), output
+
+
+def test_the_embedded_default_lives_in_the_checkouts_var_directory() -> None:
+    """``make run`` keeps its SQLite database and documents in ``./var`` at the project's root
+    (the README and .gitignore say so), not inside a package."""
+    from accelerator.shared.config import Settings
+
+    clean = {k: v for k, v in os.environ.items() if k.startswith("ACCELERATOR_")}
+    for name in clean:
+        os.environ.pop(name)
+    try:
+        settings = Settings()
+    finally:
+        os.environ.update(clean)
+    assert settings.var_dir == ROOT / "var"
+    assert settings.database_url == f"sqlite:///{ROOT / 'var' / 'accelerator.db'}"
+    assert settings.documents_dir == ROOT / "var" / "documents"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from accelerator.identity.actions import create_user
 from accelerator.identity.roles import Role
@@ -91,3 +92,16 @@ def signed_in(browser_client: Callable[[], TestClient]) -> Callable[[str], TestC
         return client
 
     return make
+
+
+@pytest.fixture
+def statements(db: Any) -> Iterator[list[str]]:
+    """The SQL statements the database receives from here on."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(db.engine, "before_cursor_execute", record)

@@ -1,5 +1,6 @@
-"""Regenerate docs/screenshots/: the home page, the sign-in form and each role's landing page,
-as Debian's Chromium renders them on the demo world.
+"""Regenerate docs/screenshots/: the home page, the sign-in form, each role's landing page and
+the dossier page of a holder and a référent, as Debian's Chromium renders them on the demo
+world.
 
     .venv/bin/python -m tests.pages.screenshots      (or: make screenshots)
 """
@@ -19,6 +20,11 @@ NAMES = {
     "agent.ddt-65@demo.test": "agent-consultations",
     "manager@demo.test": "pilotage",
     "admin@demo.test": "administration",
+}
+#: Whose first dossier of their list is captured too, and under which name.
+DOSSIER_PAGES = {
+    "holder@demo.test": "porteur-dossier",
+    "referent@demo.test": "referent-dossier",
 }
 
 
@@ -40,6 +46,12 @@ def main() -> None:
                 sign_in(page, base_url, email)
                 assert page.url.endswith(LANDINGS[email][0]), page.url
                 page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+                if email in DOSSIER_PAGES:
+                    page.locator("table a").first.click()
+                    page.wait_for_url("**/dossiers/*")
+                    page.screenshot(
+                        path=str(OUTPUT / f"{DOSSIER_PAGES[email]}.png"), full_page=True
+                    )
                 context.close()
     sys.stdout.write(f"Captures écrites dans {OUTPUT}\n")
 

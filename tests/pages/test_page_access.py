@@ -4,6 +4,8 @@ the API's errors stay JSON."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -23,10 +25,35 @@ PAGES: dict[str, set[str] | None] = {
     "/login": None,
     "/espace": {"holder", "referent", "agent", "manager", "admin"},
     "/mes-dossiers": {"holder"},
+    "/nouveau-dossier": {"holder"},
     "/file-de-travail": {"referent"},
     "/mes-consultations": {"agent"},
     "/pilotage": {"manager"},
     "/gestion": {"admin"},
+}
+STAFF = {"referent", "manager", "admin"}
+#: Pages of one object (probed with an id that exists nowhere: 404 for who may read such a
+#: page, 403 for another role, the sign-in page for anonymous visitors).
+OBJECT_PAGES: dict[str, set[str]] = {
+    "/dossiers/{dossier_id}": {"holder"} | STAFF,
+    "/dossiers/{dossier_id}/brouillon": {"holder"},
+}
+#: The forms pages post to, and who may send each.
+FORMS: dict[str, set[str] | None] = {
+    "/login": None,
+    "/logout": {"holder", "referent", "agent", "manager", "admin"},
+    "/nouveau-dossier": {"holder"},
+    "/dossiers/{dossier_id}/brouillon": {"holder"},
+    "/dossiers/{dossier_id}/depot": {"holder"},
+    "/dossiers/{dossier_id}/prise-en-charge": {"referent"},
+    "/dossiers/{dossier_id}/consultations": {"referent"},
+    "/dossiers/{dossier_id}/demandes": {"referent"},
+    "/dossiers/{dossier_id}/demandes/{request_id}/reponse": {"holder"},
+    "/dossiers/{dossier_id}/messages": {"holder", "referent"},
+    "/dossiers/{dossier_id}/retrait": {"holder"},
+    "/dossiers/{dossier_id}/referent": {"referent", "manager"},
+    "/dossiers/{dossier_id}/cloture": {"referent"},
+    "/dossiers/{dossier_id}/cycles": {"referent"},
 }
 ROLES = {
     "holder@pages.test": "holder",
@@ -47,10 +74,16 @@ def test_every_page_declares_the_policy_this_table_gives(app: FastAPI) -> None:
             for method in route.methods:
                 served[f"{method} {route.path}"] = policy
     gets = {key.split(" ", 1)[1]: p for key, p in served.items() if key.startswith("GET ")}
-    assert set(gets) == set(PAGES) | {"/static/{path:path}"}
-    assert set(served) - {f"GET {p}" for p in gets} == {"POST /login", "POST /logout"}
-    for path, roles in PAGES.items():
+    posts = {key.split(" ", 1)[1]: p for key, p in served.items() if key.startswith("POST ")}
+    assert set(gets) == set(PAGES) | set(OBJECT_PAGES) | {"/static/{path:path}"}
+    assert set(posts) == set(FORMS)
+    assert len(served) == len(gets) + len(posts)
+    for path, roles in [*PAGES.items(), *OBJECT_PAGES.items()]:
         policy = gets[path]
+        declared = None if policy.public else {role.value for role, _ in policy.scopes}
+        assert declared == roles, path
+    for path, roles in FORMS.items():
+        policy = posts[path]
         declared = None if policy.public else {role.value for role, _ in policy.scopes}
         assert declared == roles, path
     assert gets["/static/{path:path}"].public
@@ -78,6 +111,44 @@ def test_every_page_as_every_role(
             else:
                 assert answer.status_code == 403, (path, role)
                 assert "Accès refusé" in answer.text and "<h1" in answer.text
+
+
+def _concrete(path: str) -> str:
+    """``path`` with each ``{name}`` replaced by an id that exists nowhere."""
+    return re.sub(r"\{[a-z_]+\}", lambda _m: str(uuid.uuid4()), path)
+
+
+def test_every_object_page_and_form_as_every_role(
+    browser_client: Callable[[], TestClient], signed_in: Callable[[str], TestClient]
+) -> None:
+    anonymous = browser_client()
+    clients = {role: signed_in(email) for email, role in ROLES.items()}
+    tokens = {
+        role: csrf_of(c.get("/", headers=HTML).text, "/logout") for role, c in clients.items()
+    }
+    for pattern, readers in OBJECT_PAGES.items():
+        path = _concrete(pattern)
+        answer = anonymous.get(path, headers=HTML, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+        for role, client in clients.items():
+            answer = client.get(path, headers=HTML, follow_redirects=False)
+            expected = 404 if role in readers else 403
+            assert answer.status_code == expected, (pattern, role, answer.status_code)
+            assert answer.text.count("<h1") == 1
+    for pattern, senders in FORMS.items():
+        if senders is None or pattern == "/logout":
+            continue
+        path = _concrete(pattern)
+        answer = anonymous.post(
+            path, data={"csrf_token": "x"}, headers=HTML, follow_redirects=False
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+        for role, client in clients.items():
+            answer = client.post(
+                path, data={"csrf_token": tokens[role]}, headers=HTML, follow_redirects=False
+            )
+            expected = (404, 422) if role in senders else (403,)
+            assert answer.status_code in expected, (pattern, role, answer.status_code)
 
 
 def test_page_errors_are_french_pages_and_api_errors_stay_json(

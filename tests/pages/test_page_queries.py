@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.dossiers.models import Dossier
@@ -91,19 +90,6 @@ def _clock(
         consultation_id=consultation_id, calendar_code="FR", anchor_at=anchor,
         budget_amount=1, budget_unit="months", state="running", due_at=due,
     )  # fmt: skip
-
-
-@pytest.fixture
-def statements(db: Any) -> Iterator[list[str]]:
-    """The SQL statements the database receives from here on."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(db.engine, "before_cursor_execute", record)
 
 
 PAGES = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from accelerator.metrics.actions import stale_dossiers
+from accelerator.metrics.models import DossierFact
 from accelerator.shared.db import Database
 from accelerator.sla.models import ClockRung
 from tests.factories import filed, paris
@@ -22,5 +24,9 @@ def test_sweep_fires_everything_due_beyond_one_batch(db: Database) -> None:
         unfired = session.scalar(
             select(func.count()).select_from(ClockRung).where(ClockRung.fired_at.is_(None))
         )
+        # The figures' facts follow: every dossier's, refreshed after the re-offers.
+        assert stale_dossiers(session, limit=10) == []
+        facts = session.scalar(select(func.count()).select_from(DossierFact))
     assert unfired == 0
+    assert facts == 5
     assert sweep_flow(batch=2) == 0

@@ -1,0 +1,238 @@
+"""Keep the figures' facts in step with the source rows (``refresh_facts``).
+
+A fact row is stamped with its source row's ``version`` (SQLAlchemy's optimistic-lock
+counter, bumped by every change of a consultation or dossier: its status, its opinion, a
+request for information and its answer). The rows without facts, or with facts of an older
+version, are found with one anti-join and derived again in batches; the sweep flow runs this
+after every sweep, so no figure is staler than one sweep (docs/decisions.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from accelerator.catalogue.models import Commune
+from accelerator.consultations.models import Consultation
+from accelerator.consultations.status import ConsultationStatus
+from accelerator.dossiers.models import Dossier
+from accelerator.dossiers.status import DossierStatus
+from accelerator.information.models import InformationRequest
+from accelerator.metrics.facts import (
+    ConsultationHistory,
+    Outcome,
+    days,
+    derive,
+    iso_week,
+    procedures_key,
+)
+from accelerator.metrics.models import ConsultationFact, DossierFact
+from accelerator.sla.actions import calendar_version, facts_of
+from accelerator.sla.calendars import WorkingCalendar
+from accelerator.sla.clocks import project, rung_instant
+from accelerator.sla.definitions import ClockKind
+from accelerator.sla.models import Clock, ClockPause
+
+#: Consultations (or dossiers) derived per batch: bounded memory on a first refresh of a
+#: million rows.
+BATCH = 2_000
+#: How much of the internal target's budget makes an open consultation "at risk".
+AT_RISK_FRACTION = 0.75
+
+_OUTCOMES = {
+    ConsultationStatus.ANSWERED.value: Outcome.ANSWERED,
+    ConsultationStatus.TACIT.value: Outcome.TACIT,
+    ConsultationStatus.CANCELLED.value: Outcome.CANCELLED,
+}
+
+
+def stale_consultations(session: Session, *, limit: int) -> list[uuid.UUID]:
+    """Consultations whose facts are missing or older than the consultation (anti-join)."""
+    return list(
+        session.scalars(
+            select(Consultation.id)
+            .outerjoin(ConsultationFact, ConsultationFact.consultation_id == Consultation.id)
+            .where(
+                or_(
+                    ConsultationFact.consultation_id.is_(None),
+                    ConsultationFact.source_version != Consultation.version,
+                )
+            )
+            .order_by(Consultation.id)
+            .limit(limit)
+        )
+    )
+
+
+def stale_dossiers(session: Session, *, limit: int) -> list[uuid.UUID]:
+    """Filed dossiers whose facts are missing or older than the dossier (anti-join)."""
+    return list(
+        session.scalars(
+            select(Dossier.id)
+            .outerjoin(DossierFact, DossierFact.dossier_id == Dossier.id)
+            .where(
+                Dossier.filed_at.is_not(None),
+                or_(
+                    DossierFact.dossier_id.is_(None),
+                    DossierFact.source_version != Dossier.version,
+                ),
+            )
+            .order_by(Dossier.id)
+            .limit(limit)
+        )
+    )
+
+
+def refresh_batch(session: Session, *, now: dt.datetime, batch: int = BATCH) -> int:
+    """Derive the facts of one batch of stale dossiers, else of stale consultations;
+    returns how many rows (0: every fact is current). The sweep flow calls it in a
+    transaction per batch until it returns 0."""
+    ids = stale_dossiers(session, limit=batch)
+    if ids:
+        return refresh_dossiers(session, ids, now=now)
+    ids = stale_consultations(session, limit=batch)
+    return refresh_consultations(session, ids, now=now) if ids else 0
+
+
+def refresh_facts(session: Session, *, now: dt.datetime, batch: int = BATCH) -> int:
+    """Derive the facts of every stale consultation and dossier in this transaction;
+    returns how many rows."""
+    total = 0
+    while done := refresh_batch(session, now=now, batch=batch):
+        total += done
+    return total
+
+
+def _dossier_context(
+    session: Session, dossier_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Dossier, str | None]]:
+    rows = session.execute(
+        select(Dossier, Commune.arrondissement_code)
+        .outerjoin(Commune, Commune.insee == Dossier.commune_insee)
+        .where(Dossier.id.in_(set(dossier_ids)))
+    )
+    return {dossier.id: (dossier, arrondissement) for dossier, arrondissement in rows}
+
+
+def refresh_dossiers(session: Session, ids: Sequence[uuid.UUID], *, now: dt.datetime) -> int:
+    """Derive the take-in-charge facts of the dossiers ``ids`` (batched reads)."""
+    context = _dossier_context(session, ids)
+    dues = dict(
+        session.execute(
+            select(Clock.dossier_id, Clock.due_at).where(
+                Clock.dossier_id.in_(set(ids)), Clock.kind == ClockKind.TAKE_CHARGE.value
+            )
+        ).all()
+    )
+    session.execute(delete(DossierFact).where(DossierFact.dossier_id.in_(set(ids))))
+    for dossier_id in ids:
+        dossier, arrondissement = context[dossier_id]
+        assert dossier.filed_at is not None
+        taken = dossier.taken_in_charge_at
+        session.add(
+            DossierFact(
+                dossier_id=dossier.id,
+                source_version=dossier.version,
+                arrondissement_code=arrondissement,
+                procedures=procedures_key(dossier.procedures),
+                filed_at=dossier.filed_at,
+                filed_week=iso_week(dossier.filed_at),
+                withdrawn=dossier.status == DossierStatus.WITHDRAWN.value,
+                taken_in_charge_at=taken,
+                take_charge_due_at=dues.get(dossier.id),
+                take_charge_hours=None if taken is None else days(taken - dossier.filed_at) * 24,
+                refreshed_at=now,
+            )
+        )
+    session.flush()
+    return len(ids)
+
+
+def refresh_consultations(session: Session, ids: Sequence[uuid.UUID], *, now: dt.datetime) -> int:
+    """Derive the facts of the consultations ``ids`` (a fixed number of batched reads, then
+    the calendar arithmetic of each one)."""
+    consultations = list(session.scalars(select(Consultation).where(Consultation.id.in_(ids))))
+    context = _dossier_context(session, [c.dossier_id for c in consultations])
+    waiting: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    for request in session.scalars(
+        select(InformationRequest).where(InformationRequest.consultation_id.in_(ids))
+    ):
+        assert request.consultation_id is not None
+        waiting[request.consultation_id].append((request.requested_at, request.answered_at))
+    clocks: dict[tuple[uuid.UUID, str], Clock] = {}
+    for clock in session.scalars(
+        select(Clock).where(
+            Clock.consultation_id.in_(ids),
+            Clock.kind.in_(
+                (ClockKind.CONSULTATION_DEADLINE.value, ClockKind.CONSULTATION_TARGET.value)
+            ),
+        )
+    ):
+        assert clock.consultation_id is not None
+        clocks[(clock.consultation_id, clock.kind)] = clock
+    pauses: dict[uuid.UUID, list[ClockPause]] = defaultdict(list)
+    for pause in session.scalars(
+        select(ClockPause).where(ClockPause.clock_id.in_([c.id for c in clocks.values()]))
+    ):
+        pauses[pause.clock_id].append(pause)
+    session.execute(delete(ConsultationFact).where(ConsultationFact.consultation_id.in_(ids)))
+    for consultation in consultations:
+        dossier, arrondissement = context[consultation.dossier_id]
+        legal = clocks.get((consultation.id, ClockKind.CONSULTATION_DEADLINE.value))
+        target = clocks.get((consultation.id, ClockKind.CONSULTATION_TARGET.value))
+        outcome = _OUTCOMES.get(consultation.status, Outcome.OPEN)
+        finished_at = consultation.answered_at
+        if outcome is Outcome.CANCELLED:
+            finished_at = legal.stopped_at if legal is not None and legal.stopped_at else now
+        risk_at = None
+        if target is not None:
+            facts = facts_of(session, target, pauses=pauses[target.id])
+            risk_at = rung_instant(facts, project(facts), AT_RISK_FRACTION)
+        calendar = (
+            facts_of(session, legal, pauses=pauses[legal.id]).calendar
+            if legal is not None
+            else None
+        )
+        history = ConsultationHistory(
+            outcome=outcome,
+            sent_at=consultation.sent_at,
+            finished_at=finished_at if outcome is not Outcome.OPEN else None,
+            waiting=waiting[consultation.id],
+            legal_due_at=legal.due_at if legal is not None else consultation.due_at,
+            target_due_at=target.due_at if target is not None else None,
+            target_risk_at=risk_at,
+        )
+        derived = derive(history, calendar or _fallback_calendar(session), now=now)
+        session.add(
+            ConsultationFact(
+                consultation_id=consultation.id,
+                source_version=consultation.version,
+                dossier_id=consultation.dossier_id,
+                administration_code=consultation.administration_code,
+                consultation_type_code=consultation.consultation_type_code,
+                cycle=consultation.cycle,
+                arrondissement_code=arrondissement,
+                procedures=procedures_key(dossier.procedures),
+                outcome=outcome.value,
+                sent_at=consultation.sent_at,
+                finished_at=history.finished_at,
+                legal_due_at=history.legal_due_at,
+                target_due_at=history.target_due_at,
+                target_risk_at=risk_at,
+                refreshed_at=now,
+                **vars(derived),
+            )
+        )
+    session.flush()
+    return len(consultations)
+
+
+def _fallback_calendar(session: Session) -> WorkingCalendar:
+    """The metropolitan calendar, for a consultation without a deadline clock (none in
+    practice: its clock is created with it)."""
+    return calendar_version(session, "FR")

@@ -1,0 +1,91 @@
+"""The managers' figures' read side: one row of derived facts per consultation and per dossier.
+
+Each row is computed once from the source rows (``metrics.actions.refresh_facts``, run by the
+sweep flow after every sweep) and stamped with the source row's ``version``: a consultation
+or dossier whose version moved on since is stale and computed again. The figures then
+aggregate these rows with ``GROUP BY`` queries instead of re-deriving clocks, pauses and
+calendars for every request (docs/decisions.md, "Metrics read from derived facts").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accelerator.shared.db import Base, UTCDateTime
+
+
+class ConsultationFact(Base):
+    """What one consultation's clocks, pauses and opinion mean for the figures."""
+
+    __tablename__ = "consultation_facts"
+    __table_args__ = (
+        Index("ix_consultation_facts_admin_finished", "administration_code", "finished_at"),
+        Index("ix_consultation_facts_sent_at", "sent_at"),
+    )
+
+    consultation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("consultations.id"), primary_key=True
+    )
+    #: The consultation's ``version`` these facts were derived from (stale when it differs).
+    source_version: Mapped[int] = mapped_column(Integer)
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    administration_code: Mapped[str] = mapped_column(String(32))
+    consultation_type_code: Mapped[str] = mapped_column(String(64))
+    cycle: Mapped[int] = mapped_column(Integer)
+    arrondissement_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: The dossier's procedures, comma-delimited with a comma at each end (``,PC,ICPE_E,``),
+    #: so that a procedure filter is one ``LIKE`` on both databases.
+    procedures: Mapped[str] = mapped_column(String(400))
+    #: ``open``, ``answered``, ``tacit`` or ``cancelled`` (``facts.Outcome``).
+    outcome: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    #: ISO week of the sending in the reporting zone (``2026-W23``).
+    sent_week: Mapped[str] = mapped_column(String(8))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_week: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: Time the administration held the item (waiting for the holder excluded), finished only.
+    held_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    held_business_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Elapsed time from sending to the end (waiting included), finished only.
+    elapsed_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Waiting-for-holder time in closed windows (up to the end, or to the refresh if open).
+    waiting_days: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Start of a waiting window still open (the consultation awaits information).
+    waiting_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The legal deadline and the internal target (None while paused), and when 75 % of the
+    #: internal target's budget is used.
+    legal_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    target_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    target_risk_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Finished and not cancelled only: answered (not tacit) by the legal deadline; finished
+    #: by the internal target.
+    on_time_legal: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    on_time_target: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    #: Finished after the internal target: by how much (elapsed and business days).
+    lateness_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lateness_business_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DossierFact(Base):
+    """What one filed dossier's take-in-charge means for the figures."""
+
+    __tablename__ = "dossier_facts"
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), primary_key=True)
+    source_version: Mapped[int] = mapped_column(Integer)
+    arrondissement_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    procedures: Mapped[str] = mapped_column(String(400))
+    filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    filed_week: Mapped[str] = mapped_column(String(8))
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    taken_in_charge_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The take-in-charge clock's deadline (24 h after filing by default).
+    take_charge_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Elapsed hours from filing to take-in-charge (taken only).
+    take_charge_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

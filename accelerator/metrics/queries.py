@@ -1,0 +1,646 @@
+"""The managers' figures, read from the derived facts with set-based queries.
+
+Every count, share and sum is one ``GROUP BY``; the percentiles are computed from the one
+column of durations the filters select (``figures.percentiles``). Figures aggregate by
+administration, never by agent: no query here reads who answered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Float, and_, case, false, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from accelerator.metrics import figures
+from accelerator.metrics import forecast as forecasting
+from accelerator.metrics.facts import REPORTING_ZONE, Outcome
+from accelerator.metrics.models import ConsultationFact, DossierFact
+from accelerator.metrics.schemas import (
+    AdministrationOut,
+    CohortOut,
+    Filters,
+    FlowOut,
+    ForecastOut,
+    GatingOut,
+    ParallelGainOut,
+    SummaryOut,
+    TakeChargeOut,
+    WorkInProgressOut,
+)
+from accelerator.shared.errors import InvalidInput
+from accelerator.shared.text import t
+
+#: The days a period may name (a bound, not a rule of the product: nothing older exists).
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+#: The most consultations one forecast answer lists.
+MAX_FORECAST = 10_000
+
+F = ConsultationFact
+D = DossierFact
+JUDGED = (Outcome.ANSWERED.value, Outcome.TACIT.value)
+
+
+class days_between(FunctionElement[float]):
+    """``a - b`` in days of 24 hours, on SQLite and PostgreSQL."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    a, b = list(element.clauses)
+    return f"(julianday({compiler.process(a, **kw)}) - julianday({compiler.process(b, **kw)}))"
+
+
+@compiles(days_between, "postgresql")
+def _days_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
+    a, b = list(element.clauses)
+    return (
+        f"(EXTRACT(EPOCH FROM ({compiler.process(a, **kw)} - {compiler.process(b, **kw)}))"
+        " / 86400.0)"
+    )
+
+
+def filters_for(
+    *,
+    first_day: dt.date | None = None,
+    last_day: dt.date | None = None,
+    procedure: str | None = None,
+    administration: str | None = None,
+    arrondissement: str | None = None,
+    cycle: int | None = None,
+) -> Filters:
+    """The filters a manager asks for: a period of whole days in the préfecture's zone
+    (``first_day`` and ``last_day`` included), catalogue codes upper-cased."""
+    for day in (first_day, last_day):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidInput(
+                t(
+                    "metrics.day_out_of_range",
+                    first=FIRST_DAY.isoformat(),
+                    last=LAST_DAY.isoformat(),
+                )
+            )
+    if first_day is not None and last_day is not None and last_day < first_day:
+        raise InvalidInput(t("metrics.period_reversed"))
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), tzinfo=REPORTING_ZONE)
+
+    return Filters(
+        start=None if first_day is None else midnight(first_day),
+        end=None if last_day is None else midnight(last_day + dt.timedelta(days=1)),
+        procedure=procedure.upper() if procedure else None,
+        administration=administration.upper() if administration else None,
+        arrondissement=arrondissement.upper() if arrondissement else None,
+        cycle=cycle,
+    )
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _dimensions(filters: Filters, *, administration: bool = True) -> list[ColumnElement[bool]]:
+    """The filters every consultation figure applies (the period aside)."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.procedure is not None:
+        conditions.append(F.procedures.contains(f",{filters.procedure},", autoescape=True))
+    if filters.arrondissement is not None:
+        conditions.append(F.arrondissement_code == filters.arrondissement)
+    if filters.cycle is not None:
+        conditions.append(F.cycle == filters.cycle)
+    if administration and filters.administration is not None:
+        conditions.append(F.administration_code == filters.administration)
+    return conditions
+
+
+def _in_period(column: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    conditions = []
+    if filters.start is not None:
+        conditions.append(column >= filters.start)
+    if filters.end is not None:
+        conditions.append(column < filters.end)
+    return conditions
+
+
+def as_of(filters: Filters, now: dt.datetime) -> dt.datetime:
+    """The instant open work is observed at: the period's end if it is past, else now."""
+    return min(filters.end, now) if filters.end is not None else now
+
+
+# --- Take-in-charge ---
+
+
+def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> TakeChargeOut:
+    """Dossiers filed in the period: share taken in charge before the 24 h clock's deadline,
+    and the p50 / p90 of the time it took (hours). A dossier not yet taken in charge counts
+    against the share once its deadline has passed at ``as_of``; before, it is ``pending``
+    (unknown yet)."""
+    conditions = [*_in_period(D.filed_at, filters)]
+    if filters.procedure is not None:
+        conditions.append(D.procedures.contains(f",{filters.procedure},", autoescape=True))
+    if filters.arrondissement is not None:
+        conditions.append(D.arrondissement_code == filters.arrondissement)
+    if filters.administration is not None:
+        conditions.append(
+            select(F.consultation_id)
+            .where(F.dossier_id == D.dossier_id, F.administration_code == filters.administration)
+            .exists()
+        )
+    if filters.cycle is not None and filters.cycle != 1:
+        # A dossier is taken in charge once, in its first cycle.
+        conditions.append(false())
+    taken = D.taken_in_charge_at.is_not(None)
+    waiting = and_(D.taken_in_charge_at.is_(None), D.withdrawn.is_(False))
+    row = session.execute(
+        select(
+            _count(or_(taken, waiting)),
+            _count(taken),
+            _count(and_(taken, D.taken_in_charge_at <= D.take_charge_due_at)),
+            _count(and_(waiting, D.take_charge_due_at <= as_of(filters, now))),
+        ).where(*conditions)
+    ).one()
+    filed, taken_n, within, late = (int(v) for v in row)
+    hours = list(session.scalars(select(D.take_charge_hours).where(*conditions, taken)))
+    levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
+    return TakeChargeOut(
+        filed=filed,
+        taken=taken_n,
+        within_target=within,
+        late_pending=late,
+        pending=filed - taken_n - late,
+        share_within_target=figures.share(within, taken_n + late),
+        p50_hours=levels[50],
+        p90_hours=levels[90],
+    )
+
+
+# --- Per administration ---
+
+
+def administrations(
+    session: Session, filters: Filters, *, now: dt.datetime
+) -> list[AdministrationOut]:
+    """Per administration: delays of the opinions given in the period (tacit included; held
+    time, elapsed and business days), on-time shares, tacit share, lateness past the internal
+    target; and its open work at ``as_of``: open, past the internal target, at risk."""
+    finished = [
+        F.outcome.in_(JUDGED),
+        *_in_period(F.finished_at, filters),
+        *_dimensions(filters),
+    ]
+    counts = {
+        code: row
+        for code, *row in session.execute(
+            select(
+                F.administration_code,
+                func.count(),
+                _count(F.outcome == Outcome.TACIT.value),
+                _count(F.on_time_legal.is_(True)),
+                _count(F.on_time_target.is_(True)),
+                _count(F.lateness_days.is_not(None)),
+            )
+            .where(*finished)
+            .group_by(F.administration_code)
+        )
+    }
+    durations: dict[str, list[tuple[float, float, float | None]]] = defaultdict(list)
+    for code, held, business, late in session.execute(
+        select(F.administration_code, F.held_days, F.held_business_days, F.lateness_days).where(
+            *finished
+        )
+    ):
+        # A finished consultation always has its held durations (facts.derive).
+        durations[code].append((held or 0.0, business or 0.0, late))
+    at = as_of(filters, now)
+    open_at = and_(F.sent_at <= at, or_(F.finished_at.is_(None), F.finished_at > at))
+    opened = {
+        code: row
+        for code, *row in session.execute(
+            select(
+                F.administration_code,
+                func.count(),
+                _count(F.target_due_at <= at),
+                _count(F.legal_due_at <= at),
+                _count(and_(F.target_risk_at <= at, F.target_due_at > at)),
+            )
+            .where(open_at, *_dimensions(filters))
+            .group_by(F.administration_code)
+        )
+    }
+    result = []
+    for code in sorted(set(counts) | set(opened)):
+        n, tacit, on_time, on_target, breaches = counts.get(code, (0, 0, 0, 0, 0))
+        values = durations.get(code, [])
+        held_levels = figures.percentiles([v[0] for v in values])
+        business_levels = figures.percentiles([v[1] for v in values])
+        late_levels = figures.percentiles([v[2] for v in values if v[2] is not None], (50, 90))
+        open_n, past_target, past_legal, risk = opened.get(code, (0, 0, 0, 0))
+        result.append(
+            AdministrationOut(
+                code=code,
+                n=n,
+                p50_days=held_levels[50],
+                p85_days=held_levels[85],
+                p90_days=held_levels[90],
+                p95_days=held_levels[95],
+                p50_business_days=business_levels[50],
+                p85_business_days=business_levels[85],
+                p90_business_days=business_levels[90],
+                p95_business_days=business_levels[95],
+                on_time_share=figures.share(on_time, n),
+                on_time_target_share=figures.share(on_target, n),
+                tacit_share=figures.share(tacit, n),
+                breaches=breaches,
+                lateness_p50_days=late_levels[50],
+                lateness_p90_days=late_levels[90],
+                open=open_n,
+                open_breached=past_target,
+                open_legal_breached=past_legal,
+                at_risk=risk,
+            )
+        )
+    return result
+
+
+# --- Consolidated cycles: gating administration and parallel gain ---
+
+
+def _closed_cycles(filters: Filters, *, at_least: int) -> Any:
+    """(dossier, cycle, last opinion, count) of every cycle whose consultations are all
+    finished, with ``at_least`` opinions (cancelled ones aside), closed in the period."""
+    judged = F.outcome.in_(JUDGED)
+    last = func.max(case((judged, F.finished_at)))
+    query = (
+        select(
+            F.dossier_id,
+            F.cycle,
+            last.label("last"),
+            _count(judged).label("opinions"),
+        )
+        .where(*_dimensions(filters, administration=False))
+        .group_by(F.dossier_id, F.cycle)
+        .having(_count(F.outcome == Outcome.OPEN.value) == 0, _count(judged) >= at_least)
+    )
+    if filters.start is not None:
+        query = query.having(last >= filters.start)
+    if filters.end is not None:
+        query = query.having(last < filters.end)
+    if filters.administration is not None:
+        query = query.having(_count(F.administration_code == filters.administration) > 0)
+    return query.subquery("cycles")
+
+
+def gating(session: Session, filters: Filters) -> list[GatingOut]:
+    """Per administration, over the cycles closed in the period with at least two opinions:
+    how many it gated (it gave the last opinion; tied last opinions all gate, by 0 days),
+    out of how many it was consulted on, and the total delay it added beyond the next one."""
+    cycles = _closed_cycles(filters, at_least=2)
+    ranked = (
+        select(
+            F.dossier_id,
+            F.cycle,
+            F.administration_code,
+            F.finished_at,
+            func.row_number()
+            .over(
+                partition_by=(F.dossier_id, F.cycle),
+                order_by=(F.finished_at.desc(), F.administration_code),
+            )
+            .label("rank"),
+        )
+        .join(cycles, and_(cycles.c.dossier_id == F.dossier_id, cycles.c.cycle == F.cycle))
+        .where(F.outcome.in_(JUDGED))
+        .subquery("ranked")
+    )
+    second = (
+        select(
+            ranked.c.dossier_id,
+            ranked.c.cycle,
+            func.max(case((ranked.c.rank == 2, ranked.c.finished_at))).label("second"),
+            func.max(ranked.c.finished_at).label("last"),
+        )
+        .group_by(ranked.c.dossier_id, ranked.c.cycle)
+        .subquery("second")
+    )
+    is_gate = ranked.c.finished_at == second.c.last
+    delay = case((is_gate, days_between(second.c.last, second.c.second)), else_=literal(0.0))
+    rows = session.execute(
+        select(
+            ranked.c.administration_code,
+            _count(is_gate),
+            func.count(),
+            func.coalesce(func.sum(delay), 0.0),
+        )
+        .join(
+            second,
+            and_(second.c.dossier_id == ranked.c.dossier_id, second.c.cycle == ranked.c.cycle),
+        )
+        .group_by(ranked.c.administration_code)
+        .order_by(ranked.c.administration_code)
+    )
+    result = [
+        GatingOut(
+            code=code,
+            gated=int(gated),
+            consulted=int(consulted),
+            share=figures.share(int(gated), int(consulted)),
+            total_delay_days=figures.rounded(float(total)) or 0.0,
+        )
+        for code, gated, consulted, total in rows
+    ]
+    if filters.administration is not None:
+        result = [r for r in result if r.code == filters.administration]
+    return result
+
+
+def parallel_gain(session: Session, filters: Filters) -> ParallelGainOut:
+    """Over the cycles closed in the period: the sum of their consultations' elapsed
+    durations against the longest one; the ratio of the totals, and the median cycle's."""
+    cycles = _closed_cycles(filters, at_least=1)
+    rows = session.execute(
+        select(
+            func.coalesce(func.sum(F.elapsed_days), 0.0),
+            func.coalesce(func.max(F.elapsed_days), 0.0),
+        )
+        .join(cycles, and_(cycles.c.dossier_id == F.dossier_id, cycles.c.cycle == F.cycle))
+        .where(F.outcome.in_(JUDGED))
+        .group_by(F.dossier_id, F.cycle)
+    ).all()
+    pairs = [(float(s or 0.0), float(m or 0.0)) for s, m in rows]
+    total = sum(s for s, _ in pairs)
+    longest = sum(m for _, m in pairs)
+    return ParallelGainOut(
+        cycles=len(pairs),
+        sum_days=figures.rounded(total) or 0.0,
+        longest_days=figures.rounded(longest) or 0.0,
+        ratio=figures.ratio(total, longest),
+        median_cycle_ratio=figures.median([s / m for s, m in pairs if m]),
+    )
+
+
+# --- Work in progress, flow and cohorts ---
+
+
+def work_in_progress(
+    session: Session, filters: Filters, *, now: dt.datetime
+) -> list[WorkInProgressOut]:
+    """Open consultations at ``as_of`` per administration, by whole days since sending."""
+    at = as_of(filters, now)
+    bucket = case(
+        *[
+            (F.sent_at > at - dt.timedelta(days=last + 1), label)
+            for label, _first, last in figures.AGE_BUCKETS
+            if last is not None
+        ],
+        else_=figures.AGE_BUCKETS[-1][0],
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for code, label, n in session.execute(
+        select(F.administration_code, bucket, func.count())
+        .where(
+            F.sent_at <= at,
+            or_(F.finished_at.is_(None), F.finished_at > at),
+            *_dimensions(filters),
+        )
+        .group_by(F.administration_code, bucket)
+    ):
+        counts[code][label] = int(n)
+    return [
+        WorkInProgressOut(
+            code=code,
+            **{label: found.get(label, 0) for label, _, _ in figures.AGE_BUCKETS},
+            total=sum(found.values()),
+        )
+        for code, found in sorted(counts.items())
+    ]
+
+
+def flow(session: Session, filters: Filters) -> list[FlowOut]:
+    """Per ISO week of the period: consultations sent, finished (any outcome), and the net."""
+    arrivals = dict(
+        session.execute(
+            select(F.sent_week, func.count())
+            .where(*_in_period(F.sent_at, filters), *_dimensions(filters))
+            .group_by(F.sent_week)
+        ).all()
+    )
+    completions = dict(
+        session.execute(
+            select(F.finished_week, func.count())
+            .where(
+                F.finished_at.is_not(None),
+                *_in_period(F.finished_at, filters),
+                *_dimensions(filters),
+            )
+            .group_by(F.finished_week)
+        ).all()
+    )
+    return [
+        FlowOut(
+            week=week,
+            arrivals=arrivals.get(week, 0),
+            completions=completions.get(week, 0),
+            net_flow=arrivals.get(week, 0) - completions.get(week, 0),
+        )
+        for week in sorted(set(arrivals) | {w for w in completions if w is not None})
+    ]
+
+
+def cohorts(session: Session, filters: Filters, *, now: dt.datetime) -> list[CohortOut]:
+    """Per ISO week of sending in the period: where its consultations stand at ``as_of``
+    (still-open ones counted), and the share of its opinions given within the legal delay."""
+    at = as_of(filters, now)
+    done = and_(F.finished_at.is_not(None), F.finished_at <= at)
+    rows = session.execute(
+        select(
+            F.sent_week,
+            func.count(),
+            _count(and_(done, F.outcome == Outcome.ANSWERED.value)),
+            _count(and_(done, F.outcome == Outcome.TACIT.value)),
+            _count(and_(done, F.outcome == Outcome.CANCELLED.value)),
+            _count(and_(done, F.on_time_legal.is_(True))),
+        )
+        .where(F.sent_at <= at, *_in_period(F.sent_at, filters), *_dimensions(filters))
+        .group_by(F.sent_week)
+        .order_by(F.sent_week)
+    )
+    result = []
+    for week, sent, answered, tacit, cancelled, on_time in rows:
+        result.append(
+            CohortOut(
+                week=week,
+                sent=int(sent),
+                answered=int(answered),
+                tacit=int(tacit),
+                cancelled=int(cancelled),
+                open=int(sent) - int(answered) - int(tacit) - int(cancelled),
+                on_time_share=figures.share(int(on_time), int(answered) + int(tacit)),
+            )
+        )
+    return result
+
+
+def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryOut:
+    """Every figure of the dashboard for ``filters``."""
+    take = take_charge(session, filters, now=now)
+    gain = parallel_gain(session, filters)
+    return SummaryOut(
+        as_of=as_of(filters, now).isoformat(),
+        take_charge=take,
+        take_charge_within_24h_share=take.share_within_target,
+        administrations=administrations(session, filters, now=now),
+        gating=gating(session, filters),
+        parallel_gain=gain,
+        parallel_gain_ratio=gain.ratio,
+        work_in_progress=work_in_progress(session, filters, now=now),
+        flow=flow(session, filters),
+        cohorts=cohorts(session, filters, now=now),
+    )
+
+
+#: The summary's tables served as CSV (``GET /api/v1/metrics/<name>.csv``): the row model, the
+#: query ``(session, filters, now)``, and the route's description.
+TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str]] = {
+    "take-charge": (
+        TakeChargeOut,
+        lambda s, f, now: [take_charge(s, f, now=now)],
+        "Prise en charge sous 24 h (une ligne), en CSV.",
+    ),
+    "administrations": (
+        AdministrationOut,
+        lambda s, f, now: administrations(s, f, now=now),
+        "Délais, respect des délais et travail en cours par administration, en CSV.",
+    ),
+    "gating": (
+        GatingOut,
+        lambda s, f, now: gating(s, f),
+        "Administrations rendant le dernier avis des dossiers consolidés, en CSV.",
+    ),
+    "parallel-gain": (
+        ParallelGainOut,
+        lambda s, f, now: [parallel_gain(s, f)],
+        "Gain des consultations en parallèle (une ligne), en CSV.",
+    ),
+    "work-in-progress": (
+        WorkInProgressOut,
+        lambda s, f, now: work_in_progress(s, f, now=now),
+        "Consultations en cours par administration et par ancienneté, en CSV.",
+    ),
+    "flow": (
+        FlowOut,
+        lambda s, f, now: flow(s, f),
+        "Arrivées, sorties et solde par semaine ISO, en CSV.",
+    ),
+    "cohorts": (
+        CohortOut,
+        lambda s, f, now: cohorts(s, f, now=now),
+        "Cohortes par semaine d'envoi (consultations en cours comprises), en CSV.",
+    ),
+    "forecast": (
+        ForecastOut,
+        lambda s, f, now: forecast(s, f, now=now, limit=MAX_FORECAST),
+        "Prévision des dépassements (consultations en cours), la plus probable d'abord, en CSV.",
+    ),
+}
+
+
+# --- Breach forecast ---
+
+
+def forecast(
+    session: Session, filters: Filters, *, now: dt.datetime, limit: int = 100
+) -> list[ForecastOut]:
+    """Each running open consultation (the filters select which; the period, by sending)
+    with its probability of missing its legal deadline (``metrics.forecast``), most likely
+    first. The history is every consultation's, whatever the filters: the curve of an
+    administration and type does not depend on which items a manager looks at.
+    A consultation waiting for the holder has no deadline (paused): it is not forecast."""
+    day = dt.timedelta(days=1)
+    history: dict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(lambda: ([], []))
+    for code, kind, outcome, held, sent, waited, since in session.execute(
+        select(
+            F.administration_code,
+            F.consultation_type_code,
+            F.outcome,
+            F.held_days,
+            F.sent_at,
+            F.waiting_days,
+            F.waiting_since,
+        )
+    ):
+        if outcome == Outcome.OPEN.value:
+            # Censored at its held age so far.
+            until = since or now
+            held = (until - sent) / day - waited
+        durations, answered = history[(code, kind)]
+        durations.append(max(float(held or 0.0), 0.0))
+        answered.append(outcome == Outcome.ANSWERED.value)
+    curves: dict[tuple[str, ...], forecasting.Survival | None] = {}
+
+    def curve(code: str, kind: str) -> tuple[forecasting.Survival, str]:
+        """The narrowest history with enough answers: administration × type, type, all."""
+        levels: list[tuple[tuple[str, ...], str, Callable[[tuple[str, str]], bool]]] = [
+            (("pair", code, kind), "administration×type", lambda k: k == (code, kind)),
+            (("type", kind), "type", lambda k: k[1] == kind),
+            (("all",), "tout", lambda k: True),
+        ]
+        for key, basis, keep in levels:
+            if key not in curves:
+                rows = [v for k, v in history.items() if keep(k)]
+                durations = [d for r in rows for d in r[0]]
+                answered = [a for r in rows for a in r[1]]
+                curves[key] = forecasting.fit(durations, answered) if durations else None
+            found = curves[key]
+            if found is not None and (found.answers >= forecasting.MIN_ANSWERS or key == ("all",)):
+                return found, basis
+        raise LookupError(code)  # pragma: no cover - the item itself is in the history
+
+    items = []
+    for consultation_id, code, kind, sent, waited, due in session.execute(
+        select(
+            F.consultation_id,
+            F.administration_code,
+            F.consultation_type_code,
+            F.sent_at,
+            F.waiting_days,
+            F.legal_due_at,
+        ).where(
+            F.outcome == Outcome.OPEN.value,
+            F.waiting_since.is_(None),
+            F.legal_due_at.is_not(None),
+            *_in_period(F.sent_at, filters),
+            *_dimensions(filters),
+        )
+    ):
+        assert due is not None  # selected so
+        age = (now - sent) / day - waited
+        survival, basis = curve(code, kind)
+        probability = forecasting.breach_probability(
+            survival, age=age, due_age=age + (due - now) / day
+        )
+        items.append(
+            ForecastOut(
+                consultation_id=str(consultation_id),
+                administration=code,
+                consultation_type=kind,
+                due_at=due.astimezone(REPORTING_ZONE).isoformat(),
+                age_days=figures.rounded(age) or 0.0,
+                breach_probability=figures.rounded(probability) or 0.0,
+                basis=basis,
+                n_history=survival.n,
+            )
+        )
+    items.sort(key=lambda item: (-item.breach_probability, item.due_at, item.consultation_id))
+    return items[:limit]

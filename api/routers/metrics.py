@@ -1,0 +1,122 @@
+"""The managers' figures: the dashboard's summary, the breach forecast, and each table as CSV.
+
+Managers and admins only (holders, référents and agents: 403). Figures aggregate by
+administration, never by agent. Definitions: docs/api.md, "Metrics".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from accelerator.identity.roles import Role, require_role
+from accelerator.metrics import queries
+from accelerator.metrics.schemas import Filters, ForecastOut, SummaryOut, as_csv
+from accelerator.shared.db import utcnow
+from api.deps import CurrentUser, Limit, SessionDep
+from api.policies import Scope, allow
+from api.unit_of_work import Router
+
+router = Router(prefix="/api/v1/metrics", tags=["pilotage"])
+
+READERS = allow(manager=Scope.ANY, admin=Scope.ANY)
+#: A catalogue code as a filter: ASCII letters, digits, ``-``, ``_``, ``.`` (upper-cased).
+CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def metric_filters(
+    from_: Annotated[
+        dt.date | None,
+        Query(alias="from", description="Premier jour de la période (AAAA-MM-JJ, inclus)."),
+    ] = None,
+    to: Annotated[
+        dt.date | None, Query(description="Dernier jour de la période (AAAA-MM-JJ, inclus).")
+    ] = None,
+    procedure: Annotated[
+        str | None, Query(max_length=32, pattern=CODE, description="Code de procédure, ex. PC.")
+    ] = None,
+    administration: Annotated[
+        str | None,
+        Query(max_length=32, pattern=CODE, description="Code d'administration, ex. DDT-65."),
+    ] = None,
+    arrondissement: Annotated[
+        str | None, Query(max_length=8, pattern=CODE, description="Code d'arrondissement.")
+    ] = None,
+    cycle: Annotated[
+        int | None, Query(ge=1, le=99, description="Cycle d'instruction (1, 2...).")
+    ] = None,
+) -> Filters:
+    """The query's filters (days read in the préfecture's zone)."""
+    return queries.filters_for(
+        first_day=from_,
+        last_day=to,
+        procedure=procedure,
+        administration=administration,
+        arrondissement=arrondissement,
+        cycle=cycle,
+    )
+
+
+FiltersDep = Annotated[Filters, Depends(metric_filters)]
+
+
+def _reader(user: Any) -> None:
+    require_role(user, Role.MANAGER, Role.ADMIN)
+
+
+@router.get("/summary", policy=READERS)
+def summary(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> SummaryOut:
+    """Every figure of the managers' dashboard for the filters."""
+    _reader(user)
+    return queries.summary(session, filters, now=utcnow())
+
+
+@router.get("/forecast", policy=READERS)
+def forecast(
+    session: SessionDep, user: CurrentUser, filters: FiltersDep, limit: Limit = 100
+) -> list[ForecastOut]:
+    """Open consultations by probability of missing their legal deadline, most likely first
+    (Kaplan–Meier over comparable consultations; the period selects them by sending)."""
+    _reader(user)
+    return queries.forecast(session, filters, now=utcnow(), limit=limit)
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Tableau CSV (RFC 4180, UTF-8, virgule, en-tête des colonnes).",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def _csv(name: str, rows: Sequence[BaseModel], model: type[BaseModel]) -> Response:
+    return Response(
+        as_csv(rows, model),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _table_route(
+    name: str, model: type[BaseModel], table: Callable[..., Sequence[BaseModel]], doc: str
+) -> None:
+    """``GET /api/v1/metrics/<name>.csv``: one table of the summary as CSV."""
+
+    def endpoint(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> Response:
+        _reader(user)
+        return _csv(name, table(session, filters, utcnow()), model)
+
+    endpoint.__name__ = f"{name.replace('-', '_')}_csv"
+    endpoint.__doc__ = doc
+    router.get(f"/{name}.csv", policy=READERS, response_class=Response, responses=CSV_RESPONSE)(
+        endpoint
+    )
+
+
+for _name, (_model, _table, _doc) in queries.TABLES.items():
+    _table_route(_name, _model, _table, _doc)

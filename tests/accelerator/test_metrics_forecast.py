@@ -1,0 +1,90 @@
+"""The breach forecast on synthetic histories with a known answer, its calibration, and the
+forecast of the hand-computed history's open consultations."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from accelerator.metrics import queries
+from accelerator.metrics.forecast import breach_probability, calibration, fit
+from accelerator.metrics.schemas import Filters
+from tests.metrics_dataset import NOW, History, build
+
+RATE = 0.1  # answers per held day: a mean of 10 days
+DEADLINE = 30.0
+
+
+def exponential_history(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Held durations ~ Exp(RATE); silent past the deadline (tacit: censored at 30 days);
+    a fifth still open, censored at a uniform age."""
+    rng = np.random.default_rng(seed)
+    durations = rng.exponential(1 / RATE, n)
+    answered = durations < DEADLINE
+    durations = np.minimum(durations, DEADLINE)
+    still_open = rng.random(n) < 0.2
+    ages = rng.uniform(0, DEADLINE, n)
+    censored_open = still_open & (ages < durations)
+    durations = np.where(censored_open, ages, durations)
+    answered = answered & ~censored_open
+    return durations, answered
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"), [(0.0, math.exp(-3)), (5.0, math.exp(-2.5)), (20.0, math.exp(-1))]
+)
+def test_the_probability_matches_the_closed_form_of_exponential_durations(
+    age: float, expected: float
+) -> None:
+    # Memoryless: P(T > 30 | T > a) = exp(-rate × (30 - a)).
+    survival = fit(*exponential_history(5_000, seed=13))
+    found = breach_probability(survival, age=age, due_age=DEADLINE)
+    assert found == pytest.approx(expected, abs=0.02)
+
+
+def test_an_item_past_its_deadline_or_beyond_the_history_breaches() -> None:
+    survival = fit([1.0, 2.0, 3.0], [True, True, True])
+    assert breach_probability(survival, age=5.0, due_age=4.0) == 1.0
+    assert breach_probability(survival, age=3.5, due_age=10.0) == 1.0  # S(3.5) = 0
+    assert breach_probability(survival, age=0.0, due_age=1.5) == pytest.approx(2 / 3)
+
+
+def test_calibration_compares_predictions_with_outcomes_by_decile() -> None:
+    rng = np.random.default_rng(7)
+    predicted = rng.random(10_000)
+    breached = rng.random(10_000) < predicted  # outcomes drawn with the predicted odds
+    deciles = calibration(predicted, breached)
+    assert [d.decile for d in deciles] == list(range(1, 11))
+    assert sum(d.n for d in deciles) == 10_000
+    for d in deciles:
+        assert d.observed == pytest.approx(d.predicted, abs=0.03)
+    # A forecast that always says 0 is visibly miscalibrated.
+    flat = calibration([0.0] * 100, [True] * 50 + [False] * 50)
+    assert {(d.predicted, d.n) for d in flat} == {(0.0, 10)}
+
+
+@pytest.fixture
+def history(db: Any) -> History:
+    return build(db)
+
+
+def test_the_open_consultations_are_forecast_most_likely_first(db: Any, history: History) -> None:
+    with db.transaction(read_only=True) as session:
+        found = queries.forecast(session, Filters(), now=NOW)
+    # The two waiting for the holder (C's PREF, E's UDAP) are paused: no deadline to miss.
+    assert {f.consultation_id for f in found} == {
+        str(history.consultations["C:DDT-65"]),
+        str(history.consultations["D:SDIS-65"]),
+    }
+    probabilities = [f.breach_probability for f in found]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(0.0 <= p <= 1.0 for p in probabilities)
+    ddt = next(f for f in found if f.administration == "DDT-65")
+    # One answer of DDT's own is too few: the history of every generic opinion (10, 5 of
+    # them answered, all within 7 held days); C's DDT, held 27 days, is past every answer.
+    assert (ddt.basis, ddt.n_history) == ("type", 10)
+    assert ddt.breach_probability == 1.0
+    assert ddt.due_at == "2026-07-23T00:00:00+02:00"
