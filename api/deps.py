@@ -15,6 +15,7 @@ from accelerator.shared import logs
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database
 from accelerator.shared.errors import InvalidInput, NotAuthenticated, NotFound
+from accelerator.shared.text import t
 from accelerator.shared.validation import MAX_OFFSET, MAX_PAGE
 from api import tokens
 
@@ -59,7 +60,7 @@ def token_subject(
     """The user id a valid bearer token names (signature and claims, no database); 401
     otherwise. ``api.routes.Route`` calls it before the body is read."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticated("Authentification requise (en-tête Authorization: Bearer <jeton>).")
+        raise NotAuthenticated(t("http.status_401"))
     return tokens.read(settings, credentials.credentials)
 
 
@@ -69,7 +70,7 @@ def authenticate(
     """The active user ``credentials`` name; 401 otherwise."""
     user = session.get(User, token_subject(settings, credentials))
     if user is None or not user.active:
-        raise NotAuthenticated("Compte inconnu ou désactivé.")
+        raise NotAuthenticated(t("auth.account_unknown"))
     logs.annotate(user_id=str(user.id), role=user.role)
     return user
 
@@ -85,7 +86,7 @@ async def get_if_match(if_match: Annotated[str | None, Header(max_length=64)] = 
     try:
         return int(if_match.strip().removeprefix("W/").strip('"'))
     except ValueError:
-        raise InvalidInput("En-tête If-Match invalide : attendu la version lue, ex. 3.") from None
+        raise InvalidInput(t("http.if_match_invalid")) from None
 
 
 IfMatch = Annotated[int | None, Depends(get_if_match)]
@@ -96,7 +97,7 @@ def parse_id(value: str, what: str = "Objet") -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise NotFound(f"{what} introuvable.") from None
+        raise NotFound(t("http.object_not_found", what=what)) from None
 
 
 #: A list's page: how many items (at most ``MAX_PAGE``) and from which one.

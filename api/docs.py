@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from accelerator.shared.errors import NotFound
+from accelerator.shared.text import t
 from api import policies
 
 _VENDOR = Path(str(files("fastapi_offline") / "static"))
@@ -102,7 +103,7 @@ def install(app: FastAPI) -> None:
     async def asset(name: str) -> FileResponse:
         """One of the pages' files, cached for a day (they change with the package only)."""
         if name not in ASSETS:
-            raise NotFound("Fichier introuvable.")
+            raise NotFound(t("http.file_not_found"))
         path, media_type = ASSETS[name]
         return FileResponse(
             path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"}

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accelerator.shared.text import t
 from api.errors import FrenchHTTPException, http_error_response
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,7 +48,7 @@ class BodyTooLarge(FrenchHTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(
             413,
-            f"Corps de la requête trop volumineux : au plus {describe(limit)} ({limit} octets).",
+            t("http.body_too_large", limit_label=describe(limit), limit=limit),
             headers={"Connection": "close"},
         )
 

@@ -24,6 +24,7 @@ from accelerator.outbox.queries import outbox_health
 from accelerator.shared import logs
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
+from accelerator.shared.text import t
 from accelerator.webhooks.queries import delivery_figures
 from api import policies
 from api.deps import authenticate
@@ -93,10 +94,7 @@ def request_id_of(scope: Scope) -> str:
 def internal_error(request_id: str) -> JSONResponse:
     """The answer to an unexpected failure: French, with the reference to quote."""
     return JSONResponse(
-        {
-            "detail": "Erreur interne : la requête n'a pas abouti et l'incident est consigné ; "
-            f"réessayez plus tard ou signalez-le (référence {request_id})."
-        },
+        {"detail": t("http.internal_error", request_id=request_id)},
         status_code=500,
     )
 

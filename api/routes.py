@@ -32,6 +32,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from accelerator.shared.config import Settings
+from accelerator.shared.text import t
 from api import limits
 from api.deps import bearer, token_subject
 from api.errors import validation_response
@@ -102,8 +103,8 @@ def refuse_unknown_query(
     if not unknown and not repeated:
         return None
     return validation_response(
-        [{"field": name or "(sans nom)", "message": "paramètre inconnu"} for name in unknown]
-        + [{"field": name, "message": "paramètre répété"} for name in repeated]
+        [{"field": name or "(sans nom)", "message": t("http.query_unknown")} for name in unknown]
+        + [{"field": name, "message": t("http.query_repeated")} for name in repeated]
     )
 
 

@@ -15,6 +15,7 @@ import jwt
 
 from accelerator.shared.config import Settings
 from accelerator.shared.errors import NotAuthenticated
+from accelerator.shared.text import t
 
 ALGORITHM = "HS256"
 #: Clock difference tolerated between the processes that issue and check tokens (seconds).
@@ -53,6 +54,6 @@ def read(settings: Settings, token: str, *, now: float | None = None) -> uuid.UU
             raise jwt.InvalidTokenError("lifetime longer than configured")
         return uuid.UUID(claims["sub"])
     except jwt.ExpiredSignatureError:
-        raise NotAuthenticated("Session expirée : reconnectez-vous.") from None
+        raise NotAuthenticated(t("auth.session_expired")) from None
     except (jwt.InvalidTokenError, KeyError, TypeError, ValueError, AttributeError):
-        raise NotAuthenticated("Jeton d'accès invalide.") from None
+        raise NotAuthenticated(t("auth.token_invalid")) from None

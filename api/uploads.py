@@ -27,6 +27,7 @@ from starlette.requests import ClientDisconnect, Request
 
 from accelerator.documents.filetypes import HEAD_BYTES, TooLarge, UnsupportedType
 from accelerator.shared.errors import AcceleratorError, InvalidInput
+from accelerator.shared.text import t
 from api import limits
 
 #: Bytes of the file kept in memory before they are written out (in a worker thread).
@@ -53,10 +54,7 @@ class BadUpload(AcceleratorError):
 
 def too_large(limit: int) -> TooLarge:
     """The 413 of a file past ``limit`` bytes."""
-    return TooLarge(
-        f"Fichier trop volumineux : au plus {limits.describe(limit)} ({limit} octets) "
-        "pour ce dépôt."
-    )
+    return TooLarge(t("upload.file_too_large", limit_label=limits.describe(limit), limit=limit))
 
 
 class Upload:
@@ -123,7 +121,7 @@ class Upload:
     def _on_part_begin(self) -> None:
         self._parts += 1
         if self._parts > MAX_PARTS:
-            self._fail(InvalidInput("Formulaire refusé : trop de champs."))
+            self._fail(InvalidInput(t("upload.too_many_fields")))
         self._headers, self._header_bytes, self._part = {}, 0, None
         self._value = bytearray()
 
@@ -138,7 +136,7 @@ class Upload:
     def _count_header(self, size: int) -> None:
         self._header_bytes += size
         if self._header_bytes > MAX_HEADERS:
-            self._fail(BadUpload("Formulaire refusé : en-têtes d'une partie trop longs."))
+            self._fail(BadUpload(t("upload.part_headers_too_long")))
 
     def _on_header_end(self) -> None:
         name = self._header_field.decode("latin-1").strip().lower()
@@ -148,19 +146,19 @@ class Upload:
     def _on_headers_finished(self) -> None:
         disposition, options = parse_options_header(self._headers.get("content-disposition"))
         if disposition != b"form-data" or b"name" not in options:
-            self._fail(BadUpload("Formulaire refusé : partie sans nom de champ."))
+            self._fail(BadUpload(t("upload.part_without_name")))
             return
         name = options[b"name"].decode("latin-1")
         if name == "file":
             if self.filename is not None:
-                self._fail(InvalidInput("Un seul fichier par dépôt (champ « file »)."))
+                self._fail(InvalidInput(t("upload.one_file")))
                 return
             raw = options.get(b"filename")
             if raw is None and not self.file_required:
                 # A page's optional file input left empty (some clients drop the empty name).
                 raw = b""
             if raw is None:
-                self._fail(InvalidInput("Le champ « file » doit porter un fichier (filename)."))
+                self._fail(InvalidInput(t("upload.file_needs_filename")))
                 return
             try:
                 given = raw.decode("utf-8")
@@ -171,10 +169,10 @@ class Upload:
             # the user gave it (a control character is then refused).
             self.filename = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), given)
         elif name not in self.allowed_fields:
-            self._fail(InvalidInput(f"Champ inconnu : « {name[:40]} »."))
+            self._fail(InvalidInput(t("upload.field_unknown", name=name[:40])))
             return
         elif name in self.fields:
-            self._fail(InvalidInput(f"Champ donné deux fois : « {name} »."))
+            self._fail(InvalidInput(t("upload.field_twice", name=name)))
             return
         self._part = name
 
@@ -185,7 +183,7 @@ class Upload:
         if self._part != "file":
             self._value += chunk
             if len(self._value) > self.field_limits[self._part]:
-                self._fail(InvalidInput(f"Champ « {self._part} » trop long."))
+                self._fail(InvalidInput(t("upload.field_too_long", field=self._part)))
             return
         self.size += len(chunk)
         if self.size > self.limit:
@@ -201,7 +199,7 @@ class Upload:
             try:
                 self.fields[self._part] = self._value.decode("utf-8").strip()
             except UnicodeDecodeError:
-                self._fail(InvalidInput(f"Champ « {self._part} » : texte UTF-8 attendu."))
+                self._fail(InvalidInput(t("upload.field_not_utf8", field=self._part)))
         self._part = None
 
     def _on_end(self) -> None:
@@ -212,9 +210,7 @@ class Upload:
         content_type, options = parse_options_header(request.headers.get("content-type"))
         boundary = options.get(b"boundary")
         if content_type != b"multipart/form-data" or not boundary or len(boundary) > 200:
-            raise UnsupportedType(
-                "Type de contenu non admis : multipart/form-data attendu (champ « file »)."
-            )
+            raise UnsupportedType(t("upload.content_type_refused"))
         parser = MultipartParser(
             boundary,
             {
@@ -239,15 +235,15 @@ class Upload:
                     break
             parser.finalize()
         except MultipartParseError:
-            raise BadUpload("Corps multipart illisible.") from None
+            raise BadUpload(t("upload.multipart_unreadable")) from None
         except ClientDisconnect:
-            raise BadUpload("Envoi interrompu avant la fin du fichier.") from None
+            raise BadUpload(t("upload.interrupted")) from None
         if self._error is not None:
             raise self._error
         if not self._ended:
-            raise BadUpload("Corps multipart incomplet.")
+            raise BadUpload(t("upload.multipart_incomplete"))
         if self.filename is None and self.file_required:
-            raise InvalidInput("Champ « file » manquant : le fichier à déposer.")
+            raise InvalidInput(t("upload.file_missing"))
         await self._flush()
         self._file.close()
 

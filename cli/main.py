@@ -12,20 +12,19 @@ import typer
 
 from accelerator.shared.config import get_settings
 from accelerator.shared.errors import AcceleratorError
+from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar
 
 app = typer.Typer(
-    help="Accélérateur : guichet unique des projets d'investissement.",
+    help=t("cli.help"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Base de données.", no_args_is_help=True)
-catalogue_app = typer.Typer(
-    help="Catalogue (administrations, délais, règles, calendriers).", no_args_is_help=True
-)
-users_app = typer.Typer(help="Comptes utilisateurs.", no_args_is_help=True)
-documents_app = typer.Typer(help="Documents des dossiers.", no_args_is_help=True)
+db_app = typer.Typer(help=t("cli.db.help"), no_args_is_help=True)
+catalogue_app = typer.Typer(help=t("cli.catalogue.help"), no_args_is_help=True)
+users_app = typer.Typer(help=t("cli.users.help"), no_args_is_help=True)
+documents_app = typer.Typer(help=t("cli.documents.help"), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(documents_app, name="documents")
 app.add_typer(catalogue_app, name="catalogue")
@@ -33,7 +32,7 @@ app.add_typer(users_app, name="users")
 
 
 def _fail(message: str) -> NoReturn:
-    typer.echo(f"Erreur : {message}", err=True)
+    typer.echo(t("cli.error", message=message), err=True)
     raise typer.Exit(code=2)
 
 
@@ -47,20 +46,18 @@ def _logging() -> None:
     logs.configure(get_settings().log_format, ui_level=get_settings().flow_ui_log_level)
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help=t("cli.db.upgrade.command_help"))
 def db_upgrade() -> None:
     """Apply the migrations to the configured database."""
     from accelerator.migrations.commands import upgrade
 
     upgrade(get_settings().database_url)
-    typer.echo("Base de données à jour.")
+    typer.echo(t("cli.db.upgraded"))
 
 
-@catalogue_app.command("load")
+@catalogue_app.command("load", help=t("cli.catalogue.load.command_help"))
 def catalogue_load(
-    path: Annotated[
-        Path | None, typer.Option(help="Dossier de fichiers JSON (défaut : catalogue fourni).")
-    ] = None,
+    path: Annotated[Path | None, typer.Option(help=t("cli.catalogue.load.directory_help"))] = None,
 ) -> None:
     """Load (upsert) the catalogue from JSON files."""
     from accelerator.catalogue.actions import SEED_DIR, load_catalogue
@@ -76,13 +73,13 @@ def catalogue_load(
             )
     except AcceleratorError as error:
         _fail(error.message)
-    typer.echo(f"Catalogue chargé ({report}).")
+    typer.echo(t("cli.catalogue.loaded", report=report))
 
 
-@documents_app.command("sweep")
+@documents_app.command("sweep", help=t("cli.documents.sweep.command_help"))
 def documents_sweep(
     older_than_minutes: Annotated[
-        int, typer.Option(min=0, help="Ne supprimer que les fichiers écrits avant ce délai.")
+        int, typer.Option(min=0, help=t("cli.documents.sweep.older_than_help"))
     ] = 60,
 ) -> None:
     """Delete stored files no document names (an API process killed mid-upload left them)."""
@@ -103,16 +100,14 @@ def documents_sweep(
         for key in orphans:
             store.delete(key)
         removed += len(orphans)
-    typer.echo(f"Fichiers orphelins supprimés : {removed} ({store.description}).")
+    typer.echo(t("cli.documents.swept", removed=removed, store=store.description))
 
 
-@catalogue_app.command("communes")
+@catalogue_app.command("communes", help=t("cli.catalogue.communes.command_help"))
 def catalogue_communes(
     file: Annotated[
         Path,
-        typer.Option(
-            "--file", help="Liste officielle des communes de l'INSEE (COG, v_commune_AAAA.csv)."
-        ),
+        typer.Option("--file", help=t("cli.catalogue.communes.file_help")),
     ],
 ) -> None:
     """Load (upsert) the official commune list: dossiers may then name those communes."""
@@ -122,33 +117,31 @@ def catalogue_communes(
     try:
         content = file.read_text(encoding="utf-8-sig")
     except OSError as error:
-        _fail(f"lecture impossible de {file} : {error.strerror or error}.")
+        _fail(t("cli.file_unreadable", file=file, error=error.strerror or error))
     except UnicodeDecodeError:
-        _fail(f"{file} n'est pas un fichier texte UTF-8.")
+        _fail(t("cli.file_not_utf8", file=file))
     try:
         with get_database().transaction() as session:
             report = load_communes(session, content)
     except AcceleratorError as error:
         _fail(error.message)
-    typer.echo(f"Communes chargées ({report}).")
+    typer.echo(t("cli.catalogue.communes_loaded", report=report))
 
 
-@users_app.command("create")
+@users_app.command("create", help=t("cli.users.create.command_help"))
 def users_create(
-    email: Annotated[str, typer.Option(help="Adresse électronique (identifiant).")],
-    role: Annotated[str, typer.Option(help="holder, referent, agent, manager ou admin.")],
+    email: Annotated[str, typer.Option(help=t("cli.users.email_help"))],
+    role: Annotated[str, typer.Option(help=t("cli.users.role_help"))],
     administration: Annotated[
-        str | None, typer.Option(help="Code de l'administration (agent).")
+        str | None, typer.Option(help=t("cli.users.administration_help"))
     ] = None,
-    organisation: Annotated[
-        str | None, typer.Option(help="Organisation (porteur de projet).")
-    ] = None,
+    organisation: Annotated[str | None, typer.Option(help=t("cli.users.organisation_help"))] = None,
     arrondissement: Annotated[
-        list[str] | None, typer.Option(help="Arrondissement couvert (référent) ; répétable.")
+        list[str] | None, typer.Option(help=t("cli.users.arrondissement_help"))
     ] = None,
-    name: Annotated[str | None, typer.Option(help="Nom affiché.")] = None,
+    name: Annotated[str | None, typer.Option(help=t("cli.users.name_help"))] = None,
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Lire le mot de passe sur l'entrée standard.")
+        bool, typer.Option("--password-stdin", help=t("cli.users.password_stdin_help"))
     ] = False,
 ) -> None:
     """Create an account; the password is read from standard input."""
@@ -157,12 +150,12 @@ def users_create(
     from accelerator.shared.db import get_database, utcnow
 
     if not password_stdin:
-        _fail("le mot de passe se donne sur l'entrée standard avec --password-stdin.")
+        _fail(t("cli.users.password_on_stdin"))
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         chosen = Role(role)
     except ValueError:
-        _fail(f"rôle inconnu « {role} » (holder, referent, agent, manager, admin).")
+        _fail(t("cli.users.role_unknown", role=role))
     codes = [c.strip() for item in arrondissement or [] for c in item.split(",") if c.strip()]
     try:
         with get_database().transaction() as session:
@@ -177,7 +170,7 @@ def users_create(
                 organisation=organisation,
                 arrondissements=codes,
             )
-            summary = f"Compte créé : {user.email} ({user.role})."
+            summary = t("cli.users.created", email=user.email, role=user.role)
     except AcceleratorError as error:
         _fail(error.message)
     typer.echo(summary)
@@ -204,19 +197,17 @@ def _calendars() -> dict[str, WorkingCalendar]:
             for row in session.query(Calendar):
                 calendars[row.code] = WorkingCalendar.from_spec(row.code, row.timezone, row.spec)
     except Exception as error:  # an unreachable database must not block a calculation
-        typer.echo(f"(base injoignable, calendriers intégrés utilisés : {error})", err=True)
+        typer.echo(t("cli.calendars.database_unreachable", error=error), err=True)
     return calendars
 
 
-calendars_app = typer.Typer(
-    help="Calendriers : liste, journées exceptionnelles.", invoke_without_command=True
-)
+calendars_app = typer.Typer(help=t("cli.calendars.help"), invoke_without_command=True)
 app.add_typer(calendars_app, name="calendars")
-clocks_app = typer.Typer(help="Délais en cours.", no_args_is_help=True)
+clocks_app = typer.Typer(help=t("cli.clocks.help"), no_args_is_help=True)
 app.add_typer(clocks_app, name="clocks")
 
 
-@calendars_app.callback()
+@calendars_app.callback(help=t("cli.calendars.command_help"))
 def calendars(context: typer.Context) -> None:
     """List the calendar codes with their time zone."""
     if context.invoked_subcommand is None:
@@ -224,14 +215,14 @@ def calendars(context: typer.Context) -> None:
             typer.echo(f"{code}\t{calendar.timezone}")
 
 
-@calendars_app.command("override")
+@calendars_app.command("override", help=t("cli.calendars.override.command_help"))
 def calendars_override(
-    calendar: Annotated[str, typer.Option(help="Code du calendrier.")],
-    date: Annotated[str, typer.Option(help="Journée AAAA-MM-JJ.")],
-    name: Annotated[str, typer.Option(help="Nom, ex. « Pont de l'Ascension ».")],
+    calendar: Annotated[str, typer.Option(help=t("cli.calendar_code_help"))],
+    date: Annotated[str, typer.Option(help=t("cli.calendars.override.day_help"))],
+    name: Annotated[str, typer.Option(help=t("cli.calendars.override.name_help"))],
     hours: Annotated[
         list[str] | None,
-        typer.Option(help="Horaires HH:MM-HH:MM (répétable) ; aucun = fermeture."),
+        typer.Option(help=t("cli.calendars.override.hours_help")),
     ] = None,
 ) -> None:
     """Close, exceptionally open or shorten one day: a new calendar version."""
@@ -243,7 +234,7 @@ def calendars_override(
     try:
         day = dt.date.fromisoformat(date)
     except ValueError:
-        _fail(f"date illisible « {date} » (attendu AAAA-MM-JJ).")
+        _fail(t("cli.calendars.override.date_unreadable", date=date))
     intervals = []
     for item in hours or []:
         start, _, end = item.partition("-")
@@ -258,16 +249,20 @@ def calendars_override(
                 intervals=intervals,
                 now=utcnow(),
             )
-            summary = f"Calendrier {result.code} : version {result.version}."
+            summary = t("cli.calendars.override.done", code=result.code, version=result.version)
     except AcceleratorError as error:
         _fail(error.message)
-    typer.echo(summary + " Les délais en cours gardent leur version (voir « clocks reproject »).")
+    typer.echo(summary + t("cli.calendars.override.clocks_keep_version"))
 
 
-@clocks_app.command("reproject")
+@clocks_app.command("reproject", help=t("cli.clocks.reproject.command_help"))
 def clocks_reproject(
-    calendar: Annotated[str | None, typer.Option(help="Code du calendrier modifié.")] = None,
-    definition: Annotated[str | None, typer.Option(help="Code de la définition modifiée.")] = None,
+    calendar: Annotated[
+        str | None, typer.Option(help=t("cli.clocks.reproject.calendar_help"))
+    ] = None,
+    definition: Annotated[
+        str | None, typer.Option(help=t("cli.clocks.reproject.definition_help"))
+    ] = None,
 ) -> None:
     """Apply the versions now in force to open clocks (recorded in each dossier's history)."""
     from accelerator.shared.db import get_database, utcnow
@@ -291,22 +286,21 @@ def clocks_reproject(
         _fail(error.message)
     for line in lines:
         typer.echo(line)
-    typer.echo(f"{len(lines)} délai(s) re-projeté(s).")
+    typer.echo(t("cli.clocks.reprojected", count=len(lines)))
 
 
-@app.command()
+@app.command(help=t("cli.deadline.command_help"))
 def deadline(
-    calendar: Annotated[str, typer.Option(help="Code du calendrier (accelerator calendars).")],
-    start: Annotated[str | None, typer.Option(help="Instant de départ ISO 8601.")] = None,
-    add: Annotated[
-        str | None, typer.Option(help='Délai « MONTANT UNITÉ », ex. "2 months".')
-    ] = None,
-    prorogation: Annotated[bool, typer.Option(help="Proroger un dernier jour non ouvré.")] = False,
+    calendar: Annotated[str, typer.Option(help=t("cli.deadline.calendar_help"))],
+    start: Annotated[str | None, typer.Option(help=t("cli.deadline.start_help"))] = None,
+    add: Annotated[str | None, typer.Option(help=t("cli.deadline.add_help"))] = None,
+    prorogation: Annotated[bool, typer.Option(help=t("cli.deadline.prorogation_help"))] = False,
     between: Annotated[
-        tuple[str, str] | None, typer.Option(help="Deux instants ISO 8601.", show_default=False)
+        tuple[str, str] | None,
+        typer.Option(help=t("cli.deadline.between_help"), show_default=False),
     ] = None,
-    unit: Annotated[str | None, typer.Option(help="Unité pour --between.")] = None,
-    explain: Annotated[bool, typer.Option(help="Afficher le calcul pas à pas.")] = False,
+    unit: Annotated[str | None, typer.Option(help=t("cli.deadline.unit_help"))] = None,
+    explain: Annotated[bool, typer.Option(help=t("cli.deadline.explain_help"))] = False,
 ) -> None:
     """Print a deadline (--start --add) or the amount of a unit (--between A B --unit U)."""
     from accelerator.sla.queries import compute_between, compute_deadline
@@ -314,17 +308,17 @@ def deadline(
     known = _calendars()
     chosen = known.get(calendar.upper())
     if chosen is None:
-        _fail(f"calendrier inconnu « {calendar} » (connus : {', '.join(sorted(known))}).")
+        _fail(t("cli.deadline.calendar_unknown", calendar=calendar, known=", ".join(sorted(known))))
     assert chosen is not None
     try:
         if between is not None:
             if unit is None or start is not None or add is not None:
-                _fail("--between s'utilise avec --unit seulement.")
+                _fail(t("cli.deadline.between_needs_unit"))
             result = compute_between(chosen, start=between[0], end=between[1], unit=unit)
             typer.echo(result.amount)
             return
         if start is None or add is None:
-            _fail("indiquez --start et --add (ou --between A B --unit U).")
+            _fail(t("cli.deadline.usage"))
         assert start is not None and add is not None
         answer = compute_deadline(chosen, start=start, amount_and_unit=add, prorogation=prorogation)
     except AcceleratorError as error:
@@ -335,11 +329,11 @@ def deadline(
     typer.echo(answer.deadline)
 
 
-@app.command()
+@app.command(help=t("cli.serve.command_help"))
 def serve(
-    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Processus de l'API.")] = 1,
+    host: Annotated[str, typer.Option(help=t("cli.serve.host_help"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=t("cli.serve.port_help"))] = 8000,
+    workers: Annotated[int, typer.Option(help=t("cli.serve.workers_help"))] = 1,
 ) -> None:
     """Serve the HTTP API."""
     import uvicorn
@@ -362,7 +356,7 @@ def serve(
     )
 
 
-@app.command()
+@app.command(help=t("cli.relay.command_help"))
 def relay() -> None:
     """Deliver the outbox and run the flows (embedded Prefect or the server at PREFECT_API_URL)."""
     import signal
@@ -390,26 +384,26 @@ def relay() -> None:
         )
 
 
-@app.command()
+@app.command(help=t("cli.deploy.command_help"))
 def deploy(
-    concurrency: Annotated[int, typer.Option(help="Flow runs at once on the work pool.")] = 4,
+    concurrency: Annotated[int, typer.Option(help=t("cli.deploy.concurrency_help"))] = 4,
 ) -> None:
     """Create the work pool and register the flows as deployments (distributed mode)."""
     if not os.environ.get("PREFECT_API_URL"):
-        _fail("PREFECT_API_URL doit désigner le serveur Prefect (mode distribué).")
+        _fail(t("cli.prefect_api_url_required"))
     from workflows.deployments import deploy as register
 
     for name in register(concurrency_limit=concurrency):
-        typer.echo(f"Déploiement enregistré : {name}")
+        typer.echo(t("cli.deploy.registered", name=name))
 
 
-@app.command()
+@app.command(help=t("cli.worker.command_help"))
 def worker(
-    limit: Annotated[int, typer.Option(help="Flow runs at once on this worker.")] = 4,
+    limit: Annotated[int, typer.Option(help=t("cli.worker.limit_help"))] = 4,
 ) -> None:
     """Run a Prefect process worker on the accelerator's work pool (distributed mode)."""
     if not os.environ.get("PREFECT_API_URL"):
-        _fail("PREFECT_API_URL doit désigner le serveur Prefect (mode distribué).")
+        _fail(t("cli.prefect_api_url_required"))
     from workflows.deployments import POOL
 
     os.environ.setdefault("ACCELERATOR_FLOW_MODE", "deployments")
@@ -418,10 +412,10 @@ def worker(
     os.execv(sys.executable, argv)
 
 
-@app.command()
+@app.command(help=t("cli.demo.command_help"))
 def demo(
-    port: Annotated[int, typer.Option(help="Port de l'API.")] = 8000,
-    prefect_port: Annotated[int, typer.Option(help="Port du serveur Prefect (interface).")] = 4200,
+    port: Annotated[int, typer.Option(help=t("cli.api_port_help"))] = 8000,
+    prefect_port: Annotated[int, typer.Option(help=t("cli.prefect_port_help"))] = 4200,
 ) -> None:
     """Migrate, load catalogue and demo data, then run Prefect's server, the relay and the API."""
     from accelerator.catalogue.actions import load_catalogue
@@ -436,17 +430,17 @@ def demo(
     with get_database().transaction() as session:
         load_catalogue(session, take_charge_reoffer=settings.take_charge_reoffer)
         accounts = load_demo(session, now=utcnow())
-    typer.echo(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
+    typer.echo(t("cli.demo.accounts", password=DEMO_PASSWORD))
     for account in accounts:
         typer.echo(f"  {account.role.value:9} {account.email}")
     _run_embedded(host="127.0.0.1", port=port, prefect_port=prefect_port)
 
 
-@app.command()
+@app.command(help=t("cli.run.command_help"))
 def run(
-    host: Annotated[str, typer.Option(help="Adresse d'écoute de l'API.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port de l'API.")] = 8000,
-    prefect_port: Annotated[int, typer.Option(help="Port du serveur Prefect (interface).")] = 4200,
+    host: Annotated[str, typer.Option(help=t("cli.run.host_help"))] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help=t("cli.api_port_help"))] = 8000,
+    prefect_port: Annotated[int, typer.Option(help=t("cli.prefect_port_help"))] = 4200,
 ) -> None:
     """Run the product on one machine, without demo data: migrate, then supervise Prefect's
     server, the relay and the API (a child that dies is restarted)."""
@@ -455,7 +449,7 @@ def run(
 
     settings = get_settings()
     if settings.demo:
-        _fail("« accelerator run » ne s'utilise pas en mode démo : retirez ACCELERATOR_DEMO.")
+        _fail(t("cli.run.not_in_demo"))
     try:
         settings.signing_key  # noqa: B018 - refuse before anything starts
     except ConfigurationError as error:
@@ -477,10 +471,7 @@ def _run_embedded(*, host: str, port: int, prefect_port: int) -> None:
         with Supervisor(restart=restart_policy(settings)) as supervisor:
             for child in children:
                 supervisor.start(child)
-            typer.echo(
-                f"\nAccélérateur : http://{host}:{port}/docs   "
-                f"Prefect : http://127.0.0.1:{prefect_port}   (Ctrl-C pour tout arrêter)"
-            )
+            typer.echo(t("cli.run.started", host=host, port=port, prefect_port=prefect_port))
             supervisor.wait()
     except KeyboardInterrupt:
         pass

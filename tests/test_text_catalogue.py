@@ -1,12 +1,13 @@
 """The text catalogue holds every key the code names, with the parameters it is given, and
-nothing nobody uses (accelerator/shared/text.py)."""
+nothing nobody uses; and no French sentence is written in the code instead of the catalogue
+(accelerator/shared/text.py)."""
 
 from __future__ import annotations
 
 import ast
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -31,20 +32,23 @@ def _template_files() -> Iterator[Path]:
 
 
 def _calls() -> Iterator[tuple[str, str, frozenset[str] | None]]:
-    """(where, key, keyword names given, or None when ``**params`` are passed on)."""
+    """(where, key, keyword names given, or None when ``**params`` are passed on or the
+    message is a template filled later, ``t_template``)."""
     for path in _python_files():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id == "t"
+                and node.func.id in ("t", "t_template")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
             ):
                 names = {k.arg for k in node.keywords}
                 given = None if None in names else frozenset(n for n in names if n)
+                if node.func.id == "t_template":
+                    given = None
                 yield f"{path.relative_to(ROOT)}:{node.lineno}", node.args[0].value, given
     for path in _template_files():
         for match in TEMPLATE_CALL.finditer(path.read_text(encoding="utf-8")):
@@ -94,3 +98,157 @@ def test_the_catalogue_holds_no_message_nobody_uses() -> None:
 
 def test_a_message_is_filled_with_its_parameters() -> None:
     assert "32 caractères" in text.t("config.secret_key_too_short")
+
+
+#: What French prose looks like: an accented letter, or a French word English does not use.
+FRENCH = re.compile(
+    r"[éèêëàâçùûôîïœÉÈÊÀÂÇÔÎ]|\b(?:le|la|les|l'|d'|n'|qu'|de|du|des|un|une|et|est|sont|pas|ne|"
+    r"que|qui|pour|par|sur|dans|avec|au|aux|ce|cette|ces|sa|ses|votre|vos|vous|il|elle|doit|"
+    r"aucun|aucune|ou|puis|mais|dont|introuvable|inconnu|inconnue|attendu|attendue|invalide|"
+    r"obligatoire|fichier|délai)\b",
+    re.IGNORECASE,
+)
+#: Calls whose text is for operators, not users: logging (``log.info``, ``logger.warning``...)
+#: and ``workflows.steps.summary``, a flow's batch summary written with ``log.info``.
+LOGGING = frozenset({"debug", "info", "warning", "error", "exception", "critical", "log"})
+LOGGING_FUNCTIONS = frozenset({"summary"})
+#: Developer documentation in the OpenAPI document (``description=``, ``summary=``,
+#: ``openapi_extra=``, a response's ``"description"``): in English or French as written.
+OPENAPI_DOCS = frozenset({"description", "summary", "openapi_extra"})
+
+#: The few French literals that stay in the code, by file and by the top-level name they sit
+#: in (an assignment's target, a function or class) or by their exact text; ``*``: the file.
+ALLOWED: dict[tuple[str, str], str] = {
+    # Sample data written into a demonstration database (names, dossiers), not messages.
+    ("accelerator/demo/actions.py", "*"): "données de démonstration",
+    # Settings defaults an operator replaces by environment variables (a sender, a name).
+    ("accelerator/shared/config.py", "Settings"): "valeurs par défaut de réglages",
+    # The responses' descriptions in the OpenAPI document, for developers.
+    ("api/contract.py", "DESCRIPTIONS"): "documentation OpenAPI",
+    # The CSV routes' descriptions in the OpenAPI document, beside each table's query.
+    ("accelerator/metrics/queries.py", "TABLES"): "documentation OpenAPI",
+    # Identifiers of access scopes, in English (« référent » is a glossary word).
+    ("api/policies.py", "Scope"): "identifiants en anglais",
+    # A CLDR date pattern for Babel's format_datetime, not a sentence.
+    ("api/pages/display.py", "d MMMM y 'à' HH:mm"): "motif de date CLDR",
+}
+
+
+def _docstrings(tree: ast.Module) -> set[ast.AST]:
+    owners = [
+        tree,
+        *(
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        ),
+    ]
+    return {
+        owner.body[0].value
+        for owner in owners
+        if owner.body
+        and isinstance(owner.body[0], ast.Expr)
+        and isinstance(owner.body[0].value, ast.Constant)
+    }
+
+
+def _not_for_users(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Inside a logging call's arguments or the OpenAPI documentation."""
+    child, parent = node, parents.get(node)
+    while parent is not None:
+        if isinstance(parent, ast.Call) and child in parent.args:
+            function = parent.func
+            if isinstance(function, ast.Attribute) and function.attr in LOGGING:
+                return True
+            if isinstance(function, ast.Name) and function.id in LOGGING_FUNCTIONS:
+                return True
+        if isinstance(parent, ast.keyword) and parent.arg in OPENAPI_DOCS:
+            return True
+        if isinstance(parent, ast.Dict) and any(
+            value is child and isinstance(key, ast.Constant) and key.value == "description"
+            for key, value in zip(parent.keys, parent.values, strict=True)
+        ):
+            return True
+        child, parent = parent, parents.get(parent)
+    return False
+
+
+def _top_level_name(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str:
+    while not isinstance(parents.get(node), ast.Module):
+        node = parents[node]
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return ""
+
+
+def _text(node: ast.Constant | ast.JoinedStr) -> str:
+    if isinstance(node, ast.Constant):
+        return str(node.value)
+    return "{}".join(v.value for v in node.values if isinstance(v, ast.Constant))
+
+
+def french_literals(
+    path: Path, relative: str, allowed: Mapping[tuple[str, str], str] = ALLOWED
+) -> list[tuple[int, str]]:
+    """The French-looking strings of ``path`` a user would read, outside the catalogue."""
+    if (relative, "*") in allowed:
+        return []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    docstrings = _docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if isinstance(parents.get(node), ast.JoinedStr | ast.FormattedValue):
+                continue  # part of an f-string, judged whole
+        elif not isinstance(node, ast.JoinedStr):
+            continue
+        text = _text(node)
+        if node in docstrings or " " not in text or not FRENCH.search(text):
+            continue
+        if _not_for_users(node, parents):
+            continue
+        if (relative, text) in allowed or (relative, _top_level_name(node, parents)) in allowed:
+            continue
+        found.append((node.lineno, text))
+    return sorted(found)
+
+
+def test_no_french_sentence_is_written_outside_the_catalogue() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line} : « {text[:80]} »"
+        for path in _python_files()
+        for line, text in french_literals(path, str(path.relative_to(ROOT)))
+    ]
+    assert not found, "textes à mettre au catalogue (shared/text.t) :\n" + "\n".join(found)
+
+
+def test_every_allowed_literal_is_still_there() -> None:
+    for (relative, where), reason in ALLOWED.items():
+        others = {key: why for key, why in ALLOWED.items() if key != (relative, where)}
+        path = ROOT / relative
+        assert french_literals(path, relative, others), (
+            f"{relative} ({where}) : {reason}, plus utile"
+        )
+
+
+def test_the_scan_sees_a_french_sentence_and_spares_logs_and_docstrings(tmp_path: Path) -> None:
+    module = tmp_path / "probe.py"
+    source = (
+        '"""Un docstring en français, épargné."""\n'
+        "import logging\n"
+        "log = logging.getLogger(__name__)\n"
+        "def f(x: int) -> str:\n"
+        '    """Docstring : épargné aussi."""\n'
+        '    log.info("journal pour les opérateurs : %s", x)\n'
+        '    return f"Le dossier {x} est introuvable."\n'
+        'MESSAGE = "Délai dépassé"\n'
+        'CODE = "dossier_not_found"\n'
+    )
+    module.write_text(source, encoding="utf-8")
+    found = french_literals(module, "accelerator/probe.py")
+    assert found == [(7, "Le dossier {} est introuvable."), (8, "Délai dépassé")]

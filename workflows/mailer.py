@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from accelerator.shared.config import Settings
+from accelerator.shared.text import t
 
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
 
@@ -44,8 +45,12 @@ def render(template: str, to: str, context: dict[str, Any]) -> Mail:
     text_template = _text.get_template(f"{template}.j2")
     subject = "".join(text_template.blocks["subject"](text_template.new_context(context)))
     body = "".join(text_template.blocks["text"](text_template.new_context(context)))
-    greeting = f"Bonjour {context.get('recipient_name', '')},\n\n"
-    link = f"\n\nVoir le dossier : {context['dossier_url']}" if context.get("dossier_url") else ""
+    greeting = t("notification.greeting", name=context.get("recipient_name", ""))
+    link = (
+        t("notification.see_dossier", url=context["dossier_url"])
+        if context.get("dossier_url")
+        else ""
+    )
     html = _html.get_template(f"{template}.j2").render(subject=subject, **context)
     return Mail(
         to=to, subject=" ".join(subject.split()), text=greeting + body.strip() + link, html=html

@@ -31,6 +31,7 @@ from accelerator.notifications.queries import (
 )
 from accelerator.shared.config import Settings, get_settings
 from accelerator.shared.db import utcnow
+from accelerator.shared.text import t
 from accelerator.sla.calendars import zone_named
 from accelerator.sla.definitions import KIND_LABELS, ClockKind
 from accelerator.sla.models import Clock
@@ -43,7 +44,11 @@ PARIS = "Europe/Paris"
 
 
 def _local(instant: dt.datetime | None) -> str | None:
-    return None if instant is None else f"{instant.astimezone(zone_named(PARIS)):%d/%m/%Y à %H:%M}"
+    return (
+        None
+        if instant is None
+        else t("notification.instant", instant=instant.astimezone(zone_named(PARIS)))
+    )
 
 
 def context_for(session: Session, payload: dict[str, Any], settings: Settings) -> dict[str, Any]:

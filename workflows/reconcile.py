@@ -20,6 +20,7 @@ from prefect.states import Crashed
 from accelerator.reconciliation.actions import reconcile
 from accelerator.shared.config import get_settings
 from accelerator.shared.db import utcnow
+from accelerator.shared.text import t
 from workflows.steps import in_transaction
 
 
@@ -66,7 +67,7 @@ async def close_stuck_runs(now: dt.datetime | None = None) -> int:
         for run in stuck:
             await client.set_flow_run_state(
                 run.id,
-                Crashed(message="Processus disparu : marqué par la réconciliation."),
+                Crashed(message=t("workflows.run_vanished")),
                 force=True,
             )
     return len(stuck)

@@ -13,6 +13,7 @@ import accelerator.migrations.tables  # noqa: F401 - every table mapped before t
 from accelerator.shared import logs
 from accelerator.shared.config import get_settings
 from accelerator.shared.db import get_database
+from accelerator.shared.text import t
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -36,7 +37,9 @@ class IncompleteBatch(RuntimeError):
     def __init__(self, what: str, failures: dict[str, str]) -> None:
         self.failures = failures
         listed = "; ".join(f"{key}: {error}" for key, error in list(failures.items())[:5])
-        super().__init__(f"{what}: {len(failures)} en échec ({listed})")
+        super().__init__(
+            t("workflows.batch_failures", what=what, count=len(failures), listed=listed)
+        )
 
 
 def in_transaction(action: Callable[[Session], T]) -> T:

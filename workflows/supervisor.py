@@ -51,6 +51,8 @@ from dataclasses import dataclass
 from types import FrameType, TracebackType
 from typing import Any, TextIO
 
+from accelerator.shared.text import t
+
 __all__ = [
     "ChildExitedError",
     "ChildSpec",
@@ -105,8 +107,8 @@ class SupervisorError(RuntimeError):
     def __init__(
         self, message: str, name: str, returncode: int | None, last_lines: Sequence[str]
     ) -> None:
-        tail = "\n".join(f"    {line}" for line in last_lines) or "    (aucune sortie)"
-        super().__init__(f"{message}\n  dernières lignes de [{name}] :\n{tail}")
+        tail = "\n".join(f"    {line}" for line in last_lines) or t("supervisor.no_output")
+        super().__init__(t("supervisor.last_lines", message=message, name=name, tail=tail))
         self.name = name
         self.returncode = returncode
         self.last_lines = list(last_lines)
@@ -239,7 +241,7 @@ class Supervisor:
     def start(self, spec: ChildSpec) -> subprocess.Popen[bytes]:
         """Start `spec` in a new session; wait for its health_url if any."""
         if any(c.spec.name == spec.name for c in self._children):
-            raise ValueError(f"un enfant nommé {spec.name!r} existe déjà")
+            raise ValueError(t("supervisor.child_exists", name=spec.name))
         # A signal landing between fork and registration would leave a child
         # that stop() does not know about: hold it back until registered.
         self._deferring = True
@@ -274,8 +276,12 @@ class Supervisor:
                         self._drain(child)
                         if self.restart is None:
                             raise ChildExitedError(
-                                f"l'enfant [{child.spec.name}] (pid {child.proc.pid}) "
-                                f"s'est arrêté de lui-même avec le code {_describe_rc(rc)}",
+                                t(
+                                    "supervisor.child_exited",
+                                    name=child.spec.name,
+                                    pid=child.proc.pid,
+                                    code=_describe_rc(rc),
+                                ),
                                 child.spec.name,
                                 rc,
                                 list(child.tail),
@@ -339,8 +345,14 @@ class Supervisor:
         name, pid = child.spec.name, child.proc.pid
         if failures >= policy.max_failures:
             raise ChildExitedError(
-                f"l'enfant [{name}] (pid {pid}) s'est arrêté avec le code {_describe_rc(rc)}, "
-                f"{failures}e échec en {policy.window_s:.0f} s : arrêt de l'ensemble",
+                t(
+                    "supervisor.child_failed",
+                    name=name,
+                    pid=pid,
+                    code=_describe_rc(rc),
+                    failures=failures,
+                    window=policy.window_s,
+                ),
                 name,
                 rc,
                 list(child.tail),
@@ -348,9 +360,16 @@ class Supervisor:
         delay = policy.delay(failures)
         child.restart_at = now + delay
         self._write(
-            f"[supervisor] l'enfant [{name}] (pid {pid}) s'est arrêté avec le code "
-            f"{_describe_rc(rc)} (échec {failures} sur {policy.max_failures} admis en "
-            f"{policy.window_s:.0f} s) : redémarrage dans {delay:g} s\n"
+            t(
+                "supervisor.child_restarting",
+                name=name,
+                pid=pid,
+                code=_describe_rc(rc),
+                failures=failures,
+                max_failures=policy.max_failures,
+                window=policy.window_s,
+                delay=delay,
+            )
         )
 
     def _restart(self, child: _Child) -> None:
@@ -360,14 +379,14 @@ class Supervisor:
         except OSError as error:
             # Its program is gone or cannot run: waiting will not bring it back.
             raise ChildExitedError(
-                f"l'enfant [{child.spec.name}] ne redémarre pas ({error}) : arrêt de l'ensemble",
+                t("supervisor.child_restart_failed", name=child.spec.name, error=error),
                 child.spec.name,
                 None,
                 list(child.tail),
             ) from error
         child.pgid = child.proc.pid
         self._start_pump(child)
-        self._write(f"[supervisor] [{child.spec.name}] redémarré (pid {child.proc.pid})\n")
+        self._write(t("supervisor.child_restarted", name=child.spec.name, pid=child.proc.pid))
 
     def _write(self, line: str) -> None:
         out = self._out if self._out is not None else sys.stdout
@@ -398,14 +417,18 @@ class Supervisor:
         # loopback health check out to a proxy that does not exist here.
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.monotonic() + timeout_s
-        last_error = "aucune réponse"
+        last_error = t("supervisor.no_answer")
         while True:
             rc = child.proc.poll()
             if rc is not None:
                 self._drain(child)
                 raise ChildStartupError(
-                    f"l'enfant [{child.spec.name}] s'est arrêté (code {_describe_rc(rc)}) "
-                    f"avant d'être prêt sur {url}",
+                    t(
+                        "supervisor.child_died_starting",
+                        name=child.spec.name,
+                        code=_describe_rc(rc),
+                        url=url,
+                    ),
                     child.spec.name,
                     rc,
                     list(child.tail),
@@ -421,8 +444,13 @@ class Supervisor:
                 last_error = str(getattr(err, "reason", err))
             if time.monotonic() >= deadline:
                 raise ChildStartupError(
-                    f"l'enfant [{child.spec.name}] n'est pas prêt sur {url} après "
-                    f"{timeout_s:.1f} s (dernière erreur : {last_error})",
+                    t(
+                        "supervisor.child_not_ready",
+                        name=child.spec.name,
+                        url=url,
+                        timeout=timeout_s,
+                        last_error=last_error,
+                    ),
                     child.spec.name,
                     child.proc.poll(),
                     list(child.tail),
@@ -456,8 +484,12 @@ class Supervisor:
                 resent = True
             time.sleep(_STOP_POLL_S)
         self._write(
-            f"[supervisor] [{child.spec.name}] toujours vivant après "
-            f"{self.stop_timeout_s:.0f} s : SIGKILL au groupe {child.pgid}\n"
+            t(
+                "supervisor.child_still_alive",
+                name=child.spec.name,
+                timeout=self.stop_timeout_s,
+                pgid=child.pgid,
+            )
         )
         _signal_group(child.pgid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):

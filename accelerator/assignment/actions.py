@@ -26,6 +26,7 @@ from accelerator.identity.roles import Role, require_role
 from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import enqueue
 from accelerator.shared.errors import InvalidInput, InvalidTransition, NotFound
+from accelerator.shared.text import t
 from accelerator.sla.actions import (
     budget_of,
     procedure_key,
@@ -72,7 +73,7 @@ def propose_referent(session: Session, *, dossier_id: uuid.UUID, now: dt.datetim
     """Propose the least loaded référent covering the commune's arrondissement, once."""
     dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
     if dossier is None:
-        raise NotFound(f"Dossier introuvable : {dossier_id}.")
+        raise NotFound(t("dossier.not_found_id", dossier_id=dossier_id))
     if dossier.referent_id is not None:
         return session.get(User, dossier.referent_id)
     arrondissement = commune_arrondissement(session, dossier.commune_insee)
@@ -98,22 +99,22 @@ def propose_referent_locked(
             at=now,
             entity="dossier",
             event="referent_unavailable",
-            message="Aucun référent actif : le dossier attend qu'un référent le prenne en charge.",
+            message=t("assignment.no_active_referent"),
         )
         return None
     where = (
-        f"l'arrondissement de {arrondissement.name}"
+        t("assignment.where_arrondissement", name=arrondissement.name)
         if arrondissement
-        else f"la commune {dossier.commune_insee}, inconnue du catalogue"
+        else t("assignment.where_unknown_commune", commune_insee=dossier.commune_insee)
     )
     reason = (
-        f"Référent le moins chargé ({chosen.load} dossier(s) en cours) parmi "
+        t("assignment.reason_least_loaded", load=chosen.load)
         + (
-            f"ceux qui couvrent {where}"
+            t("assignment.reason_covering", where=where)
             if covered
-            else f"tous les référents (aucun ne couvre {where})"
+            else t("assignment.reason_none_covering", where=where)
         )
-        + " ; à charge égale, ordre alphabétique."
+        + t("assignment.reason_tie_break")
     )
     dossier.referent_id = chosen.user_id
     dossier.referent_reason = reason
@@ -124,7 +125,7 @@ def propose_referent_locked(
         at=now,
         entity="dossier",
         event="referent_proposed",
-        message=f"Référent proposé : {chosen.email}. {reason}",
+        message=t("assignment.referent_proposed", email=chosen.email, reason=reason),
         details={"referent": chosen.email, "load": chosen.load, "covered": covered},
     )
     return users[chosen.user_id]
@@ -142,7 +143,7 @@ def start_take_charge_clock(
     ``existing`` and ``definitions`` may be preloaded (see ``start_clock``)."""
     dossier = session.get(Dossier, dossier_id)
     if dossier is None or dossier.filed_at is None:
-        raise NotFound(f"Dossier déposé introuvable : {dossier_id}.")
+        raise NotFound(t("dossier.filed_not_found", dossier_id=dossier_id))
     clock, created = start_clock(
         session,
         key=take_charge_key(dossier.id),
@@ -162,7 +163,7 @@ def start_take_charge_clock(
             at=dossier.filed_at,
             entity="clock",
             event="clock_started",
-            message=(f"Délai de prise en charge : {budget_of(clock).label()} à compter du dépôt."),
+            message=(t("assignment.take_charge_clock_started", budget=budget_of(clock).label())),
         )
         if dossier.taken_in_charge_at is not None:
             # The référent was faster than the flow: the clock starts already met.
@@ -183,7 +184,7 @@ def start_procedure_clocks(
     ``existing``, ``definitions`` and ``procedures`` (by code) may be preloaded."""
     dossier = session.get(Dossier, dossier_id)
     if dossier is None or dossier.filed_at is None:
-        raise NotFound(f"Dossier déposé introuvable : {dossier_id}.")
+        raise NotFound(t("dossier.filed_not_found", dossier_id=dossier_id))
     clocks = []
     for code in dossier.procedures:
         procedure = session.get(Procedure, code) if procedures is None else procedures.get(code)
@@ -215,7 +216,7 @@ def start_procedure_clocks(
                 at=dossier.filed_at,
                 entity="clock",
                 event="clock_started",
-                message=f"Délai légal {code} : {budget.label()} à compter du dépôt"
+                message=t("assignment.procedure_clock_started", code=code, budget=budget.label())
                 + (f" ({' ; '.join(reasons)})" if reasons else "")
                 + ".",
             )
@@ -243,12 +244,10 @@ def hand_over(
         require_referent_of(user, dossier)
     status = DossierStatus(dossier.status)
     if status not in ACTIVE:
-        raise InvalidTransition(
-            f"Le dossier est « {LABELS[status]} » : il n'est plus transmis à un référent."
-        )
+        raise InvalidTransition(t("assignment.hand_over_closed", status=LABELS[status]))
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("Dites pourquoi vous transmettez le dossier.")
+        raise InvalidInput(t("assignment.hand_over_reason_required"))
     target = session.scalar(
         select(User).where(
             func.lower(User.email) == email.strip().lower(),
@@ -257,12 +256,12 @@ def hand_over(
         )
     )
     if target is None:
-        raise InvalidInput(f"Aucun référent actif n'a l'adresse {email.strip()}.")
+        raise InvalidInput(t("assignment.hand_over_unknown_referent", email=email.strip()))
     if target.id == dossier.referent_id:
-        raise InvalidInput(f"{target.name} suit déjà ce dossier.")
+        raise InvalidInput(t("assignment.hand_over_same_referent", name=target.name))
     previous = session.get(User, dossier.referent_id) if dossier.referent_id else None
     dossier.referent_id = target.id
-    dossier.referent_reason = f"Transmis par {user.name} : {reason}"
+    dossier.referent_reason = t("assignment.handed_over_by", name=user.name, reason=reason)
     record(
         session,
         dossier_id=dossier.id,
@@ -271,8 +270,12 @@ def hand_over(
         entity="dossier",
         event="referent_handed_over",
         message=(
-            f"Dossier transmis à {target.name} ({target.email})"
-            + (f" par {previous.name} ({previous.email})" if previous else "")
+            t("assignment.handed_over_to", name=target.name, email=target.email)
+            + (
+                t("assignment.handed_over_from", name=previous.name, email=previous.email)
+                if previous
+                else ""
+            )
             + f" : {reason}"
         ),
         details={
@@ -326,10 +329,13 @@ def offer_to_next_referent(
     if chosen is not None:
         dossier.referent_id = chosen.user_id
         dossier.referent_reason = (
-            f"Proposé après 24 h sans prise en charge : référent le moins chargé ({chosen.load} "
-            "dossier(s) en cours) "
-            + ("de l'arrondissement" if covered else "de la plateforme")
-            + (f", après {waited.email}" if waited else "")
+            t("assignment.reoffer_reason", load=chosen.load)
+            + (
+                t("assignment.reoffer_in_arrondissement")
+                if covered
+                else t("assignment.reoffer_in_platform")
+            )
+            + (t("assignment.reoffer_after", email=waited.email) if waited else "")
             + "."
         )
     record(
@@ -340,9 +346,9 @@ def offer_to_next_referent(
         entity="dossier",
         event="referent_reoffered",
         message=(
-            f"Pas de prise en charge sous 24 h : dossier proposé à {chosen.email}."
+            t("assignment.reoffered", email=chosen.email)
             if chosen
-            else "Pas de prise en charge sous 24 h, et aucun autre référent à qui le proposer."
+            else t("assignment.reoffer_nobody")
         ),
         details={
             "from": waited.email if waited else None,

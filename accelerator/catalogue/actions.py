@@ -26,6 +26,7 @@ from accelerator.catalogue.models import (
 )
 from accelerator.shared.db import Base, utcnow
 from accelerator.shared.errors import InvalidInput
+from accelerator.shared.text import t
 from accelerator.shared.validation import (
     STRICT_INPUT,
     MultiLine,
@@ -65,16 +66,16 @@ def _read(directory: Path, name: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput(f"Fichier de catalogue manquant : {path}.") from None
+        raise InvalidInput(t("catalogue.file_missing", path=path)) from None
     except json.JSONDecodeError as error:
-        raise InvalidInput(f"{path} n'est pas du JSON valide : {error}.") from None
+        raise InvalidInput(t("catalogue.file_not_json", path=path, error=error)) from None
     if not isinstance(data, list):
-        raise InvalidInput(f"{path} doit contenir une liste.")
+        raise InvalidInput(t("catalogue.file_not_list", path=path))
     row_model = ROW_MODELS.get(name.split("_")[0] if name.startswith("communes_") else name)
     if row_model is None:
         return data
     if len(data) > MAX_COG_ROWS:
-        raise InvalidInput(f"{path} : trop d'entrées ({MAX_COG_ROWS} au plus).")
+        raise InvalidInput(t("catalogue.file_too_many_entries", path=path, max_rows=MAX_COG_ROWS))
     rows = []
     for number, row in enumerate(data, start=1):
         try:
@@ -83,7 +84,13 @@ def _read(directory: Path, name: str) -> list[dict[str, Any]]:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"]) or "entrée"
             raise InvalidInput(
-                f"{path}, entrée n° {number}, champ « {field} » : valeur refusée ({first['type']})."
+                t(
+                    "catalogue.entry_refused",
+                    path=path,
+                    number=number,
+                    field=field,
+                    error_type=first["type"],
+                )
             ) from None
     return rows
 
@@ -226,7 +233,7 @@ def load_catalogue(
             for row in _read(directory, "administrations.json")
         ],
     )
-    counts["types de consultation"] = _upsert(
+    counts[t("catalogue.report.consultation_types")] = _upsert(
         session,
         ConsultationType,
         [
@@ -259,8 +266,8 @@ def load_catalogue(
             for row in procedures
         ],
     )
-    counts["pièces attendues"] = _load_pieces(session, procedures)
-    counts["règles d'orientation"] = _upsert(
+    counts[t("catalogue.report.pieces")] = _load_pieces(session, procedures)
+    counts[t("catalogue.report.routing_rules")] = _upsert(
         session, RoutingRule, _read(directory, "routing_rules.json")
     )
     counts["arrondissements"] = _upsert(
@@ -277,7 +284,7 @@ def load_catalogue(
                 raise InvalidInput(f"{path.name}, commune n° {number} : {error}.") from None
     _upsert_communes(session, communes)
     counts["communes"] = len(communes)
-    counts["définitions de délais (nouvelles versions)"] = _load_definitions(
+    counts[t("catalogue.report.definitions")] = _load_definitions(
         session, now, take_charge_reoffer=take_charge_reoffer
     )
     return LoadReport(counts)
@@ -293,7 +300,7 @@ def _load_pieces(session: Session, procedures: list[dict[str, Any]]) -> int:
     ]
     listed = {(row.procedure_code, row.code) for row in rows}
     if len(listed) != len(rows):
-        raise InvalidInput("procedures.json : une pièce figure deux fois dans une procédure.")
+        raise InvalidInput(t("catalogue.piece_twice"))
     for existing in session.scalars(select(ProcedurePiece)):
         if (existing.procedure_code, existing.code) not in listed:
             session.delete(existing)
@@ -327,21 +334,23 @@ def commune_row(
 ) -> CommuneRow:
     """A commune row checked like any input (``ValueError`` with a French message)."""
     if not all(isinstance(v, str) for v in (insee, name)):
-        raise ValueError("code INSEE et nom sont des textes")
+        raise ValueError(t("catalogue.commune_code_name_texts"))
     assert isinstance(insee, str) and isinstance(name, str)
     code = insee_code(insee)
     department = department or department_of(code)
     if not isinstance(department, str) or not _DEPARTMENT.fullmatch(department):
-        raise ValueError(f"département invalide : {department!r}")
+        raise ValueError(t("catalogue.commune_bad_department", department=department))
     if not code.startswith(department):
-        raise ValueError(f"le code {code} n'appartient pas au département {department}")
+        raise ValueError(
+            t("catalogue.commune_code_outside_department", code=code, department=department)
+        )
     if arrondissement in ("", None):
         arrondissement = None
     elif not isinstance(arrondissement, str) or not _ARRONDISSEMENT.fullmatch(arrondissement):
-        raise ValueError(f"arrondissement invalide : {arrondissement!r}")
+        raise ValueError(t("catalogue.commune_bad_arrondissement", arrondissement=arrondissement))
     cleaned = clean_text(name, multiline=False)
     if not cleaned or len(cleaned) > 200:
-        raise ValueError("nom de commune vide ou trop long (200 caractères au plus)")
+        raise ValueError(t("catalogue.commune_bad_name"))
     return CommuneRow(code, cleaned, department, arrondissement)
 
 
@@ -386,15 +395,12 @@ def parse_cog(content: str) -> list[CommuneRow]:
     reader = csv.DictReader(io.StringIO(content, newline=""))
     missing = [c for c in COG_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidInput(
-            "Fichier COG attendu (v_commune_AAAA.csv de l'INSEE) : colonnes manquantes "
-            f"{', '.join(missing)}."
-        )
+        raise InvalidInput(t("catalogue.cog_missing_columns", missing=", ".join(missing)))
     rows: list[CommuneRow] = []
     try:
         for number, record in enumerate(reader, start=2):
             if number > MAX_COG_ROWS:
-                raise InvalidInput(f"Fichier COG trop long ({MAX_COG_ROWS} lignes au plus).")
+                raise InvalidInput(t("catalogue.cog_too_long", max_rows=MAX_COG_ROWS))
             if record.get("TYPECOM") != "COM":
                 continue
             try:
@@ -402,13 +408,15 @@ def parse_cog(content: str) -> list[CommuneRow]:
                     commune_row(record["COM"], record["LIBELLE"], record["DEP"], record["ARR"])
                 )
             except ValueError as error:
-                raise InvalidInput(f"Fichier COG, ligne {number} : {error}.") from None
+                raise InvalidInput(
+                    t("catalogue.cog_bad_line", number=number, error=error)
+                ) from None
     except csv.Error as error:
-        raise InvalidInput(f"Fichier COG illisible : {error}.") from None
+        raise InvalidInput(t("catalogue.cog_unreadable", error=error)) from None
     if not rows:
-        raise InvalidInput("Le fichier COG ne contient aucune commune (TYPECOM=COM).")
+        raise InvalidInput(t("catalogue.cog_no_commune"))
     if len({r.insee for r in rows}) != len(rows):
-        raise InvalidInput("Le fichier COG cite une commune deux fois.")
+        raise InvalidInput(t("catalogue.cog_commune_twice"))
     return rows
 
 
@@ -419,7 +427,12 @@ def load_communes(session: Session, content: str) -> LoadReport:
     dossier may name it) and the seed's communes are loaded again at each start.
     """
     added, changed = _upsert_communes(session, parse_cog(content))
-    return LoadReport({"communes ajoutées": added, "communes modifiées": changed})
+    return LoadReport(
+        {
+            t("catalogue.report.communes_added"): added,
+            t("catalogue.report.communes_changed"): changed,
+        }
+    )
 
 
 def _load_calendars(session: Session, rows: list[dict[str, Any]], now: dt.datetime) -> int:
@@ -479,7 +492,7 @@ def _definition_rows(session: Session, *, take_charge_reoffer: bool) -> list[dic
     rows: list[dict[str, Any]] = [
         {
             "code": TAKE_CHARGE_DEFINITION,
-            "label": "Prise en charge par un référent",
+            "label": t("catalogue.definition.take_charge"),
             "budget_amount": 24,
             "budget_unit": "hours",
             "prorogation": False,
@@ -487,7 +500,7 @@ def _definition_rows(session: Session, *, take_charge_reoffer: bool) -> list[dic
             "request_window": None,
             "rungs": DEFAULT_RUNGS,
             "legal": False,
-            "source": "objectif interne de l'accélérateur",
+            "source": t("catalogue.definition.target_source"),
             # Past 24 h, the dossier is offered to the next référent and managers are alerted.
             "on_breach": OnBreach.REOFFER.value if take_charge_reoffer else None,
         }
@@ -497,7 +510,7 @@ def _definition_rows(session: Session, *, take_charge_reoffer: bool) -> list[dic
         rows.append(
             {
                 "code": target_definition(kind.code),
-                "label": f"Objectif interne : avis à mi-délai ({kind.label})",
+                "label": t("catalogue.definition.target_label", label=kind.label),
                 "budget_amount": target.amount,
                 "budget_unit": target.unit.value,
                 "prorogation": False,
@@ -505,7 +518,7 @@ def _definition_rows(session: Session, *, take_charge_reoffer: bool) -> list[dic
                 "request_window": None,
                 "rungs": TARGET_RUNGS,
                 "legal": False,
-                "source": "objectif interne de l'accélérateur : la moitié du délai légal",
+                "source": t("catalogue.definition.target_source_half"),
                 "on_breach": None,
             }
         )
@@ -599,9 +612,9 @@ def set_calendar_override(
     """Close, open or shorten one date of a calendar: a new version that new clocks pin."""
     calendar = session.scalar(select(Calendar).where(Calendar.code == code).with_for_update())
     if calendar is None:
-        raise InvalidInput(f"Calendrier inconnu : {code}.")
+        raise InvalidInput(t("calendar.unknown", code=code))
     if not name.strip():
-        raise InvalidInput("Nommez la journée (ex. « Pont de l'Ascension »).")
+        raise InvalidInput(t("calendar.override_name_required"))
     spec = dict(calendar.spec)
     overrides = [o for o in spec.get("overrides", []) if o["date"] != day.isoformat()]
     closures = [c for c in spec.get("closures", []) if c["date"] != day.isoformat()]
@@ -620,7 +633,7 @@ def set_calendar_override(
     except ValueError as error:
         raise InvalidInput(f"Horaires invalides : {error}.") from None
     if not changed:
-        raise InvalidInput("Cette journée est déjà ainsi dans le calendrier.")
+        raise InvalidInput(t("calendar.override_unchanged"))
     return calendar
 
 
@@ -635,13 +648,11 @@ def set_calendar_week(
     """Change a calendar's weekly working hours (and the solidarity day): a new version."""
     calendar = session.scalar(select(Calendar).where(Calendar.code == code).with_for_update())
     if calendar is None:
-        raise InvalidInput(f"Calendrier inconnu : {code}.")
+        raise InvalidInput(t("calendar.unknown", code=code))
     if any(day not in range(1, 8) for day in weekly):
-        raise InvalidInput("Les jours de la semaine vont de 1 (lundi) à 7 (dimanche).")
+        raise InvalidInput(t("calendar.weekday_range"))
     if not any(weekly.values()):
-        raise InvalidInput(
-            "Une semaine sans aucune heure ouvrée n'est pas un calendrier de travail."
-        )
+        raise InvalidInput(t("calendar.week_without_hours"))
     spec = dict(calendar.spec)
     spec["weekly"] = {
         str(day): [list(i) for i in intervals] for day, intervals in sorted(weekly.items())
@@ -654,5 +665,5 @@ def set_calendar_week(
     except ValueError as error:
         raise InvalidInput(f"Horaires invalides : {error}.") from None
     if not changed:
-        raise InvalidInput("Le calendrier a déjà ces horaires.")
+        raise InvalidInput(t("calendar.week_unchanged"))
     return calendar

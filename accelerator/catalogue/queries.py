@@ -14,6 +14,7 @@ from accelerator.catalogue.models import (
     ConsultationType,
 )
 from accelerator.shared.errors import InvalidInput, NotFound
+from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.durations import Duration, make_duration
 from accelerator.sla.models import Calendar
@@ -40,11 +41,7 @@ def calendar_code_for_commune(commune: Commune) -> str:
 
 def commune_unknown(insee: str) -> str:
     """The French message for a commune the catalogue does not list."""
-    return (
-        f"Commune inconnue : {insee} (code INSEE). Seules les communes du catalogue sont "
-        "acceptées ; l'administrateur charge la liste officielle (COG) avec "
-        "« accelerator catalogue communes --file »."
-    )
+    return t("catalogue.commune_unknown", insee=insee)
 
 
 def require_commune(session: Session, insee: str) -> Commune:
@@ -63,7 +60,7 @@ def get_calendar(session: Session, code: str) -> WorkingCalendar:
     if row is None:
         known = ", ".join(session.scalars(select(Calendar.code).order_by(Calendar.code)))
         shown = code if _CALENDAR_CODE.fullmatch(code) else "(code illisible)"
-        raise NotFound(f"Calendrier inconnu : {shown} (connus : {known}).")
+        raise NotFound(t("calendar.unknown_among", shown=shown, known=known))
     return WorkingCalendar.from_spec(row.code, row.timezone, row.spec)
 
 
@@ -88,7 +85,7 @@ def get_administration(session: Session, code: str) -> Administration:
     """The administration ``code``; ``NotFound`` if unknown."""
     administration = session.get(Administration, code)
     if administration is None:
-        raise NotFound(f"Administration inconnue : {code}.")
+        raise NotFound(t("catalogue.administration_unknown", code=code))
     return administration
 
 
@@ -96,7 +93,7 @@ def get_consultation_type(session: Session, code: str) -> ConsultationType:
     """The consultation type ``code``; ``NotFound`` if unknown."""
     found = session.get(ConsultationType, code)
     if found is None:
-        raise NotFound(f"Type de consultation inconnu : {code}.")
+        raise NotFound(t("catalogue.consultation_type_unknown", code=code))
     return found
 
 

@@ -19,10 +19,11 @@ from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.shared.errors import NotFound, check_version
 from accelerator.shared.logs import annotate
+from accelerator.shared.text import t
 from accelerator.sla.definitions import ClockKind
 from accelerator.sla.models import Clock
 
-CONSULTATION_NOT_FOUND = "Consultation introuvable."
+CONSULTATION_NOT_FOUND = t("consultation.not_found")
 
 
 def consultation_visibility(user: User) -> ColumnElement[bool]:
@@ -58,7 +59,7 @@ def access_consultation(
     if consultation is None:
         raise NotFound(CONSULTATION_NOT_FOUND)
     annotate(consultation_id=str(consultation.id), dossier_id=str(consultation.dossier_id))
-    check_version("La consultation", consultation.version, expected_version)
+    check_version(t("consultation.what"), consultation.version, expected_version)
     return consultation
 
 
@@ -90,4 +91,4 @@ def access_clock(session: Session, user: User, clock_id: uuid.UUID) -> Clock:
     return clock
 
 
-CLOCK_NOT_FOUND = "Délai introuvable."
+CLOCK_NOT_FOUND = t("clock.not_found")

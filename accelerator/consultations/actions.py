@@ -39,6 +39,7 @@ from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.shared.errors import InvalidInput, InvalidTransition, NotFound
+from accelerator.shared.text import t
 from accelerator.sla.actions import (
     consultation_key,
     start_clock,
@@ -88,7 +89,7 @@ def get_launch(session: Session, launch_id: uuid.UUID) -> ConsultationLaunch:
     """A launch by id; ``NotFound`` if absent."""
     launch = session.get(ConsultationLaunch, launch_id)
     if launch is None:
-        raise NotFound(f"Lancement de consultations introuvable : {launch_id}.")
+        raise NotFound(t("consultation.launch_not_found", launch_id=launch_id))
     return launch
 
 
@@ -106,7 +107,7 @@ def create_consultation(
         return None, False
     entry = next((e for e in launch.entries if e["administration"] == administration), None)
     if entry is None:
-        raise NotFound(f"{administration} ne fait pas partie de ce lancement.")
+        raise NotFound(t("consultation.not_in_launch", administration=administration))
     existing = session.scalar(
         select(Consultation).where(
             Consultation.dossier_id == launch.dossier_id,
@@ -163,8 +164,12 @@ def create_consultation(
         event="created",
         to_status=ConsultationStatus.SENT.value,
         message=(
-            f"Consultation envoyée à {administration} ({consultation_type.label}) ; "
-            f"délai : {consultation_duration(consultation_type).label()}."
+            t(
+                "consultation.sent",
+                administration=administration,
+                type_label=consultation_type.label,
+                duration=consultation_duration(consultation_type).label(),
+            )
         ),
     )
     dossier = session.get_one(Dossier, launch.dossier_id)
@@ -233,7 +238,7 @@ def acknowledge(
         ConsultationStatus.ACKNOWLEDGED,
         actor=Actor.of(user),
         now=now,
-        message=f"{consultation.administration_code} accuse réception de la consultation.",
+        message=t("consultation.acknowledged", administration=consultation.administration_code),
     )
     consultation.acknowledged_at = now
     return consultation
@@ -285,16 +290,18 @@ def give_opinion(
         and nature is not OpinionNature.NO_OPINION
         and not text
     ):
-        raise InvalidInput(
-            "Motivez l'avis : un avis défavorable ou assorti de prescriptions doit être expliqué."
-        )
+        raise InvalidInput(t("consultation.opinion_reason_required"))
     change_status(
         session,
         consultation,
         ConsultationStatus.ANSWERED,
         actor=Actor.of(user),
         now=now,
-        message=f"{consultation.administration_code} rend un avis {NATURE_LABELS[nature]}.",
+        message=t(
+            "consultation.opinion_given",
+            administration=consultation.administration_code,
+            nature=NATURE_LABELS[nature],
+        ),
         event="opinion_given",
     )
     consultation.opinion_nature = nature.value
@@ -350,15 +357,16 @@ def apply_tacit_opinion(
         actor=Actor.flow("sweep"),
         now=at,
         message=(
-            f"{consultation.administration_code} n'a pas répondu dans le délai : "
-            f"avis tacite ({kind.silence_label})."
+            t(
+                "consultation.tacit_opinion",
+                administration=consultation.administration_code,
+                silence=kind.silence_label,
+            )
         ),
         event="tacit_opinion",
     )
     consultation.opinion_nature = kind.silence_nature
-    consultation.opinion_text = (
-        f"Avis tacite : {kind.silence_label} (silence gardé au-delà du délai)."
-    )
+    consultation.opinion_text = t("consultation.tacit_summary", silence=kind.silence_label)
     consultation.opinion_tacit = True
     consultation.answered_at = at
     stop_clock(session, key=consultation_key(consultation.id), now=at)
@@ -408,10 +416,7 @@ def launch_consultations(
     dossier = access_dossier(session, user, dossier_id, for_update=True)
     require_referent_of(user, dossier)
     if dossier.status == DossierStatus.CONSOLIDATED:
-        raise InvalidTransition(
-            "Le dossier a déjà un avis consolidé : pour consulter de nouveau, ouvrez un nouveau "
-            "cycle d'instruction."
-        )
+        raise InvalidTransition(t("consultation.already_consolidated"))
     return _launch(session, dossier, administrations=administrations, user=user, now=now)
 
 
@@ -431,14 +436,16 @@ def open_cycle(
     require_referent_of(user, dossier)
     message = message.strip()
     if not message:
-        raise InvalidInput("Dites pourquoi le dossier est instruit de nouveau.")
+        raise InvalidInput(t("consultation.cycle_reason_required"))
     if dossier.status != DossierStatus.CONSOLIDATED:
         raise InvalidTransition(
-            f"Le dossier est « {DOSSIER_LABELS[DossierStatus(dossier.status)]} » : un nouveau "
-            "cycle d'instruction ne s'ouvre qu'une fois l'avis consolidé."
+            t(
+                "consultation.cycle_not_consolidated",
+                status=DOSSIER_LABELS[DossierStatus(dossier.status)],
+            )
         )
     if not administrations:
-        raise InvalidInput("Choisissez au moins une administration à consulter.")
+        raise InvalidInput(t("consultation.choose_administration"))
     launch = _launch(session, dossier, administrations=administrations, user=user, now=now)
     record(
         session,
@@ -447,7 +454,7 @@ def open_cycle(
         at=now,
         entity="dossier",
         event="cycle_opened",
-        message=f"Cycle d'instruction n° {dossier.cycle} ouvert : {message}",
+        message=t("consultation.cycle_opened", cycle=dossier.cycle, message=message),
         details={
             "cycle": dossier.cycle,
             "administrations": [e["administration"] for e in launch.entries],
@@ -483,13 +490,13 @@ def _launch(
         list(proposals) if administrations is None else [c.strip().upper() for c in administrations]
     )
     if not codes:
-        raise InvalidInput("Choisissez au moins une administration à consulter.")
+        raise InvalidInput(t("consultation.choose_administration"))
     if len(set(codes)) != len(codes):
-        raise InvalidInput("Une administration est citée deux fois.")
+        raise InvalidInput(t("consultation.administration_twice"))
     known = set(session.scalars(select(Administration.code)))
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise InvalidInput(f"Administration inconnue : {', '.join(unknown)}.")
+        raise InvalidInput(t("catalogue.administrations_unknown", codes=", ".join(unknown)))
     entries = []
     for code in codes:
         proposal = proposals.get(code)
@@ -513,7 +520,7 @@ def _launch(
         DossierStatus.CONSULTING,
         actor=Actor.of(user),
         now=now,
-        message="Consultations lancées en parallèle : " + ", ".join(codes) + ".",
+        message=t("consultation.launched") + ", ".join(codes) + ".",
     )
     if new_cycle:
         # A consolidated dossier consulted again opens a new review cycle: its consultations
@@ -543,9 +550,9 @@ def _launch(
             at=now,
             entity="dossier",
             event="proposal_adjusted",
-            message="Proposition ajustée par le référent"
-            + (f" ; ajoutées : {', '.join(added)}" if added else "")
-            + (f" ; retirées : {', '.join(removed)}" if removed else "")
+            message=t("consultation.proposal_adjusted")
+            + (t("consultation.proposal_added", codes=", ".join(added)) if added else "")
+            + (t("consultation.proposal_removed", codes=", ".join(removed)) if removed else "")
             + ".",
             details={"added": added, "removed": removed},
         )
@@ -644,7 +651,7 @@ def withdraw_dossier(
     dossier = access_dossier(session, user, dossier_id, for_update=True)
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("Dites pourquoi vous retirez le dossier.")
+        raise InvalidInput(t("dossier.withdraw_reason_required"))
     actor = Actor.of(user)
     dossiers.change_status(
         session,
@@ -652,7 +659,7 @@ def withdraw_dossier(
         DossierStatus.WITHDRAWN,
         actor=actor,
         now=now,
-        message=f"Dossier retiré par le porteur : {reason}",
+        message=t("dossier.withdrawn", reason=reason),
         event="withdrawn",
     )
     open_consultations = session.scalars(
@@ -672,8 +679,10 @@ def withdraw_dossier(
             actor=actor,
             now=now,
             message=(
-                f"Consultation de {consultation.administration_code} annulée : le porteur a "
-                "retiré le dossier."
+                t(
+                    "consultation.cancelled_by_withdrawal",
+                    administration=consultation.administration_code,
+                )
             ),
             event="cancelled",
         )

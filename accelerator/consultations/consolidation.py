@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from accelerator.consultations.status import NATURE_LABELS, SEVERITY, OpinionNature
+from accelerator.shared.text import t
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,20 @@ def consolidate(opinions: Sequence[Opinion]) -> Outcome:
             OpinionNature.UNFAVOURABLE,
             True,
             first,
-            f"Avis défavorable liant de {', '.join(binding_refusals)} : il décide de l'issue.",
+            t("consolidation.binding_refusal", administrations=", ".join(binding_refusals)),
         )
     if not opinions:
-        return Outcome(OpinionNature.NO_OPINION, False, None, "Aucun avis exprimé.")
+        return Outcome(OpinionNature.NO_OPINION, False, None, t("consolidation.no_opinion"))
     worst = max(opinions, key=lambda o: (SEVERITY[OpinionNature(o.nature)], o.administration))
     nature = OpinionNature(worst.nature)
     same = sorted(o.administration for o in opinions if OpinionNature(o.nature) is nature)
     tacit = sum(1 for o in opinions if o.tacit)
-    summary = f"Avis consolidé : {NATURE_LABELS[nature]} ({', '.join(same)})"
+    summary = t(
+        "consolidation.summary", nature=NATURE_LABELS[nature], administrations=", ".join(same)
+    )
     summary += (
-        f" ; {len(opinions)} avis dont {tacit} tacite(s)." if tacit else f" ; {len(opinions)} avis."
+        t("consolidation.count_with_tacit", count=len(opinions), tacit=tacit)
+        if tacit
+        else t("consolidation.count", count=len(opinions))
     )
     return Outcome(nature, False, None, summary)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from accelerator.shared.errors import InvalidTransition
+from accelerator.shared.text import t
 
 
 class ConsultationStatus(StrEnum):
@@ -33,12 +34,12 @@ TRANSITIONS: dict[ConsultationStatus, frozenset[ConsultationStatus]] = {
 }
 
 LABELS: dict[ConsultationStatus, str] = {
-    C.SENT: "envoyée",
-    C.ACKNOWLEDGED: "accusée réception",
-    C.AWAITING_INFORMATION: "en attente d'informations",
-    C.ANSWERED: "avis rendu",
-    C.TACIT: "avis tacite",
-    C.CANCELLED: "annulée",
+    C.SENT: t("consultation.status.sent"),
+    C.ACKNOWLEDGED: t("consultation.status.acknowledged"),
+    C.AWAITING_INFORMATION: t("consultation.status.awaiting_information"),
+    C.ANSWERED: t("consultation.status.answered"),
+    C.TACIT: t("consultation.status.tacit"),
+    C.CANCELLED: t("consultation.status.cancelled"),
 }
 
 #: Statuses in which the administration has finished (its opinion is known or moot).
@@ -54,8 +55,7 @@ def check_transition(current: ConsultationStatus, target: ConsultationStatus) ->
     """Raise ``InvalidTransition`` with a French message unless the move is allowed."""
     if not can_transition(current, target):
         raise InvalidTransition(
-            f"La consultation est « {LABELS[current]} » : "
-            f"elle ne peut pas passer à « {LABELS[target]} »."
+            t("consultation.transition_refused", current=LABELS[current], target=LABELS[target])
         )
 
 
@@ -85,12 +85,10 @@ def check_return(
         return
     if came_from is None:
         raise InvalidTransition(
-            f"La consultation est « {LABELS[current]} » : elle ne reprend son cours qu'à la "
-            "réception des compléments demandés au porteur."
+            t("consultation.return_awaits_information", current=LABELS[current])
         )
     raise InvalidTransition(
-        f"La consultation est « {LABELS[current]} » : elle ne peut revenir qu'à "
-        f"« {LABELS[came_from]} », le statut qu'elle avait avant la demande de compléments."
+        t("consultation.return_only_to", current=LABELS[current], came_from=LABELS[came_from])
     )
 
 
@@ -125,8 +123,8 @@ SEVERITY: dict[OpinionNature, int] = {
 }
 
 NATURE_LABELS: dict[OpinionNature, str] = {
-    N.FAVOURABLE: "favorable",
-    N.FAVOURABLE_WITH_PRESCRIPTIONS: "favorable avec prescriptions",
-    N.UNFAVOURABLE: "défavorable",
-    N.NO_OPINION: "sans avis",
+    N.FAVOURABLE: t("opinion.nature.favourable"),
+    N.FAVOURABLE_WITH_PRESCRIPTIONS: t("opinion.nature.favourable_with_prescriptions"),
+    N.UNFAVOURABLE: t("opinion.nature.unfavourable"),
+    N.NO_OPINION: t("opinion.nature.no_opinion"),
 }

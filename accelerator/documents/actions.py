@@ -36,6 +36,7 @@ from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
 from accelerator.information.models import InformationRequest
 from accelerator.shared.errors import InvalidInput, InvalidTransition
+from accelerator.shared.text import t
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,7 @@ def _check_may_attach(session: Session, dossier: Dossier, user: User) -> None:
         require_referent_of(user, dossier)
         return
     if dossier.status != DossierStatus.DRAFT and not _open_requests(session, dossier):
-        raise InvalidTransition(
-            "Le dossier est déposé : des pièces s'y ajoutent en réponse à une demande du "
-            "référent (écrivez-lui pour en proposer)."
-        )
+        raise InvalidTransition(t("document.filed_needs_request"))
 
 
 def upload_allowance(session: Session, *, dossier_id: uuid.UUID, user: User, limits: Limits) -> int:
@@ -93,10 +91,7 @@ def upload_allowance(session: Session, *, dossier_id: uuid.UUID, user: User, lim
     _check_may_attach(session, dossier, user)
     left = limits.per_dossier - dossier_bytes(session, dossier.id)
     if left <= 0:
-        raise TooLarge(
-            f"Le dossier a atteint la taille maximale de ses documents "
-            f"({_megabytes(limits.per_dossier)})."
-        )
+        raise TooLarge(t("document.dossier_quota_reached", limit=_megabytes(limits.per_dossier)))
     return min(limits.per_file, left)
 
 
@@ -122,31 +117,25 @@ def record_document(
             p.code for ps in pieces_catalogue(session, dossier.procedures).values() for p in ps
         }
         if piece not in known:
-            raise InvalidInput(
-                f"Pièce inconnue pour les procédures du dossier : {piece} "
-                "(voir GET /api/v1/procedures)."
-            )
+            raise InvalidInput(t("document.piece_unknown", piece=piece))
     if information_request_id is not None:
         if not holder:
-            raise InvalidInput("Seul le porteur répond à une demande de compléments.")
+            raise InvalidInput(t("document.only_holder_answers"))
         request = session.get(InformationRequest, information_request_id)
         if request is None or request.dossier_id != dossier.id:
-            raise InvalidInput("Cette demande de compléments n'appartient pas au dossier.")
+            raise InvalidInput(t("document.request_of_other_dossier"))
         if request.answered_at is not None:
-            raise InvalidInput("Cette demande de compléments a déjà reçu une réponse.")
+            raise InvalidInput(t("document.request_answered"))
     if consultation_id is not None:
         if holder:
-            raise InvalidInput("Le porteur ne joint pas de document à une consultation.")
+            raise InvalidInput(t("document.holder_no_consultation"))
         consultation = session.get(Consultation, consultation_id)
         if consultation is None or consultation.dossier_id != dossier.id:
-            raise InvalidInput("Cette consultation n'appartient pas au dossier.")
+            raise InvalidInput(t("document.consultation_of_other_dossier"))
     if stored.size > limits.per_file:
-        raise TooLarge(f"Fichier trop volumineux : au plus {_megabytes(limits.per_file)}.")
+        raise TooLarge(t("document.file_too_large", limit=_megabytes(limits.per_file)))
     if dossier_bytes(session, dossier.id) + stored.size > limits.per_dossier:
-        raise TooLarge(
-            f"Le dossier dépasserait la taille maximale de ses documents "
-            f"({_megabytes(limits.per_dossier)})."
-        )
+        raise TooLarge(t("document.dossier_quota_exceeded", limit=_megabytes(limits.per_dossier)))
     document = Document(
         dossier_id=dossier.id,
         consultation_id=consultation_id,
@@ -163,7 +152,7 @@ def record_document(
     )
     session.add(document)
     session.flush()
-    what = f"Pièce {piece} ajoutée" if piece else "Document ajouté"
+    what = t("document.piece_added", piece=piece) if piece else t("document.added")
     record(
         session,
         dossier_id=dossier.id,

@@ -30,6 +30,7 @@ from pathlib import Path
 import magic
 
 from accelerator.shared.errors import AcceleratorError, InvalidInput
+from accelerator.shared.text import t
 
 
 class UnsupportedType(AcceleratorError):
@@ -60,7 +61,7 @@ ODG = "application/vnd.oasis.opendocument.graphics"
 #: Every type a stored document may have (the download answers with it).
 ACCEPTED = (PDF, PNG, JPEG, ODT, ODS, ODP, ODG, DOCX, XLSX, PPTX, TEXT, CSV)
 
-ACCEPTED_LABEL = "PDF, PNG, JPEG, OpenDocument, Word, Excel, PowerPoint, texte ou CSV"
+ACCEPTED_LABEL = t("document.accepted_formats")
 
 #: What libmagic names the binary types taken as they are.
 _BINARY = {PDF: PDF, PNG: PNG, JPEG: JPEG}
@@ -133,12 +134,12 @@ def clean_filename(raw: str) -> str:
     empty name."""
     name = unicodedata.normalize("NFC", raw).strip()
     if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") or c in _BIDI_CONTROLS for c in name):
-        raise InvalidInput("Nom de fichier refusé : il contient un caractère de contrôle.")
+        raise InvalidInput(t("document.filename_control_character"))
     if "/" in name or "\\" in name or name in (".", "..") or name.startswith(".."):
-        raise InvalidInput("Nom de fichier refusé : un nom simple est attendu, sans chemin.")
+        raise InvalidInput(t("document.filename_with_path"))
     name = name.strip(". ")
     if not name:
-        raise InvalidInput("Nom de fichier manquant.")
+        raise InvalidInput(t("document.filename_missing"))
     if len(name) > MAX_NAME:
         stem, dot, extension = name.rpartition(".")
         if dot and 0 < len(extension) <= 10:
@@ -151,27 +152,25 @@ def clean_filename(raw: str) -> str:
 def detect(path: Path, *, head: bytes, filename: str) -> Detected:
     """The type of the file at ``path`` (``head``: its first bytes), or ``UnsupportedType``."""
     if not head:
-        raise InvalidInput("Fichier vide : rien à enregistrer.")
+        raise InvalidInput(t("document.file_empty"))
     guessed = magic.from_buffer(head[:HEAD_BYTES], mime=True)
     if guessed in _EXECUTABLES or head.startswith((b"MZ", b"\x7fELF")):
-        raise UnsupportedType("Type de fichier refusé : les programmes exécutables sont refusés.")
+        raise UnsupportedType(t("document.type_executable"))
     if head.startswith(b"PK\x03\x04"):
         return Detected(_zip_container(path))
     if guessed in _BINARY:
         return Detected(_BINARY[guessed])
     charset = _text_charset(path)
     if charset is None:
-        raise UnsupportedType(
-            f"Type de fichier refusé ({guessed}) : formats acceptés : {ACCEPTED_LABEL}."
-        )
+        raise UnsupportedType(t("document.type_refused", guessed=guessed, accepted=ACCEPTED_LABEL))
     if head.lstrip(b"\xef\xbb\xbf").startswith(b"#!"):
-        raise UnsupportedType("Type de fichier refusé : les scripts exécutables sont refusés.")
+        raise UnsupportedType(t("document.type_script"))
     is_csv = filename.lower().endswith(".csv") or guessed in ("text/csv", "application/csv")
     return Detected(CSV if is_csv else TEXT, charset)
 
 
 def _refuse(reason: str) -> UnsupportedType:
-    return UnsupportedType(f"Archive refusée : {reason}.")
+    return UnsupportedType(t("document.archive_refused", reason=reason))
 
 
 def _zip_container(path: Path) -> str:
@@ -186,34 +185,32 @@ def _zip_container(path: Path) -> str:
             elif names and names[0] == "mimetype":
                 kind = _odf(archive, entries)
             else:
-                raise UnsupportedType(
-                    f"Type de fichier refusé (archive zip) : formats acceptés : {ACCEPTED_LABEL}."
-                )
+                raise UnsupportedType(t("document.type_zip_refused", accepted=ACCEPTED_LABEL))
             _verify(archive, entries)
             return kind
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError):
-        raise _refuse("fichier zip illisible ou corrompu") from None
+        raise _refuse(t("document.archive_unreadable")) from None
     except RuntimeError:  # an encrypted entry read without its password
-        raise _refuse("entrée chiffrée") from None
+        raise _refuse(t("document.archive_encrypted")) from None
 
 
 def _check_bounds(path: Path, entries: list[zipfile.ZipInfo]) -> None:
     if len(entries) > MAX_ENTRIES:
-        raise _refuse(f"plus de {MAX_ENTRIES} entrées")
+        raise _refuse(t("document.archive_too_many_entries", max_entries=MAX_ENTRIES))
     names = [entry.filename for entry in entries]
     if len(set(names)) != len(names):
-        raise _refuse("deux entrées portent le même nom")
+        raise _refuse(t("document.archive_duplicate_names"))
     for entry in entries:
         if entry.flag_bits & 0x1:
-            raise _refuse("entrée chiffrée")
+            raise _refuse(t("document.archive_encrypted"))
         parts = entry.filename.replace("\\", "/").split("/")
         if entry.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-            raise _refuse("chemin d'entrée non admis")
+            raise _refuse(t("document.archive_bad_path"))
     total = sum(entry.file_size for entry in entries)
     if total > MAX_UNCOMPRESSED:
-        raise _refuse(f"plus de {MAX_UNCOMPRESSED >> 20} Mo une fois décompressée")
+        raise _refuse(t("document.archive_too_large", megabytes=MAX_UNCOMPRESSED >> 20))
     if total > RATIO_FLOOR and total > MAX_RATIO * max(path.stat().st_size, 1):
-        raise _refuse(f"taux de compression supérieur à {MAX_RATIO} (bombe de décompression)")
+        raise _refuse(t("document.archive_ratio", max_ratio=MAX_RATIO))
 
 
 def _read_bounded(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
@@ -227,32 +224,24 @@ def _read_bounded(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
 def _ooxml(archive: zipfile.ZipFile, names: list[str]) -> str:
     declared = _read_bounded(archive, "[Content_Types].xml", _CONTENT_TYPES_MAX)
     if b"macroEnabled" in declared or any(n.lower().endswith("vbaproject.bin") for n in names):
-        raise UnsupportedType(
-            "Type de fichier refusé : les documents Office à macros sont refusés."
-        )
+        raise UnsupportedType(t("document.type_office_macros"))
     present = set(names)
     for main, (kind, content_type) in _OOXML_MAIN.items():
         if main in present and content_type in declared:
             return kind
-    raise UnsupportedType(
-        "Type de fichier refusé : document Office Open XML non reconnu (Word, Excel ou "
-        "PowerPoint attendu)."
-    )
+    raise UnsupportedType(t("document.type_ooxml_unknown"))
 
 
 def _odf(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> str:
     first = entries[0]
     if first.compress_type != zipfile.ZIP_STORED:
-        raise _refuse("« mimetype » d'un document OpenDocument doit être stocké sans compression")
+        raise _refuse(t("document.archive_odf_mimetype_compressed"))
     kind = _read_bounded(archive, "mimetype", 100).decode("ascii", errors="replace").strip()
     names = {entry.filename for entry in entries}
     if kind not in _ODF or "META-INF/manifest.xml" not in names:
-        raise UnsupportedType(
-            "Type de fichier refusé : document OpenDocument non reconnu (texte, classeur, "
-            "présentation ou dessin attendu)."
-        )
+        raise UnsupportedType(t("document.type_odf_unknown"))
     if any(name.startswith(("Basic/", "Scripts/")) for name in names):
-        raise UnsupportedType("Type de fichier refusé : les documents à macros sont refusés.")
+        raise UnsupportedType(t("document.type_macros"))
     return kind
 
 

@@ -37,12 +37,13 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.shared.errors import NotFound
+from accelerator.shared.text import t
 from accelerator.shared.validation import MAX_PAGE
 from accelerator.sla.durations import Duration, Unit
 from accelerator.sla.instants import local_iso
 from accelerator.sla.models import Calendar
 
-DOCUMENT_NOT_FOUND = "Document introuvable."
+DOCUMENT_NOT_FOUND = t("document.not_found")
 DEFAULT_ZONE = "Europe/Paris"
 
 

@@ -20,6 +20,7 @@ from obstore.store import LocalStore, S3Store
 
 from accelerator.shared.config import Settings
 from accelerator.shared.errors import NotFound, Unavailable
+from accelerator.shared.text import t
 
 #: Chunks a download is streamed in.
 READ_CHUNK = 256 * 1024
@@ -42,25 +43,21 @@ class DocumentStore:
         try:
             obstore.put(self.store, key, path)
         except (BaseError, OSError, RuntimeError) as error:
-            raise Unavailable(
-                "Le stockage des documents ne répond pas : réessayez plus tard."
-            ) from error
+            raise Unavailable(t("document.storage_unavailable")) from error
 
     def chunks(self, key: str) -> Iterator[bytes]:
         """The file under ``key``, chunk by chunk; ``NotFound`` if the store lacks it."""
         try:
             result = obstore.get(self.store, key)
         except NotFoundError:
-            raise NotFound("Fichier du document introuvable dans le stockage.") from None
+            raise NotFound(t("document.stored_file_missing")) from None
         except (BaseError, OSError, RuntimeError) as error:
-            raise Unavailable(
-                "Le stockage des documents ne répond pas : réessayez plus tard."
-            ) from error
+            raise Unavailable(t("document.storage_unavailable")) from error
         try:
             for chunk in result.stream(min_chunk_size=READ_CHUNK):
                 yield bytes(chunk)
         except (BaseError, OSError, RuntimeError) as error:
-            raise Unavailable("Le stockage des documents a interrompu la lecture.") from error
+            raise Unavailable(t("document.storage_interrupted")) from error
 
     def read(self, key: str) -> bytes:
         """The whole file under ``key`` (tests and small files only)."""

@@ -19,8 +19,9 @@ from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
 from accelerator.shared.errors import Forbidden, NotFound, check_version
 from accelerator.shared.logs import annotate_dossier
+from accelerator.shared.text import t
 
-DOSSIER_NOT_FOUND = "Dossier introuvable."
+DOSSIER_NOT_FOUND = t("dossier.not_found")
 
 
 def dossier_visibility(user: User) -> ColumnElement[bool]:
@@ -54,7 +55,7 @@ def access_dossier(
     if dossier is None:
         raise NotFound(DOSSIER_NOT_FOUND)
     annotate_dossier(dossier)
-    check_version("Le dossier", dossier.version, expected_version)
+    check_version(t("dossier.what"), dossier.version, expected_version)
     return dossier
 
 
@@ -62,4 +63,4 @@ def require_referent_of(user: User, dossier: Dossier) -> None:
     """Refuse (403) unless ``user`` is the dossier's référent."""
     require_role(user, Role.REFERENT)
     if dossier.referent_id != user.id:
-        raise Forbidden("Ce dossier est suivi par un autre référent.")
+        raise Forbidden(t("dossier.other_referent"))

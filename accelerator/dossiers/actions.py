@@ -27,6 +27,7 @@ from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.topics import Topic
 from accelerator.shared.errors import Conflict, InvalidInput, InvalidTransition
 from accelerator.shared.logs import annotate_dossier
+from accelerator.shared.text import t
 from accelerator.sla.actions import stop_clock, take_charge_key
 from accelerator.webhooks.events import Event, event
 
@@ -97,7 +98,7 @@ def create_dossier(
         entity="dossier",
         event="created",
         to_status=DossierStatus.DRAFT.value,
-        message="Dossier créé (brouillon).",
+        message=t("dossier.created"),
     )
     return dossier
 
@@ -108,19 +109,23 @@ def _require_procedures(session: Session, codes: list[str]) -> None:
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise InvalidInput(
-            f"Procédure inconnue : {', '.join(unknown)} (connues : {', '.join(sorted(known))})."
+            t(
+                "dossier.procedure_unknown",
+                unknown=", ".join(unknown),
+                known=", ".join(sorted(known)),
+            )
         )
 
 
 #: The fields of a draft a holder may change, as the history names them.
 DRAFT_FIELDS: dict[str, str] = {
-    "title": "intitulé",
-    "description": "description",
-    "commune_insee": "commune",
-    "procedures": "procédures",
-    "attributes": "caractéristiques du projet",
-    "investment_eur": "investissement",
-    "jobs_created": "emplois",
+    "title": t("dossier.field.title"),
+    "description": t("dossier.field.description"),
+    "commune_insee": t("dossier.field.commune"),
+    "procedures": t("dossier.field.procedures"),
+    "attributes": t("dossier.field.attributes"),
+    "investment_eur": t("dossier.field.investment"),
+    "jobs_created": t("dossier.field.jobs"),
 }
 
 
@@ -133,15 +138,14 @@ def update_draft(
     dossier = access_dossier(session, user, dossier_id, for_update=True)
     if dossier.status != DossierStatus.DRAFT:
         raise InvalidTransition(
-            f"Le dossier est « {LABELS[DossierStatus(dossier.status)]} » : seul un brouillon "
-            "se modifie ; écrivez à votre référent pour corriger un dossier déposé."
+            t("dossier.draft_only", status=LABELS[DossierStatus(dossier.status)])
         )
     given = {name: getattr(data, name) for name in DRAFT_FIELDS if name in data.model_fields_set}
     if given.get("title") is None:
         given.pop("title", None)  # a draft keeps a title
     if "commune_insee" in given:
         if given["commune_insee"] is None:
-            raise InvalidInput("commune_insee : la commune du projet est obligatoire.")
+            raise InvalidInput(t("dossier.commune_required"))
         commune = require_commune(session, given["commune_insee"])
         if given["commune_insee"] != dossier.commune_insee:
             dossier.calendar_code = calendar_code_for_commune(commune)
@@ -166,7 +170,7 @@ def update_draft(
         at=now,
         entity="dossier",
         event="draft_updated",
-        message="Brouillon enregistré : " + ", ".join(DRAFT_FIELDS[n] for n in changed) + ".",
+        message=t("dossier.draft_saved") + ", ".join(DRAFT_FIELDS[n] for n in changed) + ".",
         details={"fields": changed},
     )
     return dossier
@@ -246,13 +250,10 @@ def file_dossier(
     # Only a draft is filed, once (checked before a reference is drawn). A dossier awaiting
     # the holder goes back through the answer to the request, never through a new filing.
     if dossier.status == DossierStatus.AWAITING_HOLDER:
-        raise InvalidTransition(
-            "Le dossier est déjà déposé et attend vos compléments : répondez à la demande "
-            "de compléments au lieu de le déposer à nouveau."
-        )
+        raise InvalidTransition(t("dossier.file_awaiting_holder"))
     check_transition(DossierStatus(dossier.status), DossierStatus.FILED)
     if not dossier.procedures:
-        raise InvalidInput("Indiquez au moins une procédure avant de déposer le dossier.")
+        raise InvalidInput(t("dossier.file_needs_procedure"))
     reference = _next_reference(session, now)
     change_status(
         session,
@@ -260,7 +261,7 @@ def file_dossier(
         DossierStatus.FILED,
         actor=Actor.of(user),
         now=now,
-        message="Dossier déposé sur le guichet unique.",
+        message=t("dossier.filed"),
     )
     dossier.reference = reference
     dossier.filed_at = now
@@ -314,12 +315,12 @@ def take_charge(
         DossierStatus.TAKEN_IN_CHARGE,
         actor=actor,
         now=now,
-        message=f"Dossier pris en charge par {user.name} ({user.email}).",
+        message=t("dossier.taken_in_charge", name=user.name, email=user.email),
     )
     dossier.referent_id = user.id
     dossier.taken_in_charge_at = now
     if previous is not None and previous != user.id:
-        dossier.referent_reason = "Pris en charge par un autre référent que celui proposé."
+        dossier.referent_reason = t("dossier.taken_by_other_referent")
     stop_clock(session, key=take_charge_key(dossier.id), now=now)
     enqueue(session, referent_assigned(dossier, user), now=now)
     return dossier
@@ -343,11 +344,10 @@ def close_dossier(
     require_referent_of(user, dossier)
     message = message.strip()
     if not message:
-        raise InvalidInput("Le message final au porteur ne peut pas être vide.")
+        raise InvalidInput(t("dossier.close_message_required"))
     if dossier.status != DossierStatus.CONSOLIDATED:
         raise Conflict(
-            f"Le dossier est « {LABELS[DossierStatus(dossier.status)]} » : "
-            "il se clôt une fois les avis consolidés."
+            t("dossier.close_not_consolidated", status=LABELS[DossierStatus(dossier.status)])
         )
     change_status(
         session,
@@ -355,7 +355,7 @@ def close_dossier(
         DossierStatus.CLOSED,
         actor=Actor.of(user),
         now=now,
-        message="Réponse consolidée envoyée au porteur ; dossier clos.",
+        message=t("dossier.closed"),
     )
     dossier.closing_message = message
     dossier.closed_at = now

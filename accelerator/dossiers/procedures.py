@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from accelerator.shared.text import t
 from accelerator.sla.durations import Duration, Unit
 
 #: Procedures whose base delay C. urb. R423-24 extends by one month in a protected area or
@@ -21,17 +22,15 @@ def legal_delay(
     if procedure in ("PC", "PA") and (
         attributes.get("public_access_building") or attributes.get("high_rise")
     ):
-        return Duration(5, Unit.MONTHS), [
-            "5 mois : établissement recevant du public ou immeuble de grande hauteur (R423-28)"
-        ]
+        return Duration(5, Unit.MONTHS), [t("procedure.delay_erp_igh")]
     months, reasons = base.amount, []
     if attributes.get("protected_area") or attributes.get("near_monument"):
         months += 1
-        reasons.append("+1 mois : abords de monument historique ou espace protégé (R423-24)")
+        reasons.append(t("procedure.delay_heritage"))
     elif attributes.get("farmland_consumption"):
         months += 1
-        reasons.append("+1 mois : consultation de la CDPENAF (R423-24)")
+        reasons.append(t("procedure.delay_cdpenaf"))
     if procedure in ("PC", "PA") and (attributes.get("retail_area_m2") or 0) > 1000:
         months += 2
-        reasons.append("+2 mois : commission d'aménagement commercial (R423-25)")
+        reasons.append(t("procedure.delay_commercial"))
     return Duration(months, Unit.MONTHS), reasons

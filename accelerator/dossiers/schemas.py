@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from accelerator.shared.text import t
 from accelerator.shared.validation import (
     STRICT_INPUT,
     Code,
@@ -72,7 +73,7 @@ class DossierCreate(BaseModel):
     @classmethod
     def _procedures(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
-            raise ValueError("une procédure est citée deux fois")
+            raise ValueError(t("dossier.procedure_twice"))
         return value
 
 
@@ -95,7 +96,7 @@ class DossierDraftIn(BaseModel):
     @classmethod
     def _procedures(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and len(set(value)) != len(value):
-            raise ValueError("une procédure est citée deux fois")
+            raise ValueError(t("dossier.procedure_twice"))
         return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from accelerator.shared.errors import InvalidTransition
+from accelerator.shared.text import t
 
 
 class DossierStatus(StrEnum):
@@ -36,14 +37,14 @@ TRANSITIONS: dict[DossierStatus, frozenset[DossierStatus]] = {
 }
 
 LABELS: dict[DossierStatus, str] = {
-    S.DRAFT: "brouillon",
-    S.FILED: "déposé",
-    S.TAKEN_IN_CHARGE: "pris en charge",
-    S.CONSULTING: "en consultation",
-    S.AWAITING_HOLDER: "en attente du porteur",
-    S.CONSOLIDATED: "avis consolidé",
-    S.CLOSED: "clos",
-    S.WITHDRAWN: "retiré",
+    S.DRAFT: t("dossier.status.draft"),
+    S.FILED: t("dossier.status.filed"),
+    S.TAKEN_IN_CHARGE: t("dossier.status.taken_in_charge"),
+    S.CONSULTING: t("dossier.status.consulting"),
+    S.AWAITING_HOLDER: t("dossier.status.awaiting_holder"),
+    S.CONSOLIDATED: t("dossier.status.consolidated"),
+    S.CLOSED: t("dossier.status.closed"),
+    S.WITHDRAWN: t("dossier.status.withdrawn"),
 }
 
 #: Statuses in which a référent is actively working the dossier (their load).
@@ -61,7 +62,7 @@ def check_transition(current: DossierStatus, target: DossierStatus) -> None:
     """Raise ``InvalidTransition`` with a French message unless the move is allowed."""
     if not can_transition(current, target):
         raise InvalidTransition(
-            f"Le dossier est « {LABELS[current]} » : il ne peut pas passer à « {LABELS[target]} »."
+            t("dossier.transition_refused", current=LABELS[current], target=LABELS[target])
         )
 
 
@@ -91,13 +92,9 @@ def check_return(
     if not is_return(current, target) or came_from == target:
         return
     if came_from is None:
-        raise InvalidTransition(
-            f"Le dossier est « {LABELS[current]} » : il ne reprend son cours qu'à la réception "
-            "des compléments demandés au porteur."
-        )
+        raise InvalidTransition(t("dossier.return_awaits_information", current=LABELS[current]))
     raise InvalidTransition(
-        f"Le dossier est « {LABELS[current]} » : il ne peut revenir qu'à "
-        f"« {LABELS[came_from]} », le statut qu'il avait avant la demande de compléments."
+        t("dossier.return_only_to", current=LABELS[current], came_from=LABELS[came_from])
     )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from accelerator.idempotency.models import IdempotentRequest
 from accelerator.shared.errors import Conflict, InvalidInput
+from accelerator.shared.text import t
 
 MAX_KEY_LENGTH = 200
 
@@ -51,7 +52,7 @@ def claim(
 ) -> Replay | None:
     """Claim ``key`` for this request; the stored answer if it was already answered."""
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise InvalidInput(f"En-tête Idempotency-Key invalide (1 à {MAX_KEY_LENGTH} caractères).")
+        raise InvalidInput(t("idempotency.key_invalid", max_length=MAX_KEY_LENGTH))
     existing = session.scalar(
         select(IdempotentRequest).where(
             IdempotentRequest.user_id == user_id, IdempotentRequest.key == key
@@ -75,14 +76,11 @@ def claim(
                 )
             )
             if existing is None:
-                raise Conflict("Une requête avec cette clé d'idempotence est en cours.") from None
+                raise Conflict(t("idempotency.in_progress")) from None
     if existing.request_hash != digest:
-        raise InvalidInput(
-            "Cette clé d'idempotence a déjà servi pour une autre requête : "
-            "utilisez une nouvelle clé pour une requête différente."
-        )
+        raise InvalidInput(t("idempotency.key_reused"))
     if existing.status_code is None:
-        raise Conflict("Une requête avec cette clé d'idempotence est en cours.")
+        raise Conflict(t("idempotency.in_progress"))
     return Replay(existing.status_code, existing.response)
 
 

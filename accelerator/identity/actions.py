@@ -13,6 +13,7 @@ from accelerator.identity.models import Organisation, User
 from accelerator.identity.passwords import hash_password, verify_password
 from accelerator.identity.roles import Role
 from accelerator.shared.errors import InvalidInput, NotAuthenticated
+from accelerator.shared.text import t
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 4
@@ -43,34 +44,28 @@ def create_user(
     """Create an account, checking what its role requires (organisation, administration...)."""
     email = normalise_email(email)
     if not EMAIL.match(email):
-        raise InvalidInput(f"Adresse électronique invalide : « {email} ».")
+        raise InvalidInput(t("identity.email_invalid", email=email))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
+        raise InvalidInput(t("identity.password_too_short", min_length=MIN_PASSWORD_LENGTH))
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise InvalidInput(f"Un compte existe déjà pour {email}.")
+        raise InvalidInput(t("identity.account_exists", email=email))
     if role is Role.AGENT:
         if administration is None:
-            raise InvalidInput(
-                "Un agent doit être rattaché à une administration (--administration)."
-            )
+            raise InvalidInput(t("identity.agent_needs_administration"))
         if session.get(Administration, administration) is None:
-            raise InvalidInput(f"Administration inconnue : {administration}.")
+            raise InvalidInput(t("catalogue.administration_unknown", code=administration))
     elif administration is not None:
-        raise InvalidInput("Seul un agent est rattaché à une administration.")
+        raise InvalidInput(t("identity.only_agent_administration"))
     if role is Role.HOLDER and not organisation:
-        raise InvalidInput(
-            "Un porteur de projet doit appartenir à une organisation (--organisation)."
-        )
+        raise InvalidInput(t("identity.holder_needs_organisation"))
     if role is not Role.HOLDER and organisation:
-        raise InvalidInput("Seul un porteur de projet appartient à une organisation.")
+        raise InvalidInput(t("identity.only_holder_organisation"))
     codes = arrondissements or []
     if codes and role is not Role.REFERENT:
-        raise InvalidInput("Seul un référent couvre des arrondissements.")
+        raise InvalidInput(t("identity.only_referent_arrondissements"))
     for code in codes:
         if session.get(Arrondissement, code) is None:
-            raise InvalidInput(f"Arrondissement inconnu : {code}.")
+            raise InvalidInput(t("catalogue.arrondissement_unknown", code=code))
     user = User(
         email=email,
         name=name or email.split("@")[0],
@@ -92,7 +87,7 @@ def create_user(
 
 
 #: The one answer to a failed sign-in: wrong password, unknown or deactivated account alike.
-SIGN_IN_REFUSED = "Adresse électronique ou mot de passe incorrect."
+SIGN_IN_REFUSED = t("identity.sign_in_refused")
 
 
 def normalise_email(email: str) -> str:

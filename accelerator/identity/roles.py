@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from accelerator.shared.errors import Forbidden
+from accelerator.shared.text import t
 
 if TYPE_CHECKING:
     from accelerator.identity.models import User
@@ -25,13 +26,13 @@ def require_role(user: User, *roles: Role) -> None:
     """Refuse (403) unless ``user`` has one of ``roles``."""
     if Role(user.role) not in roles:
         allowed = ", ".join(ROLE_LABELS[r] for r in roles)
-        raise Forbidden(f"Action réservée : {allowed}.")
+        raise Forbidden(t("identity.role_required", allowed=allowed))
 
 
 ROLE_LABELS: dict[Role, str] = {
-    Role.HOLDER: "porteur de projet",
-    Role.REFERENT: "référent de la plateforme",
-    Role.AGENT: "agent d'une administration",
-    Role.MANAGER: "pilotage",
-    Role.ADMIN: "administrateur",
+    Role.HOLDER: t("identity.role.holder"),
+    Role.REFERENT: t("identity.role.referent"),
+    Role.AGENT: t("identity.role.agent"),
+    Role.MANAGER: t("identity.role.manager"),
+    Role.ADMIN: t("identity.role.admin"),
 }

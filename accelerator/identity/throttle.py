@@ -29,8 +29,9 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from accelerator.shared.errors import TooManyRequests, Unavailable
+from accelerator.shared.text import t, t_template
 
-MESSAGE = "Trop de tentatives de connexion : réessayez dans {seconds} s."
+MESSAGE = t_template("identity.sign_in_throttled")
 _NAMESPACE = "accelerator-sign-in"
 
 
@@ -97,4 +98,4 @@ def _account_key(email: str) -> tuple[str, str]:
 
 
 def _unavailable() -> Unavailable:
-    return Unavailable("Connexion momentanément impossible : réessayez dans un instant.")
+    return Unavailable(t("identity.sign_in_unavailable"))

@@ -31,11 +31,12 @@ from accelerator.information.schemas import InformationRequestIn
 from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import enqueue
 from accelerator.shared.errors import Conflict, InvalidInput, NotFound
+from accelerator.shared.text import t
 from accelerator.sla.actions import end_pauses, pause_allowed, pause_clock
 from accelerator.sla.definitions import ClockKind, ClockState
 from accelerator.sla.models import Clock
 
-REQUEST_NOT_FOUND = "Demande introuvable."
+REQUEST_NOT_FOUND = t("information.not_found")
 
 #: Clocks a dossier-level request may pause: the legal delays of the procedures.
 DOSSIER_CLOCKS = (ClockKind.PROCEDURE_DEADLINE.value,)
@@ -62,7 +63,7 @@ def request_information(
             .with_for_update()
         )
         if consultation is None:
-            raise InvalidInput("Cette consultation n'appartient pas au dossier.")
+            raise InvalidInput(t("document.consultation_of_other_dossier"))
         previous = consultation.status
         change_consultation_status(
             session,
@@ -70,7 +71,11 @@ def request_information(
             ConsultationStatus.AWAITING_INFORMATION,
             actor=actor,
             now=now,
-            message=f"{consultation.administration_code} demande des compléments : {data.message}",
+            message=t(
+                "information.requested_by_administration",
+                administration=consultation.administration_code,
+                message=data.message,
+            ),
             event="information_requested",
         )
     elif dossier.status == DossierStatus.AWAITING_HOLDER:
@@ -83,7 +88,7 @@ def request_information(
             at=now,
             entity="dossier",
             event="information_requested",
-            message=f"Nouvelle demande de compléments au porteur : {data.message}",
+            message=t("information.requested_again", message=data.message),
         )
     else:
         previous = dossier.status
@@ -93,7 +98,7 @@ def request_information(
             DossierStatus.AWAITING_HOLDER,
             actor=actor,
             now=now,
-            message=f"Demande de compléments au porteur : {data.message}",
+            message=t("information.requested", message=data.message),
             event="information_requested",
         )
     request = InformationRequest(
@@ -118,7 +123,7 @@ def request_information(
             pause_clock(
                 session,
                 clock,
-                reason=f"demande de compléments du {now:%d/%m/%Y}",
+                reason=t("information.pause_reason", now=now),
                 at=now,
                 information_request_id=request.id,
             )
@@ -161,7 +166,7 @@ def answer_information(
     except NotFound:
         raise NotFound(REQUEST_NOT_FOUND) from None
     if request.answered_at is not None:
-        raise Conflict("Cette demande a déjà reçu une réponse.")
+        raise Conflict(t("information.already_answered"))
     actor = Actor.of(user)
     # The status returns first (to where it came from, checked), then the request and clocks.
     if request.consultation_id is not None:
@@ -178,7 +183,7 @@ def answer_information(
                 back,
                 actor=actor,
                 now=now,
-                message=f"Compléments transmis à {consultation.administration_code}.",
+                message=t("information.sent_to", administration=consultation.administration_code),
                 event="information_received",
                 came_from=back,
             )
@@ -192,7 +197,7 @@ def answer_information(
             back_to,
             actor=actor,
             now=now,
-            message="Le porteur a transmis les compléments demandés.",
+            message=t("information.received"),
             event="information_received",
             came_from=back_to,
         )
@@ -210,7 +215,11 @@ def answer_information(
             entity="clock",
             event="clock_resumed",
             message=f"{clock.kind} : "
-            + ("reprend" if clock.state == ClockState.RUNNING else "toujours en pause ou arrêté")
+            + (
+                t("information.clock_resumes")
+                if clock.state == ClockState.RUNNING
+                else t("information.clock_still_stopped")
+            )
             + ".",
             details={"clock_id": str(clock.id), "information_request_id": str(request.id)},
         )
@@ -244,10 +253,7 @@ def came_from(session: Session, dossier: Dossier) -> DossierStatus:
         .limit(1)
     )
     if previous is None:
-        raise Conflict(
-            "Le dossier attend le porteur sans demande de compléments ouverte : "
-            "signalez-le à l'administrateur."
-        )
+        raise Conflict(t("information.awaiting_without_request"))
     return DossierStatus(previous)
 
 

@@ -25,6 +25,7 @@ from accelerator.routing.actions import route_locked_dossier
 from accelerator.routing.queries import routing_rules
 from accelerator.shared.errors import NotFound
 from accelerator.shared.logs import annotate_dossier
+from accelerator.shared.text import t
 from accelerator.sla.actions import latest_definitions
 from accelerator.sla.definitions import TAKE_CHARGE_DEFINITION, procedure_definition
 from accelerator.sla.models import Calendar, Clock
@@ -50,7 +51,7 @@ def take_in(session: Session, *, dossier_id: uuid.UUID, now: dt.datetime) -> Int
     """
     dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
     if dossier is None:
-        raise NotFound(f"Dossier introuvable : {dossier_id}.")
+        raise NotFound(t("dossier.not_found_id", dossier_id=dossier_id))
     annotate_dossier(dossier)
     done = dossier.routed_at is not None and dossier.referent_id is not None
     arrondissement = None if done else commune_arrondissement(session, dossier.commune_insee)

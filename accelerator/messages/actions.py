@@ -30,6 +30,7 @@ from accelerator.messages.schemas import MessageIn
 from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import enqueue
 from accelerator.shared.errors import InvalidInput, InvalidTransition
+from accelerator.shared.text import t
 from accelerator.views.lens import HOLDER_ACTOR_LABELS
 
 #: Characters of a message an e-mail quotes (the rest is read on the platform).
@@ -49,7 +50,7 @@ def _attachable(
     nothing of a document the author may not see)."""
     unique = list(dict.fromkeys(document_ids))
     if len(unique) != len(document_ids):
-        raise InvalidInput("Un même document est joint deux fois.")
+        raise InvalidInput(t("message.document_twice"))
     if not unique:
         return []
     shared: ColumnElement[bool] = Document.consultation_id.is_(None)
@@ -68,9 +69,7 @@ def _attachable(
         )
     )
     if found != set(unique):
-        raise InvalidInput(
-            "Document inconnu, ou qui n'est pas un document de ce dossier lisible dans ce fil."
-        )
+        raise InvalidInput(t("message.document_unknown"))
     return unique
 
 
@@ -121,9 +120,7 @@ def post_dossier_message(
     dossier = access_dossier(session, user, dossier_id, for_update=True)
     require_role(user, Role.HOLDER, Role.REFERENT)
     if dossier.status == DossierStatus.DRAFT:
-        raise InvalidTransition(
-            "Le dossier est un brouillon : déposez-le pour écrire à la plateforme."
-        )
+        raise InvalidTransition(t("message.draft_dossier"))
     message = _post(session, dossier=dossier, consultation_id=None, data=data, user=user, now=now)
     if Role(user.role) is Role.HOLDER:
         if dossier.referent_id is not None:
@@ -134,7 +131,7 @@ def post_dossier_message(
                     dossier_id=dossier.id,
                     user_ids=[dossier.referent_id],
                     context={
-                        "author": f"{user.name} (porteur de projet)",
+                        "author": t("message.holder_context", name=user.name),
                         "message": _quoted(data.body),
                     },
                 ),

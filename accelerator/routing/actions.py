@@ -16,6 +16,7 @@ from accelerator.history.actor import Actor
 from accelerator.routing.queries import routing_rules
 from accelerator.routing.rules import Rule, route
 from accelerator.shared.errors import NotFound
+from accelerator.shared.text import t
 
 
 def route_dossier(
@@ -24,7 +25,7 @@ def route_dossier(
     """Compute and store the proposal once; a second call returns the stored proposal."""
     dossier = session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
     if dossier is None:
-        raise NotFound(f"Dossier introuvable : {dossier_id}.")
+        raise NotFound(t("dossier.not_found_id", dossier_id=dossier_id))
     if dossier.routed_at is not None:
         return list_proposal(session, dossier.id)
     arrondissement = commune_arrondissement(session, dossier.commune_insee)
@@ -72,11 +73,11 @@ def route_locked_dossier(
         entity="dossier",
         event="routed",
         message=(
-            "Administrations à consulter : "
+            t("routing.administrations_to_consult")
             + "; ".join(f"{m.administration} ({labels.get(m.rule, m.rule)})" for m in matches)
             + "."
             if matches
-            else "Aucune règle d'orientation ne s'applique : le référent choisira qui consulter."
+            else t("routing.no_rule")
         ),
         details={
             "matches": [

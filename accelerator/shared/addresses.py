@@ -11,6 +11,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from accelerator.shared.text import t
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -63,8 +65,7 @@ class AllowList:
                 hosts.add((host, port))
             except ValueError:
                 raise ValueError(
-                    f"{SETTING} : entrée invalide « {entry} » (attendu : hôte, hôte:port, "
-                    "[IPv6]:port, adresse IP ou réseau CIDR, séparés par des virgules)."
+                    t("config.allow_list_entry_invalid", setting=SETTING, entry=entry)
                 ) from None
         return cls(frozenset(hosts), tuple(networks))
 

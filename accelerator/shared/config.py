@@ -184,9 +184,7 @@ class Settings(BaseSettings):
             try:
                 parse_many(getattr(self, name))
             except ValueError:
-                raise ValueError(
-                    f"ACCELERATOR_{name.upper()} illisible : attendu « 5/minute;20/hour »."
-                ) from None
+                raise ValueError(t("config.rates_unreadable", name=name.upper())) from None
         self.trusted_networks  # noqa: B018 - refuse an unreadable list at start-up
         return self
 

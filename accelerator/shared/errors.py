@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from accelerator.shared.text import t
+
 
 class AcceleratorError(Exception):
     """Base of every error a user may see; ``message`` is shown as is."""
@@ -73,7 +75,4 @@ class Unavailable(AcceleratorError):
 def check_version(what: str, current: int, expected: int | None) -> None:
     """Refuse a stale edit: the object changed since the caller read version ``expected``."""
     if expected is not None and expected != current:
-        raise Conflict(
-            f"{what} a été modifié entre-temps (version {current}, vous aviez la version "
-            f"{expected}) : rechargez-le avant de recommencer."
-        )
+        raise Conflict(t("version.conflict", what=what, current=current, expected=expected))

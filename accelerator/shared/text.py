@@ -5,9 +5,11 @@ API errors, CLI help, e-mails and pages name a message by a dotted key
 ``locale/fr/LC_MESSAGES/accelerator.po``, read with Babel. Parameters are named and filled
 with ``str.format`` (``t("version.conflict", what="Le dossier", current=3, expected=2)``).
 
-A key missing from the catalogue is a programming error: ``tests/test_text_catalogue.py``
-checks that every key the code names exists with the parameters it is given, and that the
-catalogue holds no message nobody uses.
+To add a message, add a ``msgid "area.what"`` / ``msgstr "…"`` entry to the catalogue and
+name its key in the code. A key missing from the catalogue is a programming error:
+``tests/test_text_catalogue.py`` checks that every key the code names exists with the
+parameters it is given, that the catalogue holds no message nobody uses, and that no French
+sentence is written in the code instead of the catalogue.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ def messages() -> dict[str, str]:
 
 
 def t(key: str, /, **params: object) -> str:
-    """The French text of ``key``, with ``params`` filled in."""
-    text = messages()[key]
-    return text.format(**params) if params else text
+    """The French text of ``key``, with ``params`` filled in (``{{`` is a literal brace)."""
+    return messages()[key].format(**params)
+
+
+def t_template(key: str, /) -> str:
+    """The message of ``key`` with its ``{placeholders}`` left for the caller to fill.
+
+    For tables of templates filled later from data that only the caller holds (pydantic's
+    error context, a sentence completed per dossier); ``t`` is for everything else.
+    """
+    return messages()[key]

@@ -19,6 +19,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, Strict
 
+from accelerator.shared.text import t
+
 #: The configuration of every input model.
 STRICT_INPUT = ConfigDict(strict=True, extra="forbid")
 
@@ -51,8 +53,8 @@ def clean_text(value: str, *, multiline: bool) -> str:
         value = value.replace("\r\n", "\n")
     bad = next((c for c in value if _forbidden(c, multiline=multiline)), None)
     if bad is not None:
-        allowed = " (seuls le saut de ligne et la tabulation sont admis)" if multiline else ""
-        raise ValueError(f"caractère de contrôle interdit (U+{ord(bad):04X}){allowed}")
+        allowed = t("validation.control_character_allowed") if multiline else ""
+        raise ValueError(t("validation.control_character", code=ord(bad), allowed=allowed))
     return unicodedata.normalize("NFC", value).strip()
 
 
@@ -82,7 +84,7 @@ def _code(value: object) -> object:
     cleaned = value.strip()
     # ASCII first: ``str.upper`` turns some non-ASCII letters into ASCII ones (``ſ`` → ``S``).
     if not cleaned.isascii() or not _CODE.fullmatch(cleaned):
-        raise ValueError("code invalide : lettres, chiffres, « - », « _ », « . » ou « : » (ASCII)")
+        raise ValueError(t("validation.code_invalid"))
     return cleaned.upper()
 
 
@@ -91,10 +93,7 @@ Code = Annotated[str, BeforeValidator(_code), Strict()]
 
 _INSEE = re.compile(r"(?:[0-9]{2}|2[AB])[0-9]{3}")
 
-INSEE_FORMAT = (
-    "le code INSEE compte 5 caractères : 5 chiffres, ou 2A/2B puis 3 chiffres pour la Corse "
-    "(ex. 65440, 2A004)"
-)
+INSEE_FORMAT = t("validation.insee_format")
 
 
 def insee_code(value: str) -> str:
@@ -135,9 +134,9 @@ def _string_of(kind: str, native: type) -> Any:
         if isinstance(value, native):  # a Python caller's own object
             return value
         if not isinstance(value, str):
-            raise ValueError(f"{kind} attendu(e) sous forme de texte")
+            raise ValueError(t("validation.text_expected", kind=kind))
         if len(value) > 64:
-            raise ValueError(f"{kind} invalide")
+            raise ValueError(t("validation.kind_invalid", kind=kind))
         return value
 
     return BeforeValidator(check)
@@ -160,7 +159,7 @@ def choice(enum: type[Enum]) -> Any:
             return value
         if isinstance(value, str) and value in values:
             return values[value]
-        raise ValueError(f"valeur non admise (attendu : {', '.join(map(str, values))})")
+        raise ValueError(t("validation.choice_not_allowed", expected=", ".join(map(str, values))))
 
     return BeforeValidator(parse)
 
@@ -171,7 +170,7 @@ Lax = Strict(False)
 
 def _clock_time(value: str) -> str:
     if not re.fullmatch(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00", value):
-        raise ValueError("heure attendue au format HH:MM (ex. 08:30)")
+        raise ValueError(t("validation.clock_time"))
     return value
 
 

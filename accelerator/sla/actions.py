@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from accelerator.shared.db import new_id
 from accelerator.shared.errors import InvalidInput, NotFound
+from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import (
     ClockFacts,
@@ -45,7 +46,7 @@ def latest_definition(session: Session, code: str) -> DeadlineDefinition:
         .limit(1)
     )
     if definition is None:
-        raise NotFound(f"Définition de délai inconnue : {code}.")
+        raise NotFound(t("sla.definition_unknown", code=code))
     return definition
 
 
@@ -66,7 +67,7 @@ def calendar_version(session: Session, code: str, version: int | None = None) ->
     if version is None:
         current = session.get(Calendar, code)
         if current is None:
-            raise NotFound(f"Calendrier inconnu : {code}.")
+            raise NotFound(t("calendar.unknown", code=code))
         version = current.version
     # A version never changes once written: build it once per database and keep its caches.
     key = (session.get_bind().engine, code, version)
@@ -75,7 +76,7 @@ def calendar_version(session: Session, code: str, version: int | None = None) ->
         return cached
     row = session.get(CalendarVersion, (code, version))
     if row is None:
-        raise NotFound(f"Calendrier {code} : version {version} inconnue.")
+        raise NotFound(t("calendar.version_unknown", code=code, version=version))
     calendar = WorkingCalendar.from_spec(code, row.timezone, row.spec)
     if len(_CALENDARS) > 256:
         _CALENDARS.clear()
@@ -163,7 +164,7 @@ def start_clock(
     definition = preloaded or latest_definition(session, definition_code)
     calendar = session.get(Calendar, calendar_code)
     if calendar is None:
-        raise NotFound(f"Calendrier inconnu : {calendar_code}.")
+        raise NotFound(t("calendar.unknown", code=calendar_code))
     chosen = budget or make_duration(definition.budget_amount, definition.budget_unit)
     clock = Clock(
         id=new_id(),
@@ -234,23 +235,22 @@ def stop_dossier_clocks(session: Session, *, dossier_id: uuid.UUID, now: dt.date
 def pause_allowed(session: Session, clock: Clock, at: dt.datetime) -> tuple[bool, str]:
     """Whether a request for documents at ``at`` pauses ``clock``, and why (French)."""
     if clock.state == ClockState.STOPPED:
-        return False, "le délai est déjà arrêté"
+        return False, t("sla.pause.already_stopped")
     if clock.pause_effect is None:
-        return False, "ce délai ne se suspend pas"
+        return False, t("sla.pause.not_suspendable")
     definition = session.get(DeadlineDefinition, (clock.definition_code, clock.definition_version))
     if definition is not None and definition.request_window:
         calendar = calendar_version(session, clock.calendar_code, clock.calendar_version)
         limit = add(clock.anchor_at, parse_duration(definition.request_window), calendar)
         if at > limit:
             window = parse_duration(definition.request_window).label()
-            return False, (
-                f"demande faite après le délai de {window} ouvert pour la réclamer : "
-                "sans effet sur le délai"
-            )
+            return False, (t("sla.pause.too_late", window=window))
     if clock.due_at is not None and at >= clock.due_at:
-        return False, "le délai était déjà expiré"
+        return False, t("sla.pause.already_breached")
     return True, (
-        "délai suspendu" if clock.pause_effect == PauseEffect.SUSPENSION else "délai interrompu"
+        t("sla.pause.suspended")
+        if clock.pause_effect == PauseEffect.SUSPENSION
+        else t("sla.pause.interrupted")
     )
 
 
@@ -336,12 +336,12 @@ def reproject_open_clocks(
     from accelerator.history.actor import Actor
 
     if calendar_code is None and definition_code is None:
-        raise InvalidInput("Précisez un calendrier ou une définition de délai.")
+        raise InvalidInput(t("sla.reproject_needs_target"))
     query = select(Clock).where(Clock.state != ClockState.STOPPED.value)
     if calendar_code is not None:
         current = session.get(Calendar, calendar_code)
         if current is None:
-            raise NotFound(f"Calendrier inconnu : {calendar_code}.")
+            raise NotFound(t("calendar.unknown", code=calendar_code))
         query = query.where(
             Clock.calendar_code == calendar_code, Clock.calendar_version < current.version
         )
@@ -353,7 +353,11 @@ def reproject_open_clocks(
     changed = []
     for clock in session.scalars(query.with_for_update()):
         before = clock.due_at
-        old = f"calendrier v{clock.calendar_version}, définition v{clock.definition_version}"
+        old = t(
+            "sla.versions",
+            calendar_version=clock.calendar_version,
+            definition_version=clock.definition_version,
+        )
         if calendar_code is not None:
             clock.calendar_version = session.get_one(Calendar, calendar_code).version
         if definition_code is not None:
@@ -366,7 +370,11 @@ def reproject_open_clocks(
                 clock.budget_amount = definition.budget_amount
                 clock.budget_unit = definition.budget_unit
         refresh(session, clock)
-        new = f"calendrier v{clock.calendar_version}, définition v{clock.definition_version}"
+        new = t(
+            "sla.versions",
+            calendar_version=clock.calendar_version,
+            definition_version=clock.definition_version,
+        )
         record(
             session,
             dossier_id=clock.dossier_id,
@@ -376,9 +384,14 @@ def reproject_open_clocks(
             entity="clock",
             event="clock_reprojected",
             message=(
-                f"{clock.kind} re-projeté ({old} → {new}) : échéance "
-                f"{before.isoformat() if before else '—'} → "
-                f"{clock.due_at.isoformat() if clock.due_at else '—'}."
+                t(
+                    "sla.reprojected",
+                    kind=clock.kind,
+                    old=old,
+                    new=new,
+                    before=before.isoformat() if before else "—",
+                    after=clock.due_at.isoformat() if clock.due_at else "—",
+                )
             ),
             details={"clock_id": str(clock.id)},
         )

@@ -16,6 +16,8 @@ from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from accelerator.shared.text import t
+
 Interval = tuple[dt.time, dt.time]
 #: A working interval of one day as aware UTC instants (start, end).
 Span = tuple[dt.datetime, dt.datetime]
@@ -332,8 +334,8 @@ class WorkingCalendar:
             )
         holiday = self.holiday_name(day)
         if holiday is not None:
-            return f"jour férié : {holiday}"
-        return {6: "samedi", 7: "dimanche"}.get(day.isoweekday(), "jour ouvré")
+            return t("calendar.day.holiday", holiday=holiday)
+        return {6: "samedi", 7: "dimanche"}.get(day.isoweekday(), t("calendar.day.business"))
 
     @classmethod
     def from_spec(cls, code: str, timezone: str, spec: dict[str, Any]) -> WorkingCalendar:
@@ -369,7 +371,7 @@ def _intervals(items: list[list[str]]) -> tuple[Interval, ...]:
     for index, (start, end) in enumerate(intervals):
         overlaps_next = index + 1 < len(intervals) and intervals[index + 1][0] < end
         if end <= start or overlaps_next:
-            raise ValueError(f"intervalles de travail invalides : {items}")
+            raise ValueError(t("calendar.intervals_invalid", items=items))
     return intervals
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.durations import (
     ONE_DAY,
@@ -124,7 +125,13 @@ def project(facts: ClockFacts) -> Projection:
     counting_from = facts.anchor.astimezone(dt.UTC)
     deadline = add(counting_from, facts.budget, calendar, prorogation=facts.prorogation)
     windows = merge_pauses(facts.pauses, until=facts.stopped_at)
-    steps = [f"Délai de {facts.budget.label()} à compter du {_local(counting_from, calendar)}."]
+    steps = [
+        t(
+            "sla.projection.budget",
+            budget=facts.budget.label(),
+            start=_local(counting_from, calendar),
+        )
+    ]
     effective: list[Window] = []
     for window in windows:
         if window.start >= deadline.astimezone(dt.UTC) or facts.pause_effect is None:
@@ -132,23 +139,37 @@ def project(facts: ClockFacts) -> Projection:
         effective.append(window)
         reasons = ", ".join(window.reasons)
         if window.end is None:
-            steps.append(f"En pause depuis le {_local(window.start, calendar)} ({reasons}).")
+            steps.append(
+                t(
+                    "sla.projection.paused_since",
+                    start=_local(window.start, calendar),
+                    reasons=reasons,
+                )
+            )
             return Projection(None, counting_from, True, tuple(effective), tuple(steps))
         if facts.pause_effect is PauseEffect.INTERRUPTION:
             counting_from = window.end
             deadline = add(counting_from, facts.budget, calendar, prorogation=facts.prorogation)
             steps.append(
-                f"Interrompu du {_local(window.start, calendar)} au {_local(window.end, calendar)}"
-                f" ({reasons}) : le délai entier repart de la reprise."
+                t(
+                    "sla.projection.interrupted",
+                    start=_local(window.start, calendar),
+                    end=_local(window.end, calendar),
+                    reasons=reasons,
+                )
             )
         else:
             deadline = _resume(facts, deadline.astimezone(dt.UTC), window.start, window.end)
             steps.append(
-                f"Suspendu du {_local(window.start, calendar)} au {_local(window.end, calendar)}"
-                f" ({reasons}) : le temps restant reprend à la reprise."
+                t(
+                    "sla.projection.suspended",
+                    start=_local(window.start, calendar),
+                    end=_local(window.end, calendar),
+                    reasons=reasons,
+                )
             )
     deadline = deadline.astimezone(calendar.zone)
-    steps.append(f"Échéance : {deadline.isoformat()}.")
+    steps.append(t("sla.deadline", deadline=deadline.isoformat()))
     return Projection(deadline, counting_from, False, tuple(effective), tuple(steps))
 
 
@@ -241,7 +262,7 @@ def timeline(facts: ClockFacts, projection: Projection, *, now: dt.datetime) -> 
 def _running(facts: ClockFacts, start: dt.datetime, end: dt.datetime) -> list[Segment]:
     """Split running time into working / non-working stretches for business units."""
     if facts.budget.unit not in (Unit.BUSINESS_HOURS, Unit.BUSINESS_DAYS, Unit.WORKING_DAYS):
-        return [Segment("running", start, end, "le délai court")]
+        return [Segment("running", start, end, t("sla.segment.running"))]
     calendar = facts.calendar
     result: list[Segment] = []
     day = calendar.local_date(start)
@@ -251,7 +272,7 @@ def _running(facts: ClockFacts, start: dt.datetime, end: dt.datetime) -> list[Se
         day_end = min(next_midnight, end)
         holiday = calendar.holiday_name(day) or calendar.closure_name(day)
         if holiday is None and day.isoweekday() >= 6:
-            holiday = "fin de semaine"
+            holiday = t("sla.segment.weekend")
         spans = (
             calendar.spans(day)
             if facts.budget.unit is Unit.BUSINESS_HOURS
@@ -268,7 +289,7 @@ def _running(facts: ClockFacts, start: dt.datetime, end: dt.datetime) -> list[Se
                 continue
             if s > cursor:
                 result.append(_idle(cursor, s, holiday))
-            result.append(Segment("running", s, e, "le délai court"))
+            result.append(Segment("running", s, e, t("sla.segment.running")))
             cursor = e
         if cursor < day_end:
             result.append(_idle(cursor, day_end, holiday))
@@ -279,8 +300,8 @@ def _running(facts: ClockFacts, start: dt.datetime, end: dt.datetime) -> list[Se
 
 def _idle(start: dt.datetime, end: dt.datetime, holiday: str | None) -> Segment:
     if holiday:
-        return Segment("holiday", start, end, f"jour non ouvré : {holiday}")
-    return Segment("outside_working_hours", start, end, "hors horaires ouvrés")
+        return Segment("holiday", start, end, t("sla.segment.holiday", holiday=holiday))
+    return Segment("outside_working_hours", start, end, t("sla.segment.outside_hours"))
 
 
 def _merge_same(segments: list[Segment]) -> list[Segment]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from accelerator.shared.text import t
+
 
 class ClockKind(StrEnum):
     """What a clock measures."""
@@ -33,17 +35,17 @@ class RungName(StrEnum):
 
 
 KIND_LABELS: dict[ClockKind, str] = {
-    ClockKind.TAKE_CHARGE: "prise en charge sous 24 h",
-    ClockKind.CONSULTATION_DEADLINE: "délai de réponse de l'administration",
-    ClockKind.CONSULTATION_TARGET: "objectif interne : avis à mi-délai",
-    ClockKind.PROCEDURE_DEADLINE: "délai légal d'instruction",
+    ClockKind.TAKE_CHARGE: t("sla.kind.take_charge"),
+    ClockKind.CONSULTATION_DEADLINE: t("sla.kind.consultation_deadline"),
+    ClockKind.CONSULTATION_TARGET: t("sla.kind.consultation_target"),
+    ClockKind.PROCEDURE_DEADLINE: t("sla.kind.procedure_deadline"),
 }
 
 RUNG_LABELS: dict[str, str] = {
-    RungName.REMINDER_50: "rappel à mi-délai",
-    RungName.REMINDER_75: "rappel aux trois quarts du délai",
-    RungName.BREACH: "délai dépassé (escalade au chef de service)",
-    RungName.ESCALATION: "escalade au sous-préfet",
+    RungName.REMINDER_50: t("sla.rung.reminder_50"),
+    RungName.REMINDER_75: t("sla.rung.reminder_75"),
+    RungName.BREACH: t("sla.rung.breach"),
+    RungName.ESCALATION: t("sla.rung.escalation"),
 }
 
 #: docs/domain.md's internal targets: reminders at 50 % and 75 %, breach (and escalation to the

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from accelerator.shared.errors import InvalidInput
+from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar
 
 
@@ -30,22 +31,22 @@ class Unit(StrEnum):
 
 
 UNIT_LABELS: dict[Unit, str] = {
-    Unit.HOURS: "heures",
-    Unit.BUSINESS_HOURS: "heures ouvrées",
-    Unit.BUSINESS_DAYS: "jours ouvrés",
-    Unit.WORKING_DAYS: "jours ouvrables",
-    Unit.CALENDAR_DAYS: "jours calendaires",
-    Unit.MONTHS: "mois",
+    Unit.HOURS: t("sla.unit.hours"),
+    Unit.BUSINESS_HOURS: t("sla.unit.business_hours"),
+    Unit.BUSINESS_DAYS: t("sla.unit.business_days"),
+    Unit.WORKING_DAYS: t("sla.unit.working_days"),
+    Unit.CALENDAR_DAYS: t("sla.unit.calendar_days"),
+    Unit.MONTHS: t("sla.unit.months"),
 }
 
 
 UNIT_SINGULAR: dict[Unit, str] = {
-    Unit.HOURS: "heure",
-    Unit.BUSINESS_HOURS: "heure ouvrée",
-    Unit.BUSINESS_DAYS: "jour ouvré",
-    Unit.WORKING_DAYS: "jour ouvrable",
-    Unit.CALENDAR_DAYS: "jour calendaire",
-    Unit.MONTHS: "mois",
+    Unit.HOURS: t("sla.unit.hour"),
+    Unit.BUSINESS_HOURS: t("sla.unit.business_hour"),
+    Unit.BUSINESS_DAYS: t("sla.unit.business_day"),
+    Unit.WORKING_DAYS: t("sla.unit.working_day"),
+    Unit.CALENDAR_DAYS: t("sla.unit.calendar_day"),
+    Unit.MONTHS: t("sla.unit.month"),
 }
 
 
@@ -99,9 +100,7 @@ def parse_duration(text: str) -> Duration:
         shown = f" : « {text.strip()} »" if len(text) <= MAX_DURATION_LENGTH else ""
         if not text.isprintable():
             shown = ""
-        raise InvalidInput(
-            f"Durée illisible{shown} (attendu « MONTANT UNITÉ » en chiffres, ex. « 2 months »)."
-        )
+        raise InvalidInput(t("sla.duration_unreadable", shown=shown))
     amount, unit_text = int(match.group(1)), match.group(2)
     return make_duration(amount, unit_text)
 
@@ -116,22 +115,18 @@ def parse_unit(text: str) -> Unit:
     except ValueError:
         known = ", ".join(u.value for u in Unit)
         shown = f" « {cleaned} »" if _UNIT.match(cleaned) else ""
-        raise InvalidInput(
-            f"Unité ambiguë ou inconnue{shown} (unités admises : {known})."
-        ) from None
+        raise InvalidInput(t("sla.unit_unknown", shown=shown, known=known)) from None
 
 
 def make_duration(amount: int, unit_text: str) -> Duration:
     """A checked ``Duration`` from an amount and a unit name: 0 to ``MAX_AMOUNTS[unit]``."""
     unit = parse_unit(unit_text)
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidInput("Le montant d'une durée est un nombre entier.")
+        raise InvalidInput(t("sla.amount_not_integer"))
     if amount < 0:
-        raise InvalidInput(f"Une durée ne peut pas être négative : {amount} {unit.value}.")
+        raise InvalidInput(t("sla.amount_negative", amount=amount, unit=unit.value))
     if amount > MAX_AMOUNTS[unit]:
-        raise InvalidInput(
-            f"Durée trop longue : au plus {MAX_AMOUNTS[unit]} {unit.value} (100 ans)."
-        )
+        raise InvalidInput(t("sla.amount_too_large", max_amount=MAX_AMOUNTS[unit], unit=unit.value))
     return Duration(amount, unit)
 
 
@@ -158,7 +153,7 @@ def _day_predicate(unit: Unit, calendar: WorkingCalendar) -> Callable[[dt.date],
         return calendar.is_working_day
     if unit is Unit.CALENDAR_DAYS:
         return lambda _day: True
-    raise InvalidInput(f"L'unité {unit.value} ne se compte pas en jours.")
+    raise InvalidInput(t("sla.unit_not_days", unit=unit.value))
 
 
 def last_day(start: dt.datetime, duration: Duration, calendar: WorkingCalendar) -> dt.date:
@@ -169,7 +164,7 @@ def last_day(start: dt.datetime, duration: Duration, calendar: WorkingCalendar) 
     if duration.unit is Unit.CALENDAR_DAYS:
         return day + dt.timedelta(days=duration.amount)
     if duration.unit not in (Unit.BUSINESS_DAYS, Unit.WORKING_DAYS):
-        raise InvalidInput(f"L'unité {duration.unit.value} ne se compte pas en jours.")
+        raise InvalidInput(t("sla.unit_not_days", unit=duration.unit.value))
     if duration.amount == 0:
         return day
     return calendar.nth_counted_day(
@@ -217,11 +212,14 @@ def add_business_time(
         if found is None:
             if any(calendar.weekly.values()):
                 raise InvalidInput(
-                    f"Échéance au-delà de l'an {LATEST_DEADLINE_YEAR} : délai trop long pour "
-                    f"le calendrier {calendar.code}."
+                    t(
+                        "sla.deadline_too_far",
+                        latest_year=LATEST_DEADLINE_YEAR,
+                        calendar=calendar.code,
+                    )
                 )
             raise InvalidInput(
-                f"Le calendrier {calendar.code} n'a aucune heure ouvrée sur {MAX_IDLE_DAYS} jours."
+                t("sla.calendar_without_hours", calendar=calendar.code, max_idle_days=MAX_IDLE_DAYS)
             )
         day, remaining = found
         spans = calendar.spans(day)
@@ -243,15 +241,14 @@ def add(
     """The instant at which ``duration`` counted from ``start`` in ``calendar`` expires;
     ``InvalidInput`` when it cannot be represented."""
     if start.tzinfo is None:
-        raise InvalidInput("L'instant de départ doit porter un fuseau horaire.")
+        raise InvalidInput(t("sla.start_needs_timezone"))
     try:
         return _add(start, duration, calendar, prorogation=prorogation)
     except (OverflowError, ValueError):
         # Only reachable from amounts or instants that skipped the bounds of parse_duration
         # and check_instant (code, not people): still a refusal, never a crash.
         raise InvalidInput(
-            f"Échéance hors de la plage des dates représentables : {duration} "
-            f"à partir du {start.isoformat()}."
+            t("sla.deadline_out_of_range", duration=duration, start=start.isoformat())
         ) from None
 
 
@@ -300,13 +297,12 @@ def between(
     so that ``between(a, add(a, d)) == d``. Costs a few operations per year of the range.
     """
     if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidInput("Les deux instants doivent porter un fuseau horaire.")
+        raise InvalidInput(t("sla.instants_need_timezone"))
     try:
         return _between(start, end, unit, calendar)
     except (OverflowError, ValueError):
         raise InvalidInput(
-            f"Instants hors de la plage des dates représentables : {start.isoformat()}, "
-            f"{end.isoformat()}."
+            t("sla.instants_out_of_range", start=start.isoformat(), end=end.isoformat())
         ) from None
 
 

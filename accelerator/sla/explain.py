@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import ClockFacts, PauseEffect, Projection
 from accelerator.sla.durations import ONE_DAY, Duration, Unit, add, add_months, last_day, prorogate
@@ -25,7 +26,9 @@ def day_label(day: dt.date) -> str:
 def instant_label(instant: dt.datetime, calendar: WorkingCalendar) -> str:
     """« mardi 9 juin 2026 à 10:00 (Europe/Paris) »."""
     local = instant.astimezone(calendar.zone)
-    return f"{day_label(local.date())} à {local:%H:%M} ({calendar.timezone})"
+    return t(
+        "sla.explain.instant", day=day_label(local.date()), local=local, timezone=calendar.timezone
+    )
 
 
 def explain(
@@ -33,39 +36,47 @@ def explain(
 ) -> list[str]:
     """The steps from ``start`` to the deadline, one sentence each."""
     deadline = add(start, duration, calendar, prorogation=prorogation)
-    lines = [f"Point de départ : {instant_label(start, calendar)}.", f"Délai : {duration.label()}."]
+    lines = [
+        t("sla.explain.start", start=instant_label(start, calendar)),
+        t("sla.explain.duration", duration=duration.label()),
+    ]
     if duration.unit is Unit.HOURS:
-        lines.append("Heures écoulées d'horloge, changements d'heure compris.")
+        lines.append(t("sla.explain.hours"))
     elif duration.unit is Unit.BUSINESS_HOURS:
-        lines.append(
-            "Seules comptent les heures ouvrées du calendrier "
-            f"{calendar.code} ; un départ hors horaires compte à partir de la reprise suivante."
-        )
+        lines.append(t("sla.explain.business_hours", calendar=calendar.code))
         lines.extend(
             _skipped_days(calendar.local_date(start), deadline, calendar, Unit.BUSINESS_DAYS)
         )
     else:
-        lines.append("Le jour du départ ne compte pas ; le délai expire à la fin du dernier jour.")
+        lines.append(t("sla.explain.days"))
         end = last_day(start, duration, calendar)
         if duration.unit is Unit.MONTHS:
             first = calendar.local_date(start)
             if end.day != first.day:
                 lines.append(
-                    f"Le {first.day} n'existe pas en {MONTHS_FR[end.month - 1]} {end.year} : "
-                    f"le délai se termine le dernier jour du mois."
+                    t(
+                        "sla.explain.month_end",
+                        day=first.day,
+                        month=MONTHS_FR[end.month - 1],
+                        year=end.year,
+                    )
                 )
             assert end == add_months(first, duration.amount)
         elif duration.unit is not Unit.CALENDAR_DAYS:
             lines.extend(_skipped_days(calendar.local_date(start), end, calendar, duration.unit))
-        lines.append(f"Dernier jour compté : {day_label(end)}.")
+        lines.append(t("sla.explain.last_day", day=day_label(end)))
         if prorogation:
             moved = prorogate(end, calendar)
             if moved != end:
                 lines.append(
-                    f"Le {day_label(end)} n'est pas ouvré ({calendar.describe_day(end)}) : "
-                    f"délai prorogé au {day_label(moved)}."
+                    t(
+                        "sla.explain.prorogued",
+                        day=day_label(end),
+                        why=calendar.describe_day(end),
+                        moved=day_label(moved),
+                    )
                 )
-    lines.append(f"Échéance : {deadline.isoformat()}.")
+    lines.append(t("sla.deadline", deadline=deadline.isoformat()))
     return lines
 
 
@@ -93,8 +104,8 @@ def _skipped_days(
         return []
     shown = [f"{day_label(day)} ({calendar.describe_day(day)})" for day in skipped[:MAX_LISTED]]
     if len(skipped) > MAX_LISTED:
-        shown.append(f"et {len(skipped) - MAX_LISTED} autres")
-    return ["Jours non comptés en plus des fins de semaine : " + " ; ".join(shown) + "."]
+        shown.append(t("sla.explain.more_days", count=len(skipped) - MAX_LISTED))
+    return [t("sla.explain.skipped_days") + " ; ".join(shown) + "."]
 
 
 def for_holder(facts: ClockFacts, projection: Projection) -> str:
@@ -102,39 +113,45 @@ def for_holder(facts: ClockFacts, projection: Projection) -> str:
     calendar = facts.calendar
     start = facts.anchor.astimezone(calendar.zone)
     parts = [
-        f"Le délai de {facts.budget.label()} a commencé le {day_label(start.date())} "
-        f"à {start:%H:%M}."
+        t(
+            "sla.holder.started",
+            budget=facts.budget.label(),
+            day=day_label(start.date()),
+            start=start,
+        )
     ]
     if facts.budget.unit in (Unit.BUSINESS_DAYS, Unit.WORKING_DAYS, Unit.BUSINESS_HOURS):
-        parts.append("Les week-ends et les jours fériés ne comptent pas.")
+        parts.append(t("sla.holder.business_days"))
     elif facts.budget.unit is not Unit.HOURS:
-        parts.append(
-            "Le jour de départ ne compte pas ; le délai court jusqu'à minuit du dernier jour."
-        )
+        parts.append(t("sla.holder.calendar_days"))
     for window in projection.windows:
         reasons = ", ".join(window.reasons)
         begin = window.start.astimezone(calendar.zone)
         if window.end is None:
-            parts.append(
-                f"Il est en pause depuis le {day_label(begin.date())} ({reasons}) : "
-                "il reprendra quand les éléments demandés seront reçus."
-            )
+            parts.append(t("sla.holder.paused_since", day=day_label(begin.date()), reasons=reasons))
             continue
         end = window.end.astimezone(calendar.zone)
         effect = (
-            "puis est reparti en entier"
+            t("sla.holder.restarted")
             if facts.pause_effect is PauseEffect.INTERRUPTION
-            else "puis a repris pour le temps qui restait"
+            else t("sla.holder.resumed")
         )
         parts.append(
-            f"Il a été mis en pause du {day_label(begin.date())} au {day_label(end.date())} "
-            f"({reasons}), {effect}."
+            t(
+                "sla.holder.paused",
+                start=day_label(begin.date()),
+                end=day_label(end.date()),
+                reasons=reasons,
+                effect=effect,
+            )
         )
     if projection.deadline is not None:
         deadline = projection.deadline.astimezone(calendar.zone)
         if deadline.time() == dt.time(0):
             last = deadline.date() - ONE_DAY
-            parts.append(f"Il expire le {day_label(last)} à minuit.")
+            parts.append(t("sla.holder.expires_midnight", day=day_label(last)))
         else:
-            parts.append(f"Il expire le {day_label(deadline.date())} à {deadline:%H:%M}.")
+            parts.append(
+                t("sla.holder.expires_at", day=day_label(deadline.date()), deadline=deadline)
+            )
     return " ".join(parts)

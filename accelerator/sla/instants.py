@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from accelerator.shared.errors import InvalidInput
+from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar, zone_named
 
 #: Instants a person may give: far enough for any dossier, and far enough from
@@ -28,14 +29,18 @@ def check_instant(instant: dt.datetime) -> dt.datetime:
     """``instant`` itself if it is aware and within the admitted years; ``InvalidInput``
     otherwise."""
     if instant.tzinfo is None or instant.utcoffset() is None:
-        raise InvalidInput(f"L'instant doit porter un fuseau horaire ({_EXAMPLE}).")
+        raise InvalidInput(t("sla.instant_needs_timezone", example=_EXAMPLE))
     # Compare the local year first: converting 9999-12-31T23:00-05:00 to UTC overflows.
     if not EARLIEST_YEAR <= instant.year <= LATEST_YEAR or not (
         _EARLIEST <= instant.astimezone(dt.UTC) < _LATEST
     ):
         raise InvalidInput(
-            f"Instant hors de la plage admise : {instant.isoformat()} "
-            f"(années {EARLIEST_YEAR} à {LATEST_YEAR})."
+            t(
+                "sla.instant_out_of_range",
+                instant=instant.isoformat(),
+                earliest=EARLIEST_YEAR,
+                latest=LATEST_YEAR,
+            )
         )
     return instant
 
@@ -49,12 +54,14 @@ def parse_instant(text: str, calendar: WorkingCalendar) -> dt.datetime:
     """
     cleaned = text.strip()
     if len(text) > MAX_INSTANT_LENGTH or not cleaned.isascii() or not cleaned:
-        raise InvalidInput(f"Instant illisible (attendu ISO 8601, {_EXAMPLE}).")
+        raise InvalidInput(t("sla.instant_unreadable", example=_EXAMPLE))
     try:
         parsed = dt.datetime.fromisoformat(cleaned)
     except (ValueError, OverflowError):
         shown = f" : « {cleaned} »" if cleaned.isprintable() else ""
-        raise InvalidInput(f"Instant illisible{shown} (attendu ISO 8601, {_EXAMPLE}).") from None
+        raise InvalidInput(
+            t("sla.instant_unreadable_shown", shown=shown, example=_EXAMPLE)
+        ) from None
     if parsed.tzinfo is not None:
         return check_instant(parsed)
     if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
@@ -67,12 +74,10 @@ def parse_instant(text: str, calendar: WorkingCalendar) -> dt.datetime:
         roundtrip = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
         if roundtrip != parsed:
             raise InvalidInput(
-                f"L'heure locale {parsed.isoformat()} n'existe pas dans le fuseau "
-                f"{calendar.timezone} (passage à l'heure d'été)."
+                t("sla.local_time_missing", local=parsed.isoformat(), timezone=calendar.timezone)
             )
         raise InvalidInput(
-            f"L'heure locale {parsed.isoformat()} existe deux fois dans le fuseau "
-            f"{calendar.timezone} (passage à l'heure d'hiver) : précisez le décalage."
+            t("sla.local_time_ambiguous", local=parsed.isoformat(), timezone=calendar.timezone)
         )
     return check_instant(first)
 

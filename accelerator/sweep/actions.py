@@ -26,6 +26,7 @@ from accelerator.history.actions import record
 from accelerator.history.actor import Actor
 from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import enqueue
+from accelerator.shared.text import t
 from accelerator.sla.actions import refresh
 from accelerator.sla.definitions import RUNG_LABELS, ClockKind, ClockState, OnBreach, RungName
 from accelerator.sla.models import Clock, ClockPause, ClockRung, DeadlineDefinition
@@ -117,7 +118,7 @@ def _consequences(
     record(
         session, dossier_id=clock.dossier_id, consultation_id=clock.consultation_id,
         actor=Actor.flow("sweep"), at=now, entity="clock", event=f"rung_{rung.name}",
-        message=f"{clock.kind} : {label} (échéance prévue le {rung.due_at:%d/%m/%Y %H:%M} UTC).",
+        message=t("sweep.rung_reached", kind=clock.kind, label=label, due_at=rung.due_at),
         details={"clock_id": str(clock.id), "fraction": rung.fraction},
     )  # fmt: skip
     template = {

@@ -17,6 +17,7 @@ from accelerator.dossiers.status import LABELS, DossierStatus
 from accelerator.history.models import HistoryEntry
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
+from accelerator.shared.text import t, t_template
 from accelerator.sla.instants import local_iso
 from accelerator.sla.models import Clock
 from accelerator.views.schemas import (
@@ -47,19 +48,15 @@ HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
     ("dossier", "information_received"): None,
     ("dossier", "withdrawn"): None,
     ("dossier", "cycle_opened"): None,
-    ("dossier", "referent_handed_over"): (
-        "Votre dossier est confié à un autre référent de la plateforme, votre nouveau contact."
-    ),
+    ("dossier", "referent_handed_over"): t("lens.referent_handed_over"),
     ("consultation", "created"): None,
     ("consultation", "cancelled"): None,
     ("consultation", "status_changed"): None,
     ("consultation", "information_requested"): None,
     ("consultation", "information_received"): None,
     # The raw opinion stays with the référent: the holder reads the consolidated answer.
-    ("consultation", "opinion_given"): "{administration} a rendu son avis.",
-    ("consultation", "tacit_opinion"): (
-        "{administration} n'a pas répondu dans le délai : son silence vaut avis."
-    ),
+    ("consultation", "opinion_given"): t_template("lens.opinion_given"),
+    ("consultation", "tacit_opinion"): t_template("lens.tacit_opinion"),
     ("clock", "clock_started"): None,
     ("clock", "clock_paused"): None,
     ("clock", "clock_not_paused"): None,
@@ -72,18 +69,18 @@ HOLDER_MESSAGES: dict[tuple[str, str], str | None] = {
 
 #: How a holder sees who acted: a role or an administration, never a person (but their référent).
 HOLDER_ACTOR_LABELS: dict[Role, str] = {
-    Role.HOLDER: "Porteur de projet",
-    Role.REFERENT: "Référent de la plateforme",
-    Role.AGENT: "Administration consultée",
-    Role.MANAGER: "Pilotage de la plateforme",
-    Role.ADMIN: "Administrateur de la plateforme",
+    Role.HOLDER: t("lens.actor.holder"),
+    Role.REFERENT: t("lens.actor.referent"),
+    Role.AGENT: t("lens.actor.agent"),
+    Role.MANAGER: t("lens.actor.manager"),
+    Role.ADMIN: t("lens.actor.admin"),
 }
 
 
-PLATFORM_LABEL = "Accélérateur (traitement automatique)"
+PLATFORM_LABEL = t("lens.actor.platform")
 
 
-HIDDEN_ADDRESS = "(adresse masquée)"
+HIDDEN_ADDRESS = t("lens.hidden_address")
 
 
 _EMAIL = re.compile(r"[^\s@()<>\[\],;:\"']+@[^\s@()<>\[\],;:\"']+")

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
 from accelerator.shared.errors import Conflict, InvalidInput, NotFound
+from accelerator.shared.text import t
 from accelerator.webhooks.events import Event
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
 from accelerator.webhooks.targets import DeliveryError, Policy, check_url
 
-SUBSCRIPTION_NOT_FOUND = "Abonnement introuvable."
+SUBSCRIPTION_NOT_FOUND = t("webhook.subscription_not_found")
 #: Subscriptions per administration (and for the platform): each event is sent to each one,
 #: so an unbounded number would turn the relay into an amplifier against a receiver.
 MAX_SUBSCRIPTIONS = 20
@@ -41,8 +42,11 @@ def create_subscription(
     unknown = sorted(set(events) - known)
     if not events or unknown:
         raise InvalidInput(
-            f"Événements inconnus ou absents : {', '.join(unknown) or '(aucun)'} "
-            f"(connus : {', '.join(sorted(known))})."
+            t(
+                "webhook.events_unknown",
+                unknown=", ".join(unknown) or t("webhook.no_event"),
+                known=", ".join(sorted(known)),
+            )
         )
     owner = user.administration_code if Role(user.role) is Role.AGENT else None
     existing = session.scalar(
@@ -53,10 +57,7 @@ def create_subscription(
         )
     )
     if (existing or 0) >= MAX_SUBSCRIPTIONS:
-        raise InvalidInput(
-            f"Au plus {MAX_SUBSCRIPTIONS} abonnements par administration : supprimez-en un "
-            "(DELETE /api/v1/webhooks/{id}) avant d'en créer un autre."
-        )
+        raise InvalidInput(t("webhook.too_many_subscriptions", max_subscriptions=MAX_SUBSCRIPTIONS))
     check_url(url, policy)  # last: it asks the DNS
     subscription = WebhookSubscription(
         administration_code=owner,
@@ -234,9 +235,9 @@ def request_replay(
     subscription = access_subscription(session, user, subscription_id)
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.subscription_id != subscription.id:
-        raise NotFound("Livraison introuvable.")
+        raise NotFound(t("webhook.delivery_not_found"))
     if not subscription.active:
-        raise Conflict("Abonnement en pause : réactivez-le avant de rejouer une livraison.")
+        raise Conflict(t("webhook.subscription_paused"))
     enqueue(session, Queued(Topic.WEBHOOK_REPLAY, {"delivery_id": str(delivery.id)}), now=now)
     return delivery
 

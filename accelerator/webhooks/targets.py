@@ -30,6 +30,7 @@ from accelerator.shared.addresses import (
     hostname,
 )
 from accelerator.shared.errors import InvalidInput
+from accelerator.shared.text import t
 
 if TYPE_CHECKING:
     from accelerator.shared.config import Settings
@@ -136,57 +137,55 @@ class Target:
 def _invalid(url: str | None, why: str) -> TargetRefused:
     """``url`` is None when it must not be shown back (it holds a password)."""
     if url is None:
-        return TargetRefused(DeliveryError.INVALID_URL, f"Adresse de webhook invalide ({why}).")
+        return TargetRefused(DeliveryError.INVALID_URL, t("webhook.target_invalid", why=why))
     shown = url if len(url) <= 200 else url[:200] + "…"
     return TargetRefused(
-        DeliveryError.INVALID_URL, f"Adresse de webhook invalide : « {shown} » ({why})."
+        DeliveryError.INVALID_URL, t("webhook.target_invalid_shown", shown=shown, why=why)
     )
 
 
 def parse_target(url: str) -> Target:
     """Parse a webhook URL strictly, as the sender will read it; ``TargetRefused`` otherwise."""
     if len(url) > MAX_URL_LENGTH:
-        raise _invalid(url, f"{MAX_URL_LENGTH} caractères au plus")
+        raise _invalid(url, t("webhook.target.too_long", max_length=MAX_URL_LENGTH))
     if any(c.isspace() or not c.isprintable() or c == "\\" for c in url):
-        raise _invalid(url, "espace, caractère de contrôle ou barre oblique inverse")
+        raise _invalid(url, t("webhook.target.bad_character"))
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise _invalid(url, "http ou https attendu") from None
+        raise _invalid(url, t("webhook.target.scheme")) from None
     if parsed.scheme not in ("http", "https"):
-        raise _invalid(url, "http ou https attendu")
+        raise _invalid(url, t("webhook.target.scheme"))
     authority = url.split("://", 1)[1] if "://" in url else ""
     authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
     if parsed.userinfo or "@" in authority:
-        raise _invalid(
-            None, "identifiants « utilisateur:mot de passe@ » refusés ; les livraisons sont signées"
-        )
+        raise _invalid(None, t("webhook.target.credentials"))
     raw_host = parsed.raw_host.decode("ascii", "replace")
     if not raw_host:
-        raise _invalid(url, "hôte absent")
+        raise _invalid(url, t("webhook.target.no_host"))
     port = parsed.port if parsed.port is not None else (443 if parsed.scheme == "https" else 80)
     if not 1 <= port <= 65535:
-        raise _invalid(url, "port hors de 1 à 65535")
+        raise _invalid(url, t("webhook.target.bad_port"))
     literal: Address | None
     if ":" in raw_host:  # httpx keeps IPv6 literals without their brackets
         try:
             literal = ipaddress.IPv6Address(raw_host)
         except ValueError:
-            raise _invalid(url, "adresse IPv6 invalide") from None
+            raise _invalid(url, t("webhook.target.bad_ipv6")) from None
         if literal.scope_id:
-            raise _invalid(url, "zone d'adresse IPv6 refusée")
+            raise _invalid(url, t("webhook.target.ipv6_zone"))
         host = str(literal)
     else:
         name = hostname(raw_host)
         if name is None:
-            raise _invalid(url, "nom d'hôte invalide")
+            raise _invalid(url, t("webhook.target.bad_hostname"))
         literal = None
         host = name
         if NUMERIC_LABEL.match(name.rsplit(".", 1)[-1]):
             try:
                 literal = ipaddress.IPv4Address(name)
             except ValueError:
-                raise _invalid(url, "adresse IPv4 sous une forme non canonique") from None
+                raise _invalid(url, t("webhook.target.ipv4_not_canonical")) from None
             host = str(literal)
     return Target(parsed.scheme, host, port, parsed.raw_path, literal)
 
@@ -255,22 +254,20 @@ def check(target: Target, policy: Policy) -> list[Address]:
         if not addresses:
             raise TargetRefused(
                 DeliveryError.DNS,
-                f"L'hôte « {target.host} » est introuvable ou ne mène pas à une adresse "
-                f"publique : webhook refusé (hôtes internes : {SETTING}).",
+                t("webhook.target.host_unresolved", host=target.host, setting=SETTING),
             )
     listed = [a for a in addresses if policy.allowed.trusts_address(a)]
     if not trusted_host and any(a not in listed and not is_public(a) for a in addresses):
         # The resolved addresses are not named: they would tell an agent about the
         # préfecture's internal network.
         what = (
-            f"L'adresse {target.host} n'est pas publique"
+            t("webhook.target.address_not_public", host=target.host)
             if target.literal
-            else f"L'hôte « {target.host} » ne mène pas à une adresse publique"
+            else t("webhook.target.host_not_public", host=target.host)
         )
         raise TargetRefused(
             DeliveryError.FORBIDDEN_ADDRESS,
-            f"{what} (bouclage, réseau privé, lien local, multidiffusion ou réservée) : "
-            f"webhook refusé hors liste d'autorisation ({SETTING}).",
+            t("webhook.target.not_public", what=what, setting=SETTING),
         )
     if (
         policy.require_https
@@ -280,8 +277,7 @@ def check(target: Target, policy: Policy) -> list[Address]:
     ):
         raise TargetRefused(
             DeliveryError.HTTPS_REQUIRED,
-            f"https est obligatoire pour un webhook hors mode démo (http seulement pour les "
-            f"hôtes de {SETTING}).",
+            t("webhook.target.https_required", setting=SETTING),
         )
     return addresses
 

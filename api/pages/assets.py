@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from accelerator.shared.text import t
+
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "api" / "static"
 NODE_MODULES = ROOT / "node_modules"
@@ -183,4 +185,6 @@ def _cut_icons(dist: Path, target: Path) -> list[Path]:
 if __name__ == "__main__":  # pragma: no cover - make assets
     files = build()
     size = sum(f.stat().st_size for f in files)
-    sys.stdout.write(f"{len(files)} fichiers copiés dans {STATIC} ({size // 1024} Ko)\n")
+    sys.stdout.write(
+        t("pages.assets.built", count=len(files), static=STATIC, kilobytes=size // 1024)
+    )

@@ -10,6 +10,7 @@ from accelerator.catalogue.actions import load_communes
 from accelerator.identity.roles import Role, require_role
 from accelerator.shared.db import Database
 from accelerator.shared.errors import InvalidInput
+from accelerator.shared.text import t
 from api.deps import BearerDep, SettingsDep, authenticate
 from api.limits import body_limit
 from api.policies import Scope, allow
@@ -32,12 +33,12 @@ async def _bounded_body(request: Request) -> bytes:
     """The body, read in chunks and refused (413) once it passes :data:`MAX_COG_BYTES`."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_COG_BYTES:
-        raise HTTPException(413, "Fichier trop volumineux (6 Mo au plus).")
+        raise HTTPException(413, t("catalogue.cog_too_large"))
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_COG_BYTES:
-            raise HTTPException(413, "Fichier trop volumineux (6 Mo au plus).")
+            raise HTTPException(413, t("catalogue.cog_too_large"))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -70,7 +71,7 @@ async def communes(
     try:
         content = (await _bounded_body(request)).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("Le fichier COG doit être un texte UTF-8.") from None
+        raise InvalidInput(t("catalogue.cog_not_utf8")) from None
 
     def load() -> CommunesLoadedOut:
         with database.transaction() as session:

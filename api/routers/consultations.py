@@ -16,6 +16,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.identity.roles import Role, require_role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import check_version
+from accelerator.shared.text import t
 from api.deps import CurrentUser, IfMatch, Limit, Offset, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
@@ -45,7 +46,7 @@ def _locked(
 def _check(version: int | None, if_match: int | None) -> None:
     """Refuse the edit (and so roll it back) if the client read another version."""
     if version is not None:
-        check_version("La consultation", version, if_match)
+        check_version(t("consultation.what"), version, if_match)
 
 
 @router.get(

@@ -35,6 +35,7 @@ from accelerator.documents.storage import DocumentStore, new_key
 from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
 from accelerator.shared.errors import InvalidInput
+from accelerator.shared.text import t
 from api import limits, uploads
 from api.deps import (
     BearerDep,
@@ -134,14 +135,14 @@ def optional_id(value: str | None, field: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise InvalidInput(f"Champ « {field} » : identifiant (UUID) attendu.") from None
+        raise InvalidInput(t("document.field_uuid_expected", field=field)) from None
 
 
 def piece_code(value: str | None) -> str | None:
     if not value:
         return None
     if not value.isascii() or not _PIECE.fullmatch(value):
-        raise InvalidInput("Champ « piece » : code de pièce attendu (ex. PC1).")
+        raise InvalidInput(t("document.field_piece_expected"))
     return value.upper()
 
 

@@ -24,6 +24,7 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.roles import Role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import check_version
+from accelerator.shared.text import t
 from accelerator.views.queries import build_views, list_dossiers
 from accelerator.views.schemas import DossierOut
 from api.deps import CurrentUser, IfMatch, Limit, Offset, SessionDep, parse_id
@@ -59,7 +60,7 @@ def _locked(session: SessionDep, dossier_id: str, if_match: int | None) -> tuple
 def _check(version: int | None, if_match: int | None) -> None:
     """Refuse the edit (and so roll it back) if the client read another version."""
     if version is not None:
-        check_version("Le dossier", version, if_match)
+        check_version(t("dossier.what"), version, if_match)
 
 
 @router.post("", status_code=201, policy=allow(holder=Scope.ANY))
