@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from accelerator.shared.errors import NotFound
 from accelerator.shared.text import t
 from api import policies
-from api.pages import errors, sign_in, spaces
+from api.pages import consultation, errors, sign_in, spaces
 from api.pages.assets import LONG_CACHE, Urls, catalogue
 from api.pages.web import is_page_route
 
@@ -48,6 +48,7 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     app.include_router(sign_in.router)
     app.include_router(spaces.router)
+    app.include_router(consultation.router)
 
 
 def is_pages_route(route: Any) -> bool:

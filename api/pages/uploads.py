@@ -3,7 +3,7 @@
 A page route that takes a file is ``async`` and runs its units of work in worker threads, as
 the API's upload does (``api/routers/documents.py``):
 
-1. ``page_unit(request, body_unread=True)``: who posts, whether their role may, and how many
+1. ``page_unit(request, read_only=True)``: who posts, whether their role may, and how many
    bytes the file may hold, before a byte of the body is read;
 2. :func:`receive`: the body streamed by ``api.uploads.Upload`` (bounded, 413 at the chunk
    that passes the limit), its text fields turned into a :class:`~api.pages.web.Form` whose
@@ -43,6 +43,8 @@ from api.pages.web import CSRF_FIELD, Form, Visitor, check_csrf
 FILE_FIELD = "file"
 #: The statuses a page shows next to its file field rather than as an error page.
 FIELD_ERRORS = frozenset({413, 415, 422})
+#: Those of them that the body's reading may raise about the file (the rest: the form's).
+STREAM_ERRORS = frozenset({413, 415})
 T = TypeVar("T")
 
 #: The route's ceiling before the user is known; each request then gets its own limit.
@@ -98,7 +100,7 @@ async def receive(
 
     Raises ``CsrfRefused`` (403) for a body read in full without the session's token; a file
     refused for its size, type or name comes back as ``PageUpload.error``. Needs the visitor
-    that ``page_unit(request, body_unread=True)`` found."""
+    that ``page_unit(request, read_only=True)`` found."""
     visitor: Visitor = request.state.visitor
     settings: Settings = request.app.state.settings
     allowed = {**fields, CSRF_FIELD: uploads.MAX_FIELD}
@@ -122,7 +124,9 @@ async def _read(
             raise uploads.too_large(received.limit)
         await received.receive(request)
     except AcceleratorError as error:
-        if error.status_code not in FIELD_ERRORS:
+        # While the body streams, only the file's size and type are the file field's; a
+        # form a page never sends (an unknown field, a text past its bound) is an error page.
+        if error.status_code not in STREAM_ERRORS:
             raise
         return _refused(received.fields, error, visitor)
     form = _form(received.fields)

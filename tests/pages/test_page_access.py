@@ -16,6 +16,7 @@ from accelerator.shared.errors import Conflict
 from api import pages, policies
 from api.pages import spaces
 from tests.pages.conftest import HTML, csrf_of
+from tests.pages.test_consultation_page import OTHER_AGENT, consulted
 
 #: Who may read each page (the route's declared policy must say the same).
 PAGES: dict[str, set[str] | None] = {
@@ -27,6 +28,18 @@ PAGES: dict[str, set[str] | None] = {
     "/mes-consultations": {"agent"},
     "/pilotage": {"manager"},
     "/gestion": {"admin"},
+}
+#: Pages of one object (a consultation, a document), probed on a consulted dossier: who may
+#: read them, as the API's policies say (another administration's agent: 404, as the API).
+OBJECT_PAGES: dict[str, set[str]] = {
+    "/consultations/{consultation_id}": {"agent", "referent", "manager", "admin"},
+    "/documents/{document_id}/contenu": {"holder", "referent", "agent", "manager", "admin"},
+}
+#: The forms posted to pages, and who may post each.
+POSTS: dict[str, set[str]] = {
+    "/consultations/{consultation_id}/accuse-reception": {"agent"},
+    "/consultations/{consultation_id}/avis": {"agent"},
+    "/consultations/{consultation_id}/messages": {"agent", "referent"},
 }
 ROLES = {
     "holder@pages.test": "holder",
@@ -47,12 +60,16 @@ def test_every_page_declares_the_policy_this_table_gives(app: FastAPI) -> None:
             for method in route.methods:
                 served[f"{method} {route.path}"] = policy
     gets = {key.split(" ", 1)[1]: p for key, p in served.items() if key.startswith("GET ")}
-    assert set(gets) == set(PAGES) | {"/static/{path:path}"}
-    assert set(served) - {f"GET {p}" for p in gets} == {"POST /login", "POST /logout"}
-    for path, roles in PAGES.items():
+    assert set(gets) == set(PAGES) | set(OBJECT_PAGES) | {"/static/{path:path}"}
+    assert set(served) - {f"GET {p}" for p in gets} == {
+        "POST /login", "POST /logout", *(f"POST {p}" for p in POSTS)
+    }  # fmt: skip
+    for path, roles in {**PAGES, **OBJECT_PAGES}.items():
         policy = gets[path]
         declared = None if policy.public else {role.value for role, _ in policy.scopes}
         assert declared == roles, path
+    for path, roles in POSTS.items():
+        assert {role.value for role, _ in served[f"POST {path}"].scopes} == roles, path
     assert gets["/static/{path:path}"].public
     assert served["POST /logout"] == policies.SIGNED_IN
 
@@ -78,6 +95,36 @@ def test_every_page_as_every_role(
             else:
                 assert answer.status_code == 403, (path, role)
                 assert "Accès refusé" in answer.text and "<h1" in answer.text
+
+
+def test_every_object_page_as_every_role(
+    db: Any,
+    browser_client: Callable[[], TestClient],
+    signed_in: Callable[[str], TestClient],
+    accounts: dict[str, str],
+) -> None:
+    world = consulted(db, ("DDT-65",))
+    ids = {
+        "/consultations/{consultation_id}": world["consultations"]["DDT-65"],
+        "/documents/{document_id}/contenu": world["piece"],
+    }
+    clients = {role: signed_in(email) for email, role in ROLES.items()}
+    # An agent of an administration not consulted on the dossier sees neither.
+    stranger = signed_in(OTHER_AGENT)
+    for template, roles in OBJECT_PAGES.items():
+        path = template.split("{")[0] + str(ids[template]) + template.split("}")[1]
+        answer = browser_client().get(path, headers=HTML, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+        for role, client in clients.items():
+            answer = client.get(path, headers=HTML, follow_redirects=False)
+            if role in roles:
+                assert answer.status_code == 200, (path, role)
+                if answer.headers["content-type"].startswith("text/html"):
+                    assert answer.text.count("<h1") == 1, (path, role)
+            else:
+                assert answer.status_code == 403, (path, role)
+                assert "Accès refusé" in answer.text
+        assert stranger.get(path, headers=HTML).status_code == 404, path
 
 
 def test_page_errors_are_french_pages_and_api_errors_stay_json(
