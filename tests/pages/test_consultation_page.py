@@ -434,3 +434,41 @@ def test_the_pages_document_route_refuses_what_the_api_refuses(
         piece = signed_in(email).get(f"/documents/{world['piece']}/contenu", headers=HTML)
         assert piece.status_code == 200 and piece.content == PDF, email
         assert 'filename="plan-de-situation.pdf"' in piece.headers["content-disposition"]
+
+
+def test_the_queue_links_each_row_filters_by_status_and_type_and_counts_each_status(
+    db: Any, signed_in: Callable[[str], TestClient], world: dict[str, Any]
+) -> None:
+    ddt = world["consultations"]["DDT-65"]
+    agent = signed_in("agent@pages.test")
+    queue = agent.get("/mes-consultations", headers=HTML)
+    assert queue.status_code == 200
+    assert f'href="/consultations/{ddt}"' in queue.text
+    assert "En cours (1)" in queue.text and "Envoyée (1)" in queue.text
+    assert "Accusée réception (0)" in queue.text
+    token = csrf_of(_page(agent, ddt).text, f"/consultations/{ddt}/accuse-reception")
+    _post(agent, f"/consultations/{ddt}/accuse-reception", {"csrf_token": token})
+    sent = agent.get("/mes-consultations?statut=sent", headers=HTML).text
+    assert f'href="/consultations/{ddt}"' not in sent and "Accusée réception (1)" in sent
+    acknowledged = agent.get("/mes-consultations?statut=acknowledged", headers=HTML).text
+    assert f'href="/consultations/{ddt}"' in acknowledged
+    assert 'value="acknowledged" selected' in acknowledged
+    with db.transaction() as session:
+        kind = session.get_one(Consultation, ddt).consultation_type_code
+    typed = agent.get(f"/mes-consultations?type={kind}", headers=HTML).text
+    assert f'href="/consultations/{ddt}"' in typed and f'value="{kind}" selected' in typed
+    other = "abf_accord" if kind != "abf_accord" else "generic_opinion"
+    assert (
+        f'href="/consultations/{ddt}"'
+        not in agent.get(f"/mes-consultations?type={other}", headers=HTML).text
+    )
+    # Bounded parameters: an unknown status or type, or a type too long, is refused.
+    for query in ("statut=inconnu", "type=inconnu", "type=" + "a" * 65, "type=A%20B"):
+        answer = agent.get(f"/mes-consultations?{query}", headers=HTML)
+        assert answer.status_code == 422, query
+        assert "Informations invalides" in answer.text
+    # Another administration's queue does not show it.
+    assert (
+        f'href="/consultations/{ddt}"'
+        not in signed_in(OTHER_AGENT).get("/mes-consultations", headers=HTML).text
+    )
