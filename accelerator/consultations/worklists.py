@@ -70,9 +70,7 @@ def status_counts(
         condition = and_(condition, Consultation.consultation_type_code == consultation_type)
     counts = dict.fromkeys(ConsultationStatus, 0)
     for status, count in session.execute(
-        select(Consultation.status, func.count())
-        .where(condition)
-        .group_by(Consultation.status)
+        select(Consultation.status, func.count()).where(condition).group_by(Consultation.status)
     ):
         counts[ConsultationStatus(status)] = int(count)
     return counts
