@@ -1,5 +1,5 @@
-"""Regenerate docs/screenshots/: the home page, the sign-in form and each role's landing page,
-as Debian's Chromium renders them on the demo world.
+"""Regenerate docs/screenshots/: the home page, the sign-in form, each role's landing page and
+the agent's consultation page, as Debian's Chromium renders them on the demo world.
 
     .venv/bin/python -m tests.pages.screenshots      (or: make screenshots)
 """
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.pages.browser import LANDINGS, chromium, seeded_database, serve, sign_in
 
@@ -19,6 +21,19 @@ NAMES = {
     "agent.ddt-65@demo.test": "agent-consultations",
     "manager@demo.test": "pilotage",
     "admin@demo.test": "administration",
+}
+
+
+def _open_first_consultation(page: Any) -> None:
+    """From the agent's queue, the first consultation still waiting for its receipt."""
+    page.goto(page.url.split("/mes-consultations")[0] + "/mes-consultations?statut=sent")
+    page.locator("#mes-consultations tbody a").first.click()
+    page.wait_for_load_state()
+
+
+#: Pages reached from a landing page, by the account that lands there.
+PAGES_AFTER: dict[str, list[tuple[str, Callable[[Any], None]]]] = {
+    "agent.ddt-65@demo.test": [("agent-consultation", _open_first_consultation)],
 }
 
 
@@ -40,6 +55,10 @@ def main() -> None:
                 sign_in(page, base_url, email)
                 assert page.url.endswith(LANDINGS[email][0]), page.url
                 page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+                if email in PAGES_AFTER:
+                    for name_after, show in PAGES_AFTER[email]:
+                        show(page)
+                        page.screenshot(path=str(OUTPUT / f"{name_after}.png"), full_page=True)
                 context.close()
     sys.stdout.write(f"Captures écrites dans {OUTPUT}\n")
 
