@@ -306,7 +306,7 @@ def _mark_read(request: Request, user: User, consultation_id: uuid.UUID, seq: in
 def _show(
     request: Request, consultation_id: uuid.UUID, *, done: Done | None, feedback: Feedback | None
 ) -> Response:
-    with page_unit(request, read_only=True) as unit:
+    with page_unit(request, body_unread=True) as unit:
         response, unread = _page(request, unit, consultation_id, done=done, feedback=feedback)
         user = unit.signed_in
     if unread:
@@ -389,7 +389,7 @@ async def give_opinion(request: Request, consultation_id: str) -> Response:
     )
 
     def allowance() -> tuple[int, uuid.UUID]:
-        with page_unit(request, read_only=True) as unit:
+        with page_unit(request, body_unread=True) as unit:
             limit = opinion_allowance(
                 unit.session, consultation_id=parsed, user=unit.signed_in, limits=bounds
             )

@@ -3,7 +3,7 @@
 A page route that takes a file is ``async`` and runs its units of work in worker threads, as
 the API's upload does (``api/routers/documents.py``):
 
-1. ``page_unit(request, read_only=True)``: who posts, whether their role may, and how many
+1. ``page_unit(request, body_unread=True)``: who posts, whether their role may, and how many
    bytes the file may hold, before a byte of the body is read;
 2. :func:`receive`: the body streamed by ``api.uploads.Upload`` (bounded, 413 at the chunk
    that passes the limit), its text fields turned into a :class:`~api.pages.web.Form` whose
@@ -100,7 +100,7 @@ async def receive(
 
     Raises ``CsrfRefused`` (403) for a body read in full without the session's token; a file
     refused for its size, type or name comes back as ``PageUpload.error``. Needs the visitor
-    that ``page_unit(request, read_only=True)`` found."""
+    that ``page_unit(request, body_unread=True)`` found."""
     visitor: Visitor = request.state.visitor
     settings: Settings = request.app.state.settings
     allowed = {**fields, CSRF_FIELD: uploads.MAX_FIELD}

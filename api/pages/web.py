@@ -256,19 +256,19 @@ def check_csrf(expected: str, form: Form | None) -> None:
 
 @contextmanager
 def page_unit(
-    request: Request, *, form: Form | None = None, read_only: bool = False
+    request: Request, *, form: Form | None = None, body_unread: bool = False
 ) -> Iterator[Page]:
     """The page's unit of work: transaction, session, user, policy, CSRF (see the module).
 
-    ``read_only`` for a post: a unit that writes nothing, so checks no CSRF token: who posts
-    and whether their role may before the body is read (a file upload, ``api.pages.uploads``,
-    whose token, inside the body, the unit that acts then checks), or the page shown again
-    beside a form's errors.
+    ``body_unread`` for a post: a read-only unit that writes nothing, so checks no CSRF token:
+    who posts and whether their role may before the body is read (a file upload,
+    ``api.pages.uploads``, whose token, inside the body, the unit that acts then checks), or
+    the page shown again beside a form's errors.
     """
     settings: Settings = request.app.state.settings
     database: Database = request.app.state.database
     policy = policy_of_request(request)
-    read_only = read_only or request.method in READ_METHODS
+    read_only = request.method in READ_METHODS or body_unread
     now = utcnow()
     span = lifetimes(settings)
     token = request.cookies.get(cookie_name(request, SESSION))

@@ -32,7 +32,7 @@ def _router(seen: list[dict[str, Any]]) -> PageRouter:
     @limits.body_limit(uploads.CEILING)
     async def upload(request: Request) -> Response:
         """A page form with a note and an optional file."""
-        with page_unit(request, read_only=True):
+        with page_unit(request, body_unread=True):
             pass
         async with uploads.receive(request, limit=LIMIT, fields={"note": 1000}) as upload:
             if upload.error is not None:
