@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from accelerator.consultations.access import consultation_visibility
 from accelerator.consultations.models import Consultation
-from accelerator.consultations.status import FINISHED
+from accelerator.consultations.status import FINISHED, ConsultationStatus
 from accelerator.identity.models import User
 from accelerator.sla.definitions import ClockKind, ClockState
 from accelerator.sla.models import Clock
@@ -27,12 +27,24 @@ def is_open() -> ColumnElement[bool]:
 
 
 def open_consultations(
-    session: Session, user: User, *, page: int, page_size: int
+    session: Session,
+    user: User,
+    *,
+    page: int,
+    page_size: int,
+    status: ConsultationStatus | None = None,
+    consultation_type: str | None = None,
 ) -> tuple[int, int, list[Consultation]]:
-    """The open consultations ``user`` may see (an agent: their administration's), the nearest
-    deadline first and the paused ones (no deadline) last: how many, the page shown (at most
-    the last) and its rows. Two queries."""
-    condition = and_(consultation_visibility(user), is_open())
+    """The consultations ``user`` may see (an agent: their administration's), open ones
+    unless ``status`` names another, of ``consultation_type`` if given; the nearest deadline
+    first and the paused ones (no deadline) last: how many, the page shown (at most the last)
+    and its rows. Two queries."""
+    condition = and_(
+        consultation_visibility(user),
+        is_open() if status is None else Consultation.status == status.value,
+    )
+    if consultation_type is not None:
+        condition = and_(condition, Consultation.consultation_type_code == consultation_type)
     count = int(
         session.scalar(select(func.count()).select_from(Consultation).where(condition)) or 0
     )
@@ -46,6 +58,22 @@ def open_consultations(
         .offset((page - 1) * page_size)
     )
     return count, page, list(rows)
+
+
+def status_counts(
+    session: Session, user: User, *, consultation_type: str | None = None
+) -> dict[ConsultationStatus, int]:
+    """How many consultations ``user`` may see are in each status (of ``consultation_type``
+    if given); every status is a key. One query."""
+    condition = consultation_visibility(user)
+    if consultation_type is not None:
+        condition = and_(condition, Consultation.consultation_type_code == consultation_type)
+    counts = dict.fromkeys(ConsultationStatus, 0)
+    for status, count in session.execute(
+        select(Consultation.status, func.count()).where(condition).group_by(Consultation.status)
+    ):
+        counts[ConsultationStatus(status)] = int(count)
+    return counts
 
 
 def late(now: dt.datetime) -> ColumnElement[bool]:

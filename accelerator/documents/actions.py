@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accelerator.consultations.access import access_consultation
+from accelerator.consultations.actions import give_opinion
 from accelerator.consultations.models import Consultation
+from accelerator.consultations.status import FINISHED, LABELS, ConsultationStatus, OpinionNature
 from accelerator.documents.filetypes import Detected, TooLarge
 from accelerator.documents.models import Document
 from accelerator.documents.queries import dossier_bytes, pieces_catalogue
@@ -172,6 +175,84 @@ def record_document(
         },
     )
     return document
+
+
+def opinion_allowance(
+    session: Session, *, consultation_id: uuid.UUID, user: User, limits: Limits
+) -> int:
+    """How many bytes the file an agent attaches to their administration's opinion may hold;
+    refuses (404, 403, 409, 413) before the body is read: the consultation must still await
+    its opinion."""
+    require_role(user, Role.AGENT)
+    consultation = access_consultation(session, user, consultation_id)
+    status = ConsultationStatus(consultation.status)
+    if status in FINISHED:
+        raise InvalidTransition(t("document.opinion_no_longer_awaited", status=LABELS[status]))
+    left = limits.per_dossier - dossier_bytes(session, consultation.dossier_id)
+    if left <= 0:
+        raise TooLarge(t("document.dossier_quota_reached", limit=_megabytes(limits.per_dossier)))
+    return min(limits.per_file, left)
+
+
+def give_opinion_with_file(
+    session: Session,
+    *,
+    consultation_id: uuid.UUID,
+    nature: OpinionNature,
+    text: str,
+    stored: StoredFile | None,
+    user: User,
+    limits: Limits,
+    now: dt.datetime,
+) -> Consultation:
+    """An agent gives the administration's opinion (``consultations.actions.give_opinion``,
+    first: its refusals leave nothing) with a file attached to it: a document of the
+    consultation, read by the platform and that administration only. Agents attach documents
+    in no other way, so a consultation's documents uploaded by its administration are its
+    opinion's (``queries.consultation_documents``)."""
+    consultation = give_opinion(
+        session, consultation_id=consultation_id, nature=nature, text=text, user=user, now=now
+    )
+    if stored is None:
+        return consultation
+    # give_opinion holds the dossier's lock: the quota is checked against every other upload.
+    if stored.size > limits.per_file:
+        raise TooLarge(t("document.file_too_large", limit=_megabytes(limits.per_file)))
+    if dossier_bytes(session, consultation.dossier_id) + stored.size > limits.per_dossier:
+        raise TooLarge(t("document.dossier_quota_exceeded", limit=_megabytes(limits.per_dossier)))
+    document = Document(
+        dossier_id=consultation.dossier_id,
+        consultation_id=consultation.id,
+        information_request_id=None,
+        piece=None,
+        filename=stored.filename,
+        content_type=stored.detected.content_type,
+        charset=stored.detected.charset,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.storage_key,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
+    )
+    session.add(document)
+    session.flush()
+    record(
+        session,
+        dossier_id=consultation.dossier_id,
+        consultation_id=consultation.id,
+        actor=Actor.of(user),
+        at=now,
+        entity="document",
+        event="document_added",
+        message=t(
+            "document.opinion_attachment_added",
+            administration=consultation.administration_code,
+            filename=stored.filename,
+            size=_megabytes(stored.size),
+        ),
+        details={"document_id": str(document.id)},
+    )
+    return consultation
 
 
 def orphan_keys(session: Session, keys: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session
@@ -143,6 +144,48 @@ def list_consultation_documents(
         )
     )
     return views(session, list(session.scalars(_ordered(query, limit, offset))))
+
+
+@dataclass(frozen=True)
+class ConsultationDocuments:
+    """What an administration consulted reads, in three parts: the dossier's pieces, what the
+    platform attached to its consultation, and the file attached to its opinion."""
+
+    pieces: list[DocumentOut]
+    from_platform: list[DocumentOut]
+    opinion: list[DocumentOut]
+
+
+def consultation_documents(
+    session: Session, user: User, consultation: Consultation
+) -> ConsultationDocuments:
+    """The documents of ``consultation`` (already accessed for ``user``) that ``user`` reads,
+    oldest first, in their three parts (two queries). A document of the consultation uploaded
+    by an agent is its opinion's: agents attach files only with their opinion
+    (``actions.give_opinion_with_file``)."""
+    rows = session.execute(
+        select(Document, User.role)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .join(User, User.id == Document.uploaded_by_id)
+        .where(
+            Document.dossier_id == consultation.dossier_id,
+            or_(Document.consultation_id.is_(None), Document.consultation_id == consultation.id),
+            document_visibility(user),
+        )
+        .order_by(Document.uploaded_at, Document.id)
+        .limit(MAX_PAGE)
+    ).all()
+    zone = _zones(session, [consultation.dossier_id]).get(consultation.dossier_id, DEFAULT_ZONE)
+    found = ConsultationDocuments([], [], [])
+    for document, role in rows:
+        shown = document_view(document, zone)
+        if document.consultation_id is None:
+            found.pieces.append(shown)
+        elif Role(role) is Role.AGENT:
+            found.opinion.append(shown)
+        else:
+            found.from_platform.append(shown)
+    return found
 
 
 def documents_for_dossiers(

@@ -502,6 +502,7 @@ def dossier_page(
         "documents": [
             {
                 "filename": d.filename,
+                "url": f"/documents/{d.id}/contenu",
                 "piece": d.piece or "",
                 "size": d.size,
                 "uploaded_at": display.instant(_parse(d.uploaded_at)),

@@ -21,16 +21,18 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accelerator.catalogue.models import Administration
+from accelerator.catalogue.models import Administration, ConsultationType
 from accelerator.consultations import queries as consultation_queries
 from accelerator.consultations import worklists as consultation_lists
 from accelerator.consultations.schemas import ConsultationOut
-from accelerator.consultations.status import ConsultationStatus
+from accelerator.consultations.status import FINISHED, ConsultationStatus
+from accelerator.consultations.status import LABELS as CONSULTATION_LABELS
 from accelerator.dossiers import worklists
 from accelerator.dossiers.status import DossierStatus
 from accelerator.dossiers.worklists import MAX_SEARCH, PAGE_SIZE, DossierRow, QueueSort, QueueTab
 from accelerator.identity import directory
 from accelerator.identity.roles import Role
+from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
 from accelerator.sla.definitions import ClockState
 from accelerator.sla.models import Calendar
@@ -390,6 +392,7 @@ def consultation_row(
         "due": "" if paused else display.deadline(due, zone),
         "badge": badge,
         "target": target_badge(view, zone, now),
+        "href": f"/consultations/{view.id}",
     }
 
 
@@ -407,18 +410,44 @@ def target_badge(view: ConsultationOut, zone: str, now: dt.datetime) -> Badge | 
     return Badge(t("pages.manager.target_in", when=badge.text), badge.level) if badge else None
 
 
+#: A consultation type's code as the queue's filter takes it.
+TypeCode = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_]+$")]
+
+
 @router.get_page("/mes-consultations", policy=allow(agent=Scope.VISIBLE))
-def agent_space(request: Request, page: PageNumber = 1) -> Response:
-    """The administration's open consultations, nearest deadline first, with badges."""
+def agent_space(
+    request: Request,
+    page: PageNumber = 1,
+    statut: ConsultationStatus | None = None,
+    type: TypeCode = None,
+) -> Response:
+    """The administration's consultations, open ones unless a status is chosen, nearest
+    deadline first, with badges; filters by status and type, and the count of each status."""
     with page_unit(request) as unit:
         user = unit.signed_in
-        count, page, found = consultation_lists.open_consultations(
-            unit.session, user, page=page, page_size=PAGE_SIZE
+        types = dict(
+            unit.session.execute(
+                select(ConsultationType.code, ConsultationType.label).order_by(
+                    ConsultationType.label
+                )
+            ).all()
         )
+        if type is not None and type not in types:
+            raise InvalidInput(t("pages.agent.filter.unknown_type"))
+        count, page, found = consultation_lists.open_consultations(
+            unit.session,
+            user,
+            page=page,
+            page_size=PAGE_SIZE,
+            status=statut,
+            consultation_type=type,
+        )
+        counts = consultation_lists.status_counts(unit.session, user, consultation_type=type)
         pages = worklists.pages_for(count, PAGE_SIZE)
         zones = _zones(unit.session)
         views = consultation_queries.build_views(unit.session, found)
         administration = unit.session.get(Administration, user.administration_code or "")
+        chosen = {k: v for k, v in (("statut", statut), ("type", type)) if v}
         return render(
             request,
             "agent.html",
@@ -428,6 +457,24 @@ def agent_space(request: Request, page: PageNumber = 1) -> Response:
                 "page": page,
                 "pages": pages,
                 "administration": administration.name if administration else "",
+                "statuses": [
+                    {
+                        "value": s.value,
+                        "label": CONSULTATION_LABELS[s],
+                        "count": counts[s],
+                        "selected": s is statut,
+                        "href": "/mes-consultations?"
+                        + urlencode({"statut": s.value, **({"type": type} if type else {})}),
+                    }
+                    for s in ConsultationStatus
+                ],
+                "open_count": sum(counts[s] for s in ConsultationStatus if s not in FINISHED),
+                "types": [
+                    {"value": code, "label": label, "selected": code == type}
+                    for code, label in types.items()
+                ],
+                "filtered": bool(chosen),
+                "extra": ("&" + urlencode(chosen)) if chosen else "",
             },
         )
 

@@ -43,6 +43,8 @@ from api.pages.web import CSRF_FIELD, Form, Visitor, check_csrf
 FILE_FIELD = "file"
 #: The statuses a page shows next to its file field rather than as an error page.
 FIELD_ERRORS = frozenset({413, 415, 422})
+#: Those of them that the body's reading may raise about the file (the rest: the form's).
+STREAM_ERRORS = frozenset({413, 415})
 T = TypeVar("T")
 
 #: The route's ceiling before the user is known; each request then gets its own limit.
@@ -122,7 +124,9 @@ async def _read(
             raise uploads.too_large(received.limit)
         await received.receive(request)
     except AcceleratorError as error:
-        if error.status_code not in FIELD_ERRORS:
+        # While the body streams, only the file's size and type are the file field's; a
+        # form a page never sends (an unknown field, a text past its bound) is an error page.
+        if error.status_code not in STREAM_ERRORS:
             raise
         return _refused(received.fields, error, visitor)
     form = _form(received.fields)

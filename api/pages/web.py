@@ -261,9 +261,10 @@ def page_unit(
 ) -> Iterator[Page]:
     """The page's unit of work: transaction, session, user, policy, CSRF (see the module).
 
-    ``body_unread``: a post whose body is not read yet (a file upload, ``api.pages.uploads``):
-    a read-only look at who posts and whether their role may, before a byte is read; the CSRF
-    token, inside the body, is checked by the unit that then acts on the form.
+    ``body_unread`` for a post: a read-only unit that writes nothing, so checks no CSRF token:
+    who posts and whether their role may before the body is read (a file upload,
+    ``api.pages.uploads``, whose token, inside the body, the unit that acts then checks), or
+    the page shown again beside a form's errors.
     """
     settings: Settings = request.app.state.settings
     database: Database = request.app.state.database

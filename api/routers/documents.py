@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from accelerator.documents import filetypes
 from accelerator.documents.actions import Limits, StoredFile, record_document, upload_allowance
 from accelerator.documents.filetypes import clean_filename, detect
+from accelerator.documents.models import Document
 from accelerator.documents.queries import (
     access_document,
     list_consultation_documents,
@@ -293,6 +294,12 @@ def content(
 ) -> StreamingResponse:
     """The file itself, as an attachment with its stored type (never shown inline)."""
     document = access_document(session, user, parse_id(document_id, "Document"))
+    return document_answer(request, document)
+
+
+def document_answer(request: Request, document: Document) -> StreamingResponse:
+    """A document's file as every route serves it (the API's, the pages'): an attachment with
+    its stored type, never sniffed nor shown inline."""
     chunks = _store(request).chunks(document.storage_key)
     # The first read happens here: a store that lacks the file or does not answer gives its
     # error status, not a broken answer.

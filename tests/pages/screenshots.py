@@ -1,6 +1,6 @@
 """Regenerate docs/screenshots/: the home page, the sign-in form, each role's landing page and
-the dossier page of a holder and a référent, as Debian's Chromium renders them on the demo
-world.
+the dossier page of a holder and a référent and the agent's consultation page, as Debian's
+Chromium renders them on the demo world.
 
     .venv/bin/python -m tests.pages.screenshots      (or: make screenshots)
 """
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.pages.browser import LANDINGS, chromium, seeded_database, serve, sign_in
 
@@ -21,10 +23,25 @@ NAMES = {
     "manager@demo.test": "pilotage",
     "admin@demo.test": "administration",
 }
-#: Whose first dossier of their list is captured too, and under which name.
-DOSSIER_PAGES = {
-    "holder@demo.test": "porteur-dossier",
-    "referent@demo.test": "referent-dossier",
+
+
+def _open_first_consultation(page: Any) -> None:
+    """From the agent's queue, the first consultation still waiting for its receipt."""
+    page.goto(page.url.split("/mes-consultations")[0] + "/mes-consultations?statut=sent")
+    page.locator("#mes-consultations tbody a").first.click()
+    page.wait_for_load_state()
+
+
+#: Pages reached from a landing page, by the account that lands there.
+def _open_first_dossier(page: Any) -> None:
+    page.locator("tbody a").first.click()
+    page.wait_for_url("**/dossiers/*")
+
+
+PAGES_AFTER: dict[str, list[tuple[str, Callable[[Any], None]]]] = {
+    "agent.ddt-65@demo.test": [("agent-consultation", _open_first_consultation)],
+    "holder@demo.test": [("porteur-dossier", _open_first_dossier)],
+    "referent@demo.test": [("referent-dossier", _open_first_dossier)],
 }
 
 
@@ -46,12 +63,10 @@ def main() -> None:
                 sign_in(page, base_url, email)
                 assert page.url.endswith(LANDINGS[email][0]), page.url
                 page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
-                if email in DOSSIER_PAGES:
-                    page.locator("tbody a").first.click()
-                    page.wait_for_url("**/dossiers/*")
-                    page.screenshot(
-                        path=str(OUTPUT / f"{DOSSIER_PAGES[email]}.png"), full_page=True
-                    )
+                if email in PAGES_AFTER:
+                    for name_after, show in PAGES_AFTER[email]:
+                        show(page)
+                        page.screenshot(path=str(OUTPUT / f"{name_after}.png"), full_page=True)
                 context.close()
     sys.stdout.write(f"Captures écrites dans {OUTPUT}\n")
 

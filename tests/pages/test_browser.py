@@ -213,3 +213,39 @@ def test_the_referent_reads_a_dossier_and_its_queue_sorted(page: Any, base_url: 
     page.click("#onglet-consultations")
     assert "Administrations consultées" in page.content()
     assert _serious(page) == []
+
+
+def test_an_agent_acknowledges_and_gives_an_opinion_with_a_pdf(
+    page: Any, base_url: str, tmp_path: Path
+) -> None:
+    sign_in(page, base_url, "agent.ddt-65@demo.test")
+    page.goto(base_url + "/mes-consultations?statut=sent")
+    page.locator("#mes-consultations tbody a").first.click()
+    page.wait_for_load_state()
+    assert "/consultations/" in page.url
+    assert page.locator("h1").count() == 1
+    assert page.get_by_role("heading", name="Comment ce délai a été calculé").is_visible()
+    assert _serious(page) == []
+    page.get_by_role("button", name="Accuser réception").click()
+    page.wait_for_load_state()
+    assert "?fait=accuse-reception" in page.url
+    assert "Accusé de réception enregistré" in page.locator("#alerte-succes").inner_text()
+    # An opinion that needs its reasons, sent without: the error sits by the text field.
+    page.locator("label[for=nature-unfavourable]").click()
+    page.get_by_role("button", name="Rendre l'avis").click()
+    page.wait_for_load_state()
+    assert page.locator("#text-error").is_visible()
+    assert page.locator("#text").get_attribute("aria-describedby") == "text-error"
+    assert _serious(page) == []
+    pdf = tmp_path / "prescriptions.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< >>\n%%EOF\n")
+    page.locator("label[for=nature-favourable_with_prescriptions]").click()
+    page.get_by_label("Motivation et prescriptions").fill("Rampe d'accès à prévoir.")
+    page.locator("#file").set_input_files(str(pdf))
+    page.get_by_role("button", name="Rendre l'avis").click()
+    page.wait_for_load_state()
+    assert "?fait=avis" in page.url
+    assert "Avis enregistré" in page.locator("#alerte-succes").inner_text()
+    assert page.get_by_role("link", name="prescriptions.pdf").is_visible()
+    assert page.locator("h1").count() == 1
+    assert _serious(page) == []

@@ -18,6 +18,7 @@ from accelerator.shared.errors import Conflict
 from api import pages, policies
 from api.pages import spaces
 from tests.pages.conftest import HTML, csrf_of
+from tests.pages.test_consultation_page import OTHER_AGENT, consulted
 
 #: Who may read each page (the route's declared policy must say the same).
 PAGES: dict[str, set[str] | None] = {
@@ -38,7 +39,11 @@ STAFF = {"referent", "manager", "admin"}
 OBJECT_PAGES: dict[str, set[str]] = {
     "/dossiers/{dossier_id}": {"holder"} | STAFF,
     "/dossiers/{dossier_id}/brouillon": {"holder"},
+    "/consultations/{consultation_id}": {"agent"} | STAFF,
+    "/documents/{document_id}/contenu": {"holder", "agent"} | STAFF,
 }
+#: Of those, the pages probed on a consulted dossier too (another administration's agent: 404).
+CONSULTED_PAGES = ("/consultations/{consultation_id}", "/documents/{document_id}/contenu")
 #: The forms pages post to, and who may send each.
 FORMS: dict[str, set[str] | None] = {
     "/login": None,
@@ -57,6 +62,9 @@ FORMS: dict[str, set[str] | None] = {
     "/dossiers/{dossier_id}/referent": {"referent", "manager"},
     "/dossiers/{dossier_id}/cloture": {"referent"},
     "/dossiers/{dossier_id}/cycles": {"referent"},
+    "/consultations/{consultation_id}/accuse-reception": {"agent"},
+    "/consultations/{consultation_id}/avis": {"agent"},
+    "/consultations/{consultation_id}/messages": {"agent", "referent"},
 }
 ROLES = {
     "holder@pages.test": "holder",
@@ -155,6 +163,37 @@ def test_every_object_page_and_form_as_every_role(
             )
             expected = (404, 422) if role in senders else (403,)
             assert answer.status_code in expected, (pattern, role, answer.status_code)
+
+
+def test_the_consultation_pages_on_a_consulted_dossier_as_every_role(
+    db: Any,
+    browser_client: Callable[[], TestClient],
+    signed_in: Callable[[str], TestClient],
+    accounts: dict[str, str],
+) -> None:
+    world = consulted(db, ("DDT-65",))
+    ids = {
+        "/consultations/{consultation_id}": world["consultations"]["DDT-65"],
+        "/documents/{document_id}/contenu": world["piece"],
+    }
+    clients = {role: signed_in(email) for email, role in ROLES.items()}
+    # An agent of an administration not consulted on the dossier sees neither.
+    stranger = signed_in(OTHER_AGENT)
+    for template in CONSULTED_PAGES:
+        roles = OBJECT_PAGES[template]
+        path = template.split("{")[0] + str(ids[template]) + template.split("}")[1]
+        answer = browser_client().get(path, headers=HTML, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+        for role, client in clients.items():
+            answer = client.get(path, headers=HTML, follow_redirects=False)
+            if role in roles:
+                assert answer.status_code == 200, (path, role)
+                if answer.headers["content-type"].startswith("text/html"):
+                    assert answer.text.count("<h1") == 1, (path, role)
+            else:
+                assert answer.status_code == 403, (path, role)
+                assert "Accès refusé" in answer.text
+        assert stranger.get(path, headers=HTML).status_code == 404, path
 
 
 def test_page_errors_are_french_pages_and_api_errors_stay_json(

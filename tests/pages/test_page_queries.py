@@ -16,7 +16,8 @@ from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import User
 from accelerator.shared.db import utcnow
 from accelerator.sla.models import Clock
-from tests.pages.conftest import HTML
+from tests.pages.conftest import HTML, csrf_of
+from tests.pages.test_consultation_page import consulted
 
 #: Most statements a page may run (transaction, session, its queries, the header and its
 #: unread messages count).
@@ -96,7 +97,11 @@ def _clock(
 PAGES = {
     "holder@pages.test": ["/mes-dossiers", "/mes-dossiers?page=3"],
     "referent@pages.test": ["/file-de-travail", "/file-de-travail?onglet=consulting&page=2"],
-    "agent@pages.test": ["/mes-consultations", "/mes-consultations?page=2"],
+    "agent@pages.test": [
+        "/mes-consultations",
+        "/mes-consultations?page=2",
+        "/mes-consultations?statut=sent&type=generic_opinion&page=2",
+    ],
     "manager@pages.test": ["/pilotage"],
     "admin@pages.test": ["/gestion"],
 }
@@ -130,3 +135,51 @@ def test_pages_run_as_many_queries_with_1000_dossiers_as_with_10(
     assert many["holder@pages.test /mes-dossiers"][1] == 21  # header row + 20
     assert few["holder@pages.test /mes-dossiers"][1] == 11
     assert many["agent@pages.test /mes-consultations?page=2"][1] == 21
+
+
+#: Most statements the consultation page may run (its views, clock, pieces, thread, header with
+#: its unread count).
+CONSULTATION_MOST = 25
+
+
+def test_the_consultation_page_runs_as_many_queries_with_many_consultations_and_messages(
+    db: Any, signed_in: Callable[[str], TestClient], statements: list[str]
+) -> None:
+    world = consulted(db)
+    ddt = world["consultations"]["DDT-65"]
+    add_world(db, 10, first=50_000)
+    agent, referent = signed_in("agent@pages.test"), signed_in("referent@pages.test")
+
+    def count() -> dict[str, int]:
+        found = {}
+        for name, client in (("agent", agent), ("referent", referent)):
+            for _ in range(2):  # the second reading has nothing new to mark read
+                statements.clear()
+                answer = client.get(f"/consultations/{ddt}", headers=HTML)
+                assert answer.status_code == 200, answer.text[:500]
+            found[name] = len(statements)
+        return found
+
+    token = csrf_of(agent.get(f"/consultations/{ddt}", headers=HTML).text, "/logout")
+
+    def write(n: int) -> None:
+        answer = agent.post(
+            f"/consultations/{ddt}/messages",
+            data={"csrf_token": token, "kind": "question", "body": f"Question {n}"},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+
+    write(0)
+    few = count()
+    add_world(db, 190, first=50_010)
+    for n in range(1, 60):
+        write(n)
+    many = count()
+    assert many == few, (few, many)
+    assert max(many.values()) <= CONSULTATION_MOST, many
+    # The thread shows its latest messages only.
+    page = referent.get(f"/consultations/{ddt}", headers=HTML).text
+    assert "Question 59" in page and "Question 9<" not in page
+    assert "10 messages plus anciens" in page
