@@ -161,8 +161,21 @@ def update_draft(
     changed = [name for name, value in given.items() if getattr(dossier, name) != value]
     if not changed:
         return dossier
-    for name in changed:
-        setattr(dossier, name, given[name])
+    # Field by field (no dynamic setattr: a status is only ever written by change_status).
+    if "title" in changed:
+        dossier.title = given["title"]
+    if "description" in changed:
+        dossier.description = given["description"]
+    if "commune_insee" in changed:
+        dossier.commune_insee = given["commune_insee"]
+    if "procedures" in changed:
+        dossier.procedures = given["procedures"]
+    if "attributes" in changed:
+        dossier.attributes = given["attributes"]
+    if "investment_eur" in changed:
+        dossier.investment_eur = given["investment_eur"]
+    if "jobs_created" in changed:
+        dossier.jobs_created = given["jobs_created"]
     record(
         session,
         dossier_id=dossier.id,

@@ -406,8 +406,8 @@ async def give_opinion(request: Request, consultation_id: str) -> Response:
         try:
             data = OpinionIn.model_validate({"nature": typed["nature"], "text": typed["text"]})
         except ValidationError as error:
-            feedback = Feedback(_field_errors(error, {"nature": "nature", "text": "text"}), typed)
-            feedback.status = 422
+            fields = {"nature": "nature", "text": "text"}
+            feedback = Feedback(_field_errors(error, fields), typed, 422)
             return await run_in_threadpool(_show, request, parsed, done=None, feedback=feedback)
 
         def record(stored: StoredFile | None) -> None:
