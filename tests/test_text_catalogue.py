@@ -11,13 +11,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from jinja2 import Environment, nodes
 
 from accelerator.shared import text
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = ("accelerator", "api", "workflows", "cli")
-#: ``t("key")`` or ``t('key', ...)`` in a template.
-TEMPLATE_CALL = re.compile(r"""\bt\(\s*["']([a-z0-9_.-]+)["']""")
 
 
 def _python_files() -> Iterator[Path]:
@@ -51,8 +50,21 @@ def _calls() -> Iterator[tuple[str, str, frozenset[str] | None]]:
                     given = None
                 yield f"{path.relative_to(ROOT)}:{node.lineno}", node.args[0].value, given
     for path in _template_files():
-        for match in TEMPLATE_CALL.finditer(path.read_text(encoding="utf-8")):
-            yield str(path.relative_to(ROOT)), match.group(1), None
+        yield from _template_calls(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+
+
+def _template_calls(source: str, where: str) -> Iterator[tuple[str, str, frozenset[str] | None]]:
+    """A template's ``t("key", name=...)`` calls, read by Jinja's own parser."""
+    for call in Environment().parse(source).find_all(nodes.Call):
+        if (
+            isinstance(call.node, nodes.Name)
+            and call.node.name == "t"
+            and call.args
+            and isinstance(call.args[0], nodes.Const)
+            and isinstance(call.args[0].value, str)
+        ):
+            given = None if call.dyn_kwargs is not None else frozenset(k.key for k in call.kwargs)
+            yield f"{where}:{call.lineno}", call.args[0].value, given
 
 
 def _fields(message: str) -> frozenset[str]:
@@ -91,7 +103,7 @@ def test_the_catalogue_holds_no_message_nobody_uses() -> None:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 literals.add(node.value)
     for path in _template_files():
-        literals.update(m.group(1) for m in TEMPLATE_CALL.finditer(path.read_text("utf-8")))
+        literals.update(key for _, key, _ in _template_calls(path.read_text("utf-8"), ""))
     unused = sorted(set(text.messages()) - literals)
     assert not unused, f"messages que le code ne nomme pas : {unused}"
 
@@ -252,3 +264,67 @@ def test_the_scan_sees_a_french_sentence_and_spares_logs_and_docstrings(tmp_path
     module.write_text(source, encoding="utf-8")
     found = french_literals(module, "accelerator/probe.py")
     assert found == [(7, "Le dossier {} est introuvable."), (8, "Délai dépassé")]
+
+
+#: A template's Jinja parts (expressions, statements, comments) and its HTML tags: what is left
+#: between them is the text a reader sees, and must come from ``t(...)``.
+JINJA_PARTS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+HTML_TAG = re.compile(r"<[^>]*>")
+QUOTED = re.compile(r"""(["'])((?:(?!\1).)*)\1""", re.DOTALL)
+
+
+def french_in_template(source: str) -> list[tuple[int, str]]:
+    """The French a template writes itself: prose between its tags, or a quoted string with a
+    space in an expression or an HTML attribute (``'voir le dossier'``, ``title="Fermer la
+    fenêtre"``); a catalogue key has no space, a ``{# comment #}`` is for developers."""
+    found: list[tuple[int, str]] = []
+
+    def blank(part: re.Match[str]) -> str:
+        if not part.group().startswith("{#"):
+            line = source.count("\n", 0, part.start()) + 1
+            found.extend(
+                (line, quoted.group(2))
+                for quoted in QUOTED.finditer(part.group())
+                if " " in quoted.group(2) and FRENCH.search(quoted.group(2))
+            )
+        return re.sub(r"[^\n]", " ", part.group())  # keeps the line numbers
+
+    prose = HTML_TAG.sub(blank, JINJA_PARTS.sub(blank, source))
+    found.extend(
+        (number, line.strip())
+        for number, line in enumerate(prose.splitlines(), 1)
+        if FRENCH.search(line)
+    )
+    return sorted(found)
+
+
+def test_no_template_writes_french_outside_the_catalogue() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line} : « {text[:80]} »"
+        for path in _template_files()
+        for line, text in french_in_template(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "textes à mettre au catalogue (t(...) dans le gabarit) :\n" + "\n".join(found)
+
+
+def test_the_template_scan_sees_prose_attributes_and_literals() -> None:
+    source = (
+        "{% block subject %}Dossier {{ reference }} déposé{% endblock %}\n"
+        '<p style="font-family: Marianne, sans-serif;">{{ t("mail.layout.brand") }}</p>\n'
+        '<button title="Fermer la fenêtre" class="fr-btn fr-btn--sm">x</button>\n'
+        "{{ due_at or 'voir le dossier' }}{# un commentaire pour les développeurs #}\n"
+        "<p>{{ item.text | replace('\\n', '\\n  ') }}</p>\n"
+    )
+    assert french_in_template(source) == [
+        (1, "Dossier                 déposé"),
+        (3, "Fermer la fenêtre"),
+        (4, "voir le dossier"),
+    ]
+
+
+def test_a_template_call_is_read_with_its_parameters() -> None:
+    source = '{{ t("mail.dossier_filed.filed", title=title, reference=ref) }}\n{{ t("a.b") }}'
+    assert list(_template_calls(source, "probe.j2")) == [
+        ("probe.j2:1", "mail.dossier_filed.filed", frozenset({"title", "reference"})),
+        ("probe.j2:2", "a.b", frozenset()),
+    ]

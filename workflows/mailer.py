@@ -1,8 +1,11 @@
 """French e-mails: Jinja2 templates (plain text and HTML) sent over SMTP.
 
 Templates live in ``templates/mail/<name>.j2`` with three blocks: ``subject``, ``text`` and
-``body`` (the HTML, inside a shared layout). Each e-mail carries a Message-ID derived from the
-outbox message, so a receiver can deduplicate a message delivered twice.
+``body`` (the HTML, inside a shared layout). Their sentences are the text catalogue's
+``mail.<template>.<part>`` messages, named with ``t("key", param=...)``; a template holds
+markup and data, never French (tests/test_text_catalogue.py). Each e-mail carries a
+Message-ID derived from the outbox message, so a receiver can deduplicate a message
+delivered twice.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from accelerator.shared.config import Settings
-from accelerator.shared.text import t
+from accelerator.shared.text import t, t_template
 
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
 
@@ -28,6 +32,16 @@ _html = Environment(
     undefined=StrictUndefined,
 )
 _text = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined)
+
+
+def _t_html(key: str, /, **params: object) -> Markup:
+    """``t`` for the HTML parts: the message is the catalogue's own text, its parameters are
+    escaped (as Jinja's i18n extension does), so a sentence reads as it did written inline."""
+    return Markup(t_template(key)).format(**params)
+
+
+_html.globals["t"] = _t_html
+_text.globals["t"] = t
 
 
 @dataclass(frozen=True)
@@ -45,9 +59,9 @@ def render(template: str, to: str, context: dict[str, Any]) -> Mail:
     text_template = _text.get_template(f"{template}.j2")
     subject = "".join(text_template.blocks["subject"](text_template.new_context(context)))
     body = "".join(text_template.blocks["text"](text_template.new_context(context)))
-    greeting = t("notification.greeting", name=context.get("recipient_name", ""))
+    greeting = t("mail.layout.greeting", name=context.get("recipient_name", "")) + "\n\n"
     link = (
-        t("notification.see_dossier", url=context["dossier_url"])
+        "\n\n" + t("mail.layout.see_dossier_at", url=context["dossier_url"])
         if context.get("dossier_url")
         else ""
     )

@@ -57,7 +57,7 @@ def context_for(session: Session, payload: dict[str, Any], settings: Settings) -
     dossier = session.get(Dossier, uuid.UUID(payload["dossier_id"]))
     if dossier is not None:
         context.update(
-            reference=dossier.reference or "(brouillon)",
+            reference=dossier.reference or t("mail.common.draft_reference"),
             title=dossier.title,
             dossier_url=f"{settings.public_url}/api/v1/dossiers/{dossier.id}",
         )
