@@ -9,14 +9,17 @@ holders' organisations, each with its take-in-charge clock, and (from consultati
 2–4 consultations with their deadline and internal-target clocks (late, at risk, on time,
 answered). The real app is served by ``accelerator serve --workers N`` (uvicorn) in a
 subprocess on a free loopback port with ``ACCELERATOR_PAGE_SIZE=50``; ten users sign in through
-the form (GET /login, POST /login with its CSRF token, the session cookie kept) and each browses,
-without pause, a fixed sequence of its role's pages: its landing list and further pages of it,
-the queue's tabs, filters and sorts, dossier and consultation pages. Latency is the client's
+the form (GET /login, POST /login with its CSRF token, the session cookie kept) and each browses
+a fixed sequence of its role's pages: its landing list and further pages of it, the queue's
+tabs, filters and sorts, dossier and consultation pages. Two phases: users reading (a pause of
+``--think`` s × uniform(0.5, 1.5) after each page: the verdict), then without pause (10 requests
+always in flight: the server saturated). If the target is not met, the slowest kind of page is
+profiled in this process (pyinstrument, from the ``bench`` extra). Latency is the client's
 (httpx, one thread and one connection per user, from sending to the last byte of the body);
 the server's own time for the same request (from its access log, to the response's start) is
 shown beside it.
 
-    .venv/bin/python bench/bench_pages.py [--dossiers 2000] [--requests 100] [--workers 2]
+    .venv/bin/python bench/bench_pages.py [--dossiers 2000] [--requests 60] [--think 1]
 """
 
 from __future__ import annotations
