@@ -22,7 +22,8 @@ from accelerator.sla.definitions import ClockKind, ClockState
 from accelerator.sla.models import Calendar, Clock
 
 S = DossierStatus
-#: Rows per page of a work list.
+#: Rows per page of a work list when the caller does not say (the pages pass the
+#: ``page_size`` setting, ``ACCELERATOR_PAGE_SIZE``, 20 by default).
 PAGE_SIZE = 20
 #: The most rows a page may ask for.
 MAX_PAGE_SIZE = 100

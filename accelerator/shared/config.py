@@ -131,6 +131,13 @@ class Settings(BaseSettings):
         max_length=120,
         description="The préfecture's name, shown in the pages' header and footer.",
     )
+    page_size: int = Field(
+        default=20,
+        ge=10,
+        le=100,
+        description="Rows per page of the pages' lists (holders' dossiers, the référents' "
+        "queue tabs, an administration's consultations, the managers' lists, the accounts).",
+    )
     session_idle_minutes: int = Field(
         default=30, ge=1, le=24 * 60, description="A page session ends after this inactivity."
     )

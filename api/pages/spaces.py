@@ -29,7 +29,7 @@ from accelerator.consultations.status import FINISHED, ConsultationStatus
 from accelerator.consultations.status import LABELS as CONSULTATION_LABELS
 from accelerator.dossiers import worklists
 from accelerator.dossiers.status import DossierStatus
-from accelerator.dossiers.worklists import MAX_SEARCH, PAGE_SIZE, DossierRow, QueueSort, QueueTab
+from accelerator.dossiers.worklists import MAX_SEARCH, DossierRow, QueueSort, QueueTab
 from accelerator.identity import directory
 from accelerator.identity.roles import Role
 from accelerator.shared.errors import InvalidInput
@@ -82,9 +82,9 @@ def status_badge(label: str, level: Level | None) -> dict[str, str]:
     return {"text": label, "level": level.value if level else ""}
 
 
-def _pages(count: int, page: int) -> tuple[int, int]:
+def _pages(count: int, page: int, page_size: int) -> tuple[int, int]:
     """The page to show (at most the last) and how many there are."""
-    pages = worklists.pages_for(count, PAGE_SIZE)
+    pages = worklists.pages_for(count, page_size)
     return min(page, pages), pages
 
 
@@ -110,9 +110,10 @@ def holder_space(request: Request, page: PageNumber = 1) -> Response:
     """« Mes dossiers »: the organisation's dossiers, newest first, with status and reference."""
     with page_unit(request) as unit:
         user = unit.signed_in
+        size = unit.settings.page_size
         count = worklists.count_visible(unit.session, user)
-        page, pages = _pages(count, page)
-        views = list_dossiers(unit.session, user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+        page, pages = _pages(count, page, size)
+        views = list_dossiers(unit.session, user, limit=size, offset=(page - 1) * size)
         rows = [
             {
                 "url": f"/dossiers/{v.id}/brouillon"
@@ -219,8 +220,9 @@ def referent_space(
     ordre: Direction = Direction.ASC,
     q: Search = None,
 ) -> Response:
-    """The référent's work queue: tabs with counts, one page of each (20 rows), sortable by
-    reference, title or filing date, searchable by title or reference, each tab as CSV."""
+    """The référent's work queue: tabs with counts, one page of each (the ``page_size``
+    setting's rows), sortable by reference, title or filing date, searchable by title or
+    reference, each tab as CSV."""
     search = (q or "").strip() or None
     with page_unit(request) as unit:
         user = unit.signed_in
@@ -230,6 +232,7 @@ def referent_space(
             user,
             selected=selected,
             page=page,
+            page_size=unit.settings.page_size,
             sort=tri,
             descending=ordre is Direction.DESC,
             search=search,
@@ -438,12 +441,12 @@ def agent_space(
             unit.session,
             user,
             page=page,
-            page_size=PAGE_SIZE,
+            page_size=unit.settings.page_size,
             status=statut,
             consultation_type=type,
         )
         counts = consultation_lists.status_counts(unit.session, user, consultation_type=type)
-        pages = worklists.pages_for(count, PAGE_SIZE)
+        pages = worklists.pages_for(count, unit.settings.page_size)
         zones = _zones(unit.session)
         views = consultation_queries.build_views(unit.session, found)
         administration = unit.session.get(Administration, user.administration_code or "")
@@ -487,9 +490,11 @@ def manager_space(request: Request) -> Response:
     """Late and at-risk consultations, and dossiers past 24 h with nobody in charge."""
     with page_unit(request) as unit:
         user = unit.signed_in
-        watch = consultation_lists.watchlist(unit.session, user, now=unit.now, limit=PAGE_SIZE)
+        watch = consultation_lists.watchlist(
+            unit.session, user, now=unit.now, limit=unit.settings.page_size
+        )
         overdue_count, overdue = worklists.overdue_take_charge(
-            unit.session, user, now=unit.now, limit=PAGE_SIZE
+            unit.session, user, now=unit.now, limit=unit.settings.page_size
         )
         views = consultation_queries.build_views(unit.session, watch.late + watch.at_risk)
         zones = _zones(unit.session)
@@ -518,8 +523,10 @@ def admin_space(request: Request, page: PageNumber = 1) -> Response:
     """A first page of administration: the administrations and the accounts."""
     with page_unit(request) as unit:
         administrations = directory.administrations(unit.session)
-        count, page, users = directory.users(unit.session, page=page, page_size=PAGE_SIZE)
-        pages = worklists.pages_for(count, PAGE_SIZE)
+        count, page, users = directory.users(
+            unit.session, page=page, page_size=unit.settings.page_size
+        )
+        pages = worklists.pages_for(count, unit.settings.page_size)
         return render(
             request,
             "admin.html",

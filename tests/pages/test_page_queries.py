@@ -8,15 +8,19 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import User
+from accelerator.shared.config import Settings
 from accelerator.shared.db import utcnow
 from accelerator.sla.models import Clock
-from tests.pages.conftest import HTML, csrf_of
+from api.app import create_app
+from tests.pages.conftest import HTML, csrf_of, sign_in
 from tests.pages.test_consultation_page import consulted
 
 #: Most statements a page may run (transaction, session, its queries, the header and its
@@ -183,3 +187,42 @@ def test_the_consultation_page_runs_as_many_queries_with_many_consultations_and_
     page = referent.get(f"/consultations/{ddt}", headers=HTML).text
     assert "Question 59" in page and "Question 9<" not in page
     assert "10 messages plus anciens" in page
+
+
+def test_the_page_size_setting_sets_every_list_s_rows(db: Any, accounts: dict[str, str]) -> None:
+    add_world(db, 180)
+    app = create_app(Settings(database_url=db.url, demo=True, page_size=50))
+    rows = {}
+    for email, path in (
+        ("holder@pages.test", "/mes-dossiers"),
+        ("holder@pages.test", "/mes-dossiers?page=4"),
+        ("referent@pages.test", "/file-de-travail?onglet=consulting"),
+        ("referent@pages.test", "/file-de-travail?onglet=consulting&page=2"),
+        ("agent@pages.test", "/mes-consultations"),
+        ("agent@pages.test", "/mes-consultations?page=4"),
+    ):
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            assert sign_in(client, email).status_code == 303
+            answer = client.get(path, headers=HTML)
+            assert answer.status_code == 200, answer.text[:500]
+            html = answer.text
+            if "onglet=" in path:  # the queue shows every tab: count the selected one's
+                html = html[html.index('id="onglet-consulting-panneau"') :]
+                html = html[: html.index('id="onglet-awaiting_holder-panneau"')]
+            rows[path] = html.count("<tr>") - 1  # the header row
+    # 180 dossiers of the organisation; 60 in the consulting tab (taken in charge or
+    # consulting, all the référent's); 180 open consultations of DDT-65.
+    assert rows == {
+        "/mes-dossiers": 50,
+        "/mes-dossiers?page=4": 30,
+        "/file-de-travail?onglet=consulting": 50,
+        "/file-de-travail?onglet=consulting&page=2": 10,
+        "/mes-consultations": 50,
+        "/mes-consultations?page=4": 30,
+    }
+
+
+@pytest.mark.parametrize("size", [9, 101])
+def test_a_page_size_outside_10_to_100_is_refused(size: int) -> None:
+    with pytest.raises(ValidationError):
+        Settings(page_size=size)
