@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from accelerator.shared.config import Settings
-from accelerator.shared.db import Database
+from accelerator.shared.db import Database, utcnow
 from api.deps import READ_METHODS, BearerDep, CurrentUser, SessionDep, authenticate
 from api.policies import OPENAPI_KEY, Policy, declare
 from api.routes import Route
@@ -143,3 +144,14 @@ class Router(APIRouter):
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """A DELETE route under ``policy``."""
         return self.api_route(path, policy=policy, methods=["DELETE"], **kwargs)
+
+
+def mark_thread_read(database: Database, *, user_id: uuid.UUID, thread: str, seq: int) -> None:
+    """Move a reader's marker on ``thread`` up to ``seq``, in a short write transaction of its
+    own (a thread is read in a GET's read-only unit of work)."""
+    from accelerator.identity.models import User
+    from accelerator.messages.actions import mark_read
+
+    with database.transaction() as session:
+        user = session.get_one(User, user_id)
+        mark_read(session, user=user, thread=thread, seq=seq, now=utcnow())

@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -258,3 +259,26 @@ def body_limit_for(file_limit: int, fields: Mapping[str, int] | None = None) -> 
     the text fields a page's form declares longer than ``MAX_FIELD``)."""
     longer = sum(max(0, size - MAX_FIELD) for size in (fields or {}).values())
     return file_limit + OVERHEAD + longer
+
+
+#: A piece code as the catalogue writes them (``PC1``, ``PC39``).
+_PIECE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}")
+
+
+def optional_id(value: str | None, field: str) -> uuid.UUID | None:
+    """A form field holding an identifier: ``None`` when empty, 422 when not a UUID."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidInput(t("document.field_uuid_expected", field=field)) from None
+
+
+def piece_code(value: str | None) -> str | None:
+    """A form field naming an expected piece: ``None`` when empty, 422 when not a code."""
+    if not value:
+        return None
+    if not value.isascii() or not _PIECE.fullmatch(value):
+        raise InvalidInput(t("document.field_piece_expected"))
+    return value.upper()

@@ -38,6 +38,7 @@ from accelerator.history.actor import Actor
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
 from accelerator.information.models import InformationRequest
+from accelerator.shared.config import Settings
 from accelerator.shared.errors import InvalidInput, InvalidTransition
 from accelerator.shared.text import t
 
@@ -48,6 +49,13 @@ class Limits:
 
     per_file: int
     per_dossier: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """The limits the settings give."""
+        return cls(
+            per_file=settings.max_document_bytes, per_dossier=settings.max_dossier_documents_bytes
+        )
 
 
 @dataclass(frozen=True)
@@ -92,10 +100,52 @@ def upload_allowance(session: Session, *, dossier_id: uuid.UUID, user: User, lim
     413) before the body is read."""
     dossier = access_dossier(session, user, dossier_id)
     _check_may_attach(session, dossier, user)
-    left = limits.per_dossier - dossier_bytes(session, dossier.id)
+    return _room(session, dossier.id, limits)
+
+
+def _room(session: Session, dossier_id: uuid.UUID, limits: Limits) -> int:
+    """How many bytes the next file of the dossier may hold (413 when it is full)."""
+    left = limits.per_dossier - dossier_bytes(session, dossier_id)
     if left <= 0:
         raise TooLarge(t("document.dossier_quota_reached", limit=_megabytes(limits.per_dossier)))
     return min(limits.per_file, left)
+
+
+def _new_document(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    stored: StoredFile,
+    user: User,
+    limits: Limits,
+    now: dt.datetime,
+    consultation_id: uuid.UUID | None = None,
+    information_request_id: uuid.UUID | None = None,
+    piece: str | None = None,
+) -> Document:
+    """The document row of a stored file, its size checked again under the dossier's lock
+    (against every other upload)."""
+    if stored.size > limits.per_file:
+        raise TooLarge(t("document.file_too_large", limit=_megabytes(limits.per_file)))
+    if dossier_bytes(session, dossier_id) + stored.size > limits.per_dossier:
+        raise TooLarge(t("document.dossier_quota_exceeded", limit=_megabytes(limits.per_dossier)))
+    document = Document(
+        dossier_id=dossier_id,
+        consultation_id=consultation_id,
+        information_request_id=information_request_id,
+        piece=piece,
+        filename=stored.filename,
+        content_type=stored.detected.content_type,
+        charset=stored.detected.charset,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.storage_key,
+        uploaded_by_id=user.id,
+        uploaded_at=now,
+    )
+    session.add(document)
+    session.flush()
+    return document
 
 
 def record_document(
@@ -135,26 +185,17 @@ def record_document(
         consultation = session.get(Consultation, consultation_id)
         if consultation is None or consultation.dossier_id != dossier.id:
             raise InvalidInput(t("document.consultation_of_other_dossier"))
-    if stored.size > limits.per_file:
-        raise TooLarge(t("document.file_too_large", limit=_megabytes(limits.per_file)))
-    if dossier_bytes(session, dossier.id) + stored.size > limits.per_dossier:
-        raise TooLarge(t("document.dossier_quota_exceeded", limit=_megabytes(limits.per_dossier)))
-    document = Document(
+    document = _new_document(
+        session,
         dossier_id=dossier.id,
+        stored=stored,
+        user=user,
+        limits=limits,
+        now=now,
         consultation_id=consultation_id,
         information_request_id=information_request_id,
         piece=piece,
-        filename=stored.filename,
-        content_type=stored.detected.content_type,
-        charset=stored.detected.charset,
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=stored.storage_key,
-        uploaded_by_id=user.id,
-        uploaded_at=now,
     )
-    session.add(document)
-    session.flush()
     what = t("document.piece_added", piece=piece) if piece else t("document.added")
     record(
         session,
@@ -188,10 +229,7 @@ def opinion_allowance(
     status = ConsultationStatus(consultation.status)
     if status in FINISHED:
         raise InvalidTransition(t("document.opinion_no_longer_awaited", status=LABELS[status]))
-    left = limits.per_dossier - dossier_bytes(session, consultation.dossier_id)
-    if left <= 0:
-        raise TooLarge(t("document.dossier_quota_reached", limit=_megabytes(limits.per_dossier)))
-    return min(limits.per_file, left)
+    return _room(session, consultation.dossier_id, limits)
 
 
 def give_opinion_with_file(
@@ -216,26 +254,15 @@ def give_opinion_with_file(
     if stored is None:
         return consultation
     # give_opinion holds the dossier's lock: the quota is checked against every other upload.
-    if stored.size > limits.per_file:
-        raise TooLarge(t("document.file_too_large", limit=_megabytes(limits.per_file)))
-    if dossier_bytes(session, consultation.dossier_id) + stored.size > limits.per_dossier:
-        raise TooLarge(t("document.dossier_quota_exceeded", limit=_megabytes(limits.per_dossier)))
-    document = Document(
+    document = _new_document(
+        session,
         dossier_id=consultation.dossier_id,
+        stored=stored,
+        user=user,
+        limits=limits,
+        now=now,
         consultation_id=consultation.id,
-        information_request_id=None,
-        piece=None,
-        filename=stored.filename,
-        content_type=stored.detected.content_type,
-        charset=stored.detected.charset,
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=stored.storage_key,
-        uploaded_by_id=user.id,
-        uploaded_at=now,
     )
-    session.add(document)
-    session.flush()
     record(
         session,
         dossier_id=consultation.dossier_id,

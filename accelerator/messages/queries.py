@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
@@ -99,6 +100,32 @@ def list_messages(
         )
         for m in messages
     ]
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """The end of a thread as a page shows it."""
+
+    #: Its last messages, oldest first.
+    messages: list[MessageOut]
+    #: The number of its latest message (how many it holds).
+    latest: int
+    #: ``latest`` when the reader has not read it yet, else 0: how far their marker moves.
+    unread: int
+
+
+def latest_messages(
+    session: Session, viewer: User, *, dossier: Dossier, thread: str, shown: int
+) -> ThreadPage:
+    """The thread's last ``shown`` messages as ``viewer`` reads them, and where they stand."""
+    latest = last_seq(session, thread)
+    if latest == 0:
+        return ThreadPage([], 0, 0)
+    messages = list_messages(
+        session, viewer, dossier=dossier, thread=thread, limit=shown, offset=max(0, latest - shown)
+    )
+    unread = latest if latest > read_up_to(session, viewer, thread) else 0
+    return ThreadPage(messages, latest, unread)
 
 
 def last_seq(session: Session, thread: str) -> int:

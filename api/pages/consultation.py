@@ -52,10 +52,9 @@ from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import Organisation, User
 from accelerator.identity.roles import Role
 from accelerator.messages import actions as messages
-from accelerator.messages.queries import consultation_thread, last_seq, list_messages, read_up_to
+from accelerator.messages.queries import consultation_thread, latest_messages
 from accelerator.messages.schemas import MessageIn
 from accelerator.shared.config import Settings
-from accelerator.shared.db import Database, utcnow
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
 from accelerator.sla.definitions import ClockState
@@ -71,6 +70,7 @@ from api.pages.web import FormDep, Page, PageRouter, page_unit
 from api.policies import Scope, allow
 from api.routers.documents import READERS as DOCUMENT_READERS
 from api.routers.documents import document_answer
+from api.unit_of_work import mark_thread_read
 
 router = PageRouter(tags=["pages"])
 
@@ -226,16 +226,7 @@ def _page(
     )
     documents = consultation_documents(session, user, consultation)
     thread = consultation_thread(consultation.id)
-    latest = last_seq(session, thread)
-    shown = list_messages(
-        session,
-        user,
-        dossier=dossier,
-        thread=thread,
-        limit=THREAD_SHOWN,
-        offset=max(0, latest - THREAD_SHOWN),
-    )
-    unread = latest if latest > read_up_to(session, user, thread) else 0
+    seen = latest_messages(session, user, dossier=dossier, thread=thread, shown=THREAD_SHOWN)
     role = Role(user.role)
     status = ConsultationStatus(consultation.status)
     agent = role is Role.AGENT
@@ -276,9 +267,9 @@ def _page(
                 "at": display.instant(_parse(m.sent_at)),
                 "mine": m.author.email == user.email,
             }
-            for m in shown
+            for m in seen.messages
         ],
-        "earlier_messages": max(0, latest - THREAD_SHOWN),
+        "earlier_messages": max(0, seen.latest - THREAD_SHOWN),
         "can_acknowledge": agent and can_transition(status, ConsultationStatus.ACKNOWLEDGED),
         "can_give_opinion": agent and can_transition(status, ConsultationStatus.ANSWERED),
         "can_write": role in (Role.AGENT, Role.REFERENT),
@@ -290,17 +281,18 @@ def _page(
         "errors": feedback.errors,
         "typed": feedback.typed,
     }
-    return render(request, "consultation.html", context, status=feedback.status), unread
+    return render(request, "consultation.html", context, status=feedback.status), seen.unread
 
 
 def _mark_read(request: Request, user: User, consultation_id: uuid.UUID, seq: int) -> None:
     """The reader's marker moved to the latest message shown, in a short write of its own
     (the page's transaction is read-only), as the API's thread does."""
-    database: Database = request.app.state.database
-    with database.transaction() as writer:
-        messages.mark_read(
-            writer, user=user, thread=consultation_thread(consultation_id), seq=seq, now=utcnow()
-        )
+    mark_thread_read(
+        request.app.state.database,
+        user_id=user.id,
+        thread=consultation_thread(consultation_id),
+        seq=seq,
+    )
 
 
 def _show(
@@ -384,9 +376,7 @@ async def give_opinion(request: Request, consultation_id: str) -> Response:
     parsed = parse_id(consultation_id, "Consultation")
     request.state.reload_url = _here(parsed)
     settings: Settings = request.app.state.settings
-    bounds = Limits(
-        per_file=settings.max_document_bytes, per_dossier=settings.max_dossier_documents_bytes
-    )
+    bounds = Limits.of(settings)
 
     def allowance() -> tuple[int, uuid.UUID]:
         with page_unit(request, body_unread=True) as unit:

@@ -44,10 +44,9 @@ from accelerator.identity.roles import Role
 from accelerator.information.actions import answer_information, request_information
 from accelerator.information.schemas import AnswerIn, InformationRequestIn
 from accelerator.messages import actions as messages
-from accelerator.messages.queries import dossier_thread, last_seq, list_messages, read_up_to
+from accelerator.messages.queries import dossier_thread, latest_messages
 from accelerator.messages.schemas import MessageIn
 from accelerator.shared.config import Settings
-from accelerator.shared.db import Database, utcnow
 from accelerator.shared.errors import NotFound
 from accelerator.shared.text import t
 from accelerator.sla.definitions import ClockState
@@ -56,6 +55,8 @@ from accelerator.sla.queries import clock_timeline
 from accelerator.views.queries import build_views
 from accelerator.views.schemas import DossierOut
 from api import limits
+from api import uploads as api_uploads
+from api.deps import parse_id
 from api.errors import describe
 from api.pages import display, uploads
 from api.pages.display import Badge
@@ -63,7 +64,7 @@ from api.pages.rendering import render
 from api.pages.spaces import CONSULTATION_LEVELS, DOSSIER_LEVELS, status_badge
 from api.pages.web import FormDep, Page, PageRouter, page_unit
 from api.policies import Scope, allow
-from api.routers.documents import optional_id, piece_code
+from api.unit_of_work import mark_thread_read
 
 router = PageRouter(tags=["pages"])
 
@@ -105,20 +106,20 @@ class Done(StrEnum):
     CHASED = "administration-relancee"
 
 
-#: The tab each notice opens on.
-DONE_TABS: dict[Done, Tab] = {
-    Done.FILED: Tab.REQUEST,
-    Done.TAKEN: Tab.CONSULTATIONS,
-    Done.LAUNCHED: Tab.CONSULTATIONS,
-    Done.REQUESTED: Tab.REQUEST,
-    Done.ANSWERED: Tab.REQUEST,
-    Done.WRITTEN: Tab.MESSAGES,
-    Done.WITHDRAWN: Tab.REQUEST,
-    Done.HANDED_OVER: Tab.REQUEST,
-    Done.CLOSED: Tab.REQUEST,
-    Done.CYCLE: Tab.CONSULTATIONS,
-    Done.ATTACHED: Tab.PIECES,
-    Done.CHASED: Tab.CONSULTATIONS,
+#: What each form done tells (its notice) and the tab it opens on.
+DONE: dict[Done, tuple[str, Tab]] = {
+    Done.FILED: ("pages.dossier.done.filed", Tab.REQUEST),
+    Done.TAKEN: ("pages.dossier.done.taken", Tab.CONSULTATIONS),
+    Done.LAUNCHED: ("pages.dossier.done.launched", Tab.CONSULTATIONS),
+    Done.REQUESTED: ("pages.dossier.done.requested", Tab.REQUEST),
+    Done.ANSWERED: ("pages.dossier.done.answered", Tab.REQUEST),
+    Done.WRITTEN: ("pages.dossier.done.written", Tab.MESSAGES),
+    Done.WITHDRAWN: ("pages.dossier.done.withdrawn", Tab.REQUEST),
+    Done.HANDED_OVER: ("pages.dossier.done.handed_over", Tab.REQUEST),
+    Done.CLOSED: ("pages.dossier.done.closed", Tab.REQUEST),
+    Done.CYCLE: ("pages.dossier.done.cycle", Tab.CONSULTATIONS),
+    Done.ATTACHED: ("pages.dossier.done.attached", Tab.PIECES),
+    Done.CHASED: ("pages.dossier.done.chased", Tab.CONSULTATIONS),
 }
 
 #: The label of each tab.
@@ -131,21 +132,6 @@ TAB_KEYS: dict[Tab, str] = {
     Tab.DEADLINES: "pages.dossier.tab.delais",
 }
 
-#: The notice of each form done.
-DONE_KEYS: dict[Done, str] = {
-    Done.FILED: "pages.dossier.done.filed",
-    Done.TAKEN: "pages.dossier.done.taken",
-    Done.LAUNCHED: "pages.dossier.done.launched",
-    Done.REQUESTED: "pages.dossier.done.requested",
-    Done.ANSWERED: "pages.dossier.done.answered",
-    Done.WRITTEN: "pages.dossier.done.written",
-    Done.WITHDRAWN: "pages.dossier.done.withdrawn",
-    Done.HANDED_OVER: "pages.dossier.done.handed_over",
-    Done.CLOSED: "pages.dossier.done.closed",
-    Done.CYCLE: "pages.dossier.done.cycle",
-    Done.ATTACHED: "pages.dossier.done.attached",
-    Done.CHASED: "pages.dossier.done.chased",
-}
 
 #: How a clock's state reads.
 CLOCK_STATE_KEYS: dict[ClockState, str] = {
@@ -456,29 +442,17 @@ def dossier_page(
     zone = session.scalar(select(Calendar.timezone).where(Calendar.code == dossier.calendar_code))
     zone = zone or "Europe/Paris"
     thread = dossier_thread(dossier.id)
-    latest = last_seq(session, thread)
-    shown = (
-        list_messages(
-            session,
-            user,
-            dossier=dossier,
-            thread=thread,
-            offset=max(0, latest - THREAD_SHOWN),
-            limit=THREAD_SHOWN,
-        )
-        if Role(user.role) is not Role.ADMIN or latest
-        else []
-    )
+    seen = latest_messages(session, user, dossier=dossier, thread=thread, shown=THREAD_SHOWN)
     forms = forms or Forms()
     referent_actions = can_launch(user, view) or can_open_cycle(user, view)
-    selected = tab or (DONE_TABS[done] if done else None)
+    selected = tab or (DONE[done][1] if done else None)
     if selected is None and forms.name:
         selected = FORM_TABS.get(forms.name, Tab.REQUEST)
     context = {
         "dossier": view,
         "tab": selected or Tab.REQUEST,
         "tabs": [(tab_.value, t(key)) for tab_, key in TAB_KEYS.items()],
-        "done": t(DONE_KEYS[done]) if done else "",
+        "done": t(DONE[done][0]) if done else "",
         "forms": forms,
         "status": status_badge(view.status_label, DOSSIER_LEVELS.get(view.status)),
         "timeline": _timeline(view),
@@ -516,7 +490,7 @@ def dossier_page(
                 "sent_at": display.instant(_parse(m.sent_at)),
                 "documents": [d.filename for d in m.documents],
             }
-            for m in shown
+            for m in seen.messages
         ],
         "history": [
             {"at": display.instant(_parse(h.at)), "actor": h.actor, "message": h.message}
@@ -544,8 +518,8 @@ def dossier_page(
     }
     unit.request.state.reload_url = f"/dossiers/{dossier.id}"
     response = render(unit.request, "dossier.html", context, status=status)
-    if shown and latest > read_up_to(session, user, thread):
-        unit.request.state.mark_read = (thread, latest)
+    if seen.unread:
+        unit.request.state.mark_read = (thread, seen.unread)
     return response
 
 
@@ -565,16 +539,10 @@ def _mark_read(request: Request, user_id: uuid.UUID) -> None:
     if marked is None:
         return
     thread, seq = marked
-    database: Database = request.app.state.database
-    with database.transaction() as session:
-        messages.mark_read(
-            session, user=session.get_one(User, user_id), thread=thread, seq=seq, now=utcnow()
-        )
+    mark_thread_read(request.app.state.database, user_id=user_id, thread=thread, seq=seq)
 
 
 def _id(dossier_id: str) -> uuid.UUID:
-    from api.deps import parse_id
-
     return parse_id(dossier_id, "Dossier")
 
 
@@ -624,9 +592,7 @@ async def attach_form(request: Request, dossier_id: str) -> Response:
     parsed = _id(dossier_id)
     request.state.reload_url = f"/dossiers/{parsed}"
     settings: Settings = request.app.state.settings
-    bounds = Limits(
-        per_file=settings.max_document_bytes, per_dossier=settings.max_dossier_documents_bytes
-    )
+    bounds = Limits.of(settings)
 
     def allowance() -> int:
         with page_unit(request, body_unread=True) as unit:
@@ -655,8 +621,8 @@ async def attach_form(request: Request, dossier_id: str) -> Response:
                     return dossier_page(unit, parsed, tab=Tab.PIECES, forms=refused, status=status)
 
             return await run_in_threadpool(again)
-        piece = piece_code(upload.form.get("piece"))
-        request_id = optional_id(
+        piece = api_uploads.piece_code(upload.form.get("piece"))
+        request_id = api_uploads.optional_id(
             upload.form.get("information_request_id"), "information_request_id"
         )
 
@@ -751,8 +717,6 @@ def request_form(request: Request, dossier_id: str, form: FormDep) -> Response:
 @router.post_form("/dossiers/{dossier_id}/demandes/{request_id}/reponse", policy=HOLDER)
 def answer_form(request: Request, dossier_id: str, request_id: str, form: FormDep) -> Response:
     """Answer a request (holder)."""
-    from api.deps import parse_id
-
     parsed_request = parse_id(request_id, "Demande")
 
     def act(unit: Page, parsed: uuid.UUID) -> None:
@@ -793,8 +757,6 @@ def message_form(request: Request, dossier_id: str, form: FormDep) -> Response:
 def chase_form(request: Request, dossier_id: str, consultation_id: str, form: FormDep) -> Response:
     """Write to a consulted administration on its consultation's thread: a question relayed,
     or a reminder before its deadline (its référent); its agents are notified."""
-    from api.deps import parse_id
-
     parsed_consultation = parse_id(consultation_id, "Consultation")
 
     def act(unit: Page, parsed: uuid.UUID) -> None:

@@ -28,6 +28,7 @@ from accelerator.dossiers.schemas import DossierCreate, DossierDraftIn
 from accelerator.dossiers.status import DossierStatus
 from accelerator.shared.text import t
 from accelerator.views.queries import build_views
+from api.deps import parse_id
 from api.pages.dossier import FormRefused, Forms, validated
 from api.pages.rendering import render
 from api.pages.web import FormDep, Page, PageRouter, page_unit
@@ -247,8 +248,6 @@ def create_draft(request: Request, form: FormDep) -> Response:
 @router.get_page("/dossiers/{dossier_id}/brouillon", policy=HOLDER)
 def draft_step(request: Request, dossier_id: str, etape: Step = Step.PROJECT) -> Response:
     """One step of a draft; a filed dossier has its own page."""
-    from api.deps import parse_id
-
     parsed = parse_id(dossier_id, "Dossier")
     with page_unit(request) as unit:
         dossier = access_dossier(unit.session, unit.signed_in, parsed)
@@ -260,8 +259,6 @@ def draft_step(request: Request, dossier_id: str, etape: Step = Step.PROJECT) ->
 @router.post_form("/dossiers/{dossier_id}/brouillon", policy=HOLDER)
 def save_step(request: Request, dossier_id: str, form: FormDep) -> Response:
     """A step sent: the draft saved, then the next step (or the previous one, « Retour »)."""
-    from api.deps import parse_id
-
     parsed = parse_id(dossier_id, "Dossier")
     try:
         step = Step(form.get("etape") or "")

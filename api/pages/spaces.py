@@ -255,6 +255,14 @@ def referent_space(
             )
             for tab in tabs
         ]
+
+        def query(tab: str) -> dict[str, str]:
+            """The tab's query as its links carry it (the sort and the search kept)."""
+            chosen = {"onglet": tab, "tri": tri.value if tri else "", "q": search or ""}
+            if tri:
+                chosen["ordre"] = ordre.value
+            return {name: value for name, value in chosen.items() if value}
+
         return render(
             request,
             "referent.html",
@@ -262,31 +270,9 @@ def referent_space(
                 "tabs": views,
                 "search": search or "",
                 "sorts": {tab.key: sort_headers(tab.key, tri, ordre, search) for tab in views},
-                "extra": {
-                    tab.key: "&"
-                    + urlencode(
-                        {
-                            k: v
-                            for k, v in {
-                                "onglet": tab.key,
-                                "tri": tri.value if tri else "",
-                                "ordre": ordre.value if tri else "",
-                                "q": search or "",
-                            }.items()
-                            if v
-                        }
-                    )
-                    for tab in views
-                },
+                "extra": {tab.key: "&" + urlencode(query(tab.key)) for tab in views},
                 "exports": {
-                    tab.key: _queue_url(
-                        "/file-de-travail.csv",
-                        onglet=tab.key,
-                        tri=tri.value if tri else None,
-                        ordre=ordre.value if tri else None,
-                        q=search,
-                    )
-                    for tab in views
+                    tab.key: _queue_url("/file-de-travail.csv", **query(tab.key)) for tab in views
                 },
             },
         )

@@ -11,9 +11,7 @@ temporary file behind.
 from __future__ import annotations
 
 import itertools
-import re
 import urllib.parse
-import uuid
 
 import anyio
 from fastapi import Request
@@ -33,10 +31,7 @@ from accelerator.documents.queries import (
 )
 from accelerator.documents.schemas import DocumentOut, ProcedureOut
 from accelerator.documents.storage import DocumentStore, new_key
-from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
-from accelerator.shared.errors import InvalidInput
-from accelerator.shared.text import t
 from api import limits, uploads
 from api.deps import (
     BearerDep,
@@ -59,7 +54,6 @@ router = Router(prefix="/api/v1", tags=["documents"])
 CEILING = 1 << 40
 
 UPLOAD_FIELDS = frozenset({"piece", "information_request_id", "consultation_id"})
-_PIECE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}")
 
 UPLOAD_BODY = {
     "required": True,
@@ -130,29 +124,6 @@ def _store(request: Request) -> DocumentStore:
     return store
 
 
-def optional_id(value: str | None, field: str) -> uuid.UUID | None:
-    if not value:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidInput(t("document.field_uuid_expected", field=field)) from None
-
-
-def piece_code(value: str | None) -> str | None:
-    if not value:
-        return None
-    if not value.isascii() or not _PIECE.fullmatch(value):
-        raise InvalidInput(t("document.field_piece_expected"))
-    return value.upper()
-
-
-def _limits(settings: Settings) -> Limits:
-    return Limits(
-        per_file=settings.max_document_bytes, per_dossier=settings.max_dossier_documents_bytes
-    )
-
-
 @router.post(
     "/dossiers/{dossier_id}/documents",
     status_code=201,
@@ -170,7 +141,7 @@ async def upload(
     database: Database = request.app.state.database
     store = _store(request)
     parsed = parse_id(dossier_id, "Dossier")
-    bounds = _limits(settings)
+    bounds = Limits.of(settings)
 
     def allowance() -> int:
         with database.transaction(read_only=True) as session:
@@ -189,11 +160,13 @@ async def upload(
         await received.receive(request)
         assert received.filename is not None
         filename = clean_filename(received.filename)
-        piece = piece_code(received.fields.get("piece"))
-        request_id = optional_id(
+        piece = uploads.piece_code(received.fields.get("piece"))
+        request_id = uploads.optional_id(
             received.fields.get("information_request_id"), "information_request_id"
         )
-        consultation_id = optional_id(received.fields.get("consultation_id"), "consultation_id")
+        consultation_id = uploads.optional_id(
+            received.fields.get("consultation_id"), "consultation_id"
+        )
         detected = await run_in_threadpool(
             lambda: detect(received.path, head=received.head, filename=filename)
         )

@@ -27,11 +27,11 @@ from accelerator.messages.queries import (
     unread_threads,
 )
 from accelerator.messages.schemas import MessageIn, MessageOut, UnreadOut
-from accelerator.shared.db import Database, utcnow
+from accelerator.shared.db import utcnow
 from api.deps import CurrentUser, Limit, Offset, SessionDep, parse_id
 from api.idempotency import idempotent
 from api.policies import Scope, allow
-from api.unit_of_work import Router
+from api.unit_of_work import Router, mark_thread_read
 
 router = Router(prefix="/api/v1", tags=["messages"])
 
@@ -66,9 +66,7 @@ def _read(
     shown = list_messages(session, user, dossier=dossier, thread=thread, limit=limit, offset=offset)
     latest = last_seq(session, thread)
     if latest > read_up_to(session, user, thread):
-        database: Database = request.app.state.database
-        with database.transaction() as writer:
-            actions.mark_read(writer, user=user, thread=thread, seq=latest, now=utcnow())
+        mark_thread_read(request.app.state.database, user_id=user.id, thread=thread, seq=latest)
     return shown
 
 
