@@ -24,7 +24,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role, require_role
-from accelerator.messages.models import Message, MessageDocument, MessageRead
+from accelerator.messages.models import Message, MessageDocument, MessageKind, MessageRead
 from accelerator.messages.queries import consultation_thread, dossier_thread, last_seq
 from accelerator.messages.schemas import MessageIn
 from accelerator.notifications.actions import Template, notification
@@ -73,7 +73,7 @@ def _attachable(
     return unique
 
 
-def _post(
+def write(
     session: Session,
     *,
     dossier: Dossier,
@@ -81,7 +81,11 @@ def _post(
     data: MessageIn,
     user: User,
     now: dt.datetime,
+    kind: MessageKind = MessageKind.MESSAGE,
+    information_request_id: uuid.UUID | None = None,
 ) -> Message:
+    """Number and store a message of ``user`` on the dossier's thread or the consultation's,
+    with the documents it carries; the author has read their thread up to it."""
     thread = (
         dossier_thread(dossier.id)
         if consultation_id is None
@@ -99,6 +103,8 @@ def _post(
         author_id=user.id,
         body=data.body,
         sent_at=now,
+        kind=kind.value,
+        information_request_id=information_request_id,
     )
     session.add(message)
     session.flush()
@@ -109,7 +115,8 @@ def _post(
     return message
 
 
-def _quoted(body: str) -> str:
+def quoted(body: str) -> str:
+    """What an e-mail quotes of a message."""
     return body if len(body) <= QUOTED else body[:QUOTED].rstrip() + " […]"
 
 
@@ -121,7 +128,7 @@ def post_dossier_message(
     require_role(user, Role.HOLDER, Role.REFERENT)
     if dossier.status == DossierStatus.DRAFT:
         raise InvalidTransition(t("message.draft_dossier"))
-    message = _post(session, dossier=dossier, consultation_id=None, data=data, user=user, now=now)
+    message = write(session, dossier=dossier, consultation_id=None, data=data, user=user, now=now)
     if Role(user.role) is Role.HOLDER:
         if dossier.referent_id is not None:
             enqueue(
@@ -132,7 +139,7 @@ def post_dossier_message(
                     user_ids=[dossier.referent_id],
                     context={
                         "author": t("message.holder_context", name=user.name),
-                        "message": _quoted(data.body),
+                        "message": quoted(data.body),
                     },
                 ),
                 now=now,
@@ -150,7 +157,7 @@ def post_dossier_message(
                 Template.MESSAGE_RECEIVED,
                 dossier_id=dossier.id,
                 organisation_id=dossier.organisation_id,
-                context={"author": shown, "message": _quoted(data.body)},
+                context={"author": shown, "message": quoted(data.body)},
             ),
             now=now,
         )
@@ -168,10 +175,10 @@ def post_consultation_message(
         select(Dossier).where(Dossier.id == consultation.dossier_id).with_for_update()
     )
     assert dossier is not None
-    message = _post(
+    message = write(
         session, dossier=dossier, consultation_id=consultation.id, data=data, user=user, now=now
     )
-    context = {"author": f"{user.name} ({user.email})", "message": _quoted(data.body)}
+    context = {"author": f"{user.name} ({user.email})", "message": quoted(data.body)}
     if Role(user.role) is Role.AGENT:
         if dossier.referent_id is not None:
             enqueue(

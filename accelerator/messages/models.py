@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accelerator.shared.db import Base, UTCDateTime, new_id
+
+
+class MessageKind(StrEnum):
+    """What a message is: written by its author, or the platform's relay of a request for
+    information on a consultation's thread and of the holder's answer to it."""
+
+    MESSAGE = "message"
+    INFORMATION_REQUEST = "information_request"
+    INFORMATION_ANSWER = "information_answer"
 
 
 class Message(Base):
@@ -29,6 +39,13 @@ class Message(Base):
     author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(
+        String(32), default=MessageKind.MESSAGE.value, server_default=MessageKind.MESSAGE.value
+    )
+    #: The request for information a relay message shows (``kind`` other than ``message``).
+    information_request_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("information_requests.id"), nullable=True, index=True
+    )
 
 
 class MessageDocument(Base):

@@ -24,7 +24,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
-from accelerator.messages.models import Message, MessageDocument, MessageRead
+from accelerator.messages.models import Message, MessageDocument, MessageKind, MessageRead
 from accelerator.messages.schemas import AuthorOut, MessageOut, UnreadOut
 from accelerator.shared.validation import MAX_PAGE
 from accelerator.sla.instants import local_iso
@@ -97,6 +97,10 @@ def list_messages(
             body=m.body,
             documents=[document_view(d, zone) for d in carried[m.id]],
             sent_at=local_iso(m.sent_at, zone) or "",
+            kind=MessageKind(m.kind),
+            information_request_id=(
+                str(m.information_request_id) if m.information_request_id else None
+            ),
         )
         for m in messages
     ]

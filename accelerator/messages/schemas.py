@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from accelerator.documents.schemas import DocumentOut
+from accelerator.messages.models import MessageKind
 from accelerator.shared.validation import STRICT_INPUT, Identifier, MultiLine
 
 
@@ -35,6 +36,13 @@ class MessageOut(BaseModel):
     body: str
     documents: list[DocumentOut]
     sent_at: str
+    # For the pages only: the API's message keeps exactly the keys of its contract (a relayed
+    # message reads as what it is from its body).
+    #: Written by its author, or the platform's relay of a request for information and of the
+    #: holder's answer to it (``MessageKind``).
+    kind: MessageKind = Field(MessageKind.MESSAGE, exclude=True)
+    #: The request for information a relayed message shows.
+    information_request_id: str | None = Field(None, exclude=True)
 
 
 class UnreadOut(BaseModel):

@@ -52,6 +52,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import Organisation, User
 from accelerator.identity.roles import Role
 from accelerator.messages import actions as messages
+from accelerator.messages.models import MessageKind
 from accelerator.messages.queries import consultation_thread, latest_messages
 from accelerator.messages.schemas import MessageIn
 from accelerator.shared.config import Settings
@@ -104,7 +105,7 @@ DONE_KEYS = {
 }
 
 
-class MessageKind(StrEnum):
+class Topic(StrEnum):
     """What an agent writes to the référent about (the first words of the message)."""
 
     QUESTION = "question"
@@ -113,14 +114,21 @@ class MessageKind(StrEnum):
 
 
 KIND_KEYS = {
-    MessageKind.QUESTION: "pages.consultation.message.kind.question",
-    MessageKind.PIECES: "pages.consultation.message.kind.pieces",
-    MessageKind.OTHER: "pages.consultation.message.kind.other",
+    Topic.QUESTION: "pages.consultation.message.kind.question",
+    Topic.PIECES: "pages.consultation.message.kind.pieces",
+    Topic.OTHER: "pages.consultation.message.kind.other",
 }
 #: The words a message of each kind starts with, so that the référent reads what is asked.
 KIND_PREFIXES = {
-    MessageKind.QUESTION: "pages.consultation.message.prefix.question",
-    MessageKind.PIECES: "pages.consultation.message.prefix.pieces",
+    Topic.QUESTION: "pages.consultation.message.prefix.question",
+    Topic.PIECES: "pages.consultation.message.prefix.pieces",
+}
+
+
+#: How a message the platform relayed is marked in the thread.
+RELAY_KEYS = {
+    MessageKind.INFORMATION_REQUEST: "pages.consultation.thread.relayed_request",
+    MessageKind.INFORMATION_ANSWER: "pages.consultation.thread.relayed_answer",
 }
 
 
@@ -266,6 +274,8 @@ def _page(
                 "body": m.body,
                 "at": display.instant(_parse(m.sent_at)),
                 "mine": m.author.email == user.email,
+                "relay": t(RELAY_KEYS[m.kind]) if m.kind in RELAY_KEYS else "",
+                "documents": [_document_row(d) for d in m.documents],
             }
             for m in seen.messages
         ],
@@ -274,7 +284,7 @@ def _page(
         "can_give_opinion": agent and can_transition(status, ConsultationStatus.ANSWERED),
         "can_write": role in (Role.AGENT, Role.REFERENT),
         "natures": [{"value": n.value, "label": NATURE_LABELS[n]} for n in OpinionNature],
-        "kinds": [{"value": k.value, "label": t(KIND_KEYS[k])} for k in MessageKind],
+        "kinds": [{"value": k.value, "label": t(KIND_KEYS[k])} for k in Topic],
         "accepted": ACCEPTED_LABEL,
         "max_size": limits.describe(page.settings.max_document_bytes),
         "done": t(DONE_KEYS[done]) if done else "",
@@ -346,7 +356,7 @@ def write(request: Request, consultation_id: str, form: FormDep) -> Response:
     typed = {"kind": form.get("kind") or "", "body": form.get("body") or ""}
     with page_unit(request, form=form) as unit:
         try:
-            kind = MessageKind(typed["kind"] or MessageKind.OTHER)
+            kind = Topic(typed["kind"] or Topic.OTHER)
         except ValueError:
             kind = None
         try:

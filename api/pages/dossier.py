@@ -41,10 +41,10 @@ from accelerator.dossiers.status import DossierStatus, can_transition
 from accelerator.identity import directory
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
-from accelerator.information.actions import answer_information, request_information
 from accelerator.information.schemas import AnswerIn, InformationRequestIn
 from accelerator.messages import actions as messages
 from accelerator.messages.queries import dossier_thread, latest_messages
+from accelerator.messages.relay import answer_information, request_information
 from accelerator.messages.schemas import MessageIn
 from accelerator.shared.config import Settings
 from accelerator.shared.errors import NotFound

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from accelerator.dossiers.models import Dossier
-from accelerator.information.actions import answer_information, request_information
 from accelerator.information.schemas import AnswerIn, InformationRequestIn
+from accelerator.messages.relay import answer_information, request_information
 from accelerator.shared.db import utcnow
 from accelerator.views.queries import build_views
 from accelerator.views.schemas import DossierOut

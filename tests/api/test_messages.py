@@ -244,3 +244,91 @@ def test_a_new_message_mails_the_other_side(
     drain()
     assert len(inbox.to("referent@test.fr")) == 2
     assert "Merci." in body(inbox.to("referent@test.fr")[-1], "plain")
+
+
+def test_a_relayed_request_and_the_holders_answer_show_on_the_consultation_thread(
+    api: Callable[[str], Api],
+    consulting: dict[str, Any],
+    db: Any,
+    inbox: Inbox,  # noqa: F811
+) -> None:
+    from workflows.relay import drain
+
+    holder, referent = api("holder@test.fr"), api("referent@test.fr")
+    sdis_agent, udap_agent = api("agent.sdis-65@test.fr"), api("agent.udap-65@test.fr")
+    sdis, udap = consultation(consulting, "SDIS-65"), consultation(consulting, "UDAP-65")
+    sdis_thread = f"/api/v1/consultations/{sdis}/messages"
+    dossier_thread = f"/api/v1/dossiers/{consulting['id']}/messages"
+    sdis_agent.post(sdis_thread, 201, json={"body": "Il nous faut la notice de sécurité."})
+    drain()
+    inbox.messages.clear()
+    dossier = referent.post(
+        f"/api/v1/dossiers/{consulting['id']}/information-requests",
+        201,
+        json={
+            "message": "Le SDIS demande la notice de sécurité incendie.",
+            "pieces": ["Notice de sécurité", "Plan des issues"],
+            "consultation_id": sdis,
+        },
+    )
+    [request] = [r for r in dossier["information_requests"] if r["consultation_id"] == sdis]
+    listed = sdis_agent.get(sdis_thread)
+    assert len(listed) == 2
+    relayed = listed[1]
+    assert relayed["author"]["email"] == "referent@test.fr"
+    assert "Le SDIS demande la notice de sécurité incendie." in relayed["body"]
+    assert "Notice de sécurité ; Plan des issues" in relayed["body"]
+    # The API's message keeps exactly the keys of its contract.
+    assert set(relayed) == {"id", "author", "body", "documents", "sent_at"}
+    drain()
+    assert len(inbox.to("agent.sdis-65@test.fr")) == 1
+    inbox.messages.clear()
+
+    notice = upload(
+        holder,
+        consulting["id"],
+        "notice.pdf",
+        samples.PDF,
+        information_request_id=request["id"],
+    )
+    holder.post(
+        f"/api/v1/information-requests/{request['id']}/answer",
+        200,
+        json={"message": "Voici la notice et le plan."},
+    )
+    listed = sdis_agent.get(sdis_thread)
+    assert len(listed) == 3
+    answer = listed[2]
+    assert "Voici la notice et le plan." in answer["body"]
+    assert [d["id"] for d in answer["documents"]] == [notice["id"]]
+    # Relayed by the platform: the holder never writes to an administration.
+    assert answer["author"]["email"] == "referent@test.fr"
+    assert "holder@test.fr" not in str(listed)
+    content = sdis_agent.client.get(
+        f"/api/v1/documents/{notice['id']}/content", headers=sdis_agent.headers
+    )
+    assert content.status_code == 200 and content.content == samples.PDF
+    drain()
+    [mail] = inbox.to("agent.sdis-65@test.fr")
+    assert "Voici la notice et le plan." in body(mail, "plain")
+    # The other administration's thread, and the holder's own, hold none of it.
+    assert udap_agent.get(f"/api/v1/consultations/{udap}/messages") == []
+    assert holder.get(dossier_thread) == []
+    holder.get(sdis_thread, 404)
+    with db.transaction() as session:
+        kinds = sorted(
+            session.scalars(select(Message.kind).where(Message.information_request_id.is_not(None)))
+        )
+    assert kinds == ["information_answer", "information_request"]
+
+
+def test_a_request_for_the_dossier_writes_on_no_thread(
+    api: Callable[[str], Api], consulting: dict[str, Any], db: Any
+) -> None:
+    referent = api("referent@test.fr")
+    referent.post(
+        f"/api/v1/dossiers/{consulting['id']}/information-requests",
+        201,
+        json={"message": "Merci de joindre le plan de masse.", "pieces": ["PC2"]},
+    )
+    assert messages_in(db) == 0

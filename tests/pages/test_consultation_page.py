@@ -423,6 +423,44 @@ def test_a_message_to_the_referent_is_written_on_the_thread_and_read_on_the_page
     assert unknown.status_code == 422 and "Choisissez l&#39;objet" in unknown.text
 
 
+def test_the_relayed_request_and_the_holders_answer_are_read_on_the_consultation_page(
+    db: Any, signed_in: Callable[[str], TestClient], world: dict[str, Any]
+) -> None:
+    from accelerator.information.models import InformationRequest
+
+    ddt, dossier = world["consultations"]["DDT-65"], world["dossier_id"]
+    platform = signed_in("referent@pages.test")
+    page = platform.get(f"/dossiers/{dossier}", headers=HTML).text
+    relayed = _post(
+        platform, f"/dossiers/{dossier}/demandes",
+        {"csrf_token": csrf_of(page, f"/dossiers/{dossier}/demandes"), "consultation_id": str(ddt),
+         "message": "La DDT demande l'étude hydraulique.", "pieces": "Étude hydraulique"},
+    )  # fmt: skip
+    assert relayed.status_code == 303, relayed.text[:2000]
+    with db.transaction() as session:
+        request_id = session.scalars(select(InformationRequest.id)).one()
+    holder = signed_in("holder@pages.test")
+    page = holder.get(f"/dossiers/{dossier}", headers=HTML).text
+    answer_path = f"/dossiers/{dossier}/demandes/{request_id}/reponse"
+    answered = _post(
+        holder, answer_path,
+        {"csrf_token": csrf_of(page, answer_path), "message": "Étude jointe au dossier."},
+    )  # fmt: skip
+    assert answered.status_code == 303, answered.text[:2000]
+    agent = signed_in("agent@pages.test")
+    thread = _page(agent, ddt).text
+    thread = thread[thread.index('id="echanges"') :]
+    assert "Demande transmise au porteur" in thread
+    assert "La DDT demande l&#39;étude hydraulique." in thread
+    assert "Pièces demandées : Étude hydraulique" in thread
+    assert "Réponse du porteur de projet" in thread and "Étude jointe au dossier." in thread
+    assert thread.index("Demande transmise") < thread.index("Étude jointe au dossier.")
+    # The other administration consulted reads none of it.
+    other = signed_in(OTHER_AGENT)
+    udap = _page(other, world["consultations"]["UDAP-65"]).text
+    assert "hydraulique" not in udap
+
+
 def test_the_pages_document_route_refuses_what_the_api_refuses(
     signed_in: Callable[[str], TestClient], world: dict[str, Any]
 ) -> None:
