@@ -118,6 +118,8 @@ def refresh(
     facts = facts_of(session, clock, pauses=pauses)
     projection = project(facts)
     clock.due_at = projection.deadline
+    left = projection.left_on_resume
+    clock.left_amount, clock.left_unit = (left.amount, left.unit.value) if left else (None, None)
     if clock.state != ClockState.STOPPED:
         clock.state = (ClockState.PAUSED if projection.paused else ClockState.RUNNING).value
     if rungs is None:

@@ -12,6 +12,7 @@ after the deadline changes nothing (the outcome is already acquired).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -79,6 +80,10 @@ class Projection:
     windows: tuple[Window, ...]
     #: Explanation steps in French.
     steps: tuple[str, ...] = field(default=())
+    #: While paused: the budget that will count from the resumption (what was left when it
+    #: paused, or the whole budget after an interruption). Hours are rounded up: it is shown,
+    #: never used to compute a deadline.
+    left_on_resume: Duration | None = None
 
 
 def merge_pauses(pauses: Sequence[PauseFact], *, until: dt.datetime | None) -> list[Window]:
@@ -104,6 +109,13 @@ def _end(ended_at: dt.datetime | None, until: dt.datetime | None) -> dt.datetime
     return None if until is None else until.astimezone(dt.UTC)
 
 
+def _days_left(facts: ClockFacts, deadline: dt.datetime, paused_at: dt.datetime) -> Duration:
+    """What a suspension at ``paused_at`` keeps of a budget counted in days (months are
+    counted in calendar days once paused)."""
+    unit = Unit.CALENDAR_DAYS if facts.budget.unit is Unit.MONTHS else facts.budget.unit
+    return Duration(int(between(paused_at, deadline, unit, facts.calendar)), unit)
+
+
 def _resume(
     facts: ClockFacts, deadline: dt.datetime, paused_at: dt.datetime, resumed_at: dt.datetime
 ) -> dt.datetime:
@@ -114,9 +126,22 @@ def _resume(
     if budget.unit is Unit.BUSINESS_HOURS:
         left = dt.timedelta(seconds=business_seconds(paused_at, deadline, calendar))
         return add_business_time(resumed_at, left, calendar)
-    unit = Unit.CALENDAR_DAYS if budget.unit is Unit.MONTHS else budget.unit
-    left_days = int(between(paused_at, deadline, unit, calendar))
-    return add(resumed_at, Duration(left_days, unit), calendar, prorogation=facts.prorogation)
+    left_days = _days_left(facts, deadline, paused_at)
+    return add(resumed_at, left_days, calendar, prorogation=facts.prorogation)
+
+
+def _left_on_resume(facts: ClockFacts, deadline: dt.datetime, paused_at: dt.datetime) -> Duration:
+    """The budget that will count from the resumption of a pause that began at ``paused_at``
+    (hours rounded up: for display)."""
+    if facts.pause_effect is PauseEffect.INTERRUPTION:
+        return facts.budget
+    if facts.budget.unit is Unit.HOURS:
+        seconds = (deadline - paused_at).total_seconds()
+        return Duration(math.ceil(max(0.0, seconds) / 3600), Unit.HOURS)
+    if facts.budget.unit is Unit.BUSINESS_HOURS:
+        seconds = business_seconds(paused_at, deadline, facts.calendar)
+        return Duration(math.ceil(max(0.0, seconds) / 3600), Unit.BUSINESS_HOURS)
+    return _days_left(facts, deadline, paused_at)
 
 
 def project(facts: ClockFacts) -> Projection:
@@ -146,7 +171,8 @@ def project(facts: ClockFacts) -> Projection:
                     reasons=reasons,
                 )
             )
-            return Projection(None, counting_from, True, tuple(effective), tuple(steps))
+            left = _left_on_resume(facts, deadline.astimezone(dt.UTC), window.start)
+            return Projection(None, counting_from, True, tuple(effective), tuple(steps), left)
         if facts.pause_effect is PauseEffect.INTERRUPTION:
             counting_from = window.end
             deadline = add(counting_from, facts.budget, calendar, prorogation=facts.prorogation)

@@ -80,6 +80,10 @@ class Clock(Base):
     stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: Earliest unfired rung of a running clock: what the sweep looks for (indexed).
     next_rung_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    #: While paused, the budget that will count from the resumption (``Projection.
+    #: left_on_resume``; derived, like ``due_at``, at each projection).
+    left_amount: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    left_unit: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ClockPause(Base):

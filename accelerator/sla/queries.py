@@ -10,13 +10,21 @@ from sqlalchemy.orm import Session
 from accelerator.sla.actions import facts_of
 from accelerator.sla.calendars import WorkingCalendar, zone_named
 from accelerator.sla.clocks import project, timeline
-from accelerator.sla.definitions import KIND_LABELS, RUNG_LABELS, ClockKind
-from accelerator.sla.durations import add, between, make_duration, parse_duration, parse_unit
+from accelerator.sla.definitions import KIND_LABELS, RUNG_LABELS, ClockKind, ClockState
+from accelerator.sla.durations import (
+    Duration,
+    add,
+    between,
+    make_duration,
+    parse_duration,
+    parse_unit,
+)
 from accelerator.sla.explain import explain, for_holder
 from accelerator.sla.instants import local_iso, parse_instant
 from accelerator.sla.models import Clock, ClockPause, ClockRung
 from accelerator.sla.schemas import (
     BetweenOut,
+    BudgetLeftOut,
     ClockDetailOut,
     ClockOut,
     DeadlineOut,
@@ -70,6 +78,7 @@ def clock_detail(session: Session, clock: Clock) -> ClockDetailOut:
         select(ClockRung).where(ClockRung.clock_id == clock.id).order_by(ClockRung.fraction)
     )
     return ClockDetailOut(
+        left_on_resume=budget_left_view(projection.left_on_resume),
         id=str(clock.id),
         kind=clock.kind,
         label=KIND_LABELS.get(ClockKind(clock.kind), clock.kind),
@@ -148,4 +157,18 @@ def clock_view(k: Clock, timezone: str) -> ClockOut:
         due_at=local_iso(k.due_at, timezone),
         state=k.state,
         stopped_at=local_iso(k.stopped_at, timezone),
+        left_on_resume=_left_on_resume(k),
     )
+
+
+def _left_on_resume(k: Clock) -> BudgetLeftOut | None:
+    if k.state != ClockState.PAUSED or k.left_amount is None or k.left_unit is None:
+        return None
+    return budget_left_view(make_duration(k.left_amount, k.left_unit))
+
+
+def budget_left_view(left: Duration | None) -> BudgetLeftOut | None:
+    """A paused clock's budget on resumption, as shown."""
+    if left is None:
+        return None
+    return BudgetLeftOut(amount=left.amount, unit=left.unit.value, label=left.label())

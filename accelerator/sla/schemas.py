@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class DeadlineOut(BaseModel):
@@ -64,6 +64,11 @@ class ClockDetailOut(BaseModel):
     due_at: str | None
     state: str
     stopped_at: str | None
+    left_on_resume: BudgetLeftOut | None = Field(
+        default=None,
+        description="Pendant une pause : le délai qui courra à la reprise (ce qui restait, ou "
+        "tout le délai après une interruption).",
+    )
     pauses: list[PauseOut]
     rungs: list[RungOut]
     explanation: list[str]
@@ -89,6 +94,14 @@ class TimelineOut(BaseModel):
     for_holder: str
 
 
+class BudgetLeftOut(BaseModel):
+    """What a paused clock will count from its resumption."""
+
+    amount: int
+    unit: str
+    label: str
+
+
 class ClockOut(BaseModel):
     """A commitment measured on the dossier or one of its consultations."""
 
@@ -102,3 +115,8 @@ class ClockOut(BaseModel):
     due_at: str | None
     state: str
     stopped_at: str | None
+    left_on_resume: BudgetLeftOut | None = Field(
+        default=None,
+        description="Pendant une pause : le délai qui courra à la reprise (ce qui restait, ou "
+        "tout le délai après une interruption).",
+    )

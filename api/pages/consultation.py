@@ -61,6 +61,7 @@ from accelerator.shared.text import t
 from accelerator.sla.definitions import ClockState
 from accelerator.sla.models import Calendar, Clock
 from accelerator.sla.queries import clock_timeline
+from accelerator.sla.schemas import BudgetLeftOut
 from api import limits
 from api.deps import parse_id
 from api.errors import describe
@@ -162,6 +163,11 @@ def _zone(page: Page, code: str) -> str:
     return zone or "Europe/Paris"
 
 
+def _left(view: ConsultationOut) -> BudgetLeftOut | None:
+    """What the consultation's deadline will count from the holder's answer, while paused."""
+    return view.clock.left_on_resume if view.clock else None
+
+
 def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
@@ -181,7 +187,9 @@ def _deadline(page: Page, view: ConsultationOut, zone: str) -> dict[str, Any]:
         plain, explanation = timeline.for_holder, timeline.explanation
     return {
         "due": "" if paused else display.deadline(due, zone),
-        "badge": display.deadline_badge(due, now=page.now, zone=zone, paused=paused)
+        "badge": display.deadline_badge(
+            due, now=page.now, zone=zone, paused=paused, left=_left(view)
+        )
         if open_
         else None,
         "budget": view.clock.budget if view.clock else "",

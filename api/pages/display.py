@@ -15,6 +15,8 @@ from babel.dates import format_date, format_datetime
 
 from accelerator.shared.text import t
 from accelerator.sla.calendars import zone_named
+from accelerator.sla.durations import Unit
+from accelerator.sla.schemas import BudgetLeftOut
 
 LOCALE = "fr_FR"
 #: Under this many days a deadline is shown as close (warning colour).
@@ -73,13 +75,19 @@ def deadline(due_at: dt.datetime | None, zone: str = "Europe/Paris") -> str:
 
 
 def deadline_badge(
-    due_at: dt.datetime | None, *, now: dt.datetime, zone: str, paused: bool = False
+    due_at: dt.datetime | None,
+    *,
+    now: dt.datetime,
+    zone: str,
+    paused: bool = False,
+    left: BudgetLeftOut | None = None,
 ) -> Badge | None:
-    """« aujourd'hui », « demain », « dans N jours », late in red, or paused.
+    """« aujourd'hui », « demain », « dans N jours », late in red, or paused: « N j. après
+    complément » (what will count from the holder's answer, ``left``), « en pause » if unknown.
 
     Counted in local days between today and the last day the deadline includes."""
     if paused:
-        return Badge(t("pages.deadline.paused"), Level.INFO)
+        return paused_badge(left)
     if due_at is None:
         return None
     today = now.astimezone(zone_named(zone)).date()
@@ -96,6 +104,15 @@ def deadline_badge(
     return Badge(
         t("pages.deadline.in_days", days=days), Level.WARNING if days < CLOSE_DAYS else Level.INFO
     )
+
+
+def paused_badge(left: BudgetLeftOut | None) -> Badge:
+    """A paused deadline: how much of it will run once the holder has answered."""
+    if left is None:
+        return Badge(t("pages.deadline.paused"), Level.INFO)
+    if Unit(left.unit) in (Unit.HOURS, Unit.BUSINESS_HOURS):
+        return Badge(t("pages.deadline.paused_hours", hours=left.amount), Level.INFO)
+    return Badge(t("pages.deadline.paused_days", days=left.amount), Level.INFO)
 
 
 def countdown(due_at: dt.datetime | None, *, now: dt.datetime) -> Badge | None:

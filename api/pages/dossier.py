@@ -49,7 +49,7 @@ from accelerator.messages.schemas import MessageIn
 from accelerator.shared.config import Settings
 from accelerator.shared.errors import NotFound
 from accelerator.shared.text import t
-from accelerator.sla.definitions import ClockState
+from accelerator.sla.definitions import ClockKind, ClockState
 from accelerator.sla.models import Calendar, Clock
 from accelerator.sla.queries import clock_timeline
 from accelerator.views.queries import build_views
@@ -338,7 +338,9 @@ def _clocks(
                 "label": shown.label,
                 "administration": names.get(shown.consultation_id or "", ""),
                 "due": display.deadline(due, zone),
-                "badge": display.deadline_badge(due, now=now, zone=zone, paused=paused)
+                "badge": display.deadline_badge(
+                    due, now=now, zone=zone, paused=paused, left=shown.left_on_resume
+                )
                 if running
                 else None,
                 "state": t(CLOCK_STATE_KEYS[ClockState(shown.state)]),
@@ -358,13 +360,22 @@ def _decision(view: DossierOut, zone: str) -> str:
 
 
 def _consultations(view: DossierOut, zone: str, now: dt.datetime) -> list[dict[str, object]]:
+    left = {
+        k.consultation_id: k.left_on_resume
+        for k in view.clocks
+        if k.kind == ClockKind.CONSULTATION_DEADLINE and k.consultation_id
+    }
     rows = []
     for c in view.consultations:
         due = _parse(c.due_at)
         open_ = c.status in ("sent", "acknowledged", "awaiting_information")
         badge: Badge | None = (
             display.deadline_badge(
-                due, now=now, zone=zone, paused=c.status == "awaiting_information"
+                due,
+                now=now,
+                zone=zone,
+                paused=c.status == "awaiting_information",
+                left=left.get(c.id),
             )
             if open_
             else None

@@ -368,7 +368,8 @@ def consultation_row(
         view.clock is not None and view.clock.state == ClockState.PAUSED
     )
     due = _parse(view.due_at)
-    badge: Badge | None = display.deadline_badge(due, now=now, zone=zone, paused=paused)
+    left = view.clock.left_on_resume if view.clock else None
+    badge: Badge | None = display.deadline_badge(due, now=now, zone=zone, paused=paused, left=left)
     return {
         "dossier_url": f"/dossiers/{view.dossier.id}",
         "reference": view.dossier.reference or "",

@@ -16,7 +16,7 @@ from accelerator.sla.clocks import (
     rung_instant,
     timeline,
 )
-from accelerator.sla.durations import Duration, Unit
+from accelerator.sla.durations import Duration, Unit, add
 from tests.factories import paris
 
 
@@ -132,3 +132,70 @@ def test_the_timeline_names_holidays(fr: WorkingCalendar) -> None:
     labels = [s.label for s in timeline(clock, projection, now=paris(2026, 5, 10))]
     assert "jour non ouvré : Fête du Travail" in labels
     assert "jour non ouvré : fin de semaine" in labels
+
+
+@pytest.mark.parametrize(
+    "budget",
+    [
+        Duration(3, Unit.MONTHS),
+        Duration(2, Unit.MONTHS),
+        Duration(15, Unit.BUSINESS_DAYS),
+        Duration(40, Unit.CALENDAR_DAYS),
+        Duration(10, Unit.WORKING_DAYS),
+    ],
+)
+@pytest.mark.parametrize("paused_on", [3, 10, 13, 27])
+def test_a_paused_clock_says_what_will_count_from_the_answer(
+    fr: WorkingCalendar, budget: Duration, paused_on: int
+) -> None:
+    paused_at = paris(2026, 3, paused_on, 16)
+    for resumed_at in (paris(2026, 4, 7, 9), paris(2026, 4, 30, 17)):
+
+        def clock(ended: dt.datetime | None, effect: PauseEffect) -> ClockFacts:
+            return ClockFacts(
+                anchor=paris(2026, 3, 2, 10), budget=budget, calendar=fr, pause_effect=effect,
+                pauses=[PauseFact("pièces", paused_at, ended)],
+            )  # fmt: skip
+
+        paused = project(clock(None, PauseEffect.SUSPENSION))
+        unpaused = add(paris(2026, 3, 2, 10), budget, fr)
+        if paused_at >= unpaused:
+            # A request after the deadline pauses nothing: nothing to say.
+            assert not paused.paused and paused.left_on_resume is None
+            continue
+        # Suspension: what is left when it paused, in days (months in calendar days once
+        # paused), is exactly what the deadline counts from the resumption.
+        assert paused.paused and paused.deadline is None and paused.left_on_resume is not None
+        resumed = project(clock(resumed_at, PauseEffect.SUSPENSION))
+        assert resumed.left_on_resume is None
+        expected_unit = Unit.CALENDAR_DAYS if budget.unit is Unit.MONTHS else budget.unit
+        assert paused.left_on_resume.unit is expected_unit
+        assert resumed.deadline == add(resumed_at, paused.left_on_resume, fr)
+        # Interruption: the whole budget.
+        interrupted = project(clock(None, PauseEffect.INTERRUPTION))
+        assert interrupted.left_on_resume == budget
+        assert project(clock(resumed_at, PauseEffect.INTERRUPTION)).deadline == add(
+            resumed_at, budget, fr
+        )
+
+
+def test_the_days_left_of_a_three_month_clock_paused_on_10_march(fr: WorkingCalendar) -> None:
+    # As the first test: on 10 March the days left were 11 March..2 June = 84 days.
+    paused = project(
+        facts(fr, PauseEffect.SUSPENSION, [PauseFact("pièces", REQUEST.started_at, None)])
+    )
+    assert paused.left_on_resume == Duration(84, Unit.CALENDAR_DAYS)
+
+
+def test_hours_left_are_rounded_up(fr: WorkingCalendar) -> None:
+    pause = PauseFact("pièces", paris(2026, 3, 2, 15, 30), None)
+    paused = project(
+        ClockFacts(
+            anchor=paris(2026, 3, 2, 10),
+            budget=Duration(24, Unit.HOURS),
+            calendar=fr,
+            pause_effect=PauseEffect.SUSPENSION,
+            pauses=[pause],
+        )
+    )
+    assert paused.left_on_resume == Duration(19, Unit.HOURS)  # 18 h 30 left

@@ -40,6 +40,7 @@ from accelerator.messages.models import Message, MessageRead
 from accelerator.outbox.models import OutboxMessage
 from accelerator.shared.config import Settings
 from accelerator.shared.db import utcnow
+from accelerator.sla.models import Clock
 from tests.pages.conftest import HTML, PASSWORD, csrf_of
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -439,6 +440,13 @@ def test_the_relayed_request_and_the_holders_answer_are_read_on_the_consultation
     assert relayed.status_code == 303, relayed.text[:2000]
     with db.transaction() as session:
         request_id = session.scalars(select(InformationRequest.id)).one()
+        clock = session.scalars(
+            select(Clock).where(Clock.consultation_id == ddt, Clock.kind == "consultation_deadline")
+        ).one()
+        assert clock.state == "paused" and clock.left_amount
+    # The agent's queue says how many days will run once the holder has answered.
+    queue = signed_in("agent@pages.test").get("/mes-consultations", headers=HTML).text
+    assert f"{clock.left_amount} j. après complément" in queue
     holder = signed_in("holder@pages.test")
     page = holder.get(f"/dossiers/{dossier}", headers=HTML).text
     answer_path = f"/dossiers/{dossier}/demandes/{request_id}/reponse"

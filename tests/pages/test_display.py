@@ -65,3 +65,17 @@ def test_the_take_in_charge_countdown() -> None:
     assert late is not None and (late.text, late.level) == ("dépassé de 2 h 00", Level.ERROR)
     long = display.countdown(NOW - dt.timedelta(hours=50), now=NOW)
     assert long is not None and long.text == "dépassé de 2 j."
+
+
+def test_a_paused_deadline_says_what_will_count_from_the_holders_answer() -> None:
+    from accelerator.sla.schemas import BudgetLeftOut
+
+    due = dt.datetime(2026, 6, 1, tzinfo=PARIS)
+    days = BudgetLeftOut(amount=12, unit="business_days", label="12 jours ouvrés")
+    assert _badge(due, paused=True, left=days) == ("12 j. après complément", Level.INFO)
+    months = BudgetLeftOut(amount=84, unit="calendar_days", label="84 jours")
+    assert _badge(None, paused=True, left=months) == ("84 j. après complément", Level.INFO)  # type: ignore[arg-type]
+    hours = BudgetLeftOut(amount=19, unit="hours", label="19 heures")
+    assert _badge(due, paused=True, left=hours) == ("19 h après complément", Level.INFO)
+    # Unknown (a clock paused before the figure was kept): paused, without a figure.
+    assert _badge(due, paused=True, left=None)[0] == "en pause (complément attendu)"

@@ -28,6 +28,7 @@ from accelerator.information.models import InformationRequest
 from accelerator.intake.actions import take_in
 from accelerator.messages.models import Message
 from accelerator.shared.db import utcnow
+from accelerator.sla.models import Clock
 from tests.pages.conftest import HTML, PASSWORD, csrf_of, sign_in
 from tests.pages.test_page_queries import MOST, add_world
 
@@ -138,6 +139,14 @@ def test_a_dossier_goes_through_its_page_from_take_in_charge_to_closing(
         ).one()
         assert request.pieces == ["Notice de sécurité", "PC40"]
         request_id = request.id
+        paused = session.scalars(
+            select(Clock).where(
+                Clock.consultation_id == sdis.id, Clock.kind == "consultation_deadline"
+            )
+        ).one()
+        assert paused.state == "paused" and paused.left_amount
+    # The paused deadline says how many days will run once the holder has answered.
+    assert f"{paused.left_amount} j. après complément" in referent.get(page, headers=HTML).text
     seen = holder.get(page, headers=HTML).text
     assert "Une réponse est attendue du porteur de projet" in seen
     answered = post(
