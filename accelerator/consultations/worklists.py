@@ -5,17 +5,22 @@ whatever the number of consultations; the rows are then shown with ``queries.bui
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, select
 from sqlalchemy.orm import Session
 
+from accelerator.catalogue.models import Administration, Commune, ConsultationType
 from accelerator.consultations.access import consultation_visibility
 from accelerator.consultations.models import Consultation
-from accelerator.consultations.status import FINISHED, ConsultationStatus
+from accelerator.consultations.status import FINISHED, LABELS, ConsultationStatus
+from accelerator.dossiers.models import Dossier
 from accelerator.identity.models import User
 from accelerator.sla.definitions import ClockKind, ClockState
-from accelerator.sla.models import Clock
+from accelerator.sla.durations import Duration, make_duration
+from accelerator.sla.models import Calendar, Clock
 
 #: The most rows a page may ask for.
 MAX_PAGE_SIZE = 100
@@ -143,3 +148,112 @@ def watchlist(session: Session, user: User, *, now: dt.datetime, limit: int) -> 
         at_risk_count=found["at_risk"][0],
         at_risk=found["at_risk"][1],
     )
+
+
+@dataclass(frozen=True)
+class ConsultationRow:
+    """One line of a consultation list: what a table shows of a consultation."""
+
+    id: uuid.UUID
+    dossier_id: uuid.UUID
+    reference: str | None
+    title: str
+    commune_name: str | None
+    commune_insee: str
+    administration: str
+    administration_name: str
+    #: The administration's calendar's zone: the row's times are shown in it.
+    timezone: str
+    consultation_type_label: str
+    status: str
+    status_label: str
+    sent_at: dt.datetime
+    due_at: dt.datetime | None
+    #: Waiting for the holder (its status, or its deadline's clock paused).
+    paused: bool
+    #: While paused: what the deadline will count from the holder's answer.
+    left_on_resume: Duration | None
+    #: The internal target's deadline while it runs.
+    target_due_at: dt.datetime | None
+
+
+def consultation_rows(
+    session: Session, consultations: Sequence[Consultation]
+) -> list[ConsultationRow]:
+    """The rows of ``consultations``, in their order: one query, whatever their number."""
+    if not consultations:
+        return []
+    deadline = Clock.__table__.alias("deadline")
+    target = Clock.__table__.alias("target")
+    query = (
+        select(
+            Consultation.id,
+            Dossier.id,
+            Dossier.reference,
+            Dossier.title,
+            Commune.name,
+            Dossier.commune_insee,
+            Administration.code,
+            Administration.name,
+            Calendar.timezone,
+            ConsultationType.label,
+            Consultation.status,
+            Consultation.sent_at,
+            Consultation.due_at,
+            deadline.c.state,
+            deadline.c.left_amount,
+            deadline.c.left_unit,
+            target.c.due_at,
+        )
+        .join(Dossier, Dossier.id == Consultation.dossier_id)
+        .join(Administration, Administration.code == Consultation.administration_code)
+        .join(Calendar, Calendar.code == Administration.calendar_code)
+        .join(ConsultationType, ConsultationType.code == Consultation.consultation_type_code)
+        .outerjoin(Commune, Commune.insee == Dossier.commune_insee)
+        .outerjoin(
+            deadline,
+            and_(
+                deadline.c.consultation_id == Consultation.id,
+                deadline.c.kind == ClockKind.CONSULTATION_DEADLINE.value,
+            ),
+        )
+        .outerjoin(
+            target,
+            and_(
+                target.c.consultation_id == Consultation.id,
+                target.c.kind == ClockKind.CONSULTATION_TARGET.value,
+                target.c.state == ClockState.RUNNING.value,
+            ),
+        )
+        .where(Consultation.id.in_([c.id for c in consultations]))
+    )
+    found = {}
+    for (
+        id_, dossier_id, reference, title, commune, insee, code, name, zone, type_label,
+        status, sent_at, due_at, clock_state, left_amount, left_unit, target_due,
+    ) in session.execute(query):  # fmt: skip
+        paused = (
+            status == ConsultationStatus.AWAITING_INFORMATION or clock_state == ClockState.PAUSED
+        )
+        found[id_] = ConsultationRow(
+            id=id_,
+            dossier_id=dossier_id,
+            reference=reference,
+            title=title,
+            commune_name=commune,
+            commune_insee=insee,
+            administration=code,
+            administration_name=name,
+            timezone=zone,
+            consultation_type_label=type_label,
+            status=status,
+            status_label=LABELS[ConsultationStatus(status)],
+            sent_at=sent_at,
+            due_at=due_at,
+            paused=paused,
+            left_on_resume=make_duration(left_amount, left_unit)
+            if clock_state == ClockState.PAUSED and left_amount is not None and left_unit
+            else None,
+            target_due_at=target_due,
+        )
+    return [found[c.id] for c in consultations if c.id in found]

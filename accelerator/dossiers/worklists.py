@@ -50,6 +50,7 @@ class DossierRow:
     status: str
     status_label: str
     commune_name: str | None
+    commune_insee: str
     organisation: str
     timezone: str
     filed_at: dt.datetime | None
@@ -308,12 +309,31 @@ def row_of(
         status=dossier.status,
         status_label=LABELS[DossierStatus(dossier.status)],
         commune_name=commune,
+        commune_insee=dossier.commune_insee,
         organisation=organisation,
         timezone=zone,
         filed_at=dossier.filed_at,
         referent_name=referent_name,
         take_charge_due_at=take_charge_due_at,
     )
+
+
+def visible_rows(
+    session: Session, user: User, *, limit: int = PAGE_SIZE, offset: int = 0
+) -> list[DossierRow]:
+    """The dossiers ``user`` may see as lines of a list, newest first (the holder's « Mes
+    dossiers »): two queries whatever the page's length."""
+    chosen = (
+        select(Dossier.id.label("id"), literal(None).label("tab"), Dossier.created_at.label("rank"))
+        .where(dossier_visibility(user))
+        .order_by(Dossier.created_at.desc(), Dossier.id)
+        .limit(max(1, min(limit, MAX_PAGE_SIZE)))
+        .offset(max(0, offset))
+        .subquery()
+    )
+    found = sorted(_rows(session, chosen), key=lambda item: item[0].id)
+    found.sort(key=lambda item: item[2], reverse=True)
+    return [row for row, _, _ in found]
 
 
 def count_visible(session: Session, user: User) -> int:

@@ -163,6 +163,13 @@ def _zone(page: Page, code: str) -> str:
     return zone or "Europe/Paris"
 
 
+def _running_target(view: ConsultationOut) -> dt.datetime | None:
+    """The internal target's deadline while it runs."""
+    if view.target is None or view.target.state != ClockState.RUNNING:
+        return None
+    return _parse(view.target.due_at)
+
+
 def _left(view: ConsultationOut) -> BudgetLeftOut | None:
     """What the consultation's deadline will count from the holder's answer, while paused."""
     return view.clock.left_on_resume if view.clock else None
@@ -194,7 +201,7 @@ def _deadline(page: Page, view: ConsultationOut, zone: str) -> dict[str, Any]:
         else None,
         "budget": view.clock.budget if view.clock else "",
         "silence": view.silence_outcome,
-        "target": target_badge(view, zone, page.now) if open_ else None,
+        "target": target_badge(_running_target(view), zone, page.now) if open_ else None,
         "plain": plain,
         "steps": explanation,
     }

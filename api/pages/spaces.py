@@ -19,14 +19,12 @@ from urllib.parse import urlencode
 from fastapi import Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Administration, ConsultationType
-from accelerator.consultations import queries as consultation_queries
 from accelerator.consultations import worklists as consultation_lists
-from accelerator.consultations.schemas import ConsultationOut
 from accelerator.consultations.status import FINISHED, ConsultationStatus
 from accelerator.consultations.status import LABELS as CONSULTATION_LABELS
+from accelerator.consultations.worklists import ConsultationRow
 from accelerator.dossiers import worklists
 from accelerator.dossiers.status import DossierStatus
 from accelerator.dossiers.worklists import MAX_SEARCH, DossierRow, QueueSort, QueueTab
@@ -34,9 +32,7 @@ from accelerator.identity import directory
 from accelerator.identity.roles import Role
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
-from accelerator.sla.definitions import ClockState
-from accelerator.sla.models import Calendar
-from accelerator.views.queries import list_dossiers
+from accelerator.sla.queries import budget_left_view
 from api.pages import display
 from api.pages.display import Badge, Level
 from api.pages.rendering import render
@@ -113,21 +109,21 @@ def holder_space(request: Request, page: PageNumber = 1) -> Response:
         size = unit.settings.page_size
         count = worklists.count_visible(unit.session, user)
         page, pages = _pages(count, page, size)
-        views = list_dossiers(unit.session, user, limit=size, offset=(page - 1) * size)
+        found = worklists.visible_rows(unit.session, user, limit=size, offset=(page - 1) * size)
         rows = [
             {
-                "url": f"/dossiers/{v.id}/brouillon"
-                if v.status == DossierStatus.DRAFT
-                else f"/dossiers/{v.id}",
-                "reference": v.reference or t("pages.holder.no_reference"),
-                "title": v.title,
-                "commune": v.commune_name or v.commune_insee,
-                "status": status_badge(v.status_label, DOSSIER_LEVELS.get(v.status)),
-                "filed_at": display.instant(_parse(v.filed_at)),
-                "referent": v.referent.name if v.referent else t("pages.holder.referent_pending"),
-                "awaiting": v.status == DossierStatus.AWAITING_HOLDER,
+                "url": f"/dossiers/{row.id}/brouillon"
+                if row.status == DossierStatus.DRAFT
+                else f"/dossiers/{row.id}",
+                "reference": row.reference or t("pages.holder.no_reference"),
+                "title": row.title,
+                "commune": row.commune_name or row.commune_insee,
+                "status": status_badge(row.status_label, DOSSIER_LEVELS.get(row.status)),
+                "filed_at": display.instant(row.filed_at, row.timezone),
+                "referent": row.referent_name or t("pages.holder.referent_pending"),
+                "awaiting": row.status == DossierStatus.AWAITING_HOLDER,
             }
-            for v in views
+            for row in found
         ]
         return render(
             request,
@@ -344,53 +340,36 @@ def referent_export(
 # --- Administration agent ----------------------------------------------------------------
 
 
-def _zones(session: Session) -> dict[str, str]:
-    """Each administration's time zone (its calendar's), one query."""
-    return dict(
-        session.execute(
-            select(Administration.code, Calendar.timezone).join(
-                Calendar, Calendar.code == Administration.calendar_code
-            )
-        ).all()
-    )
-
-
 def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
-def consultation_row(
-    view: ConsultationOut, zones: dict[str, str], now: dt.datetime
-) -> dict[str, object]:
+def consultation_row(row: ConsultationRow, now: dt.datetime) -> dict[str, object]:
     """A consultation as a table row: its dossier, its status and its deadline's badge."""
-    zone = zones.get(view.administration, "Europe/Paris")
-    paused = view.status == ConsultationStatus.AWAITING_INFORMATION or (
-        view.clock is not None and view.clock.state == ClockState.PAUSED
+    zone = row.timezone
+    left = budget_left_view(row.left_on_resume)
+    badge: Badge | None = display.deadline_badge(
+        row.due_at, now=now, zone=zone, paused=row.paused, left=left
     )
-    due = _parse(view.due_at)
-    left = view.clock.left_on_resume if view.clock else None
-    badge: Badge | None = display.deadline_badge(due, now=now, zone=zone, paused=paused, left=left)
     return {
-        "dossier_url": f"/dossiers/{view.dossier.id}",
-        "reference": view.dossier.reference or "",
-        "title": view.dossier.title,
-        "commune": view.dossier.commune_name or view.dossier.commune_insee,
-        "administration": view.administration_name,
-        "type": view.consultation_type_label,
-        "status": status_badge(view.status_label, CONSULTATION_LEVELS.get(view.status)),
-        "sent_at": display.instant(_parse(view.sent_at), zone),
-        "due": "" if paused else display.deadline(due, zone),
+        "dossier_url": f"/dossiers/{row.dossier_id}",
+        "reference": row.reference or "",
+        "title": row.title,
+        "commune": row.commune_name or row.commune_insee,
+        "administration": row.administration_name,
+        "type": row.consultation_type_label,
+        "status": status_badge(row.status_label, CONSULTATION_LEVELS.get(row.status)),
+        "sent_at": display.instant(row.sent_at, zone),
+        "due": "" if row.paused else display.deadline(row.due_at, zone),
         "badge": badge,
-        "target": target_badge(view, zone, now),
-        "href": f"/consultations/{view.id}",
+        "target": target_badge(row.target_due_at, zone, now),
+        "href": f"/consultations/{row.id}",
     }
 
 
-def target_badge(view: ConsultationOut, zone: str, now: dt.datetime) -> Badge | None:
-    """Where the platform's internal target (an opinion at half the legal deadline) stands."""
-    if view.target is None or view.target.state != ClockState.RUNNING:
-        return None
-    due = _parse(view.target.due_at)
+def target_badge(due: dt.datetime | None, zone: str, now: dt.datetime) -> Badge | None:
+    """Where the platform's internal target (an opinion at half the legal deadline) stands,
+    while it runs (``due``: its deadline then, else None)."""
     if due is None:
         return None
     if due <= now:
@@ -434,15 +413,14 @@ def agent_space(
         )
         counts = consultation_lists.status_counts(unit.session, user, consultation_type=type)
         pages = worklists.pages_for(count, unit.settings.page_size)
-        zones = _zones(unit.session)
-        views = consultation_queries.build_views(unit.session, found)
+        shown = consultation_lists.consultation_rows(unit.session, found)
         administration = unit.session.get(Administration, user.administration_code or "")
         chosen = {k: v for k, v in (("statut", statut), ("type", type)) if v}
         return render(
             request,
             "agent.html",
             {
-                "rows": [consultation_row(v, zones, unit.now) for v in views],
+                "rows": [consultation_row(r, unit.now) for r in shown],
                 "count": count,
                 "page": page,
                 "pages": pages,
@@ -483,9 +461,8 @@ def manager_space(request: Request) -> Response:
         overdue_count, overdue = worklists.overdue_take_charge(
             unit.session, user, now=unit.now, limit=unit.settings.page_size
         )
-        views = consultation_queries.build_views(unit.session, watch.late + watch.at_risk)
-        zones = _zones(unit.session)
-        rows = [consultation_row(v, zones, unit.now) for v in views]
+        found = consultation_lists.consultation_rows(unit.session, watch.late + watch.at_risk)
+        rows = [consultation_row(r, unit.now) for r in found]
         late_rows, risk_rows = rows[: len(watch.late)], rows[len(watch.late) :]
         return render(
             request,

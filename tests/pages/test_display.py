@@ -79,3 +79,21 @@ def test_a_paused_deadline_says_what_will_count_from_the_holders_answer() -> Non
     assert _badge(due, paused=True, left=hours) == ("19 h après complément", Level.INFO)
     # Unknown (a clock paused before the figure was kept): paused, without a figure.
     assert _badge(due, paused=True, left=None)[0] == "en pause (complément attendu)"
+
+
+def test_instants_and_days_read_as_babel_formats_them_in_each_zone() -> None:
+    from babel.dates import format_date, format_datetime
+
+    start = dt.datetime(2026, 1, 1, 0, 7, tzinfo=dt.UTC)
+    for zone in ("Europe/Paris", "America/Cayenne", "Indian/Reunion", "Pacific/Noumea"):
+        for step in range(0, 366 * 24, 7):  # every 7 hours of a year, both DST changes
+            value = start + dt.timedelta(hours=step)
+            expected = format_datetime(
+                value, "d MMMM y 'à' HH:mm", locale="fr_FR", tzinfo=ZoneInfo(zone)
+            )
+            assert display.instant(value, zone) == expected
+            assert display.day(value.date()) == format_date(
+                value.date(), "d MMMM y", locale="fr_FR"
+            )
+    # Without a zone: in the offset the value carries.
+    assert display.instant(dt.datetime(2026, 6, 9, 10, 5, tzinfo=PARIS)) == "9 juin 2026 à 10:05"
