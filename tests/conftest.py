@@ -34,6 +34,7 @@ BACKENDS = [
 
 #: Tables emptied between tests, children first; the catalogue stays loaded.
 TRANSACTIONAL_TABLES = [
+    "config_changes",
     "message_reads",
     "message_documents",
     "messages",
