@@ -39,3 +39,15 @@ def edited_keys(session: Session, kind: ChangeKind) -> set[str]:
     """The keys of the objects of ``kind`` an administrator has changed (a catalogue load
     leaves those as the administrator left them)."""
     return set(session.scalars(select(ConfigChange.key).where(ConfigChange.kind == kind.value)))
+
+
+def changes_of(
+    session: Session, kinds: Sequence[ChangeKind], key: str, *, limit: int = 20
+) -> Sequence[ConfigChange]:
+    """The latest changes of one object (its kinds and key), newest first."""
+    return session.scalars(
+        select(ConfigChange)
+        .where(ConfigChange.kind.in_([k.value for k in kinds]), ConfigChange.key == key)
+        .order_by(ConfigChange.at.desc(), ConfigChange.id.desc())
+        .limit(limit)
+    ).all()
