@@ -496,17 +496,27 @@ def _launch(
             select(ProposedAdministration).where(ProposedAdministration.dossier_id == dossier.id)
         )
     }
+    known: dict[str, bool] = {
+        code: active
+        for code, active in session.execute(select(Administration.code, Administration.active))
+    }
+    # An administration an administrator deactivated is consulted no more: left out of the
+    # proposal, refused when named.
     codes = (
-        list(proposals) if administrations is None else [c.strip().upper() for c in administrations]
+        [c for c in proposals if known.get(c, True)]
+        if administrations is None
+        else [c.strip().upper() for c in administrations]
     )
     if not codes:
         raise InvalidInput(t("consultation.choose_administration"))
     if len(set(codes)) != len(codes):
         raise InvalidInput(t("consultation.administration_twice"))
-    known = set(session.scalars(select(Administration.code)))
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise InvalidInput(t("catalogue.administrations_unknown", codes=", ".join(unknown)))
+    inactive = [c for c in codes if not known[c]]
+    if inactive:
+        raise InvalidInput(t("configuration.administration_inactive", code=", ".join(inactive)))
     entries = []
     for code in codes:
         proposal = proposals.get(code)

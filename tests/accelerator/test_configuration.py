@@ -310,6 +310,10 @@ def test_an_administration_with_open_consultations_is_not_deactivated(db: Databa
         targets=[{"administration": "OFB", "consultation_type": "generic_opinion"}],
     )  # fmt: skip
     refused(db, lambda s: actions.add_routing_rule(s, data=rule, user=by, now=NOW), "désactivée")
+    # Nor consulted: named in a launch, refused.
+    other = filed(db, now=NOW)
+    with pytest.raises(InvalidInput, match="OFB est désactivée"):
+        launched(db, other, ["DDT-65", "OFB"], now=paris(2026, 3, 3, 11))
 
 
 # --- Routing rules -------------------------------------------------------------------------
