@@ -5,16 +5,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from accelerator.identity.actions import EMAIL, normalise_email
 from accelerator.identity.roles import Role
+from accelerator.shared.text import t
 from accelerator.shared.validation import STRICT_INPUT, Code, IsoDate, SingleLine, choice
 from accelerator.sla.durations import Unit
 
 #: The shortest password an administrator may give a new account.
 MIN_PASSWORD_LENGTH = 12
 
-Email = Annotated[SingleLine, Field(min_length=3, max_length=320)]
+
+def _email(value: str) -> str:
+    """An e-mail address as accounts store it (lower case), or a French ``ValueError``."""
+    email = normalise_email(value)
+    if not EMAIL.match(email):
+        raise ValueError(t("identity.email_invalid", email=email))
+    return email
+
+
+#: An e-mail address, checked where it is typed (its error shows under its field).
+Email = Annotated[SingleLine, Field(min_length=3, max_length=320), AfterValidator(_email)]
 AdministrationCode = Annotated[Code, Field(max_length=32)]
 #: A routing rule's code, as the catalogue writes them (``abf``, ``icpe_industrial``).
 RuleCode = Annotated[
