@@ -34,6 +34,7 @@ BACKENDS = [
 
 #: Tables emptied between tests, children first; the catalogue stays loaded.
 TRANSACTIONAL_TABLES = [
+    "config_changes",
     "message_reads",
     "message_documents",
     "messages",
@@ -201,3 +202,39 @@ def cog_communes(db: Any) -> None:
 
     with db.transaction() as session:
         load_communes(session, COG_EXTRACT.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def restored_catalogue(db: Any) -> Iterator[None]:
+    """The catalogue rows these tests change, put back as they were afterwards (the
+    catalogue stays loaded between tests)."""
+    from sqlalchemy import delete, select
+
+    from accelerator.catalogue.models import Administration, RoutingRule
+    from accelerator.sla.models import DeadlineDefinition
+
+    with db.transaction() as session:
+        administrations = {
+            a.code: (a.name, a.contact_email, a.active)
+            for a in session.scalars(select(Administration))
+        }
+        rules = [
+            {"code": r.code, "rank": r.rank, "label": r.label, "condition": r.condition,
+             "targets": r.targets}
+            for r in session.scalars(select(RoutingRule))
+        ]  # fmt: skip
+        definitions = {
+            (code, version)
+            for code, version in session.execute(
+                select(DeadlineDefinition.code, DeadlineDefinition.version)
+            )
+        }
+    yield
+    with db.transaction() as session:
+        for a in session.scalars(select(Administration)):
+            a.name, a.contact_email, a.active = administrations[a.code]
+        session.execute(delete(RoutingRule))
+        session.add_all(RoutingRule(**row) for row in rules)
+        for d in session.scalars(select(DeadlineDefinition)):
+            if (d.code, d.version) not in definitions:
+                session.delete(d)

@@ -141,8 +141,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("accelerator/metrics/queries.py", "TABLES"): "documentation OpenAPI",
     # Identifiers of access scopes, in English (« référent » is a glossary word).
     ("api/policies.py", "Scope"): "identifiants en anglais",
-    # A CLDR date pattern for Babel's format_datetime, not a sentence.
-    ("api/pages/display.py", "d MMMM y 'à' HH:mm"): "motif de date CLDR",
 }
 
 

@@ -24,6 +24,8 @@ from accelerator.catalogue.models import (
     ProcedurePiece,
     RoutingRule,
 )
+from accelerator.journal.kinds import ChangeKind
+from accelerator.journal.queries import edited_keys
 from accelerator.shared.db import Base, utcnow
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
@@ -220,6 +222,10 @@ def load_catalogue(
     now = now or utcnow()
     counts: dict[str, int] = {}
     counts["calendriers"] = _load_calendars(session, _read(directory, "calendars.json"), now)
+    # What an administrator changed (the configuration journal names it) stays as they left
+    # it: a routing rule they removed is not brought back, a renamed administration keeps
+    # its name, an internal target they set keeps its budget.
+    edited = {kind: edited_keys(session, kind) for kind in ChangeKind}
     counts["administrations"] = _upsert(
         session,
         Administration,
@@ -231,6 +237,7 @@ def load_catalogue(
                 "calendar_code": row.get("calendar", "FR"),
             }
             for row in _read(directory, "administrations.json")
+            if row["code"] not in edited[ChangeKind.ADMINISTRATION]
         ],
     )
     counts[t("catalogue.report.consultation_types")] = _upsert(
@@ -268,7 +275,13 @@ def load_catalogue(
     )
     counts[t("catalogue.report.pieces")] = _load_pieces(session, procedures)
     counts[t("catalogue.report.routing_rules")] = _upsert(
-        session, RoutingRule, _read(directory, "routing_rules.json")
+        session,
+        RoutingRule,
+        [
+            row
+            for row in _read(directory, "routing_rules.json")
+            if row["code"] not in edited[ChangeKind.ROUTING_RULE]
+        ],
     )
     counts["arrondissements"] = _upsert(
         session, Arrondissement, _read(directory, "arrondissements.json")
@@ -285,7 +298,10 @@ def load_catalogue(
     _upsert_communes(session, communes)
     counts["communes"] = len(communes)
     counts[t("catalogue.report.definitions")] = _load_definitions(
-        session, now, take_charge_reoffer=take_charge_reoffer
+        session,
+        now,
+        take_charge_reoffer=take_charge_reoffer,
+        kept=edited[ChangeKind.DEADLINE_TARGET],
     )
     return LoadReport(counts)
 
@@ -581,9 +597,13 @@ _DEFINITION_FIELDS = (
 )
 
 
-def _load_definitions(session: Session, now: dt.datetime, *, take_charge_reoffer: bool) -> int:
+def _load_definitions(
+    session: Session, now: dt.datetime, *, take_charge_reoffer: bool, kept: set[str]
+) -> int:
     created = 0
     for row in _definition_rows(session, take_charge_reoffer=take_charge_reoffer):
+        if row["code"] in kept:
+            continue
         latest = session.scalar(
             select(DeadlineDefinition)
             .where(DeadlineDefinition.code == row["code"])
@@ -634,6 +654,33 @@ def set_calendar_override(
         raise InvalidInput(f"Horaires invalides : {error}.") from None
     if not changed:
         raise InvalidInput(t("calendar.override_unchanged"))
+    return calendar
+
+
+def remove_calendar_override(
+    session: Session, *, code: str, day: dt.date, now: dt.datetime
+) -> Calendar:
+    """Work one date as the week and the holidays say again: a new version that new clocks
+    pin (``InvalidInput`` if the date had no exceptional hours)."""
+    calendar = session.scalar(select(Calendar).where(Calendar.code == code).with_for_update())
+    if calendar is None:
+        raise InvalidInput(t("calendar.unknown", code=code))
+    spec = dict(calendar.spec)
+    kept = [o for o in spec.get("overrides", []) if o["date"] != day.isoformat()]
+    closures = [c for c in spec.get("closures", []) if c["date"] != day.isoformat()]
+    if len(kept) == len(spec.get("overrides", [])) and len(closures) == len(
+        spec.get("closures", [])
+    ):
+        raise InvalidInput(t("configuration.closure_unknown", date=day.isoformat()))
+    spec["overrides"], spec["closures"] = kept, closures
+    save_calendar_version(
+        session,
+        calendar,
+        timezone=calendar.timezone,
+        spec=spec,
+        now=now,
+        note=t("configuration.closure_removed_note", date=day.isoformat()),
+    )
     return calendar
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accelerator.shared.db import Base, JSONType
@@ -19,6 +19,10 @@ class Administration(Base):
     name: Mapped[str] = mapped_column(String(300))
     rules_on: Mapped[str] = mapped_column(Text, default="")
     calendar_code: Mapped[str] = mapped_column(ForeignKey("calendars.code"))
+    #: Where the platform writes to the administration as a whole (set by an administrator).
+    contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    #: An inactive administration is consulted no more (open consultations first finish).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ConsultationType(Base):

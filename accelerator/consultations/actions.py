@@ -42,6 +42,7 @@ from accelerator.shared.errors import InvalidInput, InvalidTransition, NotFound
 from accelerator.shared.text import t
 from accelerator.sla.actions import (
     consultation_key,
+    latest_definitions,
     start_clock,
     stop_clock,
     stop_dossier_clocks,
@@ -91,6 +92,15 @@ def get_launch(session: Session, launch_id: uuid.UUID) -> ConsultationLaunch:
     if launch is None:
         raise NotFound(t("consultation.launch_not_found", launch_id=launch_id))
     return launch
+
+
+def _target_code(session: Session, consultation_type: str, administration: str) -> str:
+    """The internal target a new consultation pins: the administration's own for this type
+    if an administrator set one, else the type's."""
+    own = target_definition(consultation_type, administration)
+    if latest_definitions(session, [own]):
+        return own
+    return target_definition(consultation_type)
 
 
 def create_consultation(
@@ -152,7 +162,7 @@ def create_consultation(
         consultation_id=consultation.id,
         calendar_code=admin.calendar_code,
         anchor_at=launch.requested_at,
-        definition_code=target_definition(consultation_type.code),
+        definition_code=_target_code(session, consultation_type.code, administration),
     )
     record(
         session,
@@ -486,17 +496,27 @@ def _launch(
             select(ProposedAdministration).where(ProposedAdministration.dossier_id == dossier.id)
         )
     }
+    known: dict[str, bool] = {
+        code: active
+        for code, active in session.execute(select(Administration.code, Administration.active))
+    }
+    # An administration an administrator deactivated is consulted no more: left out of the
+    # proposal, refused when named.
     codes = (
-        list(proposals) if administrations is None else [c.strip().upper() for c in administrations]
+        [c for c in proposals if known.get(c, True)]
+        if administrations is None
+        else [c.strip().upper() for c in administrations]
     )
     if not codes:
         raise InvalidInput(t("consultation.choose_administration"))
     if len(set(codes)) != len(codes):
         raise InvalidInput(t("consultation.administration_twice"))
-    known = set(session.scalars(select(Administration.code)))
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise InvalidInput(t("catalogue.administrations_unknown", codes=", ".join(unknown)))
+    inactive = [c for c in codes if not known[c]]
+    if inactive:
+        raise InvalidInput(t("configuration.administration_inactive", code=", ".join(inactive)))
     entries = []
     for code in codes:
         proposal = proposals.get(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -23,12 +24,15 @@ class AdministrationRow:
     name: str
     calendar: str
     agents: int
+    contact_email: str | None = None
+    active: bool = True
 
 
 @dataclass(frozen=True)
 class UserRow:
     """An account as the directory lists it."""
 
+    id: uuid.UUID
     email: str
     name: str
     role: Role
@@ -52,7 +56,9 @@ def administrations(session: Session) -> list[AdministrationRow]:
         .order_by(Administration.code)
     )
     return [
-        AdministrationRow(a.code, a.name, a.calendar_code, int(count))
+        AdministrationRow(
+            a.code, a.name, a.calendar_code, int(count), a.contact_email, bool(a.active)
+        )
         for a, count in session.execute(query)
     ]
 
@@ -72,6 +78,7 @@ def users(session: Session, *, page: int, page_size: int) -> tuple[int, int, lis
     )
     rows = [
         UserRow(
+            id=u.id,
             email=u.email,
             name=u.name,
             role=Role(u.role),

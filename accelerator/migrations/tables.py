@@ -17,6 +17,7 @@ from accelerator.idempotency.models import IdempotentRequest
 from accelerator.identity.models import Organisation, User
 from accelerator.identity.sessions import WebSession
 from accelerator.information.models import InformationRequest
+from accelerator.journal.models import ConfigChange
 from accelerator.messages.models import Message, MessageDocument, MessageRead
 from accelerator.metrics.models import ConsultationFact, DossierFact
 from accelerator.notifications.models import DigestItem, EmailDelivery
@@ -43,6 +44,7 @@ __all__ = [
     "ClockPause",
     "ClockRung",
     "Commune",
+    "ConfigChange",
     "Consultation",
     "ConsultationFact",
     "ConsultationLaunch",

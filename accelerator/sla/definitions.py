@@ -68,8 +68,11 @@ def consultation_definition(consultation_type: str) -> str:
     return f"consultation:{consultation_type}"
 
 
-def target_definition(consultation_type: str) -> str:
-    """Code of the accelerator's internal target for a consultation type (half the delay)."""
+def target_definition(consultation_type: str, administration: str | None = None) -> str:
+    """Code of the accelerator's internal target for a consultation type (half the delay by
+    default), or for one administration's consultations of that type (set by an admin)."""
+    if administration is not None:
+        return f"target:{consultation_type}:{administration}"
     return f"target:{consultation_type}"
 
 

@@ -56,7 +56,9 @@ def instant(value: dt.datetime | None, zone: str | None = None) -> str:
     if value is None:
         return ""
     local = value.astimezone(zone_named(zone)) if zone else value
-    return f"{day(local.date())} à {local.hour:02d}:{local.minute:02d}"
+    return t(
+        "pages.date.instant", day=day(local.date()), time=f"{local.hour:02d}:{local.minute:02d}"
+    )
 
 
 def day(value: dt.date) -> str:

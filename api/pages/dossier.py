@@ -410,6 +410,8 @@ def _administrations(session: Session, view: DossierOut) -> list[dict[str, objec
     proposed = {p.code: p for p in view.proposed_administrations}
     rows = []
     for admin in directory.administrations(session):
+        if not admin.active:
+            continue
         proposal = proposed.get(admin.code)
         rows.append(
             {

@@ -28,7 +28,6 @@ from accelerator.consultations.worklists import ConsultationRow
 from accelerator.dossiers import worklists
 from accelerator.dossiers.status import DossierStatus
 from accelerator.dossiers.worklists import MAX_SEARCH, DossierRow, QueueSort, QueueTab
-from accelerator.identity import directory
 from accelerator.identity.roles import Role
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
@@ -475,30 +474,5 @@ def manager_space(request: Request) -> Response:
                 "overdue": [queue_row(r, unit.now) for r in overdue],
                 "overdue_count": overdue_count,
                 "now": display.instant(unit.now),
-            },
-        )
-
-
-# --- Administrator -----------------------------------------------------------------------
-
-
-@router.get_page("/gestion", policy=allow(admin=Scope.ANY))
-def admin_space(request: Request, page: PageNumber = 1) -> Response:
-    """A first page of administration: the administrations and the accounts."""
-    with page_unit(request) as unit:
-        administrations = directory.administrations(unit.session)
-        count, page, users = directory.users(
-            unit.session, page=page, page_size=unit.settings.page_size
-        )
-        pages = worklists.pages_for(count, unit.settings.page_size)
-        return render(
-            request,
-            "admin.html",
-            {
-                "administrations": administrations,
-                "users": users,
-                "count": count,
-                "page": page,
-                "pages": pages,
             },
         )

@@ -1,5 +1,6 @@
 """Regenerate docs/screenshots/: the home page, the sign-in form, each role's landing page and
-the dossier page of a holder and a référent and the agent's consultation page, as Debian's
+the dossier page of a holder and a référent, the agent's consultation page and the
+administrators' journal after one edit, as Debian's
 Chromium renders them on the demo world.
 
     .venv/bin/python -m tests.pages.screenshots      (or: make screenshots)
@@ -38,7 +39,18 @@ def _open_first_dossier(page: Any) -> None:
     page.wait_for_url("**/dossiers/*")
 
 
+def _edit_then_journal(page: Any) -> None:
+    """An administrator gives OFB its contact address, then reads the journal."""
+    base = page.url.split("/gestion")[0]
+    page.goto(base + "/gestion/administrations/OFB")
+    page.get_by_label("Adresse de contact").fill("sd65@ofb.gouv.fr")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url("**/gestion/administrations/OFB?fait=*")
+    page.goto(base + "/gestion/journal")
+
+
 PAGES_AFTER: dict[str, list[tuple[str, Callable[[Any], None]]]] = {
+    "admin@demo.test": [("administration-journal", _edit_then_journal)],
     "agent.ddt-65@demo.test": [("agent-consultation", _open_first_consultation)],
     "holder@demo.test": [("porteur-dossier", _open_first_dossier)],
     "referent@demo.test": [("referent-dossier", _open_first_dossier)],

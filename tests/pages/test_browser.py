@@ -249,3 +249,38 @@ def test_an_agent_acknowledges_and_gives_an_opinion_with_a_pdf(
     assert page.get_by_role("link", name="prescriptions.pdf").is_visible()
     assert page.locator("h1").count() == 1
     assert _serious(page) == []
+
+
+def test_an_admin_edits_an_administration_and_reads_it_in_the_journal(
+    page: Any, base_url: str
+) -> None:
+    sign_in(page, base_url, "admin@demo.test")
+    assert _serious(page) == []
+    page.get_by_role("link", name="Administrations", exact=True).click()
+    page.wait_for_url("**/gestion/administrations")
+    assert _serious(page) == []
+    page.locator("#administrations tbody a", has_text="OFB").click()
+    page.wait_for_url("**/gestion/administrations/OFB")
+    page.get_by_label("Adresse de contact").fill("pas une adresse")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_load_state()
+    # Refused: the form again, the message under its field, linked to it.
+    field = page.locator("#administration-contact")
+    assert field.get_attribute("aria-describedby") == "administration-contact-erreur"
+    assert "adresse" in page.locator("#administration-contact-erreur").inner_text().lower()
+    assert _serious(page) == []
+    field.fill("sd65@ofb.gouv.fr")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.wait_for_url("**/gestion/administrations/OFB?fait=administration-modifiee")
+    assert "L’administration est modifiée." in page.content()
+    assert _serious(page) == []
+    page.get_by_role("link", name="Journal des modifications").click()
+    page.wait_for_url("**/gestion/journal")
+    row = page.locator("#journal tbody tr").first
+    assert "OFB" in row.inner_text() and "sd65@ofb.gouv.fr" in row.inner_text()
+    assert "admin@demo.test" in row.inner_text()
+    page.select_option("#journal-type", "closure")
+    page.get_by_role("button", name="Filtrer").click()
+    page.wait_for_url("**/gestion/journal?type=closure")
+    assert "Aucune modification enregistrée." in page.content()
+    assert _serious(page) == []

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from accelerator.shared.errors import Conflict
 from api import pages, policies
-from api.pages import spaces
+from api.pages import management
 from tests.pages.conftest import HTML, csrf_of
 from tests.pages.test_consultation_page import OTHER_AGENT, consulted
 
@@ -32,6 +32,12 @@ PAGES: dict[str, set[str] | None] = {
     "/mes-consultations": {"agent"},
     "/pilotage": {"manager"},
     "/gestion": {"admin"},
+    "/gestion/comptes": {"admin"},
+    "/gestion/administrations": {"admin"},
+    "/gestion/aiguillage": {"admin"},
+    "/gestion/objectifs": {"admin"},
+    "/gestion/fermetures": {"admin"},
+    "/gestion/journal": {"admin"},
 }
 STAFF = {"referent", "manager", "admin"}
 #: Pages of one object (probed with an id that exists nowhere: 404 for who may read such a
@@ -41,6 +47,9 @@ OBJECT_PAGES: dict[str, set[str]] = {
     "/dossiers/{dossier_id}/brouillon": {"holder"},
     "/consultations/{consultation_id}": {"agent"} | STAFF,
     "/documents/{document_id}/contenu": {"holder", "agent"} | STAFF,
+    "/gestion/comptes/{account_id}": {"admin"},
+    "/gestion/administrations/{code}": {"admin"},
+    "/gestion/aiguillage/{code}": {"admin"},
 }
 #: Of those, the pages probed on a consulted dossier too (another administration's agent: 404).
 CONSULTED_PAGES = ("/consultations/{consultation_id}", "/documents/{document_id}/contenu")
@@ -65,6 +74,19 @@ FORMS: dict[str, set[str] | None] = {
     "/consultations/{consultation_id}/accuse-reception": {"agent"},
     "/consultations/{consultation_id}/avis": {"agent"},
     "/consultations/{consultation_id}/messages": {"agent", "referent"},
+    "/gestion/comptes": {"admin"},
+    "/gestion/comptes/{account_id}/role": {"admin"},
+    "/gestion/comptes/{account_id}/desactivation": {"admin"},
+    "/gestion/comptes/{account_id}/reactivation": {"admin"},
+    "/gestion/administrations/{code}": {"admin"},
+    "/gestion/administrations/{code}/desactivation": {"admin"},
+    "/gestion/administrations/{code}/reactivation": {"admin"},
+    "/gestion/aiguillage": {"admin"},
+    "/gestion/aiguillage/{code}": {"admin"},
+    "/gestion/aiguillage/{code}/suppression": {"admin"},
+    "/gestion/objectifs": {"admin"},
+    "/gestion/fermetures": {"admin"},
+    "/gestion/fermetures/suppression": {"admin"},
 }
 ROLES = {
     "holder@pages.test": "holder",
@@ -232,7 +254,7 @@ def failing_directory(monkeypatch: pytest.MonkeyPatch) -> Callable[[Exception], 
         def boom(*_args: Any, **_kwargs: Any) -> Any:
             raise error
 
-        monkeypatch.setattr(spaces.directory, "administrations", boom)
+        monkeypatch.setattr(management.directory, "administrations", boom)
 
     return fail_with
 
