@@ -14,9 +14,9 @@ import logging
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accelerator.consultations.models import Consultation
 from accelerator.dossiers.models import Dossier
 from accelerator.notifications.actions import (
     keep_for_digest,
@@ -67,9 +67,15 @@ def context_for(session: Session, payload: dict[str, Any], settings: Settings) -
             context.setdefault("due_at", _local(clock.due_at))
             context.setdefault("kind_label", KIND_LABELS.get(ClockKind(clock.kind), clock.kind))
     if "consultation_id" in context:
-        consultation = session.get(Consultation, uuid.UUID(context["consultation_id"]))
-        if consultation is not None:
-            context.setdefault("due_at", _local(consultation.due_at))
+        # The consultation's deadline is its clock's (it moves with pauses and calendars).
+        due_at = session.scalar(
+            select(Clock.due_at).where(
+                Clock.consultation_id == uuid.UUID(context["consultation_id"]),
+                Clock.kind == ClockKind.CONSULTATION_DEADLINE.value,
+            )
+        )
+        if due_at is not None:
+            context.setdefault("due_at", _local(due_at))
     for key in ("due_at", "kind_label", "message", "pieces", "summary", "type", "silence"):
         context.setdefault(key, None)
     return context

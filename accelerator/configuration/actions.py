@@ -50,7 +50,7 @@ from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.shared.text import t
 from accelerator.sla.actions import calendar_version, latest_definitions, reproject_open_clocks
 from accelerator.sla.clocks import PauseEffect
-from accelerator.sla.definitions import TARGET_RUNGS, ClockKind, target_definition
+from accelerator.sla.definitions import TARGET_RUNGS, target_definition
 from accelerator.sla.durations import make_duration
 from accelerator.sla.models import Calendar, Clock, DeadlineDefinition
 
@@ -619,20 +619,10 @@ def _reproject(
     session: Session, *, calendar: str, user: User, now: dt.datetime
 ) -> Sequence[tuple[Clock, dt.datetime | None, dt.datetime | None]]:
     """The calendar's open clocks re-pinned to its new version (each recorded in its dossier's
-    history); a consultation's deadline shown on its row follows its clock."""
+    history); a consultation's deadline is its clock's."""
     changed = reproject_open_clocks(
         session, actor_label=user.email, now=now, calendar_code=calendar
     )
-    moved = {
-        clock.consultation_id: clock.due_at
-        for clock, _, _ in changed
-        if clock.kind == ClockKind.CONSULTATION_DEADLINE and clock.consultation_id is not None
-    }
-    if moved:
-        for consultation in session.scalars(
-            select(Consultation).where(Consultation.id.in_(list(moved))).with_for_update()
-        ):
-            consultation.due_at = moved[consultation.id]
     return changed
 
 

@@ -153,7 +153,6 @@ def create_consultation(
         anchor_at=launch.requested_at,
         definition_code=consultation_definition(consultation_type.code),
     )
-    consultation.due_at = clock.due_at
     start_clock(
         session,
         key=target_key(consultation.id),
@@ -194,7 +193,7 @@ def create_consultation(
             data={
                 "consultation_id": str(consultation.id),
                 "type": consultation_type.code,
-                "due_at": consultation.due_at.isoformat() if consultation.due_at else None,
+                "due_at": clock.due_at.isoformat() if clock.due_at else None,
             },
             dedupe_key=f"webhook:created:{consultation.id}",
         ),

@@ -47,7 +47,6 @@ class Consultation(Base):
 
     status: Mapped[str] = mapped_column(String(32), index=True)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     answered_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Administration, Commune, ConsultationType
 from accelerator.consultations.access import consultation_visibility
+from accelerator.consultations.deadline import NEAREST_FIRST, with_deadline
 from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.consultations.schemas import ConsultationOut, DossierBriefOut, OpinionOut
 from accelerator.consultations.status import FINISHED, LABELS, ConsultationStatus
@@ -36,11 +37,7 @@ def list_consultations(
         query = query.where(Dossier.referent_id == user.id)
     if status is not None:
         query = query.where(Consultation.status == status)
-    query = (
-        query.order_by(Consultation.due_at, Consultation.id)
-        .limit(min(limit, MAX_PAGE))
-        .offset(offset)
-    )
+    query = with_deadline(query).order_by(*NEAREST_FIRST).limit(min(limit, MAX_PAGE)).offset(offset)
     return build_views(session, list(session.scalars(query)))
 
 
@@ -96,7 +93,7 @@ def build_views(session: Session, consultations: Sequence[Consultation]) -> list
                 status_label=LABELS[ConsultationStatus(c.status)],
                 cycle=c.cycle,
                 sent_at=local_iso(c.sent_at, zone) or "",
-                due_at=local_iso(c.due_at, zone),
+                due_at=local_iso(clock.due_at, zone) if clock else None,
                 acknowledged_at=local_iso(c.acknowledged_at, zone),
                 answered_at=local_iso(c.answered_at, zone),
                 opinion=(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Administration, Commune, ConsultationType
 from accelerator.consultations.access import consultation_visibility
+from accelerator.consultations.deadline import NEAREST_FIRST, with_deadline
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import FINISHED, LABELS, ConsultationStatus
 from accelerator.dossiers.models import Dossier
@@ -56,9 +57,9 @@ def open_consultations(
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, min(page, -(-count // page_size)))
     rows = session.scalars(
-        select(Consultation)
+        with_deadline(select(Consultation))
         .where(condition)
-        .order_by(Consultation.due_at.is_(None), Consultation.due_at, Consultation.id)
+        .order_by(*NEAREST_FIRST)
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
@@ -136,10 +137,7 @@ def watchlist(session: Session, user: User, *, now: dt.datetime, limit: int) -> 
         where = and_(visible, condition)
         count = session.scalar(select(func.count()).select_from(Consultation).where(where))
         rows = session.scalars(
-            select(Consultation)
-            .where(where)
-            .order_by(Consultation.due_at.is_(None), Consultation.due_at, Consultation.id)
-            .limit(limit)
+            with_deadline(select(Consultation)).where(where).order_by(*NEAREST_FIRST).limit(limit)
         )
         found[name] = (int(count or 0), list(rows))
     return Watchlist(
@@ -199,7 +197,7 @@ def consultation_rows(
             ConsultationType.label,
             Consultation.status,
             Consultation.sent_at,
-            Consultation.due_at,
+            deadline.c.due_at,
             deadline.c.state,
             deadline.c.left_amount,
             deadline.c.left_unit,

@@ -203,7 +203,7 @@ def refresh_consultations(session: Session, ids: Sequence[uuid.UUID], *, now: dt
             sent_at=consultation.sent_at,
             finished_at=finished_at if outcome is not Outcome.OPEN else None,
             waiting=waiting[consultation.id],
-            legal_due_at=legal.due_at if legal is not None else consultation.due_at,
+            legal_due_at=legal.due_at if legal is not None else None,
             target_due_at=target.due_at if target is not None else None,
             target_risk_at=risk_at,
         )

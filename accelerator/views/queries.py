@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -190,6 +191,9 @@ def build_views(session: Session, dossiers: Sequence[Dossier], *, viewer: User) 
                             else d.calendar_code,
                             zone,
                         ),
+                        due_at=clock_of_consultation[c.id].due_at
+                        if c.id in clock_of_consultation
+                        else None,
                         with_opinion=lens is None,
                     )
                     for c in consultations[d.id]
@@ -285,9 +289,15 @@ def _lookups(session: Session, dossiers: Sequence[Dossier]) -> dict[str, dict[st
 
 
 def consultation_summary(
-    c: Consultation, admin_name: str, timezone: str, *, with_opinion: bool = True
+    c: Consultation,
+    admin_name: str,
+    timezone: str,
+    *,
+    due_at: dt.datetime | None,
+    with_opinion: bool = True,
 ) -> ConsultationSummaryOut:
-    """A consultation as shown inside its dossier (a holder's view: no raw opinion)."""
+    """A consultation as shown inside its dossier (a holder's view: no raw opinion), with
+    its deadline clock's ``due_at`` (None while paused)."""
     return ConsultationSummaryOut(
         id=str(c.id),
         administration=c.administration_code,
@@ -296,7 +306,7 @@ def consultation_summary(
         status=c.status,
         cycle=c.cycle,
         sent_at=local_iso(c.sent_at, timezone) or "",
-        due_at=local_iso(c.due_at, timezone),
+        due_at=local_iso(due_at, timezone),
         opinion=(
             OpinionOut(nature=c.opinion_nature, tacit=c.opinion_tacit, text=c.opinion_text)
             if c.opinion_nature and with_opinion

@@ -518,3 +518,51 @@ def test_the_queue_links_each_row_filters_by_status_and_type_and_counts_each_sta
         f'href="/consultations/{ddt}"'
         not in signed_in(OTHER_AGENT).get("/mes-consultations", headers=HTML).text
     )
+
+
+def test_the_deadline_shown_is_the_clocks_after_a_pause_and_the_holders_answer(
+    db: Any, signed_in: Callable[[str], TestClient], world: dict[str, Any]
+) -> None:
+    """The consultation's deadline moves with its clock (suspension or interruption): every
+    view, row and page shows the clock's, never the one computed when it was sent."""
+    import datetime as dt
+
+    from accelerator.consultations.queries import build_views
+    from accelerator.consultations.worklists import consultation_rows
+    from accelerator.information.schemas import InformationRequestIn
+    from accelerator.messages.relay import answer_information, request_information
+
+    ddt, dossier = world["consultations"]["DDT-65"], world["dossier_id"]
+    with db.transaction() as session:
+        [sent] = build_views(session, [session.get_one(Consultation, ddt)])
+        assert sent.due_at is not None
+        sent_due = dt.datetime.fromisoformat(sent.due_at)
+        referent = session.scalar(select(User).where(User.email == "referent@pages.test"))
+        holder = session.scalar(select(User).where(User.email == "holder@pages.test"))
+        assert sent_due is not None and referent is not None and holder is not None
+        asked = request_information(
+            session, dossier_id=dossier, user=referent, now=utcnow(),
+            data=InformationRequestIn(message="Étude hydraulique ?", consultation_id=str(ddt)),
+        )  # fmt: skip
+        request_id = asked.id
+    with db.transaction() as session:
+        answer_information(
+            session, request_id=request_id, message="Jointe.", user=holder,
+            now=utcnow() + dt.timedelta(days=12),
+        )  # fmt: skip
+    with db.transaction() as session:
+        clock = session.scalars(
+            select(Clock).where(Clock.consultation_id == ddt, Clock.kind == "consultation_deadline")
+        ).one()
+        assert clock.state == "running" and clock.due_at is not None
+        assert clock.due_at > sent_due + dt.timedelta(days=10)
+        consultation = session.get_one(Consultation, ddt)
+        [view] = build_views(session, [consultation])
+        assert view.due_at is not None
+        assert dt.datetime.fromisoformat(view.due_at) == clock.due_at
+        [row] = consultation_rows(session, [consultation])
+        assert row.due_at == clock.due_at
+    page = _page(signed_in("agent@pages.test"), ddt).text
+    from api.pages import display
+
+    assert display.deadline(clock.due_at, "Europe/Paris") in page
