@@ -64,14 +64,14 @@ from accelerator.sla.queries import clock_timeline
 from accelerator.sla.schemas import BudgetLeftOut
 from api import limits
 from api.deps import parse_id
+from api.downloads import READERS as DOCUMENT_READERS
+from api.downloads import document_answer
 from api.errors import describe
 from api.pages import display, uploads
 from api.pages.rendering import render
 from api.pages.spaces import CONSULTATION_LEVELS, status_badge, target_badge
 from api.pages.web import FormDep, Page, PageRouter, page_unit
 from api.policies import Scope, allow
-from api.routers.documents import READERS as DOCUMENT_READERS
-from api.routers.documents import document_answer
 from api.unit_of_work import mark_thread_read
 
 router = PageRouter(tags=["pages"])

@@ -33,10 +33,11 @@ from starlette.concurrency import run_in_threadpool
 
 from accelerator.documents.actions import StoredFile
 from accelerator.documents.filetypes import Detected, clean_filename, detect
-from accelerator.documents.storage import DocumentStore, new_key
+from accelerator.documents.storage import new_key
 from accelerator.shared.config import Settings
 from accelerator.shared.errors import AcceleratorError
 from api import limits, uploads
+from api.downloads import store_of
 from api.pages.web import CSRF_FIELD, Form, Visitor, check_csrf
 
 #: The name of a page form's file input.
@@ -169,7 +170,7 @@ async def store_then(
     without its row nor a row without its file."""
     if file is None:
         return await run_in_threadpool(act, None)
-    store: DocumentStore = request.app.state.document_store
+    store = store_of(request)
     kept = file.stored_as(dossier_id)
     with anyio.CancelScope(shield=True):
         try:

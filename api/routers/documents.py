@@ -10,9 +10,6 @@ temporary file behind.
 
 from __future__ import annotations
 
-import itertools
-import urllib.parse
-
 import anyio
 from fastapi import Request
 from fastapi.responses import StreamingResponse
@@ -21,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from accelerator.documents import filetypes
 from accelerator.documents.actions import Limits, StoredFile, record_document, upload_allowance
 from accelerator.documents.filetypes import clean_filename, detect
-from accelerator.documents.models import Document
 from accelerator.documents.queries import (
     access_document,
     list_consultation_documents,
@@ -30,7 +26,7 @@ from accelerator.documents.queries import (
     views,
 )
 from accelerator.documents.schemas import DocumentOut, ProcedureOut
-from accelerator.documents.storage import DocumentStore, new_key
+from accelerator.documents.storage import new_key
 from accelerator.shared.db import Database, utcnow
 from api import limits, uploads
 from api.deps import (
@@ -43,6 +39,7 @@ from api.deps import (
     authenticate,
     parse_id,
 )
+from api.downloads import READERS, document_answer, store_of
 from api.errors import Error
 from api.policies import SIGNED_IN, Scope, allow
 from api.unit_of_work import Router
@@ -110,19 +107,6 @@ CONTENT_ANSWER: dict[int | str, dict[str, object]] = {
     503: {"description": "Stockage des documents indisponible.", "model": Error},
 }
 
-READERS = allow(
-    holder=Scope.OWN_ORGANISATION,
-    referent=Scope.FILED,
-    agent=Scope.CONSULTED_DOSSIER,
-    manager=Scope.FILED,
-    admin=Scope.FILED,
-)
-
-
-def _store(request: Request) -> DocumentStore:
-    store: DocumentStore = request.app.state.document_store
-    return store
-
 
 @router.post(
     "/dossiers/{dossier_id}/documents",
@@ -139,7 +123,7 @@ async def upload(
     dossier's référent: any time); multipart ``file``, optional ``piece``,
     ``information_request_id`` (holder) or ``consultation_id`` (référent)."""
     database: Database = request.app.state.database
-    store = _store(request)
+    store = store_of(request)
     parsed = parse_id(dossier_id, "Dossier")
     bounds = Limits.of(settings)
 
@@ -252,15 +236,6 @@ def show(document_id: str, session: SessionDep, user: CurrentUser) -> DocumentOu
     return views(session, [document])[0]
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the UTF-8 one (RFC 6266, 8187)."""
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename
-    )
-    encoded = urllib.parse.quote(filename, safe="")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
-
-
 @router.get("/documents/{document_id}/content", policy=READERS, responses=CONTENT_ANSWER)
 def content(
     document_id: str, request: Request, session: SessionDep, user: CurrentUser
@@ -268,29 +243,6 @@ def content(
     """The file itself, as an attachment with its stored type (never shown inline)."""
     document = access_document(session, user, parse_id(document_id, "Document"))
     return document_answer(request, document)
-
-
-def document_answer(request: Request, document: Document) -> StreamingResponse:
-    """A document's file as every route serves it (the API's, the pages'): an attachment with
-    its stored type, never sniffed nor shown inline."""
-    chunks = _store(request).chunks(document.storage_key)
-    # The first read happens here: a store that lacks the file or does not answer gives its
-    # error status, not a broken answer.
-    first = next(chunks, b"")
-    media = document.content_type
-    if document.charset:
-        media += f"; charset={document.charset}"
-    return StreamingResponse(
-        itertools.chain([first], chunks),
-        media_type=media,
-        headers={
-            "Content-Disposition": content_disposition(document.filename),
-            "Content-Length": str(document.size),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-            "ETag": f'"{document.sha256}"',
-        },
-    )
 
 
 @router.get("/procedures", policy=SIGNED_IN, tags=["catalogue"])
