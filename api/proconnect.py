@@ -37,9 +37,9 @@ from authlib.oauth2.client import OAuth2Client
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
-from joserfc.jws import JWSRegistry
+from joserfc.jws import JWSRegistry, extract_compact
 
 from accelerator.shared.config import Settings
 
@@ -59,21 +59,18 @@ class ProConnectFailure(Exception):
     """A sign-in through ProConnect that cannot go on: ``key`` of the catalogue for the user,
     ``reason`` (no token, no secret) for the log."""
 
-    status_code = 401
-
-    def __init__(self, key: str, reason: str) -> None:
+    def __init__(self, key: str, reason: str, *, status_code: int = 401) -> None:
         super().__init__(reason)
         self.key = key
         self.reason = reason
+        self.status_code = status_code
 
 
 class ProConnectUnavailable(ProConnectFailure):
     """The provider could not be reached or answered nonsense (503)."""
 
-    status_code = 503
-
     def __init__(self, reason: str) -> None:
-        super().__init__("identity.proconnect.unavailable", reason)
+        super().__init__("identity.proconnect.unavailable", reason, status_code=503)
 
 
 @dataclass(frozen=True)
@@ -282,7 +279,17 @@ class ProConnect:
             try:
                 return jwt.decode(token, self.keys(), registry=registry)
             except InvalidKeyIdError:
-                return jwt.decode(token, self.keys(refresh=True), registry=registry)
+                keys = self.keys(refresh=True)
+                if "kid" in extract_compact(token.encode("ascii")).headers():
+                    return jwt.decode(token, keys, registry=registry)
+            # No key id and several keys (the specification wants one then): each of the
+            # provider's keys is tried; any of them may sign.
+            for key in keys:
+                try:
+                    return jwt.decode(token, key, registry=registry)
+                except JoseError:
+                    continue
+            raise BadSignatureError()
         except JoseError as error:
             raise _refused(f"signature: {error.error}") from None
         except (ValueError, TypeError, KeyError) as error:

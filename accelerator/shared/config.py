@@ -26,7 +26,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 class Settings(BaseSettings):
     """Runtime configuration of every process (API, relay, CLI)."""
 
-    model_config = SettingsConfigDict(env_prefix="ACCELERATOR_", extra="ignore")
+    # A refused setting is told without the values given: they may hold secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="ACCELERATOR_", extra="ignore", hide_input_in_errors=True
+    )
 
     var_dir: Path = Field(
         default=PROJECT_ROOT / "var",

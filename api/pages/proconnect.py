@@ -164,6 +164,16 @@ def _verified_identity(
     iss: str | None,
 ) -> Identity:
     """The identity ProConnect vouches for, once this browser's flow matches the answer."""
+    if error is not None:
+        # Before the state: an error answer opens nothing, and some providers send it
+        # without the state (the person is told what happened either way).
+        reason = error if error.isascii() and len(error) <= 64 else "unreadable"
+        key = (
+            "identity.proconnect.cancelled"
+            if error == "access_denied"
+            else "identity.proconnect.provider_error"
+        )
+        raise ProConnectFailure(key, f"provider error: {reason}")
     settings: Settings = request.app.state.settings
     sealed = unseal(settings, FLOW, request.cookies.get(cookie_name(request, FLOW)))
     flow = (
@@ -172,19 +182,15 @@ def _verified_identity(
         else None
     )
     if flow is None:
-        raise ProConnectFailure("identity.proconnect.state_mismatch", "no live flow cookie")
+        raise ProConnectFailure(
+            "identity.proconnect.state_mismatch", "no live flow cookie", status_code=400
+        )
     if not _same(state, flow.state):
-        raise ProConnectFailure("identity.proconnect.state_mismatch", "state mismatch")
+        raise ProConnectFailure(
+            "identity.proconnect.state_mismatch", "state mismatch", status_code=400
+        )
     if iss is not None and iss.rstrip("/") != provider.issuer:
         raise ProConnectFailure("identity.proconnect.token_invalid", "iss parameter mismatch")
-    if error is not None:
-        reason = error if error.isascii() and len(error) <= 64 else "unreadable"
-        key = (
-            "identity.proconnect.cancelled"
-            if error == "access_denied"
-            else "identity.proconnect.provider_error"
-        )
-        raise ProConnectFailure(key, f"provider error: {reason}")
     if not code or len(code) > MAX_PARAMETER:
         raise ProConnectFailure("identity.proconnect.provider_error", "no code")
     return provider.finish(code=code, flow=flow)
