@@ -35,6 +35,8 @@ from tests.pages.provider import REMOVE, Provider, openid_provider
 BASE = "http://127.0.0.1"
 CALLBACK = f"{BASE}/login/proconnect/callback"
 SESSION_COOKIE = "accelerator-session"
+#: Stands for the product's client id in a test's parameters.
+CLIENT = object()
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +287,7 @@ def test_a_person_who_denies_at_the_provider_is_told_so(
         {"id_token_claims": {"nonce": REMOVE}},
         {"id_token_claims": {"aud": "another-client"}},
         {"id_token_claims": {"aud": ["another-client", "a-third"]}},
+        {"id_token_claims": {"aud": "another-client", "azp": CLIENT}},
         {"id_token_claims": {"iss": "http://127.0.0.1:1"}},
         {"id_token_claims": {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}},
         {"id_token_claims": {"sub": REMOVE}},
@@ -295,6 +298,7 @@ def test_a_person_who_denies_at_the_provider_is_told_so(
         "no-nonce",
         "other-audience",
         "other-audiences",
+        "other-audience-this-azp",
         "other-issuer",
         "expired",
         "no-subject",
@@ -307,8 +311,12 @@ def test_an_id_token_that_does_not_verify_is_refused(
     db: Any,
     logged: io.StringIO,
     steer: dict[str, Any],
+    app: FastAPI,
 ) -> None:
     for name, value in steer.items():
+        if isinstance(value, dict):
+            client_id = app.state.proconnect.client_id
+            value = {k: client_id if v is CLIENT else v for k, v in value.items()}
         setattr(provider.steering, name, value)
     answer = through_provider(browser_client(), provider, _subject("holder@pages.test"))
     _refused(answer, "identity.proconnect.token_invalid")
