@@ -15,6 +15,10 @@ failure is the sign-in page with a French reason from the catalogue; the log say
 with a token or the secret. The flow's cookie is cleared by every answer: a callback is played
 once.
 
+The callback is a GET that writes (the provider's redirect is a GET): it runs outside
+``page_unit`` (public, no session read), the session opened in its own write transaction
+once ProConnect has answered, so no transaction is held during the calls to the provider.
+
 ``GET /logout/proconnect/callback`` is where the provider's logout sends the browser back: the
 state is checked against the logout's cookie, and the browser goes home either way (the
 product's session ended before it left).
