@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import select, update
 
 from accelerator.identity.models import User
@@ -322,6 +322,43 @@ def test_an_id_token_that_does_not_verify_is_refused(
     _refused(answer, "identity.proconnect.token_invalid")
     assert _sessions(db) == []
     assert "ProConnect sign-in refused" in logged.getvalue()
+
+
+def test_an_issuer_parameter_of_another_provider_is_refused(
+    browser_client: Callable[[], TestClient], accounts: dict[str, str], provider: Provider
+) -> None:
+    client = browser_client()
+    start = client.get("/login/proconnect", headers=HTML, follow_redirects=False)
+    back = _authorize(provider, start.headers["location"], {"sub": _subject("admin@pages.test")})
+    mixed_up = back + "&iss=https%3A%2F%2Fanother-provider.example"
+    _refused(client.get(mixed_up, headers=HTML), "identity.proconnect.token_invalid")
+
+
+def test_a_code_the_token_endpoint_refuses_is_a_french_refusal(
+    db: Any, accounts: dict[str, str], provider: Provider
+) -> None:
+    settings = _settings(db, provider)
+    wrong = settings.model_copy(update={"proconnect_client_secret": SecretStr("not-the-secret")})
+    with TestClient(create_app(wrong), base_url=BASE) as client:
+        answer = through_provider(client, provider, _subject("holder@pages.test"))
+        _refused(answer, "identity.proconnect.code_refused")
+
+
+def test_acr_values_are_asked_and_the_id_tokens_acr_must_be_one_of_them(
+    db: Any, accounts: dict[str, str], provider: Provider
+) -> None:
+    app = create_app(_settings(db, provider, proconnect_acr_values="eidas1"))
+    with TestClient(app, base_url=BASE) as client:
+        start = client.get("/login/proconnect", headers=HTML, follow_redirects=False)
+        assert parse_qs(urlsplit(start.headers["location"]).query)["acr_values"] == ["eidas1"]
+        answer = through_provider(client, provider, _subject("holder@pages.test"))
+        _refused(answer, "identity.proconnect.token_invalid")  # the mock sends no acr
+        provider.steering.id_token_claims = {"acr": "eidas2"}
+        answer = through_provider(client, provider, _subject("holder@pages.test"))
+        _refused(answer, "identity.proconnect.token_invalid")
+        provider.steering.id_token_claims = {"acr": "eidas1"}
+        answer = through_provider(client, provider, _subject("holder@pages.test"))
+        assert answer.status_code == 303, _said(answer)
 
 
 def test_userinfo_of_another_subject_is_refused(
