@@ -1,7 +1,7 @@
 """web sessions: the ID token of a sign-in through ProConnect (its logout's hint)
 
-Revision ID: 0013_web_session_id_token
-Revises: 0012_metrics_facts
+Revision ID: 0015_web_session_id_token
+Revises: 0014_clock_left_on_resume
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_web_session_id_token"
-down_revision: str | None = "0012_metrics_facts"
+revision: str = "0015_web_session_id_token"
+down_revision: str | None = "0014_clock_left_on_resume"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
