@@ -13,6 +13,7 @@ from accelerator.shared.db import get_database
 from api import contract, docs, errors, metrics, pages, policies
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
+from api.proconnect import ProConnect
 from api.routers import (
     auth,
     calendars,
@@ -50,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = get_database(settings.database_url)
     app.state.document_store = open_store(settings)
+    # Sign-in with ProConnect, when configured (api/proconnect.py, api/pages/proconnect.py).
+    app.state.proconnect = ProConnect(settings) if settings.proconnect_enabled else None
     app.state.sign_in_throttle = SignInThrottle.create(
         per_account=settings.login_rate_per_account,
         per_address=settings.login_rate_per_address,
@@ -62,7 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # log and metrics (and the JSON 500), then the body limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_body_bytes)
     metrics.install(app, app.state.database)
-    app.add_middleware(SecurityHeaders, hsts=not settings.demo)
+    app.add_middleware(
+        SecurityHeaders,
+        hsts=not settings.demo,
+        form_action=(app.state.proconnect.origin,) if app.state.proconnect else (),
+    )
     docs.install(app)
     for router in (
         health.router,

@@ -4,7 +4,8 @@ A plain ASGI middleware, outermost but for Starlette's last-resort error handler
 a 413 or a 500 made by another middleware carries them:
 
 - ``Content-Security-Policy``: ``CSP`` (nothing but this origin, no inline script, no
-  framing), unless the answer brings its own (the documentation pages relax styles only);
+  framing; forms may also lead to ProConnect's origin when it is configured), unless the
+  answer brings its own (the documentation pages relax styles only);
 - ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy``;
 - ``Strict-Transport-Security`` outside demo mode (the demo runs on plain http://127.0.0.1);
 - ``Cache-Control: no-store`` on every answer to a request with credentials (an
@@ -23,6 +24,17 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def csp(*, form_action: tuple[str, ...] = ()) -> str:
+    """``CSP``, whose forms may also lead to ``form_action`` (origins): a browser applies
+    ``form-action`` to the redirects that follow a post too, and the sign-out form of a
+    ProConnect session ends at the provider's logout endpoint."""
+    if not form_action:
+        return CSP
+    return CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(form_action))
+
+
 HSTS = "max-age=63072000; includeSubDomains"
 
 _FIXED = {
@@ -36,9 +48,10 @@ _FIXED = {
 class SecurityHeaders:
     """Add the security headers to every HTTP answer."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, form_action: tuple[str, ...] = ()) -> None:
         self.app = app
         self.hsts = hsts
+        self.csp = csp(form_action=form_action)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +66,7 @@ class SecurityHeaders:
                 for name, value in _FIXED.items():
                     headers[name] = value
                 if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = CSP
+                    headers["Content-Security-Policy"] = self.csp
                 if self.hsts:
                     headers["Strict-Transport-Security"] = HSTS
                 # A public answer (the pages' versioned static files) holds nobody's data: a

@@ -107,3 +107,16 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
     if user is None or not matches or not user.active:
         raise NotAuthenticated(SIGN_IN_REFUSED)
     return user
+
+
+def account_for_proconnect(session: Session, *, email: str) -> User:
+    """The EXISTING active account of an e-mail ProConnect verified (no account is created),
+    or ``NotAuthenticated`` saying why: the person proved who they are to ProConnect, so the
+    answer may tell them that this address has no account, or a deactivated one."""
+    address = normalise_email(email)
+    user = session.scalar(select(User).where(User.email == address))
+    if user is None:
+        raise NotAuthenticated(t("identity.proconnect.account_unknown", email=address))
+    if not user.active:
+        raise NotAuthenticated(t("identity.proconnect.account_deactivated"))
+    return user

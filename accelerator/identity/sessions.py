@@ -19,7 +19,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, String, delete, select, update
+from sqlalchemy import ForeignKey, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from accelerator.identity.models import User
@@ -43,6 +43,9 @@ class WebSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    #: The ID token of a sign-in through ProConnect (the logout's ``id_token_hint``), or
+    #: ``None`` for a password sign-in.
+    id_token: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,11 @@ def open_session(
     lifetimes: Lifetimes,
     now: dt.datetime,
     previous_token: str | None = None,
+    id_token: str | None = None,
 ) -> tuple[str, WebSession]:
     """A new session for ``user``: the token for the cookie, and its row; ends the session
-    ``previous_token`` named, if any (a new id at every sign-in)."""
+    ``previous_token`` named, if any (a new id at every sign-in). ``id_token``: the one
+    ProConnect gave, for its logout."""
     if previous_token:
         end_session(session, previous_token)
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -78,6 +83,7 @@ def open_session(
         created_at=now,
         last_seen_at=now,
         expires_at=now + lifetimes.absolute,
+        id_token=id_token,
     )
     session.add(row)
     session.flush()

@@ -71,6 +71,18 @@ class SignInThrottle:
         except StorageError as error:
             raise _unavailable() from error
 
+    def check_address(self, *, address: str) -> None:
+        """Refuse (``TooManyRequests``) a sign-in from ``address`` once its failures spent its
+        budget, counting nothing: a ProConnect callback, whose account is known only after
+        the provider vouched for it (its failures are counted by ``failed``)."""
+        peer = ("address", address)
+        try:
+            for item in self.per_address:
+                if not self.limiter.test(item, _NAMESPACE, *peer):
+                    raise self._refusal(item, peer)
+        except StorageError as error:
+            raise _unavailable() from error
+
     def failed(self, *, address: str) -> None:
         """Count a failed sign-in against ``address`` (the account's was counted already)."""
         try:

@@ -10,8 +10,9 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from accelerator.shared.addresses import AllowList
@@ -25,7 +26,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 class Settings(BaseSettings):
     """Runtime configuration of every process (API, relay, CLI)."""
 
-    model_config = SettingsConfigDict(env_prefix="ACCELERATOR_", extra="ignore")
+    # A refused setting is told without the values given: they may hold secrets.
+    model_config = SettingsConfigDict(
+        env_prefix="ACCELERATOR_", extra="ignore", hide_input_in_errors=True
+    )
 
     var_dir: Path = Field(
         default=PROJECT_ROOT / "var",
@@ -183,6 +187,71 @@ class Settings(BaseSettings):
         default=False, description="Plain http to the endpoint (loopback tests, demo only)."
     )
 
+    proconnect_issuer: str | None = Field(
+        default=None,
+        description="ProConnect's issuer URL (its discovery document is "
+        "<issuer>/.well-known/openid-configuration); with the client id and secret, turns on "
+        "the « S'identifier avec ProConnect » button.",
+    )
+    proconnect_client_id: str | None = Field(default=None, max_length=500)
+    proconnect_client_secret: SecretStr | None = Field(
+        default=None, description="Never logged nor shown; no default, even in demo mode."
+    )
+    proconnect_redirect_base: str | None = Field(
+        default=None,
+        description="The product's address as ProConnect sends browsers back to it "
+        "(<base>/login/proconnect/callback, <base>/logout/proconnect/callback); default: "
+        "ACCELERATOR_PUBLIC_URL.",
+    )
+    proconnect_scopes: str = Field(
+        default="openid email given_name usual_name",
+        description="Scopes asked of ProConnect (space-separated; openid is required).",
+    )
+    proconnect_acr_values: str | None = Field(
+        default=None,
+        description="acr_values asked of ProConnect (e.g. eidas1); the ID token's acr must "
+        "then be one of them.",
+    )
+    proconnect_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="Longest wait for one answer of ProConnect."
+    )
+
+    @model_validator(mode="after")
+    def _proconnect(self) -> Settings:
+        given = {
+            "ACCELERATOR_PROCONNECT_ISSUER": self.proconnect_issuer,
+            "ACCELERATOR_PROCONNECT_CLIENT_ID": self.proconnect_client_id,
+            "ACCELERATOR_PROCONNECT_CLIENT_SECRET": (
+                self.proconnect_client_secret.get_secret_value()
+                if self.proconnect_client_secret is not None
+                else None
+            ),
+        }
+        missing = [name for name, value in given.items() if not value]
+        if len(missing) == len(given):
+            return self
+        if missing:
+            raise ValueError(t("config.proconnect_incomplete", missing=", ".join(missing)))
+        for name, url in (
+            ("ACCELERATOR_PROCONNECT_ISSUER", self.proconnect_issuer),
+            ("ACCELERATOR_PROCONNECT_REDIRECT_BASE", self.proconnect_redirect_base),
+        ):
+            if url is not None and not _secure_or_loopback(url):
+                raise ValueError(t("config.proconnect_url_insecure", name=name))
+        if "openid" not in self.proconnect_scopes.split():
+            raise ValueError(t("config.proconnect_scopes_without_openid"))
+        return self
+
+    @property
+    def proconnect_enabled(self) -> bool:
+        """Whether sign-in with ProConnect is offered (issuer, client id and secret set)."""
+        return bool(self.proconnect_issuer and self.proconnect_client_id)
+
+    @property
+    def proconnect_base(self) -> str:
+        """The address ProConnect sends browsers back to (no trailing slash)."""
+        return (self.proconnect_redirect_base or self.public_url).rstrip("/")
+
     @model_validator(mode="after")
     def _rates_and_proxies(self) -> Settings:
         from limits import parse_many
@@ -244,6 +313,17 @@ class Settings(BaseSettings):
         if self.metrics_token is not None:
             return self.metrics_token
         return DEMO_METRICS_TOKEN if self.demo else None
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _secure_or_loopback(url: str) -> bool:
+    """An https URL, or plain http to this machine only (a test's provider on loopback)."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
 
 
 class ConfigurationError(RuntimeError):

@@ -1,12 +1,12 @@
 """The web pages: server-rendered HTML in the State's design system (DSFR), beside the API.
 
 ``install(app)`` serves the design system's files (``/static/...``, ``assets.py``), the
-sign-in (``sign_in.py``), the home page and each role's space (``spaces.py``), the holder's
-filing form (``filing.py``), the dossier page (``dossier.py``), the consultation page
-(``consultation.py``), and answers the pages' errors with pages (``errors.py``). Sessions,
-CSRF and each page's unit of work are in ``web.py``; templates in ``api/templates/``; what a
-page shows of instants and deadlines in ``display.py``. The JSON API and its bearer tokens are
-untouched.
+sign-in (``sign_in.py``; with ProConnect when configured, ``proconnect.py``), the home page
+and each role's space (``spaces.py``), the holder's filing form (``filing.py``), the dossier
+page (``dossier.py``), the consultation page (``consultation.py``), and answers the pages'
+errors with pages (``errors.py``). Sessions, CSRF and each page's unit of work are in
+``web.py``; templates in ``api/templates/``; what a page shows of instants and deadlines in
+``display.py``. The JSON API and its bearer tokens are untouched.
 """
 
 from __future__ import annotations
@@ -21,7 +21,16 @@ from fastapi.routing import APIRoute
 from accelerator.shared.errors import NotFound
 from accelerator.shared.text import t
 from api import policies
-from api.pages import consultation, dossier, errors, filing, management, sign_in, spaces
+from api.pages import (
+    consultation,
+    dossier,
+    errors,
+    filing,
+    management,
+    proconnect,
+    sign_in,
+    spaces,
+)
 from api.pages.assets import LONG_CACHE, Urls, catalogue
 from api.pages.web import is_page_route
 
@@ -49,6 +58,8 @@ def install(app: FastAPI) -> None:
     _STATIC_ENDPOINTS.add(static)
     errors.install(app)
     app.include_router(sign_in.router)
+    if app.state.proconnect is not None:
+        app.include_router(proconnect.router)
     app.include_router(spaces.router)
     app.include_router(dossier.router)
     app.include_router(filing.router)

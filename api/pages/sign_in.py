@@ -5,10 +5,14 @@ does: the same throttle (per account, per address: ``accelerator.identity.thrott
 ``authenticate`` and its one French message for any failure. The password is checked in a
 read-only transaction (argon2 takes a while: no write lock held meanwhile); a NEW session is
 then opened (any session the browser held is ended) and the browser sent to its role's space.
-``POST /logout`` deletes the session: the old cookie opens nothing afterwards.
+``POST /logout`` deletes the session: the old cookie opens nothing afterwards; a session
+opened through ProConnect (``proconnect.py``) then goes to the provider's logout.
 """
 
 from __future__ import annotations
+
+import secrets
+import uuid
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
@@ -39,18 +43,23 @@ from api.pages.web import (
     login_nonce,
     new_login_nonce,
     page_unit,
+    seal,
     set_cookie,
 )
 from api.policies import PUBLIC, SIGNED_IN
+from api.proconnect import RANDOM_LENGTH, ProConnect
 from api.routers.auth import Credentials, client_address
 
 router = PageRouter(tags=["pages"])
 
 #: The sign-in form's CSRF cookie lives as long as a form may stay open.
 LOGIN_CSRF_SECONDS = 2 * 60 * 60
+#: The cookie holding the state of a logout at ProConnect, and how long it lasts.
+PROCONNECT_LOGOUT = "proconnect-logout"
+PROCONNECT_LOGOUT_SECONDS = 10 * 60
 
 
-def _form(
+def login_page(
     request: Request,
     nonce: str,
     *,
@@ -75,6 +84,7 @@ def _form(
             "alert": alert,
             "errors": errors or {},
             "demo_accounts": accounts,
+            "proconnect": request.app.state.proconnect is not None,
         },
         status=status,
         headers=headers,
@@ -89,7 +99,7 @@ def login_form(request: Request) -> Response:
     """The sign-in form (e-mail, password, hidden CSRF token). A signed-in user sees it too
     (to change account): signing in ends their current session."""
     with page_unit(request):
-        return _form(request, login_nonce(request) or new_login_nonce())
+        return login_page(request, login_nonce(request) or new_login_nonce())
 
 
 @router.post_form("/login", policy=PUBLIC)
@@ -110,7 +120,7 @@ def sign_in(request: Request, form: FormDep) -> Response:
     if not credentials.password:
         errors["password"] = _missing()
     if errors:
-        return _form(request, nonce, status=422, email=email, errors=errors)
+        return login_page(request, nonce, status=422, email=email, errors=errors)
     settings: Settings = request.app.state.settings
     database: Database = request.app.state.database
     throttle: SignInThrottle = request.app.state.sign_in_throttle
@@ -119,7 +129,7 @@ def sign_in(request: Request, form: FormDep) -> Response:
         throttle.attempt(email=normalised, address=address)
     except TooManyRequests as refusal:
         headers = {"Retry-After": str(refusal.retry_after)}
-        return _form(
+        return login_page(
             request, nonce, status=429, email=email, alert=refusal.message, headers=headers
         )
     with database.transaction(read_only=True) as session:
@@ -127,17 +137,27 @@ def sign_in(request: Request, form: FormDep) -> Response:
             user_id = authenticate(session, email=normalised, password=credentials.password).id
         except NotAuthenticated as failure:
             throttle.failed(address=address)
-            return _form(request, nonce, status=401, email=email, alert=failure.message)
+            return login_page(request, nonce, status=401, email=email, alert=failure.message)
     throttle.succeeded(email=normalised)
-    now = utcnow()
+    return open_page_session(request, user_id)
+
+
+def open_page_session(
+    request: Request, user_id: uuid.UUID, *, id_token: str | None = None
+) -> RedirectResponse:
+    """The one way a sign-in (password or ProConnect) ends: a NEW session (the one the
+    browser held is ended), its cookie, and the way to the role's space."""
+    settings: Settings = request.app.state.settings
+    database: Database = request.app.state.database
     with database.transaction() as session:
         user = session.get_one(User, user_id)
         token, _ = sessions.open_session(
             session,
             user=user,
             lifetimes=lifetimes(settings),
-            now=now,
+            now=utcnow(),
             previous_token=request.cookies.get(cookie_name(request, SESSION)),
+            id_token=id_token,
         )
         space = SPACES[Role(user.role)]
     response = RedirectResponse(space, status_code=303)
@@ -156,14 +176,35 @@ def _invalid(request: Request, nonce: str, email: str, error: ValidationError) -
         described = describe(dict(item))
         errors.setdefault(described["field"], described["message"])
     shown = email if len(email) <= 320 else ""
-    return _form(request, nonce, status=422, email=shown, errors=errors)
+    return login_page(request, nonce, status=422, email=shown, errors=errors)
 
 
 @router.post_form("/logout", policy=SIGNED_IN)
 def sign_out(request: Request, form: FormDep) -> Response:
-    """End the session (CSRF checked) and go back to the home page."""
+    """End the session (CSRF checked) and go back to the home page; a session opened through
+    ProConnect goes on to the provider's logout (``api.pages.proconnect.provider_logout``)."""
     with page_unit(request, form=form) as page:
+        id_token = page.web_session.id_token if page.web_session is not None else None
         sessions.end_session(page.session, request.cookies.get(cookie_name(request, SESSION), ""))
-    response = RedirectResponse("/", status_code=303)
+    response = provider_logout(request, id_token) if id_token else None
+    response = response or RedirectResponse("/", status_code=303)
     clear_cookie(response, request, SESSION)
+    return response
+
+
+def provider_logout(request: Request, id_token: str) -> RedirectResponse | None:
+    """The way on to ProConnect's logout (RP-initiated: ``id_token_hint``, ``state``,
+    ``post_logout_redirect_uri``) for a session it opened, the state kept in a signed cookie;
+    ``None`` (local logout only) when the provider declares no logout endpoint."""
+    provider: ProConnect | None = request.app.state.proconnect
+    if provider is None:
+        return None
+    state = secrets.token_urlsafe(RANDOM_LENGTH)
+    url = provider.logout_url(id_token=id_token, state=state)
+    if url is None:
+        return None
+    response = RedirectResponse(url, status_code=303)
+    settings: Settings = request.app.state.settings
+    sealed = seal(settings, PROCONNECT_LOGOUT, {"state": state}, PROCONNECT_LOGOUT_SECONDS)
+    set_cookie(response, request, PROCONNECT_LOGOUT, sealed, PROCONNECT_LOGOUT_SECONDS)
     return response

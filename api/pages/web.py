@@ -21,12 +21,14 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
+import jwt
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
@@ -159,6 +161,36 @@ def check_login_csrf(request: Request, form: Form) -> None:
         login_csrf_token(settings, nonce), form.get(CSRF_FIELD)
     ):
         raise CsrfRefused()
+
+
+# --- Signed short-lived cookies (ProConnect's flow) ---------------------------------------
+
+
+def _sealing_key(settings: Settings, purpose: str) -> bytes:
+    """A key of its own per purpose, derived from the app's: an access token or another
+    purpose's cookie is never accepted for this one."""
+    return hmac.new(settings.signing_key.encode(), b"sealed:" + purpose.encode(), "sha256").digest()
+
+
+def seal(settings: Settings, purpose: str, values: dict[str, str], seconds: int) -> str:
+    """``values`` signed (HS256) for ``purpose``, valid ``seconds``: a cookie's value that
+    the browser carries and cannot change (it can read it: no secret goes in)."""
+    claims: dict[str, object] = {**values, "aud": purpose, "exp": int(time.time()) + seconds}
+    return jwt.encode(claims, _sealing_key(settings, purpose), algorithm="HS256")
+
+
+def unseal(settings: Settings, purpose: str, value: str | None) -> dict[str, str] | None:
+    """The values ``seal`` signed for ``purpose``, or ``None`` (absent, forged, expired,
+    another purpose's)."""
+    if not value or len(value) > 4096:
+        return None
+    try:
+        claims = jwt.decode(
+            value, _sealing_key(settings, purpose), algorithms=["HS256"], audience=purpose
+        )
+    except jwt.PyJWTError:
+        return None
+    return {k: v for k, v in claims.items() if isinstance(v, str) and k != "aud"}
 
 
 # --- Forms -------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ world (``seed.py``); the browser is Debian's Chromium (``/usr/bin/chromium``, in
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -44,24 +45,28 @@ def seeded_database(directory: Path, *, now: dt.datetime | None = None) -> str:
 
 
 @contextmanager
-def serve(url: str) -> Iterator[str]:
-    """The product on ``url``'s database, served on a free loopback port: its base URL."""
-    app = create_app(Settings(database_url=url, demo=True))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
+def serve(url: str, *, configure: Callable[[str], dict[str, Any]] | None = None) -> Iterator[str]:
+    """The product on ``url``'s database, served on a free loopback port: its base URL.
+    ``configure(base)``: more settings, which may name the base URL (ProConnect's redirect)."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listening.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{listening.getsockname()[1]}"
+    extra = configure(base) if configure else {}
+    app = create_app(Settings(database_url=url, demo=True, **extra))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield base
     finally:
         server.should_exit = True
         thread.join(10)
+        listening.close()
 
 
 @contextmanager
