@@ -200,7 +200,7 @@ def fill(url: str, count: int) -> dict[str, Any]:
                 consultation = Consultation(
                     id=uuid.uuid4(), dossier_id=dossier.id, administration_code=code,
                     consultation_type_code="generic_opinion", launch_id=launch.id, cycle=1,
-                    status=state, sent_at=sent, due_at=sent + dt.timedelta(days=30),
+                    status=state, sent_at=sent,
                     acknowledged_at=sent + dt.timedelta(hours=4) if state != "sent" else None,
                     answered_at=sent + dt.timedelta(days=10) if finished else None,
                     opinion_nature="favourable" if finished else None,

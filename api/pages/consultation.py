@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -66,8 +65,8 @@ from api import limits
 from api.deps import parse_id
 from api.downloads import READERS as DOCUMENT_READERS
 from api.downloads import document_answer
-from api.errors import describe
 from api.pages import display, uploads
+from api.pages.forms import FormRefused, Forms, field_errors
 from api.pages.rendering import render
 from api.pages.spaces import CONSULTATION_LEVELS, status_badge, target_badge
 from api.pages.web import FormDep, Page, PageRouter, page_unit
@@ -135,23 +134,6 @@ RELAY_KEYS = {
 
 def _here(consultation_id: uuid.UUID) -> str:
     return f"/consultations/{consultation_id}"
-
-
-@dataclass
-class Feedback:
-    """What the page says about the last post: its errors by field, and what was typed."""
-
-    errors: dict[str, str] = field(default_factory=dict)
-    typed: dict[str, str] = field(default_factory=dict)
-    status: int = 200
-
-
-class Refused(Exception):
-    """A post the page answers with itself, its fields' errors shown (nothing done)."""
-
-    def __init__(self, feedback: Feedback) -> None:
-        super().__init__(feedback.errors)
-        self.feedback = feedback
 
 
 def _zone(page: Page, code: str) -> str:
@@ -231,10 +213,10 @@ def _page(
     consultation_id: uuid.UUID,
     *,
     done: Done | None = None,
-    feedback: Feedback | None = None,
+    forms: Forms | None = None,
 ) -> tuple[Response, int]:
     """The page, and the thread's latest message number if the reader had not read it."""
-    feedback = feedback or Feedback()
+    forms = forms or Forms()
     session, user = page.session, page.signed_in
     consultation = access_consultation(session, user, consultation_id)
     view = build_views(session, [consultation])[0]
@@ -303,10 +285,12 @@ def _page(
         "accepted": ACCEPTED_LABEL,
         "max_size": limits.describe(page.settings.max_document_bytes),
         "done": t(DONE_KEYS[done]) if done else "",
-        "errors": feedback.errors,
-        "typed": feedback.typed,
+        "errors": forms.errors,
+        "typed": forms.values,
     }
-    return render(request, "consultation.html", context, status=feedback.status), seen.unread
+    return render(
+        request, "consultation.html", context, status=forms.status if forms.name else 200
+    ), seen.unread
 
 
 def _mark_read(request: Request, user: User, consultation_id: uuid.UUID, seq: int) -> None:
@@ -321,10 +305,10 @@ def _mark_read(request: Request, user: User, consultation_id: uuid.UUID, seq: in
 
 
 def _show(
-    request: Request, consultation_id: uuid.UUID, *, done: Done | None, feedback: Feedback | None
+    request: Request, consultation_id: uuid.UUID, *, done: Done | None, forms: Forms | None
 ) -> Response:
     with page_unit(request, body_unread=True) as unit:
-        response, unread = _page(request, unit, consultation_id, done=done, feedback=feedback)
+        response, unread = _page(request, unit, consultation_id, done=done, forms=forms)
         user = unit.signed_in
     if unread:
         _mark_read(request, user, consultation_id, unread)
@@ -335,21 +319,11 @@ def _show(
 def consultation_page(request: Request, consultation_id: str, fait: Done | None = None) -> Response:
     """The consultation: the dossier, the deadline and its computation, the pieces, the
     thread, and what the agent may do."""
-    return _show(request, parse_id(consultation_id, "Consultation"), done=fait, feedback=None)
+    return _show(request, parse_id(consultation_id, "Consultation"), done=fait, forms=None)
 
 
 def _done(consultation_id: uuid.UUID, done: Done) -> RedirectResponse:
     return RedirectResponse(f"{_here(consultation_id)}?fait={done.value}", status_code=303)
-
-
-def _field_errors(error: ValidationError, fields: dict[str, str]) -> dict[str, str]:
-    """Pydantic's errors as the page's: by the form field each one is about."""
-    found: dict[str, str] = {}
-    for e in error.errors():
-        location = e.get("loc") or ("",)
-        name = fields.get(str(location[0]), next(iter(fields.values())))
-        found.setdefault(name, describe(e)["message"])
-    return found
 
 
 @router.post_form("/consultations/{consultation_id}/accuse-reception", policy=AGENTS)
@@ -381,15 +355,15 @@ def write(request: Request, consultation_id: str, form: FormDep) -> Response:
             prefix = t(KIND_PREFIXES[kind]) if kind in KIND_PREFIXES and body else ""
             data = MessageIn.model_validate({"body": prefix + body})
         except ValidationError as error:
-            feedback = Feedback(_field_errors(error, {"body": "body"}), typed, 422)
+            forms = Forms("message", field_errors(error, general="body"), typed)
         except InvalidInput as error:
-            feedback = Feedback({"kind": error.message}, typed, 422)
+            forms = Forms("message", {"kind": error.message}, typed)
         else:
             messages.post_consultation_message(
                 unit.session, consultation_id=parsed, data=data, user=unit.signed_in, now=unit.now
             )
             return _done(parsed, Done.MESSAGE)
-    return _show(request, parsed, done=None, feedback=feedback)
+    return _show(request, parsed, done=None, forms=forms)
 
 
 @router.post_form("/consultations/{consultation_id}/avis", policy=AGENTS)
@@ -416,14 +390,15 @@ async def give_opinion(request: Request, consultation_id: str) -> Response:
     async with uploads.receive(request, limit=limit, fields=OPINION_FIELDS) as upload:
         typed = {k: upload.typed.get(k, "") for k in ("nature", "text")}
         if upload.error is not None:
-            feedback = Feedback({"file": upload.error.message}, typed, upload.error.status_code)
-            return await run_in_threadpool(_show, request, parsed, done=None, feedback=feedback)
+            forms = Forms(
+                "opinion", {"file": upload.error.message}, typed, upload.error.status_code
+            )
+            return await run_in_threadpool(_show, request, parsed, done=None, forms=forms)
         try:
             data = OpinionIn.model_validate({"nature": typed["nature"], "text": typed["text"]})
         except ValidationError as error:
-            fields = {"nature": "nature", "text": "text"}
-            feedback = Feedback(_field_errors(error, fields), typed, 422)
-            return await run_in_threadpool(_show, request, parsed, done=None, feedback=feedback)
+            forms = Forms("opinion", field_errors(error, general="nature"), typed)
+            return await run_in_threadpool(_show, request, parsed, done=None, forms=forms)
 
         def record(stored: StoredFile | None) -> None:
             with page_unit(request, form=upload.form) as unit:
@@ -441,14 +416,12 @@ async def give_opinion(request: Request, consultation_id: str) -> Response:
                 except InvalidInput as error:
                     # The domain's own check of the text (an unfavourable opinion explained):
                     # raised on, so that the transaction and the stored file are undone.
-                    raise Refused(Feedback({"text": error.message}, typed, 422)) from None
+                    raise FormRefused(Forms("opinion", {"text": error.message}, typed)) from None
 
         try:
             await uploads.store_then(request, upload.file, dossier_id, record)
-        except Refused as refused:
-            return await run_in_threadpool(
-                _show, request, parsed, done=None, feedback=refused.feedback
-            )
+        except FormRefused as refused:
+            return await run_in_threadpool(_show, request, parsed, done=None, forms=refused.forms)
     return _done(parsed, Done.OPINION)
 
 

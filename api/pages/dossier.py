@@ -18,13 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -57,9 +55,9 @@ from accelerator.views.schemas import DossierOut
 from api import limits
 from api import uploads as api_uploads
 from api.deps import parse_id
-from api.errors import describe
 from api.pages import display, uploads
 from api.pages.display import Badge
+from api.pages.forms import FormRefused, Forms, validated
 from api.pages.rendering import render
 from api.pages.spaces import CONSULTATION_LEVELS, DOSSIER_LEVELS, status_badge
 from api.pages.web import FormDep, Page, PageRouter, page_unit
@@ -74,8 +72,6 @@ READERS = allow(
 )
 #: The messages of the thread shown on the page (the latest ones).
 THREAD_SHOWN = 50
-
-Model = TypeVar("Model", bound=BaseModel)
 
 
 class Tab(StrEnum):
@@ -150,46 +146,6 @@ STEPS: dict[DossierStatus, str] = {
     DossierStatus.CONSOLIDATED: "pages.dossier.step.consolidated",
     DossierStatus.CLOSED: "pages.dossier.step.closed",
 }
-
-
-@dataclass
-class Forms:
-    """What a re-shown form carries: each refused field's message and the values posted."""
-
-    name: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def error(self, form: str, name: str) -> str:
-        """The message under field ``name`` of ``form``, if that form was refused."""
-        return self.errors.get(name, "") if form == self.name else ""
-
-    def value(self, form: str, name: str, default: Any = "") -> Any:
-        """What the user typed in ``name`` of ``form``, to show it again."""
-        return self.values.get(name, default) if form == self.name else default
-
-
-class FormRefused(Exception):
-    """A form's fields were refused: the page is shown again with the errors."""
-
-    def __init__(self, forms: Forms) -> None:
-        super().__init__(forms.name)
-        self.forms = forms
-
-
-def validated(form_name: str, model: type[Model], data: dict[str, Any]) -> Model:
-    """``data`` checked by the API's own input model, or :class:`FormRefused`."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        errors: dict[str, str] = {}
-        for problem in error.errors():
-            described = describe(problem)
-            parts = described["field"].split(".")
-            # A project's facts are asked one by one: their errors go under their own field.
-            name = parts[1] if parts[0] == "attributes" and len(parts) > 1 else parts[0]
-            errors.setdefault(name, described["message"])
-        raise FormRefused(Forms(form_name, errors, data)) from None
 
 
 # --- What the user may do -----------------------------------------------------------------

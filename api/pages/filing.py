@@ -29,7 +29,7 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.shared.text import t
 from accelerator.views.queries import build_views
 from api.deps import parse_id
-from api.pages.dossier import FormRefused, Forms, validated
+from api.pages.forms import FormRefused, Forms, validated
 from api.pages.rendering import render
 from api.pages.web import FormDep, Page, PageRouter, page_unit
 from api.policies import Scope, allow

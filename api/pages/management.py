@@ -15,11 +15,10 @@ import re
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from accelerator.catalogue.models import Arrondissement, ConsultationType
@@ -43,16 +42,14 @@ from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
 from accelerator.sla.durations import UNIT_LABELS, Unit
 from api.deps import parse_id
-from api.errors import describe
 from api.pages import display
-from api.pages.dossier import FormRefused, Forms
+from api.pages.forms import GENERAL, FormRefused, Forms, validated
 from api.pages.rendering import render
 from api.pages.web import Form, FormDep, Page, PageRouter, page_unit
 from api.policies import Scope, allow
 
 router = PageRouter(tags=["pages"])
 
-Model = TypeVar("Model", bound=BaseModel)
 
 ADMIN = allow(admin=Scope.ANY)
 #: The last page number a list accepts (a larger one shows the last page).
@@ -60,8 +57,6 @@ MAX_PAGE = 100_000
 PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 #: The journal's filter: one kind of change, or empty for every kind.
 KindFilter = Annotated[str | None, Query(pattern="^(" + "|".join(ChangeKind) + ")?$")]
-#: Where a refusal of the action is shown: at the top of its form.
-GENERAL = "_"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 _RULE = re.compile(r"[a-z0-9_]{1,64}")
 
@@ -160,20 +155,6 @@ def _act(
         with page_unit(request, body_unread=True) as unit:
             return again(unit, forms)
     return RedirectResponse(target, status_code=303)
-
-
-def validated(form_name: str, model: type[Model], data: dict[str, Any]) -> Model:
-    """``data`` checked by the input model, or :class:`FormRefused` with each refused field's
-    French message under the field's own name (the first part of its location: a field
-    named ``date`` is not taken for a type, as the API's field paths would)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        errors: dict[str, str] = {}
-        for problem in error.errors():
-            name = str(problem["loc"][0]) if problem["loc"] else GENERAL
-            errors.setdefault(name, describe(problem)["message"])
-        raise FormRefused(Forms(form_name, errors, data)) from None
 
 
 def _values(form: Form) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def add_world(db: Any, count: int, first: int = 0) -> None:
             consultation = Consultation(
                 id=uuid.uuid4(), dossier_id=dossier.id, administration_code="DDT-65",
                 consultation_type_code="generic_opinion", launch_id=launch.id, cycle=1,
-                status="sent", sent_at=filed, due_at=filed + dt.timedelta(days=30),
+                status="sent", sent_at=filed,
             )  # fmt: skip
             consultations.append(consultation)
             clocks.append(
