@@ -418,6 +418,8 @@ def relay() -> None:
             # must not wait for a slot of that pool.
             sweep_every_seconds=None if distributed else settings.sweep_interval_seconds,
             reconcile_every_seconds=settings.reconcile_interval_seconds,
+            # In distributed mode the weekly pack is a deployment with its own cron.
+            weekly_pack=not distributed,
         )
 
 

@@ -117,6 +117,18 @@ def recent_weeks(now: dt.datetime, count: int) -> list[Week]:
     return weeks
 
 
+#: The pack of a week is due the next Monday at this hour (Paris), with the figures settled.
+PACK_HOUR = 7
+
+
+def due_week(now: dt.datetime) -> Week:
+    """The latest week whose pack is due at ``now``: the last complete one from Monday
+    07:00 (Paris), the one before until then (the cron ``0 7 * * 1``, Europe/Paris)."""
+    local = now.astimezone(REPORTING_ZONE)
+    week = last_complete_week(now)
+    return week.previous() if local.weekday() == 0 and local.hour < PACK_HOUR else week
+
+
 def check_week(week: Week, *, now: dt.datetime) -> None:
     """Refuse a week that has not begun at ``now`` (its figures would all be empty)."""
     if week.start > now:
