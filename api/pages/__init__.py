@@ -3,10 +3,10 @@
 ``install(app)`` serves the design system's files (``/static/...``, ``assets.py``), the
 sign-in (``sign_in.py``), the home page and each role's space (``spaces.py``), the holder's
 filing form (``filing.py``), the dossier page (``dossier.py``), the consultation page
-(``consultation.py``), and answers the pages' errors with pages (``errors.py``). Sessions,
-CSRF and each page's unit of work are in ``web.py``; templates in ``api/templates/``; what a
-page shows of instants and deadlines in ``display.py``. The JSON API and its bearer tokens are
-untouched.
+(``consultation.py``), the managers' weekly review packs (``packs.py``), and answers the
+pages' errors with pages (``errors.py``). Sessions, CSRF and each page's unit of work are in
+``web.py``; templates in ``api/templates/``; what a page shows of instants and deadlines in
+``display.py``. The JSON API and its bearer tokens are untouched.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from accelerator.shared.errors import NotFound
 from accelerator.shared.text import t
 from api import policies
-from api.pages import consultation, dossier, errors, filing, sign_in, spaces
+from api.pages import consultation, dossier, errors, filing, packs, sign_in, spaces
 from api.pages.assets import LONG_CACHE, Urls, catalogue
 from api.pages.web import is_page_route
 
@@ -50,6 +50,7 @@ def install(app: FastAPI) -> None:
     errors.install(app)
     app.include_router(sign_in.router)
     app.include_router(spaces.router)
+    app.include_router(packs.router)
     app.include_router(dossier.router)
     app.include_router(filing.router)
     app.include_router(consultation.router)
