@@ -102,6 +102,18 @@ def instant(value: dt.datetime | str | None) -> str:
     )
 
 
+def deadline(value: str | None) -> str:
+    """A deadline as people read it: « 22 juillet 2026 » when it ends a day (stored as the
+    next day's 00:00), else its instant."""
+    if value is None:
+        return t("reports.no_value")
+    local = dt.datetime.fromisoformat(value).astimezone(REPORTING_ZONE)
+    if local.time() != dt.time(0, 0):
+        return instant(local)
+    included = (local - dt.timedelta(microseconds=1)).date()
+    return t("reports.end_of_day", day=format_date(included, format="long", locale=LOCALE))
+
+
 def delay_sentence(row: AdministrationOut) -> str:
     """« la moitié en moins de X, 90 % en moins de Y », or why there is no such sentence."""
     if row.n == 0 or row.p50_days is None or row.p90_days is None:
@@ -146,8 +158,8 @@ def _open_row(item: OpenItemOut, pack: WeeklyPack, base_url: str | None) -> dict
         "url": f"{base_url}/dossiers/{item.dossier_id}" if base_url else None,
         "administration": pack.name(item.administration),
         "sent_at": instant(item.sent_at),
-        "target": instant(item.target_due_at),
-        "legal": instant(item.legal_due_at),
+        "target": deadline(item.target_due_at),
+        "legal": deadline(item.legal_due_at),
         "late_by": days(item.days_past_target),
     }
 
@@ -155,8 +167,8 @@ def _open_row(item: OpenItemOut, pack: WeeklyPack, base_url: str | None) -> dict
 def _forecast_row(item: ForecastOut, pack: WeeklyPack) -> dict[str, Any]:
     return {
         "administration": pack.name(item.administration),
-        "type": item.consultation_type,
-        "due": instant(item.due_at),
+        "type": pack.type_name(item.consultation_type),
+        "due": deadline(item.due_at),
         "age": days(item.age_days),
         "probability": share(item.breach_probability),
         "basis": t("reports.forecast.basis", basis=item.basis, n=item.n_history),

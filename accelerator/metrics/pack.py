@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accelerator.catalogue.models import Administration
+from accelerator.catalogue.models import Administration, ConsultationType
 from accelerator.metrics import queries
 from accelerator.metrics.facts import REPORTING_ZONE
 from accelerator.metrics.schemas import (
@@ -149,8 +149,9 @@ class WeeklyPack:
     take_charge: TakeChargeOut
     #: Per administration, by code; figures aggregate by administration, never by agent.
     administrations: list[AdministrationOut]
-    #: Each administration code's name (the catalogue's).
+    #: Each administration code's name, each consultation type's label (the catalogue's).
     names: dict[str, str]
+    type_names: dict[str, str]
     gating: list[GatingOut]
     #: The administration that gave the last opinion most often (None: no cycle closed).
     gating_administration: GatingOut | None
@@ -163,6 +164,10 @@ class WeeklyPack:
     def name(self, code: str) -> str:
         """An administration's name, or its code when the catalogue no longer has it."""
         return self.names.get(code, code)
+
+    def type_name(self, code: str) -> str:
+        """A consultation type's label, or its code when the catalogue no longer has it."""
+        return self.type_names.get(code, code)
 
 
 def _gating_administration(gating: list[GatingOut]) -> GatingOut | None:
@@ -193,6 +198,12 @@ def build_pack(session: Session, week: Week, *, now: dt.datetime) -> WeeklyPack:
         take_charge=summary.take_charge,
         administrations=summary.administrations,
         names=names,
+        type_names={
+            code: label
+            for code, label in session.execute(
+                select(ConsultationType.code, ConsultationType.label)
+            )
+        },
         gating=summary.gating,
         gating_administration=_gating_administration(summary.gating),
         parallel_gain=summary.parallel_gain,

@@ -88,6 +88,9 @@ def test_the_late_list_links_the_dossiers(w29: WeeklyPack) -> None:
     assert f'<a href="https://accelerateur.test/dossiers/{late.dossier_id}">' in html
     assert "Consultations en retard (1)" in html
     assert "12,0 j" in html  # C's DDT, 12 days past its target
+    # Its target ended 8/07 00:00: the last day it included is 7 July.
+    assert "<td>7 juillet 2026 (fin de journée)</td>" in html
+    assert "generic_opinion" not in html  # types by their catalogue label
     assert "0,0 %" in html  # G not taken in charge: 0 of 1 within 24 h
 
 
