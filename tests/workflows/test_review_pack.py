@@ -4,9 +4,12 @@ over a real SMTP server."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import io
 
 import pytest
+from prefect.server.schemas.schedules import CronSchedule
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
@@ -16,7 +19,7 @@ from accelerator.identity.roles import Role
 from accelerator.metrics.pack import due_week
 from accelerator.outbox.models import OutboxMessage
 from accelerator.shared.db import Database
-from tests.factories import paris
+from tests.factories import PARIS, paris
 from tests.metrics_dataset import build
 from tests.workflows.test_mail import Inbox, body, inbox  # noqa: F401 - the SMTP fixture
 from workflows import notifications
@@ -98,6 +101,18 @@ def test_each_manager_gets_the_pdf_attached(db: Database, inbox: Inbox) -> None:
 def test_the_schedule_is_monday_seven_in_paris() -> None:
     spec = DEPLOYMENTS["weekly-pack"]
     assert (spec.cron, spec.timezone) == ("0 7 * * 1", "Europe/Paris")
+    # Prefect's own scheduler, across the October clock change: 07:00 in Paris each time, and
+    # at each run the default week is the one that has just ended.
+    schedule = CronSchedule(cron=spec.cron, timezone=spec.timezone)
+    runs = asyncio.run(schedule.get_dates(n=3, start=dt.datetime(2026, 10, 12, tzinfo=dt.UTC)))
+    local = [run.astimezone(PARIS) for run in runs]
+    assert [(r.date(), r.hour, r.minute) for r in local] == [
+        (dt.date(2026, 10, 12), 7, 0),
+        (dt.date(2026, 10, 19), 7, 0),
+        (dt.date(2026, 10, 26), 7, 0),
+    ]
+    assert [r.utcoffset() for r in local] == [dt.timedelta(hours=h) for h in (2, 2, 1)]
+    assert [str(due_week(r)) for r in local] == ["2026-W41", "2026-W42", "2026-W43"]
     # The week the flow picks by default follows the same hour, in winter and in summer.
     assert str(due_week(paris(2026, 11, 30, 6, 59))) == "2026-W47"
     assert str(due_week(paris(2026, 11, 30, 7, 0))) == "2026-W48"
