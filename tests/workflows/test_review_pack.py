@@ -22,7 +22,7 @@ from accelerator.shared.db import Database
 from tests.factories import PARIS, paris
 from tests.metrics_dataset import build
 from tests.workflows.test_mail import Inbox, body, inbox  # noqa: F401 - the SMTP fixture
-from workflows import notifications
+from workflows import deployments, notifications
 from workflows.deployments import DEPLOYMENTS
 from workflows.review_pack import weekly_pack_flow
 
@@ -118,3 +118,28 @@ def test_the_schedule_is_monday_seven_in_paris() -> None:
     assert str(due_week(paris(2026, 11, 30, 7, 0))) == "2026-W48"
     assert str(due_week(paris(2026, 6, 29, 7, 0))) == "2026-W26"
     assert str(due_week(paris(2026, 12, 2, 15))) == "2026-W48"
+
+
+def test_deploy_registers_the_monday_schedule_in_paris() -> None:
+    from prefect.client.orchestration import get_client
+
+    names = deployments.deploy(concurrency_limit=2)
+
+    async def schedules() -> dict[str, list[tuple[str, str | None]]]:
+        async with get_client() as client:
+            found = {}
+            for name in names:
+                deployment = await client.read_deployment_by_name(name)
+                found[name] = [
+                    (s.schedule.cron, s.schedule.timezone)  # type: ignore[union-attr]
+                    for s in deployment.schedules
+                ]
+                # Leave the session's Prefect server as it was: no scheduled runs piling up.
+                await client.delete_deployment(deployment.id)
+            await client.delete_work_pool(deployments.POOL)
+            return found
+
+    found = asyncio.run(schedules())
+    assert found["weekly-pack/accelerator"] == [("0 7 * * 1", "Europe/Paris")]
+    assert found["sweep/accelerator"] == [("* * * * *", None)]  # UTC, as before
+    assert found["intake/accelerator"] == []
