@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import psycopg
 
-from accelerator.metrics.pack import due_week
 from accelerator.outbox import wakeup
 from accelerator.outbox.actions import (
     MAX_BACKOFF,
@@ -38,7 +37,7 @@ from workflows.consolidation import consolidation_flow
 from workflows.intake import intake_flow
 from workflows.launch import launch_flow
 from workflows.reconcile import reconcile_flow
-from workflows.review_pack import weekly_pack_flow
+from workflows.review_pack import WeeklyPackClock, weekly_pack_flow
 from workflows.sweep import sweep_flow
 
 log = logging.getLogger("accelerator.relay")
@@ -270,7 +269,7 @@ def run(
     next_sweep = next_digest = next_reconcile = time.monotonic()
     # A minute after start: the outbox's backlog first (laying a PDF out takes seconds).
     next_pack = time.monotonic() + 60.0
-    packed: str | None = None
+    packs = WeeklyPackClock()
     waiter = Wakeup(get_database(), stop)
     while not stop.is_set():
         if reconcile_every_seconds is not None and time.monotonic() >= next_reconcile:
@@ -287,11 +286,11 @@ def run(
                 log.exception("daily digests failed; retrying at the next check")
         if weekly_pack and time.monotonic() >= next_pack:
             next_pack = time.monotonic() + PACK_CHECK_SECONDS
-            due = str(due_week(utcnow()))
-            if due != packed:
+            due = packs.due(utcnow())
+            if due is not None:
                 try:
                     weekly_pack_flow(week=due)
-                    packed = due
+                    packs.ran(due)
                 except Exception:
                     log.exception("weekly pack %s failed; retrying at the next check", due)
         if sweep_every_seconds is not None and time.monotonic() >= next_sweep:

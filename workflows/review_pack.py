@@ -10,6 +10,8 @@ by the morning's e-mails, ``notifications.weekly_pack_pdf``).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from prefect import flow, task
 
 from accelerator.metrics.actions import queue_weekly_pack
@@ -46,3 +48,21 @@ def weekly_pack_flow(week: str | None = None) -> int:
     queued = queue(chosen)
     summary("weekly pack %s: %d bytes, %d e-mail(s) queued", chosen, size, queued)
     return queued
+
+
+class WeeklyPackClock:
+    """The relay's schedule for the flow in the embedded mode (no Prefect schedules there):
+    each week once, from Monday 07:00 Paris; the first check after a start runs the last week
+    due again (which queues nothing already queued)."""
+
+    def __init__(self) -> None:
+        self.done: str | None = None
+
+    def due(self, now: dt.datetime) -> str | None:
+        """The week to run the flow for at ``now``, or None when it already ran for it."""
+        week = str(due_week(now))
+        return None if week == self.done else week
+
+    def ran(self, week: str) -> None:
+        """Record that the flow ran for ``week``."""
+        self.done = week

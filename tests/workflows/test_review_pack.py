@@ -24,7 +24,7 @@ from tests.metrics_dataset import build
 from tests.workflows.test_mail import Inbox, body, inbox  # noqa: F401 - the SMTP fixture
 from workflows import deployments, notifications
 from workflows.deployments import DEPLOYMENTS
-from workflows.review_pack import weekly_pack_flow
+from workflows.review_pack import WeeklyPackClock, weekly_pack_flow
 
 pytestmark = pytest.mark.usefixtures("prefect_engine")
 
@@ -118,6 +118,20 @@ def test_the_schedule_is_monday_seven_in_paris() -> None:
     assert str(due_week(paris(2026, 11, 30, 7, 0))) == "2026-W48"
     assert str(due_week(paris(2026, 6, 29, 7, 0))) == "2026-W26"
     assert str(due_week(paris(2026, 12, 2, 15))) == "2026-W48"
+
+
+def test_the_relay_runs_the_flow_once_a_week_from_monday_seven() -> None:
+    clock = WeeklyPackClock()
+    # Started on a Monday before 07:00: the week before last is the one due (again).
+    assert clock.due(paris(2026, 11, 30, 6, 50)) == "2026-W47"
+    clock.ran("2026-W47")
+    assert clock.due(paris(2026, 11, 30, 6, 59)) is None
+    assert clock.due(paris(2026, 11, 30, 7, 0)) == "2026-W48"
+    # A failed run is not recorded: the next check tries the same week again.
+    assert clock.due(paris(2026, 11, 30, 7, 10)) == "2026-W48"
+    clock.ran("2026-W48")
+    assert clock.due(paris(2026, 12, 6, 23, 59)) is None
+    assert clock.due(paris(2026, 12, 7, 7, 0)) == "2026-W49"
 
 
 def test_deploy_registers_the_monday_schedule_in_paris() -> None:
