@@ -34,6 +34,11 @@ def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
+def outline_titles(items: list[Any]) -> list[str]:
+    """Every heading of a PDF outline (pypdf nests children in lists)."""
+    return [t for i in items for t in (outline_titles(i) if isinstance(i, list) else [i.title])]
+
+
 def test_nice_maxima_and_bars_to_scale() -> None:
     assert [charts.nice_maximum(v) for v in (0, 0.7, 7, 9.5, 23, 250, 251)] == [
         1.0,
@@ -113,6 +118,11 @@ def test_the_pdf_is_a_pdf_that_says_the_figures(w24: WeeklyPack) -> None:
     assert 1 <= len(reader.pages) <= 4
     assert reader.metadata is not None
     assert reader.metadata.title == "Revue hebdomadaire 2026-W24 – Accélérateur"
+    # Tagged (a structure tree for screen readers), in French, with an outline of its headings.
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and bool(root["/MarkInfo"]["/Marked"])
+    assert root["/Lang"] == "fr"
+    assert "Délais des avis par administration" in outline_titles(reader.outline)
     text = pdf_text(pdf)
     assert "Revue hebdomadaire de la semaine 2026-W24" in text
     assert "La moitié en moins de 7,0 j, 90 % en moins de 7,0 j." in " ".join(text.split())
