@@ -7,6 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accelerator.metrics import pack
 from accelerator.metrics.pack import Week, build_pack, parse_week
@@ -45,6 +47,25 @@ def test_a_week_runs_from_monday_midnight_to_the_next_in_paris() -> None:
         "2025-W52",
         "2025-W51",
     ]
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(2000, 1, 10),  # noqa: DTZ001 - Hypothesis bounds are naive
+        max_value=dt.datetime(2100, 12, 20),  # noqa: DTZ001
+        timezones=st.sampled_from([dt.UTC, pack.REPORTING_ZONE]),
+    )
+)
+def test_every_instant_falls_in_one_week_that_reads_back(instant: dt.datetime) -> None:
+    week = pack.week_of(instant)
+    assert week.start <= instant < week.end
+    assert week.start.astimezone(pack.REPORTING_ZONE).time() == dt.time(0)
+    assert week.first_day.weekday() == 0
+    assert parse_week(str(week)) == week
+    assert week.previous().end == week.start
+    assert pack.last_complete_week(instant).end <= instant
+    due = pack.due_week(instant)
+    assert due in (pack.last_complete_week(instant), pack.last_complete_week(instant).previous())
 
 
 @pytest.mark.parametrize(
