@@ -39,6 +39,7 @@ assets: $(STAMP) ## Copy the DSFR's files from the npm packages into api/static/
 
 screenshots: $(STAMP) ## Regenerate docs/screenshots/ with Debian's Chromium (apt-get install chromium).
 	$(BIN)/python -m tests.pages.screenshots
+	$(BIN)/python -m tests.reports.screenshot
 
 clean:
 	rm -rf var/ .pytest_cache .mypy_cache .ruff_cache

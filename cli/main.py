@@ -1,5 +1,5 @@
 """``accelerator`` command line: serve, relay, demo, run, db upgrade, catalogue load, users
-create."""
+create, report weekly."""
 
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ db_app = typer.Typer(help=t("cli.db.help"), no_args_is_help=True)
 catalogue_app = typer.Typer(help=t("cli.catalogue.help"), no_args_is_help=True)
 users_app = typer.Typer(help=t("cli.users.help"), no_args_is_help=True)
 documents_app = typer.Typer(help=t("cli.documents.help"), no_args_is_help=True)
+report_app = typer.Typer(help=t("cli.report.help"), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(documents_app, name="documents")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(users_app, name="users")
+app.add_typer(report_app, name="report")
 
 
 def _fail(message: str) -> NoReturn:
@@ -174,6 +176,41 @@ def users_create(
     except AcceleratorError as error:
         _fail(error.message)
     typer.echo(summary)
+
+
+#: What ``report weekly --out`` writes, by the file name's suffix.
+REPORT_FORMATS = (".pdf", ".html")
+
+
+@report_app.command("weekly", help=t("cli.report.weekly.command_help"))
+def report_weekly(
+    out: Annotated[Path, typer.Option("--out", help=t("cli.report.weekly.out_help"))],
+    week: Annotated[str | None, typer.Option(help=t("cli.report.weekly.week_help"))] = None,
+) -> None:
+    """Write one week's review pack as PDF or HTML (by ``--out``'s suffix)."""
+    from accelerator.metrics.pack import build_pack, last_complete_week, parse_week
+    from accelerator.shared.db import get_database, utcnow
+    from reports.weekly import render_html, render_pdf
+
+    suffix = out.suffix.lower()
+    if suffix not in REPORT_FORMATS:
+        _fail(t("cli.report.weekly.suffix_unknown", file=out, known=", ".join(REPORT_FORMATS)))
+    now = utcnow()
+    try:
+        chosen = parse_week(week) if week is not None else last_complete_week(now)
+        with get_database().transaction(read_only=True) as session:
+            pack = build_pack(session, chosen, now=now)
+    except AcceleratorError as error:
+        _fail(error.message)
+    base_url = get_settings().public_url
+    try:
+        if suffix == ".pdf":
+            out.write_bytes(render_pdf(pack, base_url=base_url))
+        else:
+            out.write_text(render_html(pack, base_url=base_url), encoding="utf-8")
+    except OSError as error:
+        _fail(t("cli.file_unwritable", file=out, error=error.strerror or error))
+    typer.echo(t("cli.report.weekly.written", week=str(chosen), file=out))
 
 
 def _calendars() -> dict[str, WorkingCalendar]:
@@ -381,6 +418,8 @@ def relay() -> None:
             # must not wait for a slot of that pool.
             sweep_every_seconds=None if distributed else settings.sweep_interval_seconds,
             reconcile_every_seconds=settings.reconcile_interval_seconds,
+            # In distributed mode the weekly pack is a deployment with its own cron.
+            weekly_pack=not distributed,
         )
 
 

@@ -16,7 +16,7 @@ from jinja2 import Environment, nodes
 from accelerator.shared import text
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = ("accelerator", "api", "workflows", "cli")
+CODE = ("accelerator", "api", "workflows", "cli", "reports")
 
 
 def _python_files() -> Iterator[Path]:

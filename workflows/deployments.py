@@ -2,8 +2,9 @@
 
 ``accelerator deploy`` creates the work pool (with a concurrency limit) and registers one
 deployment per flow from this checkout (no image, no push: every worker machine has the same
-code); the sweep and the reconciliation get schedules. ``accelerator worker`` starts a Prefect
-process worker on the pool. With ``ACCELERATOR_FLOW_MODE=deployments`` the relay submits runs
+code); the sweep (every minute) and the weekly review pack (Mondays 07:00, Paris) get
+schedules. ``accelerator worker`` starts a Prefect process worker on the pool. With
+``ACCELERATOR_FLOW_MODE=deployments`` the relay submits runs
 (``run_deployment(..., timeout=0, idempotency_key=<the batch's outbox ids>)``), one run per
 batch of messages, instead of running flows itself: a batch submitted twice makes one run.
 """
@@ -26,6 +27,8 @@ class FlowDeployment:
     flow_name: str
     entrypoint: str
     cron: str | None = None
+    #: The zone the cron is read in (UTC when None).
+    timezone: str | None = None
 
     @property
     def name(self) -> str:
@@ -41,6 +44,13 @@ DEPLOYMENTS = {
     ),
     "sweep": FlowDeployment("sweep", "workflows/sweep.py:sweep_flow", cron="* * * * *"),
     "reconcile": FlowDeployment("reconcile", "workflows/reconcile.py:reconcile_flow"),
+    # Mondays at 07:00 in Paris, whatever the season (Prefect follows the zone's DST).
+    "weekly-pack": FlowDeployment(
+        "weekly-pack",
+        "workflows/review_pack.py:weekly_pack_flow",
+        cron="0 7 * * 1",
+        timezone="Europe/Paris",
+    ),
 }
 
 
@@ -61,6 +71,7 @@ async def _ensure_pool(limit: int) -> None:
 def deploy(*, concurrency_limit: int = 4) -> list[str]:
     """Create the work pool and register every deployment; returns their names."""
     from prefect.flows import Flow
+    from prefect.schedules import Cron
 
     asyncio.run(_ensure_pool(concurrency_limit))
     names = []
@@ -71,7 +82,7 @@ def deploy(*, concurrency_limit: int = 4) -> list[str]:
             work_pool_name=POOL,
             build=False,
             push=False,
-            cron=spec.cron,
+            schedule=Cron(spec.cron, timezone=spec.timezone) if spec.cron else None,
             print_next_steps=False,
             ignore_warnings=True,
         )

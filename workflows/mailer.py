@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -71,8 +72,23 @@ def render(template: str, to: str, context: dict[str, Any]) -> Mail:
     )
 
 
-def send(settings: Settings, mail: Mail, *, message_id: str) -> None:
-    """Send one e-mail over SMTP (STARTTLS when configured)."""
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def send(
+    settings: Settings,
+    mail: Mail,
+    *,
+    message_id: str,
+    attachments: Sequence[Attachment] = (),
+) -> None:
+    """Send one e-mail over SMTP (STARTTLS when configured), with its ``attachments``."""
     assert settings.smtp_host is not None
     message = EmailMessage()
     message["From"] = settings.mail_from
@@ -82,6 +98,11 @@ def send(settings: Settings, mail: Mail, *, message_id: str) -> None:
     message["Message-ID"] = message_id
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.media_type.partition("/")
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as client:
         if settings.smtp_starttls:
             client.starttls(context=ssl.create_default_context())

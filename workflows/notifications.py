@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accelerator.dossiers.models import Dossier
+from accelerator.metrics.pack import build_pack, parse_week
 from accelerator.notifications.actions import (
     keep_for_digest,
     mark_digest_sent,
@@ -35,6 +37,7 @@ from accelerator.shared.text import t
 from accelerator.sla.calendars import zone_named
 from accelerator.sla.definitions import KIND_LABELS, ClockKind
 from accelerator.sla.models import Clock
+from reports.weekly import render_pdf
 from workflows import mailer
 from workflows.steps import in_transaction
 
@@ -54,7 +57,8 @@ def _local(instant: dt.datetime | None) -> str | None:
 def context_for(session: Session, payload: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """What the templates need: the dossier, its link, the payload's context, a due date."""
     context: dict[str, Any] = dict(payload.get("context") or {})
-    dossier = session.get(Dossier, uuid.UUID(payload["dossier_id"]))
+    dossier_id = payload.get("dossier_id")
+    dossier = session.get(Dossier, uuid.UUID(dossier_id)) if dossier_id else None
     if dossier is not None:
         context.update(
             reference=dossier.reference or t("mail.common.draft_reference"),
@@ -76,9 +80,46 @@ def context_for(session: Session, payload: dict[str, Any], settings: Settings) -
         )
         if due_at is not None:
             context.setdefault("due_at", _local(due_at))
+    if "week" in context:
+        context["pack_url"] = f"{settings.public_url}/pilotage/revues/{context['week']}.pdf"
     for key in ("due_at", "kind_label", "message", "pieces", "summary", "type", "silence"):
         context.setdefault(key, None)
+    context.setdefault("dossier_url", None)
     return context
+
+
+#: Packs built for delivery, by week: the e-mails of one Monday (one per manager) share one
+#: rendering instead of laying the same PDF out again for each.
+_PACKS: dict[str, tuple[float, bytes]] = {}
+PACK_REUSE_SECONDS = 600.0
+
+
+def weekly_pack_pdf(week: str) -> bytes:
+    """The PDF of ``week``'s review pack, built now (or a few minutes ago)."""
+    cached = _PACKS.get(week)
+    if cached is not None and time.monotonic() - cached[0] < PACK_REUSE_SECONDS:
+        return cached[1]
+    settings = get_settings()
+    pack = in_transaction(lambda s: build_pack(s, parse_week(week), now=utcnow()))
+    pdf = render_pdf(pack, base_url=settings.public_url)
+    _PACKS.clear()
+    _PACKS[week] = (time.monotonic(), pdf)
+    return pdf
+
+
+def attachments_for(payload: dict[str, Any]) -> list[mailer.Attachment]:
+    """The documents a notification names, built at delivery (the payload holds names only)."""
+    found = []
+    for item in payload.get("attachments") or []:
+        if item.get("kind") != "weekly_pack":
+            raise ValueError(f"unknown attachment kind {item.get('kind')!r}")
+        week = str(parse_week(item["week"]))
+        found.append(
+            mailer.Attachment(
+                t("mail.weekly_pack.filename", week=week), "application/pdf", weekly_pack_pdf(week)
+            )
+        )
+    return found
 
 
 def deliver(message_id: uuid.UUID, payload: dict[str, Any]) -> None:
@@ -94,11 +135,12 @@ def deliver(message_id: uuid.UUID, payload: dict[str, Any]) -> None:
             message_id, template, ", ".join(p.email for p in people) or "(aucun destinataire)",
         )  # fmt: skip
         return
+    files: list[mailer.Attachment] | None = None
     for person in people:
         if in_transaction(functools.partial(already_served, message_id=message_id, person=person)):
             continue
         mail = mailer.render(template, person.email, {**context, "recipient_name": person.name})
-        if person.digest:
+        if person.digest and payload.get("digest", True):
             in_transaction(
                 functools.partial(
                     keep_for_digest,
@@ -110,7 +152,11 @@ def deliver(message_id: uuid.UUID, payload: dict[str, Any]) -> None:
                 )
             )
             continue
-        mailer.send(settings, mail, message_id=f"<{message_id}.{person.id}@accelerateur>")
+        if files is None:
+            files = attachments_for(payload)
+        mailer.send(
+            settings, mail, message_id=f"<{message_id}.{person.id}@accelerateur>", attachments=files
+        )
         in_transaction(
             functools.partial(
                 record_delivery,

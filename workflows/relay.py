@@ -37,12 +37,15 @@ from workflows.consolidation import consolidation_flow
 from workflows.intake import intake_flow
 from workflows.launch import launch_flow
 from workflows.reconcile import reconcile_flow
+from workflows.review_pack import WeeklyPackClock, weekly_pack_flow
 from workflows.sweep import sweep_flow
 
 log = logging.getLogger("accelerator.relay")
 
 #: Daily digests go out from 08:00 (Paris); the relay checks hourly.
 DIGEST_CHECK_SECONDS = 3600.0
+#: The weekly pack is due on Mondays from 07:00 (Paris); the relay checks every 10 minutes.
+PACK_CHECK_SECONDS = 600.0
 
 Handler = Callable[[uuid.UUID, dict[str, Any]], object]
 
@@ -251,16 +254,22 @@ def run(
     batch_size: int = 50,
     sweep_every_seconds: float | None = 60.0,
     reconcile_every_seconds: float | None = 300.0,
+    weekly_pack: bool = True,
 ) -> None:
     """Relay until ``stop`` is set; also run the sweep flow every ``sweep_every_seconds``.
 
     The embedded Prefect server runs no schedules for flows started in-process, so the relay
-    is the sweep's scheduler in that mode (every minute by default).
+    is the sweep's scheduler in that mode (every minute by default), and the weekly pack's
+    (``weekly_pack``): checked hourly, the flow runs once for each week that falls due
+    (Monday 07:00, Paris; at start-up too, which queues nothing already queued).
     """
     log.info(
         "relay started (poll every %.1f s, sweep every %s s)", poll_seconds, sweep_every_seconds
     )
     next_sweep = next_digest = next_reconcile = time.monotonic()
+    # A minute after start: the outbox's backlog first (laying a PDF out takes seconds).
+    next_pack = time.monotonic() + 60.0
+    packs = WeeklyPackClock()
     waiter = Wakeup(get_database(), stop)
     while not stop.is_set():
         if reconcile_every_seconds is not None and time.monotonic() >= next_reconcile:
@@ -275,6 +284,15 @@ def run(
                 notifications.send_digests(utcnow())
             except Exception:
                 log.exception("daily digests failed; retrying at the next check")
+        if weekly_pack and time.monotonic() >= next_pack:
+            next_pack = time.monotonic() + PACK_CHECK_SECONDS
+            due = packs.due(utcnow())
+            if due is not None:
+                try:
+                    weekly_pack_flow(week=due)
+                    packs.ran(due)
+                except Exception:
+                    log.exception("weekly pack %s failed; retrying at the next check", due)
         if sweep_every_seconds is not None and time.monotonic() >= next_sweep:
             next_sweep = time.monotonic() + sweep_every_seconds
             try:

@@ -22,6 +22,8 @@ from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import ConsultationStatus
 from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.status import DossierStatus
+from accelerator.identity.models import User
+from accelerator.identity.roles import Role
 from accelerator.information.models import InformationRequest
 from accelerator.metrics.facts import (
     ConsultationHistory,
@@ -32,6 +34,9 @@ from accelerator.metrics.facts import (
     procedures_key,
 )
 from accelerator.metrics.models import ConsultationFact, DossierFact
+from accelerator.metrics.pack import Week, check_week
+from accelerator.notifications.actions import Template, notification
+from accelerator.outbox.actions import enqueue
 from accelerator.sla.actions import calendar_version, facts_of
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import project, rung_instant
@@ -236,3 +241,34 @@ def _fallback_calendar(session: Session) -> WorkingCalendar:
     """The metropolitan calendar, for a consultation without a deadline clock (none in
     practice: its clock is created with it)."""
     return calendar_version(session, "FR")
+
+
+def queue_weekly_pack(session: Session, *, week: Week, now: dt.datetime) -> list[uuid.UUID]:
+    """Queue the review pack of ``week`` for every active manager: one e-mail each, the PDF
+    built and attached at delivery, under a key of the week and the recipient, so that a
+    re-run queues nothing new (and a manager added since gets theirs). Returns the ids of
+    the managers newly served."""
+    check_week(week, now=now)
+    managers = session.scalars(
+        select(User.id)
+        .where(User.role == Role.MANAGER.value, User.active.is_(True))
+        .order_by(User.email)
+    )
+    queued = []
+    for manager_id in managers:
+        message = enqueue(
+            session,
+            notification(
+                Template.WEEKLY_PACK,
+                dossier_id=None,
+                user_ids=[manager_id],
+                context={"week": str(week)},
+                attachments=[{"kind": "weekly_pack", "week": str(week)}],
+                digest=False,
+                dedupe_key=f"weekly-pack:{week}:{manager_id}",
+            ),
+            now=now,
+        )
+        if message in session.new:
+            queued.append(manager_id)
+    return queued

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from accelerator.dossiers.models import Dossier
 from accelerator.metrics import figures
 from accelerator.metrics import forecast as forecasting
 from accelerator.metrics.facts import REPORTING_ZONE, Outcome
@@ -30,6 +31,8 @@ from accelerator.metrics.schemas import (
     FlowOut,
     ForecastOut,
     GatingOut,
+    OpenItemOut,
+    OpenWorkOut,
     ParallelGainOut,
     SummaryOut,
     TakeChargeOut,
@@ -139,6 +142,21 @@ def as_of(filters: Filters, now: dt.datetime) -> dt.datetime:
     return min(filters.end, now) if filters.end is not None else now
 
 
+def _open_at(at: dt.datetime) -> ColumnElement[bool]:
+    """Sent, and not yet finished, at ``at``."""
+    return and_(F.sent_at <= at, or_(F.finished_at.is_(None), F.finished_at > at))
+
+
+def _past_target(at: dt.datetime) -> ColumnElement[bool]:
+    """Its internal target passed by ``at`` (open items; paused ones have no target)."""
+    return F.target_due_at <= at
+
+
+def _at_risk(at: dt.datetime) -> ColumnElement[bool]:
+    """75 % of its internal target used by ``at``, the target not yet passed."""
+    return and_(F.target_risk_at <= at, F.target_due_at > at)
+
+
 # --- Take-in-charge ---
 
 
@@ -224,18 +242,17 @@ def administrations(
         # A finished consultation always has its held durations (facts.derive).
         durations[code].append((held or 0.0, business or 0.0, late))
     at = as_of(filters, now)
-    open_at = and_(F.sent_at <= at, or_(F.finished_at.is_(None), F.finished_at > at))
     opened = {
         code: row
         for code, *row in session.execute(
             select(
                 F.administration_code,
                 func.count(),
-                _count(F.target_due_at <= at),
+                _count(_past_target(at)),
                 _count(F.legal_due_at <= at),
-                _count(and_(F.target_risk_at <= at, F.target_due_at > at)),
+                _count(_at_risk(at)),
             )
-            .where(open_at, *_dimensions(filters))
+            .where(_open_at(at), *_dimensions(filters))
             .group_by(F.administration_code)
         )
     }
@@ -272,6 +289,78 @@ def administrations(
             )
         )
     return result
+
+
+def open_work(
+    session: Session, filters: Filters, *, now: dt.datetime, limit: int = 50
+) -> OpenWorkOut:
+    """The open consultations behind ``administrations``' ``open_breached`` and ``at_risk``
+    at ``as_of`` (the same conditions): past their internal target, longest past first, and
+    at risk, nearest target first; at most ``limit`` of each, with the counts of all."""
+    at = as_of(filters, now)
+    found: dict[str, tuple[int, list[OpenItemOut]]] = {}
+    for name, condition, order in (
+        ("late", _past_target(at), F.target_due_at),
+        ("at_risk", _at_risk(at), F.target_due_at),
+    ):
+        where = [_open_at(at), condition, *_dimensions(filters)]
+        count = session.scalar(select(func.count()).select_from(F).where(*where)) or 0
+        rows = session.execute(
+            select(
+                F.consultation_id,
+                F.dossier_id,
+                Dossier.reference,
+                Dossier.title,
+                F.administration_code,
+                F.consultation_type_code,
+                F.sent_at,
+                F.target_due_at,
+                F.legal_due_at,
+            )
+            .join(Dossier, Dossier.id == F.dossier_id)
+            .where(*where)
+            .order_by(order, F.consultation_id)
+            .limit(limit)
+        )
+        items = [
+            OpenItemOut(
+                consultation_id=str(consultation_id),
+                dossier_id=str(dossier_id),
+                reference=reference,
+                title=title,
+                administration=code,
+                consultation_type=kind,
+                sent_at=_local(sent),
+                target_due_at=_local(target),
+                legal_due_at=_local(legal),
+                days_past_target=figures.rounded((at - target) / dt.timedelta(days=1))
+                if target is not None and target <= at
+                else None,
+            )
+            for (
+                consultation_id,
+                dossier_id,
+                reference,
+                title,
+                code,
+                kind,
+                sent,
+                target,
+                legal,
+            ) in rows
+        ]
+        found[name] = (int(count), items)
+    return OpenWorkOut(
+        as_of=at.isoformat(),
+        late_count=found["late"][0],
+        late=found["late"][1],
+        at_risk_count=found["at_risk"][0],
+        at_risk=found["at_risk"][1],
+    )
+
+
+def _local(instant: dt.datetime | None) -> str | None:
+    return None if instant is None else instant.astimezone(REPORTING_ZONE).isoformat()
 
 
 # --- Consolidated cycles: gating administration and parallel gain ---
@@ -409,11 +498,7 @@ def work_in_progress(
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for code, label, n in session.execute(
         select(F.administration_code, bucket, func.count())
-        .where(
-            F.sent_at <= at,
-            or_(F.finished_at.is_(None), F.finished_at > at),
-            *_dimensions(filters),
-        )
+        .where(_open_at(at), *_dimensions(filters))
         .group_by(F.administration_code, bucket)
     ):
         counts[code][label] = int(n)

@@ -85,6 +85,33 @@ class AdministrationOut(BaseModel):
     )
 
 
+class OpenItemOut(BaseModel):
+    """One open consultation past its internal target, or at risk of passing it."""
+
+    consultation_id: str
+    dossier_id: str
+    reference: str | None
+    title: str
+    administration: str
+    consultation_type: str
+    sent_at: str | None
+    target_due_at: str | None
+    legal_due_at: str | None
+    days_past_target: float | None = Field(
+        description="Jours écoulés depuis l'objectif interne (en retard seulement)."
+    )
+
+
+class OpenWorkOut(BaseModel):
+    """The late and at-risk consultations at one instant (at most a page of each)."""
+
+    as_of: str
+    late_count: int
+    late: list[OpenItemOut]
+    at_risk_count: int
+    at_risk: list[OpenItemOut]
+
+
 class GatingOut(BaseModel):
     """How often an administration finished last on a consolidated dossier, and by how much."""
 

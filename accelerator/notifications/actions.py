@@ -34,30 +34,37 @@ class Template(StrEnum):
     REFERENT_HANDED_OVER = "referent_handed_over"
     TAKE_CHARGE_REOFFERED = "take_charge_reoffered"
     MESSAGE_RECEIVED = "message_received"
+    WEEKLY_PACK = "weekly_pack"
 
 
 def notification(
     template: Template,
     *,
-    dossier_id: uuid.UUID,
+    dossier_id: uuid.UUID | None,
     user_ids: list[uuid.UUID] | None = None,
     administration: str | None = None,
     organisation_id: uuid.UUID | None = None,
     context: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
+    attachments: list[dict[str, str]] | None = None,
+    digest: bool = True,
 ) -> Queued:
     """``template`` for some users, an administration's agents or an organisation, to queue
     with ``outbox.actions.enqueue`` (the payload holds ids only: recipients and the dossier's
-    details are read at delivery)."""
+    details are read at delivery). ``attachments`` name documents the deliverer builds at
+    delivery (``{"kind": "weekly_pack", "week": "2026-W48"}``); ``digest=False`` sends it on
+    its own even to those who take their notifications as a daily digest."""
     return Queued(
         Topic.NOTIFY,
         {
             "template": template.value,
-            "dossier_id": str(dossier_id),
+            "dossier_id": str(dossier_id) if dossier_id else None,
             "user_ids": [str(u) for u in user_ids or []],
             "administration": administration,
             "organisation_id": str(organisation_id) if organisation_id else None,
             "context": context or {},
+            "attachments": attachments or [],
+            "digest": digest,
         },
         dedupe_key,
     )

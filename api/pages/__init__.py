@@ -3,8 +3,9 @@
 ``install(app)`` serves the design system's files (``/static/...``, ``assets.py``), the
 sign-in (``sign_in.py``; with ProConnect when configured, ``proconnect.py``), the home page
 and each role's space (``spaces.py``), the holder's filing form (``filing.py``), the dossier
-page (``dossier.py``), the consultation page (``consultation.py``), and answers the pages'
-errors with pages (``errors.py``). Sessions, CSRF and each page's unit of work are in
+page (``dossier.py``), the consultation page (``consultation.py``), the administrators'
+pages (``management.py``), the managers' weekly review packs (``packs.py``), and answers the
+pages' errors with pages (``errors.py``). Sessions, CSRF and each page's unit of work are in
 ``web.py``; templates in ``api/templates/``; what a page shows of instants and deadlines in
 ``display.py``. The JSON API and its bearer tokens are untouched.
 """
@@ -27,6 +28,7 @@ from api.pages import (
     errors,
     filing,
     management,
+    packs,
     proconnect,
     sign_in,
     spaces,
@@ -61,6 +63,7 @@ def install(app: FastAPI) -> None:
     if app.state.proconnect is not None:
         app.include_router(proconnect.router)
     app.include_router(spaces.router)
+    app.include_router(packs.router)
     app.include_router(dossier.router)
     app.include_router(filing.router)
     app.include_router(consultation.router)

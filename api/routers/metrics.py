@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -18,7 +18,8 @@ from accelerator.identity.roles import Role, require_role
 from accelerator.metrics import queries
 from accelerator.metrics.schemas import Filters, ForecastOut, SummaryOut, as_csv
 from accelerator.shared.db import utcnow
-from api.deps import CurrentUser, Limit, SessionDep
+from api.deps import CurrentUser, Limit, SessionDep, SettingsDep
+from api.packs import RESPONSES, PackFormat, pack_response
 from api.policies import Scope, allow
 from api.unit_of_work import Router
 
@@ -120,3 +121,50 @@ def _table_route(
 
 for _name, (_model, _table, _doc) in queries.TABLES.items():
     _table_route(_name, _model, _table, _doc)
+
+
+#: An ISO week as the pack routes take it (``parse_week`` then refuses the weeks that do not
+#: exist or have not begun).
+WeekPath = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9]{4}-W[0-9]{2}$",
+        description="Semaine ISO (heure de Paris), ex. 2026-W48.",
+        examples=["2026-W48"],
+    ),
+]
+
+
+#: Why a pack is refused.
+PACK_REFUSED: dict[int | str, dict[str, Any]] = {
+    422: {"description": "Semaine illisible, inexistante ou pas encore commencée."}
+}
+
+
+@router.get(
+    "/packs/{week}.pdf",
+    policy=READERS,
+    response_class=Response,
+    responses={**RESPONSES[PackFormat.PDF], **PACK_REFUSED},
+)
+def pack_pdf(
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, week: WeekPath
+) -> Response:
+    """The weekly review pack of ``week`` as PDF: the week's figures by administration, the
+    late and at-risk consultations at its end, and the breach forecast."""
+    _reader(user)
+    return pack_response(session, week, PackFormat.PDF, now=utcnow(), base_url=settings.public_url)
+
+
+@router.get(
+    "/packs/{week}.html",
+    policy=READERS,
+    response_class=Response,
+    responses={**RESPONSES[PackFormat.HTML], **PACK_REFUSED},
+)
+def pack_html(
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, week: WeekPath
+) -> Response:
+    """The weekly review pack of ``week`` as one self-contained HTML page (the PDF's content)."""
+    _reader(user)
+    return pack_response(session, week, PackFormat.HTML, now=utcnow(), base_url=settings.public_url)

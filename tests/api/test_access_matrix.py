@@ -195,6 +195,9 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
             "forecast",
         )
     },
+    # The weekly review pack (PDF, HTML): the same figures, the same readers.
+    "GET /api/v1/metrics/packs/{week}.pdf": {M: Scope.ANY, AD: Scope.ANY},
+    "GET /api/v1/metrics/packs/{week}.html": {M: Scope.ANY, AD: Scope.ANY},
     "POST /api/v1/webhooks": {AG: Scope.ANY, AD: Scope.ANY},
     "GET /api/v1/webhooks": {AG: Scope.VISIBLE, AD: Scope.VISIBLE},
     "PATCH /api/v1/webhooks/{subscription_id}": {AG: Scope.OWN_ADMINISTRATION, AD: Scope.ANY},
@@ -297,6 +300,7 @@ KINDS = {
     "subscription_id": "subscription",
     "code": "calendar",
     "name": "asset",
+    "week": "week",
 }
 
 
@@ -379,7 +383,7 @@ class Caller:
 
 def facts_of(session: Session, kind: str, object_id: str) -> Facts:
     """The facts of one object (of the world, or one an allowed call created)."""
-    if kind in ("calendar", "asset"):
+    if kind in ("calendar", "asset", "week"):
         return Facts(kind)
     key = uuid.UUID(object_id)
     if kind == "subscription":
@@ -436,7 +440,7 @@ def facts_of(session: Session, kind: str, object_id: str) -> Facts:
 
 def sees(caller: Caller, facts: Facts | None) -> bool:
     """Whether ``caller`` may know the object exists (docs/domain.md, "Actors")."""
-    if facts is None or facts.kind in ("calendar", "asset"):
+    if facts is None or facts.kind in ("calendar", "asset", "week"):
         return True
     if facts.gone:
         return False
@@ -670,6 +674,7 @@ def world(client: TestClient, api: Callable[[str], Api], db: Any) -> World:
             "document": documents,
             "calendar": [Target("calendar FR", "calendar", "FR")],
             "asset": [Target("Swagger UI's style sheet", "asset", "swagger-ui.css")],
+            "week": [Target("the weekly pack of 2026-W24", "week", "2026-W24")],
         },
         callers=callers,
     )

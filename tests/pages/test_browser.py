@@ -4,6 +4,7 @@ accessibility check of each page (no serious or critical violation)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -284,3 +285,21 @@ def test_an_admin_edits_an_administration_and_reads_it_in_the_journal(
     page.wait_for_url("**/gestion/journal?type=closure")
     assert "Aucune modification enregistrée." in page.content()
     assert _serious(page) == []
+
+
+def test_a_manager_opens_a_weekly_pack_from_the_watch_list(page: Any, base_url: str) -> None:
+    sign_in(page, base_url, "manager@demo.test")
+    page.get_by_role("link", name="Revues hebdomadaires (PDF et HTML)").click()
+    page.wait_for_url("**/pilotage/revues")
+    assert page.locator("h1").inner_text() == "Revues hebdomadaires"
+    assert _serious(page) == []
+    # The last complete week's pack as HTML: its inline style is allowed by its digest (a
+    # refused style would be a console error, which fails the test), its charts are images.
+    page.locator("#revues tbody tr").nth(1).get_by_role("link", name=re.compile("HTML")).click()
+    page.wait_for_url("**/pilotage/revues/*.html")
+    assert page.locator("h1").inner_text().startswith("Revue hebdomadaire de la semaine ")
+    colour = page.evaluate("getComputedStyle(document.querySelector('h2')).color")
+    assert colour == "rgb(0, 0, 145)"  # #000091 from the pack's own style block
+    assert _serious(page) == []
+    pdf = page.request.get(page.url.removesuffix(".html") + ".pdf")
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF-")

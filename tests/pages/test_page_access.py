@@ -31,6 +31,7 @@ PAGES: dict[str, set[str] | None] = {
     "/file-de-travail.csv": {"referent"},
     "/mes-consultations": {"agent"},
     "/pilotage": {"manager"},
+    "/pilotage/revues": {"manager"},
     "/gestion": {"admin"},
     "/gestion/comptes": {"admin"},
     "/gestion/administrations": {"admin"},
@@ -38,6 +39,11 @@ PAGES: dict[str, set[str] | None] = {
     "/gestion/objectifs": {"admin"},
     "/gestion/fermetures": {"admin"},
     "/gestion/journal": {"admin"},
+}
+#: The weekly packs' files, probed with a week that has ended (200 for who may read them).
+WEEK_PAGES: dict[str, set[str]] = {
+    "/pilotage/revues/{week}.pdf": {"manager"},
+    "/pilotage/revues/{week}.html": {"manager"},
 }
 STAFF = {"referent", "manager", "admin"}
 #: Pages of one object (probed with an id that exists nowhere: 404 for who may read such a
@@ -108,10 +114,10 @@ def test_every_page_declares_the_policy_this_table_gives(app: FastAPI) -> None:
                 served[f"{method} {route.path}"] = policy
     gets = {key.split(" ", 1)[1]: p for key, p in served.items() if key.startswith("GET ")}
     posts = {key.split(" ", 1)[1]: p for key, p in served.items() if key.startswith("POST ")}
-    assert set(gets) == set(PAGES) | set(OBJECT_PAGES) | {"/static/{path:path}"}
+    assert set(gets) == set(PAGES) | set(OBJECT_PAGES) | set(WEEK_PAGES) | {"/static/{path:path}"}
     assert set(posts) == set(FORMS)
     assert len(served) == len(gets) + len(posts)
-    for path, roles in [*PAGES.items(), *OBJECT_PAGES.items()]:
+    for path, roles in [*PAGES.items(), *OBJECT_PAGES.items(), *WEEK_PAGES.items()]:
         policy = gets[path]
         declared = None if policy.public else {role.value for role, _ in policy.scopes}
         assert declared == roles, path
@@ -144,6 +150,25 @@ def test_every_page_as_every_role(
                     assert answer.headers["content-type"].startswith("text/csv")
                 else:
                     assert answer.text.count("<h1") == 1, (path, role)
+            else:
+                assert answer.status_code == 403, (path, role)
+                assert "Accès refusé" in answer.text and "<h1" in answer.text
+
+
+def test_every_pack_file_as_every_role(
+    browser_client: Callable[[], TestClient], signed_in: Callable[[str], TestClient]
+) -> None:
+    anonymous = browser_client()
+    clients = {role: signed_in(email) for email, role in ROLES.items()}
+    for pattern, readers in WEEK_PAGES.items():
+        path = pattern.replace("{week}", "2026-W24")
+        answer = anonymous.get(path, headers=HTML, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/login", path
+        for role, client in clients.items():
+            answer = client.get(path, headers=HTML, follow_redirects=False)
+            if role in readers:
+                assert answer.status_code == 200, (path, role)
+                assert answer.content.startswith((b"%PDF-", b"<!DOCTYPE html>")), path
             else:
                 assert answer.status_code == 403, (path, role)
                 assert "Accès refusé" in answer.text and "<h1" in answer.text

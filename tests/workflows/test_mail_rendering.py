@@ -33,6 +33,8 @@ CONTEXT: dict[str, Any] = {
     "from_email": None,
     "to_email": "b@x.test",
     "items": [{"subject": "Sujet", "text": "Texte"}],
+    "week": "2026-W48",
+    "pack_url": "https://acc.test/pilotage/revues/2026-W48.pdf",
 }
 
 
