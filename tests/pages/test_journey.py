@@ -7,6 +7,7 @@ manager sees the late list. Between the steps, the outbox is drained as the rela
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,12 @@ def test_a_dossier_from_filing_to_closing_in_the_browser(
     referent.get_by_label("Pièces demandées").fill("PC40")
     referent.get_by_role("button", name="Envoyer la demande").click()
     referent.wait_for_url("**?fait=demande-envoyee")
+    # The SDIS reads the relayed request on its thread; its deadline waits for the holder.
+    sdis.goto(sdis_url)
+    thread = sdis.locator("#echanges").locator("xpath=..").text_content() or ""
+    assert "Demande transmise au porteur" in thread and "PC40" in thread
+    sdis.goto(base + "/mes-consultations")
+    assert re.search(r"\d+ j\. après complément", sdis.content())
 
     # 4. The holder sends the piece through the request and answers it.
     holder.goto(dossier_url)
@@ -144,6 +151,9 @@ def test_a_dossier_from_filing_to_closing_in_the_browser(
     # 5. The three administrations answer; the SDIS sees the notice first.
     sdis.goto(sdis_url)
     assert "notice-securite.pdf" in sdis.content()
+    thread = sdis.locator("#echanges").locator("xpath=..").text_content() or ""
+    assert "Réponse du porteur de projet" in thread
+    assert "La notice de sécurité est jointe." in thread and "notice-securite.pdf" in thread
     give_opinion(sdis, "favourable_with_prescriptions", "Désenfumage du spa à prévoir.")
     for email in ("agent.udap-65@demo.test", "agent.ddt-65@demo.test"):
         agent = as_user(browser, base, email)
