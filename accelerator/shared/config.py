@@ -11,6 +11,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -134,6 +135,13 @@ class Settings(BaseSettings):
         min_length=1,
         max_length=120,
         description="The préfecture's name, shown in the pages' header and footer.",
+    )
+    prefecture_timezone: str = Field(
+        default="Europe/Paris",
+        pattern=r"^[A-Za-z_]+(/[A-Za-z_+-]+)*$",
+        max_length=64,
+        description="The préfecture's IANA time zone: the platform's own instants (« situation "
+        "au … ») are told in it; deadlines keep their calendar's zone.",
     )
     page_size: int = Field(
         default=20,
@@ -262,6 +270,12 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(t("config.rates_unreadable", name=name.upper())) from None
         self.trusted_networks  # noqa: B018 - refuse an unreadable list at start-up
+        try:
+            ZoneInfo(self.prefecture_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                t("config.timezone_unknown", name="ACCELERATOR_PREFECTURE_TIMEZONE")
+            ) from None
         return self
 
     @property

@@ -473,6 +473,6 @@ def manager_space(request: Request) -> Response:
                 "at_risk_count": watch.at_risk_count,
                 "overdue": [queue_row(r, unit.now) for r in overdue],
                 "overdue_count": overdue_count,
-                "now": display.instant(unit.now),
+                "now": display.instant(unit.now, unit.settings.prefecture_timezone),
             },
         )

@@ -97,3 +97,18 @@ def test_instants_and_days_read_as_babel_formats_them_in_each_zone() -> None:
             )
     # Without a zone: in the offset the value carries.
     assert display.instant(dt.datetime(2026, 6, 9, 10, 5, tzinfo=PARIS)) == "9 juin 2026 à 10:05"
+
+
+def test_the_managers_page_tells_its_instant_in_the_prefectures_zone() -> None:
+    from accelerator.shared.config import Settings
+
+    settings = Settings(demo=True)
+    at = dt.datetime(2026, 12, 3, 7, 52, tzinfo=dt.UTC)
+    assert display.instant(at, settings.prefecture_timezone) == "3 décembre 2026 à 08:52"
+    cayenne = Settings(demo=True, prefecture_timezone="America/Cayenne")
+    assert display.instant(at, cayenne.prefecture_timezone) == "3 décembre 2026 à 04:52"
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="fuseau horaire connu"):
+        Settings(demo=True, prefecture_timezone="Mars/Olympus")
