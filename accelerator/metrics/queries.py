@@ -21,7 +21,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from accelerator.metrics import figures
 from accelerator.metrics import forecast as forecasting
-from accelerator.metrics.facts import REPORTING_ZONE, Outcome
+from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_weeks
 from accelerator.metrics.models import ConsultationFact, DossierFact
 from accelerator.metrics.schemas import (
     AdministrationOut,
@@ -30,6 +30,8 @@ from accelerator.metrics.schemas import (
     FlowOut,
     ForecastOut,
     GatingOut,
+    HeatmapCellOut,
+    HeatmapOut,
     ParallelGainOut,
     SummaryOut,
     TakeChargeOut,
@@ -492,6 +494,57 @@ def cohorts(session: Session, filters: Filters, *, now: dt.datetime) -> list[Coh
     return result
 
 
+# --- Heatmap: administration × week against the internal target ---
+
+
+def heatmap_period(filters: Filters, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The instants the heatmap covers: the period up to ``as_of``; without a first day, the
+    ``figures.HEATMAP_WEEKS`` weeks before ``as_of``; never more than
+    ``figures.MAX_HEATMAP_WEEKS`` weeks (the latest ones)."""
+    end = as_of(filters, now)
+    start = filters.start or end - dt.timedelta(weeks=figures.HEATMAP_WEEKS)
+    return max(start, end - dt.timedelta(weeks=figures.MAX_HEATMAP_WEEKS)), end
+
+
+def heatmap(session: Session, filters: Filters, *, now: dt.datetime) -> HeatmapOut:
+    """Per administration and ISO week of the opinion (tacit ones included), over the
+    heatmap's period: the share of opinions given within the internal target, against
+    ``figures.ON_TIME_GOAL``. One ``GROUP BY``; weeks without an opinion have no cell."""
+    start, end = heatmap_period(filters, now=now)
+    rows = session.execute(
+        select(
+            F.administration_code,
+            F.finished_week,
+            func.count(),
+            _count(F.on_time_target.is_(True)),
+            _count(F.on_time_legal.is_(True)),
+        )
+        .where(
+            F.outcome.in_(JUDGED),
+            F.finished_at >= start,
+            F.finished_at < end,
+            *_dimensions(filters),
+        )
+        .group_by(F.administration_code, F.finished_week)
+        .order_by(F.administration_code, F.finished_week)
+    )
+    cells = []
+    for code, week, n, within, legal in rows:
+        share = figures.share(int(within), int(n))
+        cells.append(
+            HeatmapCellOut(
+                code=code,
+                week=week or "",
+                n=int(n),
+                within_target=int(within),
+                on_time_target_share=share,
+                on_time_share=figures.share(int(legal), int(n)),
+                meets_goal=share is not None and share >= figures.ON_TIME_GOAL,
+            )
+        )
+    return HeatmapOut(weeks=iso_weeks(start, end), goal=figures.ON_TIME_GOAL, cells=cells)
+
+
 def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryOut:
     """Every figure of the dashboard for ``filters``."""
     take = take_charge(session, filters, now=now)
@@ -547,6 +600,11 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
         CohortOut,
         lambda s, f, now: cohorts(s, f, now=now),
         "Cohortes par semaine d'envoi (consultations en cours comprises), en CSV.",
+    ),
+    "heatmap": (
+        HeatmapCellOut,
+        lambda s, f, now: heatmap(s, f, now=now).cells,
+        "Part des avis rendus dans l'objectif interne par administration et semaine, en CSV.",
     ),
     "forecast": (
         ForecastOut,

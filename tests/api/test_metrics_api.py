@@ -142,3 +142,48 @@ def test_the_metrics_routes_keep_their_contract(
     assert len({o.operation for o in outcomes}) >= 8
     found = failures(outcomes)
     assert not found, f"{len(found)} failures:\n" + "\n".join(found)
+
+
+def test_the_heatmap_crosses_administrations_and_weeks_against_the_goal(
+    client: TestClient, api: Callable[[str], Api], history: Any
+) -> None:
+    manager = api("manager@test.fr")
+    body = manager.get("/api/v1/metrics/heatmap", params=PERIOD)
+    # 1 May 2026 is in W18, 20 July in W30: every week of the period, in order.
+    assert body["weeks"] == [f"2026-W{w}" for w in range(18, 31)]
+    assert body["goal"] == 0.8
+    cells = {(c["code"], c["week"]): c for c in body["cells"]}
+    assert sorted(cells) == [
+        ("DDT-65", "2026-W24"),
+        ("SDIS-65", "2026-W24"),
+        ("SDIS-65", "2026-W29"),
+        ("UDAP-65", "2026-W23"),
+        ("UDAP-65", "2026-W24"),
+    ]
+    assert cells[("SDIS-65", "2026-W24")] == {
+        "code": "SDIS-65",
+        "week": "2026-W24",
+        "n": 2,
+        "within_target": 2,
+        "on_time_target_share": 1.0,
+        "on_time_share": 1.0,
+        "meets_goal": True,
+    }
+    # B's second cycle: SDIS silent until the legal deadline, long past its target.
+    tacit = cells[("SDIS-65", "2026-W29")]
+    assert (tacit["n"], tacit["on_time_target_share"], tacit["meets_goal"]) == (1, 0.0, False)
+    # Filters narrow it like every figure; the period bounds its weeks.
+    june = manager.get(
+        "/api/v1/metrics/heatmap",
+        params={"from": "2026-06-08", "to": "2026-06-14", "administration": "udap-65"},
+    )
+    assert june["weeks"] == ["2026-W24"]
+    assert [(c["code"], c["week"]) for c in june["cells"]] == [("UDAP-65", "2026-W24")]
+    csv_answer = client.get("/api/v1/metrics/heatmap.csv", params=PERIOD, headers=manager.headers)
+    rows = list(csv.DictReader(io.StringIO(csv_answer.text)))
+    assert [(r["code"], r["week"], r["n"]) for r in rows][:2] == [
+        ("DDT-65", "2026-W24", "1"),
+        ("SDIS-65", "2026-W24", "2"),
+    ]
+    assert rows[2]["meets_goal"] == "False"
+    api("agent.ddt-65@test.fr").get("/api/v1/metrics/heatmap", 403)
