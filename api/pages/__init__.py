@@ -21,7 +21,16 @@ from fastapi.routing import APIRoute
 from accelerator.shared.errors import NotFound
 from accelerator.shared.text import t
 from api import policies
-from api.pages import consultation, dossier, errors, filing, management, sign_in, spaces
+from api.pages import (
+    consultation,
+    dossier,
+    errors,
+    filing,
+    management,
+    pilotage,
+    sign_in,
+    spaces,
+)
 from api.pages.assets import LONG_CACHE, Urls, catalogue
 from api.pages.web import is_page_route
 
@@ -54,6 +63,7 @@ def install(app: FastAPI) -> None:
     app.include_router(filing.router)
     app.include_router(consultation.router)
     app.include_router(management.router)
+    app.include_router(pilotage.router)
 
 
 def is_pages_route(route: Any) -> bool:

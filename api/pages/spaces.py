@@ -448,6 +448,15 @@ def agent_space(
 
 # --- Manager -----------------------------------------------------------------------------
 
+#: The managers' pages, as their side menu lists them (``api.pages.pilotage``).
+PILOTAGE_SECTIONS: list[tuple[str, str]] = [
+    ("/pilotage", "pages.pilotage.section.watch"),
+    ("/pilotage/indicateurs", "pages.pilotage.section.indicators"),
+    ("/pilotage/prevision", "pages.pilotage.section.forecast"),
+    ("/pilotage/revues", "pages.pilotage.section.reviews"),
+    ("/pilotage/simulation", "pages.pilotage.section.simulation"),
+]
+
 
 @router.get_page("/pilotage", policy=allow(manager=Scope.VISIBLE))
 def manager_space(request: Request) -> Response:
@@ -474,5 +483,9 @@ def manager_space(request: Request) -> Response:
                 "overdue": [queue_row(r, unit.now) for r in overdue],
                 "overdue_count": overdue_count,
                 "now": display.instant(unit.now),
+                "sections": [
+                    {"url": url, "label": t(key), "current": url == "/pilotage"}
+                    for url, key in PILOTAGE_SECTIONS
+                ],
             },
         )
