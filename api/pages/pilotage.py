@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -685,6 +686,7 @@ def administration_page(request: Request, code: str, raw: RawFilters) -> Respons
             "error_list": [],
             "code": wanted,
             "name": known.administrations[wanted],
+            "back": "/pilotage/indicateurs",
         }
         if view.filters is None:
             return _refused(
@@ -776,7 +778,9 @@ def forecast_rows(
     consultations = (
         list(
             session.scalars(
-                select(Consultation).where(Consultation.id.in_([i.consultation_id for i in items]))
+                select(Consultation).where(
+                    Consultation.id.in_([uuid.UUID(i.consultation_id) for i in items])
+                )
             )
         )
         if items
