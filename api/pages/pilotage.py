@@ -594,12 +594,12 @@ def _refused(
         template,
         section,
         {
+            **context,
             "form": view,
             "error_list": [
                 {"field": name, "label": t(FIELD_LABELS[name]), "message": message}
                 for name, message in view.errors.items()
             ],
-            **context,
         },
         status=422,
     )
@@ -639,18 +639,14 @@ def indicators(request: Request, raw: RawFilters) -> Response:
         )
 
 
-#: The tables a manager may download from the pages (the API's, same names).
-CSV_TABLES = tuple(queries.TABLES)
-
-
 @router.get_page("/pilotage/indicateurs/{table}.csv", policy=READERS)
 def indicator_csv(request: Request, table: str, raw: RawFilters) -> Response:
     """One table of the figures as CSV for the filters, as ``GET /api/v1/metrics/<table>.csv``
     writes it (same columns, same writer), for a manager signed in on the web."""
-    if table not in queries.TABLES:
-        raise NotFound(t("pages.pilotage.csv.unknown_table"))
-    model, rows, _ = queries.TABLES[table]
     with page_unit(request) as unit:
+        if table not in queries.TABLES:
+            raise NotFound(t("pages.pilotage.csv.unknown_table"))
+        model, rows, _ = queries.TABLES[table]
         view = read_filters(raw, catalogue(unit.session))
         if view.filters is None:
             raise InvalidInput(

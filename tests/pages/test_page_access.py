@@ -31,6 +31,8 @@ PAGES: dict[str, set[str] | None] = {
     "/file-de-travail.csv": {"referent"},
     "/mes-consultations": {"agent"},
     "/pilotage": {"manager"},
+    "/pilotage/indicateurs": {"manager", "admin"},
+    "/pilotage/prevision": {"manager", "admin"},
     "/gestion": {"admin"},
     "/gestion/comptes": {"admin"},
     "/gestion/administrations": {"admin"},
@@ -48,6 +50,8 @@ OBJECT_PAGES: dict[str, set[str]] = {
     "/consultations/{consultation_id}": {"agent"} | STAFF,
     "/documents/{document_id}/contenu": {"holder", "agent"} | STAFF,
     "/gestion/comptes/{account_id}": {"admin"},
+    "/pilotage/administrations/{code}": {"manager", "admin"},
+    "/pilotage/indicateurs/{table}.csv": {"manager", "admin"},
     "/gestion/administrations/{code}": {"admin"},
     "/gestion/aiguillage/{code}": {"admin"},
 }

@@ -200,6 +200,8 @@ def test_a_refused_filter_shows_the_form_again_with_its_french_error(
         assert f'id="filtre-{field}-erreur"' in html, path
         assert message in text(html), path
         assert f'aria-describedby="filtre-{field}-erreur"' in html
+        # The summary above the form names the field and leads to it.
+        assert f'<li><a href="#filtre-{field}">' in html
         assert 'id="tableau-delais"' not in html and 'id="prevision"' not in html
         # The API refuses the same values (its own 422).
         if field != "arrondissement":
