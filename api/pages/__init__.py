@@ -3,10 +3,10 @@
 ``install(app)`` serves the design system's files (``/static/...``, ``assets.py``), the
 sign-in (``sign_in.py``), the home page and each role's space (``spaces.py``), the holder's
 filing form (``filing.py``), the dossier page (``dossier.py``), the consultation page
-(``consultation.py``), the managers' figures (``pilotage.py``), and answers the pages' errors with pages (``errors.py``). Sessions,
-CSRF and each page's unit of work are in ``web.py``; templates in ``api/templates/``; what a
-page shows of instants and deadlines in ``display.py``. The JSON API and its bearer tokens are
-untouched.
+(``consultation.py``), the managers' figures (``pilotage.py``), and answers the pages' errors
+with pages (``errors.py``). Sessions, CSRF and each page's unit of work are in ``web.py``;
+templates in ``api/templates/``; what a page shows of instants and deadlines in
+``display.py``. The JSON API and its bearer tokens are untouched.
 """
 
 from __future__ import annotations
