@@ -25,6 +25,7 @@ from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_weeks
 from accelerator.metrics.models import ConsultationFact, DossierFact
 from accelerator.metrics.schemas import (
     AdministrationOut,
+    CalibrationOut,
     CohortOut,
     Filters,
     FlowOut,
@@ -606,6 +607,11 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
         lambda s, f, now: heatmap(s, f, now=now).cells,
         "Part des avis rendus dans l'objectif interne par administration et semaine, en CSV.",
     ),
+    "calibration": (
+        CalibrationOut,
+        lambda s, f, now: calibration(s, f, now=now),
+        "Calibrage de la prévision par décile (avis de la période, en échantillon), en CSV.",
+    ),
     "forecast": (
         ForecastOut,
         lambda s, f, now: forecast(s, f, now=now, limit=MAX_FORECAST),
@@ -617,14 +623,14 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
 # --- Breach forecast ---
 
 
-def forecast(
-    session: Session, filters: Filters, *, now: dt.datetime, limit: int = 100
-) -> list[ForecastOut]:
-    """Each running open consultation (the filters select which; the period, by sending)
-    with its probability of missing its legal deadline (``metrics.forecast``), most likely
-    first. The history is every consultation's, whatever the filters: the curve of an
-    administration and type does not depend on which items a manager looks at.
-    A consultation waiting for the holder has no deadline (paused): it is not forecast."""
+Curve = Callable[[str, str], tuple[forecasting.Survival, str]]
+
+
+def _curves(session: Session, *, now: dt.datetime) -> Curve:
+    """The forecast's survival curves, fitted lazily from every consultation's history
+    (answers are events; tacit opinions, cancellations and open items censored at their held
+    time so far): ``curve(administration, type)`` → the narrowest curve with enough answers
+    and its basis."""
     day = dt.timedelta(days=1)
     history: dict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(lambda: ([], []))
     for code, kind, outcome, held, sent, waited, since in session.execute(
@@ -665,6 +671,19 @@ def forecast(
                 return found, basis
         raise LookupError(code)  # pragma: no cover - the item itself is in the history
 
+    return curve
+
+
+def forecast(
+    session: Session, filters: Filters, *, now: dt.datetime, limit: int = 100
+) -> list[ForecastOut]:
+    """Each running open consultation (the filters select which; the period, by sending)
+    with its probability of missing its legal deadline (``metrics.forecast``), most likely
+    first. The history is every consultation's, whatever the filters: the curve of an
+    administration and type does not depend on which items a manager looks at.
+    A consultation waiting for the holder has no deadline (paused): it is not forecast."""
+    day = dt.timedelta(days=1)
+    curve = _curves(session, now=now)
     items = []
     for consultation_id, code, kind, sent, waited, due in session.execute(
         select(
@@ -702,3 +721,50 @@ def forecast(
         )
     items.sort(key=lambda item: (-item.breach_probability, item.due_at, item.consultation_id))
     return items[:limit]
+
+
+def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list[CalibrationOut]:
+    """How the forecast's probabilities compare with what happened, by decile: for each
+    opinion given in the period (tacit ones included; the filters select which) with a legal
+    deadline, the probability the curves give at its sending (held age 0, its deadline at the
+    held age ``legal deadline - sending - waiting``), against whether it missed the deadline
+    (tacit, or answered after it). In-sample: the curves were fitted on these consultations
+    too, so it shows how well they separate, not a forecast made in advance."""
+    day = dt.timedelta(days=1)
+    curve = _curves(session, now=now)
+    predicted: list[float] = []
+    breached: list[bool] = []
+    for code, kind, outcome, on_time, sent, waited, due in session.execute(
+        select(
+            F.administration_code,
+            F.consultation_type_code,
+            F.outcome,
+            F.on_time_legal,
+            F.sent_at,
+            F.waiting_days,
+            F.legal_due_at,
+        )
+        .where(
+            F.outcome.in_(JUDGED),
+            F.legal_due_at.is_not(None),
+            *_in_period(F.finished_at, filters),
+            *_dimensions(filters),
+        )
+        .order_by(F.consultation_id)
+    ):
+        assert due is not None  # selected so
+        survival, _basis = curve(code, kind)
+        due_age = (due - sent) / day - waited
+        predicted.append(forecasting.breach_probability(survival, age=0.0, due_age=due_age))
+        breached.append(outcome == Outcome.TACIT.value or on_time is not True)
+    if not predicted:
+        return []
+    return [
+        CalibrationOut(
+            decile=d.decile,
+            n=d.n,
+            predicted=figures.rounded(d.predicted) or 0.0,
+            observed=figures.rounded(d.observed) or 0.0,
+        )
+        for d in forecasting.calibration(predicted, breached)
+    ]

@@ -833,6 +833,7 @@ def forecast_page(request: Request, raw: RawFilters) -> Response:
             unit.session, view.filters, now=unit.now, limit=queries.MAX_FORECAST
         )
         likely = sum(1 for i in items if i.breach_probability >= LIKELY)
+        deciles = queries.calibration(unit.session, view.filters, now=unit.now)
         return _show(
             unit,
             "pilotage/forecast.html",
@@ -846,5 +847,15 @@ def forecast_page(request: Request, raw: RawFilters) -> Response:
                 "likely": likely,
                 "shown": min(len(items), FORECAST_ROWS),
                 "csv": csv_url("forecast", view.query),
+                "calibration": [
+                    {
+                        "decile": d.decile,
+                        "n": d.n,
+                        "predicted": percent(d.predicted),
+                        "observed": percent(d.observed),
+                    }
+                    for d in deciles
+                ],
+                "calibration_csv": csv_url("calibration", view.query),
             },
         )

@@ -356,6 +356,7 @@ def consultation_row(row: ConsultationRow, now: dt.datetime) -> dict[str, object
         "title": row.title,
         "commune": row.commune_name or row.commune_insee,
         "administration": row.administration_name,
+        "administration_url": f"/pilotage/administrations/{row.administration}",
         "type": row.consultation_type_label,
         "status": status_badge(row.status_label, CONSULTATION_LEVELS.get(row.status)),
         "sent_at": display.instant(row.sent_at, zone),

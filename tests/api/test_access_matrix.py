@@ -194,6 +194,7 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
             "flow",
             "cohorts",
             "heatmap",
+            "calibration",
             "forecast",
         )
     },

@@ -187,3 +187,25 @@ def test_the_heatmap_crosses_administrations_and_weeks_against_the_goal(
     ]
     assert rows[2]["meets_goal"] == "False"
     api("agent.ddt-65@test.fr").get("/api/v1/metrics/heatmap", 403)
+
+
+def test_the_forecasts_calibration_compares_predictions_with_outcomes(
+    client: TestClient, api: Callable[[str], Api], history: Any
+) -> None:
+    manager = api("manager@test.fr")
+    answer = client.get("/api/v1/metrics/calibration.csv", params=PERIOD, headers=manager.headers)
+    assert answer.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert list(rows[0]) == ["decile", "n", "predicted", "observed"]
+    # Six opinions with a legal deadline, one decile each; one missed it (B's tacit SDIS).
+    assert [int(r["n"]) for r in rows] == [1] * 6
+    assert sum(float(r["observed"]) for r in rows) == 1.0
+    predicted = [float(r["predicted"]) for r in rows]
+    assert predicted == sorted(predicted) and all(0.0 <= p <= 1.0 for p in predicted)
+    # One type, one curve, the same one-month budget: the same prediction for every opinion,
+    # neither certain nor impossible.
+    assert len(set(predicted)) == 1 and 0.0 < predicted[0] < 1.0
+    cycle_two = client.get(
+        "/api/v1/metrics/calibration.csv", params={**PERIOD, "cycle": "2"}, headers=manager.headers
+    )
+    assert len(cycle_two.text.splitlines()) == 2  # the header, B's tacit SDIS

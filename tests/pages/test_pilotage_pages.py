@@ -263,6 +263,8 @@ def test_admins_read_the_figures_and_their_menu_leaves_out_the_managers_watch_li
         "/pilotage/simulation",
     ]
     assert 'href="/pilotage" aria-current="page"' in manager
+    # The watch list leads to each late consultation's administration.
+    assert 'href="/pilotage/administrations/DDT-65"' in manager
 
 
 def test_each_table_downloads_as_the_apis_csv(
@@ -279,6 +281,7 @@ def test_each_table_downloads_as_the_apis_csv(
         "flow",
         "cohorts",
         "heatmap",
+        "calibration",
         "forecast",
     ):
         page = client.get(f"/pilotage/indicateurs/{name}.csv", params=PERIOD, headers=HTML)
@@ -350,6 +353,19 @@ def test_the_forecast_lists_the_most_likely_breaches_first(
     assert page.text.count('href="/dossiers/') == len(api)
     probabilities = [i["breach_probability"] for i in api]
     assert probabilities == sorted(probabilities, reverse=True)
+    # The calibration by decile, as the API's CSV gives it.
+    deciles = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/api/v1/metrics/calibration.csv", headers=bearer(client, MANAGER)).text
+            )
+        )
+    )
+    assert table(page.text, "tableau-calibrage") == [
+        [d["decile"], d["n"], share(float(d["predicted"])), share(float(d["observed"]))]
+        for d in deciles
+    ]
+    assert len(deciles) == 6
 
 
 #: Most statements a managers' page may run: the session and header, the catalogue (three),
