@@ -626,7 +626,7 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
 Curve = Callable[[str, str], tuple[forecasting.Survival, str]]
 
 
-def _curves(session: Session, *, now: dt.datetime) -> Curve:
+def survival_curves(session: Session, *, now: dt.datetime) -> Curve:
     """The forecast's survival curves, fitted lazily from every consultation's history
     (answers are events; tacit opinions, cancellations and open items censored at their held
     time so far): ``curve(administration, type)`` → the narrowest curve with enough answers
@@ -675,15 +675,22 @@ def _curves(session: Session, *, now: dt.datetime) -> Curve:
 
 
 def forecast(
-    session: Session, filters: Filters, *, now: dt.datetime, limit: int = 100
+    session: Session,
+    filters: Filters,
+    *,
+    now: dt.datetime,
+    limit: int = 100,
+    curve: Curve | None = None,
 ) -> list[ForecastOut]:
     """Each running open consultation (the filters select which; the period, by sending)
     with its probability of missing its legal deadline (``metrics.forecast``), most likely
     first. The history is every consultation's, whatever the filters: the curve of an
     administration and type does not depend on which items a manager looks at.
-    A consultation waiting for the holder has no deadline (paused): it is not forecast."""
+    A consultation waiting for the holder has no deadline (paused): it is not forecast.
+    ``curve``: the curves already fitted (``survival_curves``), for a caller that also asks
+    for the calibration."""
     day = dt.timedelta(days=1)
-    curve = _curves(session, now=now)
+    curve = curve or survival_curves(session, now=now)
     items = []
     for consultation_id, code, kind, sent, waited, due in session.execute(
         select(
@@ -723,7 +730,9 @@ def forecast(
     return items[:limit]
 
 
-def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list[CalibrationOut]:
+def calibration(
+    session: Session, filters: Filters, *, now: dt.datetime, curve: Curve | None = None
+) -> list[CalibrationOut]:
     """How the forecast's probabilities compare with what happened, by decile: for each
     opinion given in the period (tacit ones included; the filters select which) with a legal
     deadline, the probability the curves give at its sending (held age 0, its deadline at the
@@ -731,7 +740,7 @@ def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list
     (tacit, or answered after it). In-sample: the curves were fitted on these consultations
     too, so it shows how well they separate, not a forecast made in advance."""
     day = dt.timedelta(days=1)
-    curve = _curves(session, now=now)
+    curve = curve or survival_curves(session, now=now)
     predicted: list[float] = []
     breached: list[bool] = []
     for code, kind, outcome, on_time, sent, waited, due in session.execute(

@@ -829,11 +829,13 @@ def forecast_page(request: Request, raw: RawFilters) -> Response:
             return _refused(
                 unit, "pilotage/forecast.html", "/pilotage/prevision", view, {**base, "rows": None}
             )
+        # The curves are fitted once for the forecast and its calibration.
+        curve = queries.survival_curves(unit.session, now=unit.now)
         items = queries.forecast(
-            unit.session, view.filters, now=unit.now, limit=queries.MAX_FORECAST
+            unit.session, view.filters, now=unit.now, limit=queries.MAX_FORECAST, curve=curve
         )
         likely = sum(1 for i in items if i.breach_probability >= LIKELY)
-        deciles = queries.calibration(unit.session, view.filters, now=unit.now)
+        deciles = queries.calibration(unit.session, view.filters, now=unit.now, curve=curve)
         return _show(
             unit,
             "pilotage/forecast.html",
