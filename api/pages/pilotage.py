@@ -240,7 +240,13 @@ def read_filters(raw: dict[str, str], known: Catalogue, *, fixed: str | None = N
             try:
                 filters = form.filters()
             except InvalidInput as error:
-                errors["to" if form.to is not None else "from"] = error.message
+                # A day out of the admitted range, else a reversed period (its last day).
+                outside = [
+                    name
+                    for name, day in (("from", form.from_), ("to", form.to))
+                    if day is not None and not queries.FIRST_DAY <= day <= queries.LAST_DAY
+                ]
+                errors[outside[0] if outside else "to"] = error.message
     chosen = {name: values[name] for name in FILTER_NAMES if name in values}
     view = FilterView(
         values=values,

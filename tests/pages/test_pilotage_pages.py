@@ -176,6 +176,7 @@ def test_the_filters_narrow_the_figures(
     [
         ({"from": "2026-07-01", "to": "2026-06-01"}, "to", "Période inversée"),
         ({"from": "1850-01-01"}, "from", "plage admise"),
+        ({"from": "2026-01-01", "to": "2200-01-01"}, "to", "plage admise"),
         ({"from": "2026-13-01"}, "from", "date invalide"),
         ({"cycle": "0"}, "cycle", "au moins 1"),
         ({"cycle": "100"}, "cycle", "au plus 99"),
