@@ -124,11 +124,20 @@ class Watchlist:
     at_risk: list[Consultation]
 
 
-def watchlist(session: Session, user: User, *, now: dt.datetime, limit: int) -> Watchlist:
+def watchlist(
+    session: Session,
+    user: User,
+    *,
+    now: dt.datetime,
+    limit: int,
+    administration: str | None = None,
+) -> Watchlist:
     """Open consultations past a deadline (legal, or the internal target), and those not
-    late whose internal target is near (four queries)."""
+    late whose internal target is near (four queries); of one ``administration`` if given."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     visible = and_(consultation_visibility(user), is_open())
+    if administration is not None:
+        visible = and_(visible, Consultation.administration_code == administration)
     found = {}
     for name, condition in (
         ("late", late(now)),

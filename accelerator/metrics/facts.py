@@ -44,6 +44,21 @@ def iso_week(instant: dt.datetime, zone: ZoneInfo = REPORTING_ZONE) -> str:
     return f"{year}-W{week:02d}"
 
 
+def iso_weeks(start: dt.datetime, end: dt.datetime, zone: ZoneInfo = REPORTING_ZONE) -> list[str]:
+    """The ISO weeks ``[start, end)`` touches in ``zone``, in order (none if it is empty)."""
+    if end <= start:
+        return []
+    day = start.astimezone(zone).date()
+    monday = day - dt.timedelta(days=day.weekday())
+    last = (end - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    weeks = []
+    while monday <= last:
+        year, week, _ = monday.isocalendar()
+        weeks.append(f"{year}-W{week:02d}")
+        monday += dt.timedelta(days=7)
+    return weeks
+
+
 def procedures_key(procedures: Iterable[str]) -> str:
     """A dossier's procedures as one searchable text: ``,PC,ICPE_E,``."""
     return "," + ",".join(sorted(set(procedures))) + ","

@@ -22,6 +22,12 @@ AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("days_61_90", 61, 90),
     ("days_over_90", 91, None),
 )
+#: The share of opinions given within the internal target the platform aims at (the
+#: heatmap's colour: at or above it, met).
+ON_TIME_GOAL = 0.8
+#: The weeks the heatmap shows when the period has no first day, and the most it shows.
+HEATMAP_WEEKS = 12
+MAX_HEATMAP_WEEKS = 106
 #: Figures are rounded for display: 3 decimals (under 2 minutes of a day).
 DIGITS = 3
 

@@ -25,7 +25,7 @@ consultation type's whole history is used instead, then every consultation's (``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from lifelines import KaplanMeierFitter
@@ -42,10 +42,21 @@ class Survival:
     fitter: KaplanMeierFitter
     n: int
     answers: int
+    #: The step function's times (from 0) and values, read once from the fitter: ``at`` is
+    #: called for every open consultation, and lifelines' ``predict`` costs a pandas lookup.
+    times: np.ndarray = field(init=False, repr=False, compare=False)
+    values: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        table = self.fitter.survival_function_
+        object.__setattr__(self, "times", np.asarray(table.index, dtype=float))
+        object.__setattr__(self, "values", np.asarray(table.iloc[:, 0], dtype=float))
 
     def at(self, t: float) -> float:
-        """``S(t)``: the probability that a consultation is still unanswered after ``t``."""
-        return float(self.fitter.predict(max(t, 0.0)))
+        """``S(t)``: the probability that a consultation is still unanswered after ``t`` (the
+        step function's value at the last time ``<= t``, as lifelines' ``predict``)."""
+        position = int(np.searchsorted(self.times, max(t, 0.0), side="right")) - 1
+        return 1.0 if position < 0 else float(self.values[position])
 
 
 def fit(durations: Sequence[float], answered: Sequence[bool]) -> Survival:

@@ -22,15 +22,18 @@ from sqlalchemy.sql.functions import FunctionElement
 from accelerator.dossiers.models import Dossier
 from accelerator.metrics import figures
 from accelerator.metrics import forecast as forecasting
-from accelerator.metrics.facts import REPORTING_ZONE, Outcome
+from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_weeks
 from accelerator.metrics.models import ConsultationFact, DossierFact
 from accelerator.metrics.schemas import (
     AdministrationOut,
+    CalibrationOut,
     CohortOut,
     Filters,
     FlowOut,
     ForecastOut,
     GatingOut,
+    HeatmapCellOut,
+    HeatmapOut,
     OpenItemOut,
     OpenWorkOut,
     ParallelGainOut,
@@ -577,6 +580,57 @@ def cohorts(session: Session, filters: Filters, *, now: dt.datetime) -> list[Coh
     return result
 
 
+# --- Heatmap: administration × week against the internal target ---
+
+
+def heatmap_period(filters: Filters, *, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The instants the heatmap covers: the period up to ``as_of``; without a first day, the
+    ``figures.HEATMAP_WEEKS`` weeks before ``as_of``; never more than
+    ``figures.MAX_HEATMAP_WEEKS`` weeks (the latest ones)."""
+    end = as_of(filters, now)
+    start = filters.start or end - dt.timedelta(weeks=figures.HEATMAP_WEEKS)
+    return max(start, end - dt.timedelta(weeks=figures.MAX_HEATMAP_WEEKS)), end
+
+
+def heatmap(session: Session, filters: Filters, *, now: dt.datetime) -> HeatmapOut:
+    """Per administration and ISO week of the opinion (tacit ones included), over the
+    heatmap's period: the share of opinions given within the internal target, against
+    ``figures.ON_TIME_GOAL``. One ``GROUP BY``; weeks without an opinion have no cell."""
+    start, end = heatmap_period(filters, now=now)
+    rows = session.execute(
+        select(
+            F.administration_code,
+            F.finished_week,
+            func.count(),
+            _count(F.on_time_target.is_(True)),
+            _count(F.on_time_legal.is_(True)),
+        )
+        .where(
+            F.outcome.in_(JUDGED),
+            F.finished_at >= start,
+            F.finished_at < end,
+            *_dimensions(filters),
+        )
+        .group_by(F.administration_code, F.finished_week)
+        .order_by(F.administration_code, F.finished_week)
+    )
+    cells = []
+    for code, week, n, within, legal in rows:
+        share = figures.share(int(within), int(n))
+        cells.append(
+            HeatmapCellOut(
+                code=code,
+                week=week or "",
+                n=int(n),
+                within_target=int(within),
+                on_time_target_share=share,
+                on_time_share=figures.share(int(legal), int(n)),
+                meets_goal=share is not None and share >= figures.ON_TIME_GOAL,
+            )
+        )
+    return HeatmapOut(weeks=iso_weeks(start, end), goal=figures.ON_TIME_GOAL, cells=cells)
+
+
 def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryOut:
     """Every figure of the dashboard for ``filters``."""
     take = take_charge(session, filters, now=now)
@@ -633,6 +687,16 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
         lambda s, f, now: cohorts(s, f, now=now),
         "Cohortes par semaine d'envoi (consultations en cours comprises), en CSV.",
     ),
+    "heatmap": (
+        HeatmapCellOut,
+        lambda s, f, now: heatmap(s, f, now=now).cells,
+        "Part des avis rendus dans l'objectif interne par administration et semaine, en CSV.",
+    ),
+    "calibration": (
+        CalibrationOut,
+        lambda s, f, now: calibration(s, f, now=now),
+        "Calibrage de la prévision par décile (avis de la période, en échantillon), en CSV.",
+    ),
     "forecast": (
         ForecastOut,
         lambda s, f, now: forecast(s, f, now=now, limit=MAX_FORECAST),
@@ -644,14 +708,14 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
 # --- Breach forecast ---
 
 
-def forecast(
-    session: Session, filters: Filters, *, now: dt.datetime, limit: int = 100
-) -> list[ForecastOut]:
-    """Each running open consultation (the filters select which; the period, by sending)
-    with its probability of missing its legal deadline (``metrics.forecast``), most likely
-    first. The history is every consultation's, whatever the filters: the curve of an
-    administration and type does not depend on which items a manager looks at.
-    A consultation waiting for the holder has no deadline (paused): it is not forecast."""
+Curve = Callable[[str, str], tuple[forecasting.Survival, str]]
+
+
+def survival_curves(session: Session, *, now: dt.datetime) -> Curve:
+    """The forecast's survival curves, fitted lazily from every consultation's history
+    (answers are events; tacit opinions, cancellations and open items censored at their held
+    time so far): ``curve(administration, type)`` → the narrowest curve with enough answers
+    and its basis."""
     day = dt.timedelta(days=1)
     history: dict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(lambda: ([], []))
     for code, kind, outcome, held, sent, waited, since in session.execute(
@@ -692,6 +756,26 @@ def forecast(
                 return found, basis
         raise LookupError(code)  # pragma: no cover - the item itself is in the history
 
+    return curve
+
+
+def forecast(
+    session: Session,
+    filters: Filters,
+    *,
+    now: dt.datetime,
+    limit: int = 100,
+    curve: Curve | None = None,
+) -> list[ForecastOut]:
+    """Each running open consultation (the filters select which; the period, by sending)
+    with its probability of missing its legal deadline (``metrics.forecast``), most likely
+    first. The history is every consultation's, whatever the filters: the curve of an
+    administration and type does not depend on which items a manager looks at.
+    A consultation waiting for the holder has no deadline (paused): it is not forecast.
+    ``curve``: the curves already fitted (``survival_curves``), for a caller that also asks
+    for the calibration."""
+    day = dt.timedelta(days=1)
+    curve = curve or survival_curves(session, now=now)
     items = []
     for consultation_id, code, kind, sent, waited, due in session.execute(
         select(
@@ -729,3 +813,52 @@ def forecast(
         )
     items.sort(key=lambda item: (-item.breach_probability, item.due_at, item.consultation_id))
     return items[:limit]
+
+
+def calibration(
+    session: Session, filters: Filters, *, now: dt.datetime, curve: Curve | None = None
+) -> list[CalibrationOut]:
+    """How the forecast's probabilities compare with what happened, by decile: for each
+    opinion given in the period (tacit ones included; the filters select which) with a legal
+    deadline, the probability the curves give at its sending (held age 0, its deadline at the
+    held age ``legal deadline - sending - waiting``), against whether it missed the deadline
+    (tacit, or answered after it). In-sample: the curves were fitted on these consultations
+    too, so it shows how well they separate, not a forecast made in advance."""
+    day = dt.timedelta(days=1)
+    curve = curve or survival_curves(session, now=now)
+    predicted: list[float] = []
+    breached: list[bool] = []
+    for code, kind, outcome, on_time, sent, waited, due in session.execute(
+        select(
+            F.administration_code,
+            F.consultation_type_code,
+            F.outcome,
+            F.on_time_legal,
+            F.sent_at,
+            F.waiting_days,
+            F.legal_due_at,
+        )
+        .where(
+            F.outcome.in_(JUDGED),
+            F.legal_due_at.is_not(None),
+            *_in_period(F.finished_at, filters),
+            *_dimensions(filters),
+        )
+        .order_by(F.consultation_id)
+    ):
+        assert due is not None  # selected so
+        survival, _basis = curve(code, kind)
+        due_age = (due - sent) / day - waited
+        predicted.append(forecasting.breach_probability(survival, age=0.0, due_age=due_age))
+        breached.append(outcome == Outcome.TACIT.value or on_time is not True)
+    if not predicted:
+        return []
+    return [
+        CalibrationOut(
+            decile=d.decile,
+            n=d.n,
+            predicted=figures.rounded(d.predicted) or 0.0,
+            observed=figures.rounded(d.observed) or 0.0,
+        )
+        for d in forecasting.calibration(predicted, breached)
+    ]

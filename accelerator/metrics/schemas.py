@@ -179,6 +179,32 @@ class SummaryOut(BaseModel):
     cohorts: list[CohortOut]
 
 
+class HeatmapCellOut(BaseModel):
+    """One administration's opinions of one ISO week against the internal target."""
+
+    code: str
+    week: str = Field(description="Semaine ISO de l'avis (Europe/Paris), ex. 2026-W23.")
+    n: int = Field(description="Avis rendus dans la semaine (tacites compris).")
+    within_target: int = Field(description="Avis rendus dans l'objectif interne.")
+    on_time_target_share: float | None = Field(
+        description="Part des avis rendus dans l'objectif interne (within_target / n)."
+    )
+    on_time_share: float | None = Field(
+        description="Part des avis exprès rendus dans le délai légal."
+    )
+    meets_goal: bool = Field(description="on_time_target_share ≥ goal.")
+
+
+class HeatmapOut(BaseModel):
+    """Administration × ISO week: the share of opinions given within the internal target."""
+
+    weeks: list[str] = Field(description="Les semaines ISO de la période, dans l'ordre.")
+    goal: float = Field(description="Part visée d'avis rendus dans l'objectif interne.")
+    cells: list[HeatmapCellOut] = Field(
+        description="Une cellule par administration et semaine ayant au moins un avis."
+    )
+
+
 class ForecastOut(BaseModel):
     """One open consultation's probability of missing its legal deadline."""
 

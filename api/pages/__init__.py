@@ -4,10 +4,10 @@
 sign-in (``sign_in.py``; with ProConnect when configured, ``proconnect.py``), the home page
 and each role's space (``spaces.py``), the holder's filing form (``filing.py``), the dossier
 page (``dossier.py``), the consultation page (``consultation.py``), the administrators'
-pages (``management.py``), the managers' weekly review packs (``packs.py``), and answers the
-pages' errors with pages (``errors.py``). Sessions, CSRF and each page's unit of work are in
-``web.py``; templates in ``api/templates/``; what a page shows of instants and deadlines in
-``display.py``. The JSON API and its bearer tokens are untouched.
+pages (``management.py``), the managers' figures (``pilotage.py``) and weekly review packs
+(``packs.py``), and answers the pages' errors with pages (``errors.py``). Sessions, CSRF and
+each page's unit of work are in ``web.py``; templates in ``api/templates/``; what a page shows
+of instants and deadlines in ``display.py``. The JSON API and its bearer tokens are untouched.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from api.pages import (
     filing,
     management,
     packs,
+    pilotage,
     proconnect,
     sign_in,
     spaces,
@@ -68,6 +69,7 @@ def install(app: FastAPI) -> None:
     app.include_router(filing.router)
     app.include_router(consultation.router)
     app.include_router(management.router)
+    app.include_router(pilotage.router)
 
 
 def is_pages_route(route: Any) -> bool:

@@ -14,11 +14,12 @@ from api.packs import PackFormat, pack_response
 from api.pages import display
 from api.pages.rendering import render
 from api.pages.web import PageRouter, page_unit
-from api.policies import Scope, allow
+from api.routers.metrics import READERS
 
 router = PageRouter(tags=["pages"])
 
-MANAGERS = allow(manager=Scope.VISIBLE)
+#: As the API's packs and the other pilotage pages: managers and administrators.
+MANAGERS = READERS
 #: The complete weeks the page lists, newest first (older ones: change the week in the URL).
 WEEKS = 12
 #: A week as the links name it; ``parse_week`` refuses those that do not exist or not yet.

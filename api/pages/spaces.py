@@ -356,6 +356,7 @@ def consultation_row(row: ConsultationRow, now: dt.datetime) -> dict[str, object
         "title": row.title,
         "commune": row.commune_name or row.commune_insee,
         "administration": row.administration_name,
+        "administration_url": f"/pilotage/administrations/{row.administration}",
         "type": row.consultation_type_label,
         "status": status_badge(row.status_label, CONSULTATION_LEVELS.get(row.status)),
         "sent_at": display.instant(row.sent_at, zone),
@@ -448,6 +449,14 @@ def agent_space(
 
 # --- Manager -----------------------------------------------------------------------------
 
+#: The managers' pages, as their side menu lists them (``api.pages.pilotage``).
+PILOTAGE_SECTIONS: list[tuple[str, str]] = [
+    ("/pilotage", "pages.pilotage.section.watch"),
+    ("/pilotage/indicateurs", "pages.pilotage.section.indicators"),
+    ("/pilotage/prevision", "pages.pilotage.section.forecast"),
+    ("/pilotage/revues", "pages.pilotage.section.reviews"),
+]
+
 
 @router.get_page("/pilotage", policy=allow(manager=Scope.VISIBLE))
 def manager_space(request: Request) -> Response:
@@ -474,5 +483,9 @@ def manager_space(request: Request) -> Response:
                 "overdue": [queue_row(r, unit.now) for r in overdue],
                 "overdue_count": overdue_count,
                 "now": display.instant(unit.now, unit.settings.prefecture_timezone),
+                "sections": [
+                    {"url": url, "label": t(key), "current": url == "/pilotage"}
+                    for url, key in PILOTAGE_SECTIONS
+                ],
             },
         )

@@ -12,11 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from accelerator.identity.roles import Role, require_role
 from accelerator.metrics import queries
-from accelerator.metrics.schemas import Filters, ForecastOut, SummaryOut, as_csv
+from accelerator.metrics.schemas import Filters, ForecastOut, HeatmapOut, SummaryOut, as_csv
 from accelerator.shared.db import utcnow
 from api.deps import CurrentUser, Limit, SessionDep, SettingsDep
 from api.packs import RESPONSES, PackFormat, pack_response
@@ -28,6 +28,9 @@ router = Router(prefix="/api/v1/metrics", tags=["pilotage"])
 READERS = allow(manager=Scope.ANY, admin=Scope.ANY)
 #: A catalogue code as a filter: ASCII letters, digits, ``-``, ``_``, ``.`` (upper-cased).
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+#: The longest codes the filters take, and the review cycles they name.
+MAX_CODE, MAX_ARRONDISSEMENT = 32, 8
+FIRST_CYCLE, LAST_CYCLE = 1, 99
 
 
 def metric_filters(
@@ -39,17 +42,20 @@ def metric_filters(
         dt.date | None, Query(description="Dernier jour de la période (AAAA-MM-JJ, inclus).")
     ] = None,
     procedure: Annotated[
-        str | None, Query(max_length=32, pattern=CODE, description="Code de procédure, ex. PC.")
+        str | None,
+        Query(max_length=MAX_CODE, pattern=CODE, description="Code de procédure, ex. PC."),
     ] = None,
     administration: Annotated[
         str | None,
-        Query(max_length=32, pattern=CODE, description="Code d'administration, ex. DDT-65."),
+        Query(max_length=MAX_CODE, pattern=CODE, description="Code d'administration, ex. DDT-65."),
     ] = None,
     arrondissement: Annotated[
-        str | None, Query(max_length=8, pattern=CODE, description="Code d'arrondissement.")
+        str | None,
+        Query(max_length=MAX_ARRONDISSEMENT, pattern=CODE, description="Code d'arrondissement."),
     ] = None,
     cycle: Annotated[
-        int | None, Query(ge=1, le=99, description="Cycle d'instruction (1, 2...).")
+        int | None,
+        Query(ge=FIRST_CYCLE, le=LAST_CYCLE, description="Cycle d'instruction (1, 2...)."),
     ] = None,
 ) -> Filters:
     """The query's filters (days read in the préfecture's zone)."""
@@ -64,6 +70,32 @@ def metric_filters(
 
 
 FiltersDep = Annotated[Filters, Depends(metric_filters)]
+
+
+class FilterForm(BaseModel):
+    """The same filters as a form sends them (the pages' filter form): the same names, bounds
+    and French errors as the query parameters above, then the same ``queries.filters_for``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: dt.date | None = Field(None, alias="from")
+    to: dt.date | None = None
+    procedure: str | None = Field(None, max_length=MAX_CODE, pattern=CODE)
+    administration: str | None = Field(None, max_length=MAX_CODE, pattern=CODE)
+    arrondissement: str | None = Field(None, max_length=MAX_ARRONDISSEMENT, pattern=CODE)
+    cycle: int | None = Field(None, ge=FIRST_CYCLE, le=LAST_CYCLE)
+
+    def filters(self) -> Filters:
+        """The figures' filters (``InvalidInput`` for a day out of range or a reversed
+        period)."""
+        return queries.filters_for(
+            first_day=self.from_,
+            last_day=self.to,
+            procedure=self.procedure,
+            administration=self.administration,
+            arrondissement=self.arrondissement,
+            cycle=self.cycle,
+        )
 
 
 def _reader(user: Any) -> None:
@@ -85,6 +117,15 @@ def forecast(
     (Kaplan–Meier over comparable consultations; the period selects them by sending)."""
     _reader(user)
     return queries.forecast(session, filters, now=utcnow(), limit=limit)
+
+
+@router.get("/heatmap", policy=READERS)
+def heatmap(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> HeatmapOut:
+    """Per administration and ISO week of the opinion: the share of opinions given within the
+    internal target, against the goal (the period up to its observation instant; without
+    ``from``, the 12 weeks before it; at most 106 weeks)."""
+    _reader(user)
+    return queries.heatmap(session, filters, now=utcnow())
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {

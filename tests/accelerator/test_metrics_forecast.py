@@ -88,3 +88,12 @@ def test_the_open_consultations_are_forecast_most_likely_first(db: Any, history:
     assert (ddt.basis, ddt.n_history) == ("type", 10)
     assert ddt.breach_probability == 1.0
     assert ddt.due_at == "2026-07-23T00:00:00+02:00"
+
+
+def test_the_survival_step_function_reads_as_lifelines_predicts_it() -> None:
+    rng = np.random.default_rng(7)
+    durations = rng.exponential(10.0, 300).round(1)
+    answered = rng.random(300) < 0.7
+    survival = fit(list(durations), list(answered))
+    for t in [0.0, 0.05, 1.0, 3.3, 9.99, 10.0, 25.0, float(durations.max()), 1e6, *durations[:50]]:
+        assert survival.at(float(t)) == pytest.approx(float(survival.fitter.predict(float(t))))

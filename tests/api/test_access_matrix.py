@@ -182,6 +182,7 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
     # The managers' figures: aggregates by administration, never by agent (issue 13).
     "GET /api/v1/metrics/summary": {M: Scope.ANY, AD: Scope.ANY},
     "GET /api/v1/metrics/forecast": {M: Scope.ANY, AD: Scope.ANY},
+    "GET /api/v1/metrics/heatmap": {M: Scope.ANY, AD: Scope.ANY},
     **{
         f"GET /api/v1/metrics/{name}.csv": {M: Scope.ANY, AD: Scope.ANY}
         for name in (
@@ -192,6 +193,8 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
             "work-in-progress",
             "flow",
             "cohorts",
+            "heatmap",
+            "calibration",
             "forecast",
         )
     },

@@ -142,3 +142,70 @@ def test_the_metrics_routes_keep_their_contract(
     assert len({o.operation for o in outcomes}) >= 8
     found = failures(outcomes)
     assert not found, f"{len(found)} failures:\n" + "\n".join(found)
+
+
+def test_the_heatmap_crosses_administrations_and_weeks_against_the_goal(
+    client: TestClient, api: Callable[[str], Api], history: Any
+) -> None:
+    manager = api("manager@test.fr")
+    body = manager.get("/api/v1/metrics/heatmap", params=PERIOD)
+    # 1 May 2026 is in W18, 20 July in W30: every week of the period, in order.
+    assert body["weeks"] == [f"2026-W{w}" for w in range(18, 31)]
+    assert body["goal"] == 0.8
+    cells = {(c["code"], c["week"]): c for c in body["cells"]}
+    assert sorted(cells) == [
+        ("DDT-65", "2026-W24"),
+        ("SDIS-65", "2026-W24"),
+        ("SDIS-65", "2026-W29"),
+        ("UDAP-65", "2026-W23"),
+        ("UDAP-65", "2026-W24"),
+    ]
+    assert cells[("SDIS-65", "2026-W24")] == {
+        "code": "SDIS-65",
+        "week": "2026-W24",
+        "n": 2,
+        "within_target": 2,
+        "on_time_target_share": 1.0,
+        "on_time_share": 1.0,
+        "meets_goal": True,
+    }
+    # B's second cycle: SDIS silent until the legal deadline, long past its target.
+    tacit = cells[("SDIS-65", "2026-W29")]
+    assert (tacit["n"], tacit["on_time_target_share"], tacit["meets_goal"]) == (1, 0.0, False)
+    # Filters narrow it like every figure; the period bounds its weeks.
+    june = manager.get(
+        "/api/v1/metrics/heatmap",
+        params={"from": "2026-06-08", "to": "2026-06-14", "administration": "udap-65"},
+    )
+    assert june["weeks"] == ["2026-W24"]
+    assert [(c["code"], c["week"]) for c in june["cells"]] == [("UDAP-65", "2026-W24")]
+    csv_answer = client.get("/api/v1/metrics/heatmap.csv", params=PERIOD, headers=manager.headers)
+    rows = list(csv.DictReader(io.StringIO(csv_answer.text)))
+    assert [(r["code"], r["week"], r["n"]) for r in rows][:2] == [
+        ("DDT-65", "2026-W24", "1"),
+        ("SDIS-65", "2026-W24", "2"),
+    ]
+    assert rows[2]["meets_goal"] == "False"
+    api("agent.ddt-65@test.fr").get("/api/v1/metrics/heatmap", 403)
+
+
+def test_the_forecasts_calibration_compares_predictions_with_outcomes(
+    client: TestClient, api: Callable[[str], Api], history: Any
+) -> None:
+    manager = api("manager@test.fr")
+    answer = client.get("/api/v1/metrics/calibration.csv", params=PERIOD, headers=manager.headers)
+    assert answer.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert list(rows[0]) == ["decile", "n", "predicted", "observed"]
+    # Six opinions with a legal deadline, one decile each; one missed it (B's tacit SDIS).
+    assert [int(r["n"]) for r in rows] == [1] * 6
+    assert sum(float(r["observed"]) for r in rows) == 1.0
+    predicted = [float(r["predicted"]) for r in rows]
+    assert predicted == sorted(predicted) and all(0.0 <= p <= 1.0 for p in predicted)
+    # One type, one curve, the same one-month budget: the same prediction for every opinion,
+    # neither certain nor impossible.
+    assert len(set(predicted)) == 1 and 0.0 < predicted[0] < 1.0
+    cycle_two = client.get(
+        "/api/v1/metrics/calibration.csv", params={**PERIOD, "cycle": "2"}, headers=manager.headers
+    )
+    assert len(cycle_two.text.splitlines()) == 2  # the header, B's tacit SDIS

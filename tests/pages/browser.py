@@ -22,7 +22,7 @@ from accelerator.migrations.commands import upgrade
 from accelerator.shared.config import Settings
 from accelerator.shared.db import get_database, utcnow
 from api.app import create_app
-from tests.pages.seed import seed_world
+from tests.pages.seed import seed_history, seed_world
 
 CHROMIUM = Path("/usr/bin/chromium")
 DEMO_PASSWORD = "demo"
@@ -36,11 +36,17 @@ LANDINGS = {
 }
 
 
-def seeded_database(directory: Path, *, now: dt.datetime | None = None) -> str:
-    """A migrated SQLite database under ``directory`` holding the demo world."""
+def seeded_database(
+    directory: Path, *, now: dt.datetime | None = None, history: bool = False
+) -> str:
+    """A migrated SQLite database under ``directory`` holding the demo world (and, with
+    ``history``, twelve weeks of past work for the managers' figures)."""
     url = f"sqlite:///{directory / 'pages.db'}"
     upgrade(url)
-    seed_world(get_database(url), now=now or utcnow())
+    now = now or utcnow()
+    seed_world(get_database(url), now=now)
+    if history:
+        seed_history(get_database(url), now=now)
     return url
 
 

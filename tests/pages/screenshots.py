@@ -1,9 +1,11 @@
 """Regenerate docs/screenshots/: the home page, the sign-in form, each role's landing page and
 the dossier page of a holder and a référent, the agent's consultation page and the
 administrators' journal after one edit, as Debian's
-Chromium renders them on the demo world.
+Chromium renders them on the demo world; and the managers' figures (dashboard, an
+administration's page, the forecast) on the demo world with twelve weeks of past work.
 
     .venv/bin/python -m tests.pages.screenshots      (or: make screenshots)
+    .venv/bin/python -m tests.pages.screenshots pilotage      (the managers' figures only)
 """
 
 from __future__ import annotations
@@ -57,8 +59,46 @@ PAGES_AFTER: dict[str, list[tuple[str, Callable[[Any], None]]]] = {
 }
 
 
+#: The managers' figures, on a world with past work: (file name, path).
+PILOTAGE_PAGES = [
+    ("pilotage-indicateurs", "/pilotage/indicateurs"),
+    ("pilotage-administration", "/pilotage/administrations/DDT-65"),
+    ("pilotage-prevision", "/pilotage/prevision"),
+]
+
+
+def pilotage() -> None:
+    """The managers' figures, their charts drawn, into docs/screenshots/."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as directory:
+        url = seeded_database(Path(directory), history=True)
+        with serve(url) as base_url, chromium() as browser:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+            page = context.new_page()
+            sign_in(page, base_url, "manager@demo.test")
+            for name, path in PILOTAGE_PAGES:
+                page.goto(base_url + path)
+                if page.locator("bar-chart, line-chart").count():
+                    page.wait_for_function(
+                        "() => [...document.querySelectorAll('bar-chart, line-chart')]"
+                        ".every(c => c.querySelector('canvas'))"
+                    )
+                # A full-page capture resizes the viewport, and the charts redraw while it
+                # is taken: give the viewport the page's height first, let them settle.
+                height = page.evaluate("document.documentElement.scrollHeight")
+                page.set_viewport_size({"width": 1280, "height": height})
+                page.wait_for_timeout(1500)
+                page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+                page.set_viewport_size({"width": 1280, "height": 900})
+            context.close()
+
+
 def main() -> None:
     """Write one PNG per page into docs/screenshots/."""
+    if sys.argv[1:] == ["pilotage"]:
+        pilotage()
+        sys.stdout.write(f"Captures écrites dans {OUTPUT}\n")
+        return
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as directory:
         url = seeded_database(Path(directory))
@@ -80,6 +120,7 @@ def main() -> None:
                         show(page)
                         page.screenshot(path=str(OUTPUT / f"{name_after}.png"), full_page=True)
                 context.close()
+    pilotage()
     sys.stdout.write(f"Captures écrites dans {OUTPUT}\n")
 
 

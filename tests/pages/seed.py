@@ -19,7 +19,7 @@ from accelerator.consultations.actions import (
 )
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import OpinionNature
-from accelerator.demo.actions import HOTEL_PROJECT, load_demo
+from accelerator.demo.actions import DEMO_PROJECTS, HOTEL_PROJECT, load_demo
 from accelerator.dossiers.actions import (
     create_dossier,
     file_dossier,
@@ -29,6 +29,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.dossiers.schemas import DossierCreate
 from accelerator.identity.models import User
 from accelerator.intake.actions import take_in
+from accelerator.metrics.actions import refresh_facts
 
 
 def seed_world(database: Any, *, now: dt.datetime) -> None:
@@ -108,6 +109,63 @@ def seed_world(database: Any, *, now: dt.datetime) -> None:
         hotel_id = hotel.id
     with database.transaction() as session:
         take_in(session, dossier_id=hotel_id, now=now)
+    # What the sweep does every minute: the managers' figures read these facts.
+    with database.transaction() as session:
+        refresh_facts(session, now=now)
+
+
+def seed_history(database: Any, *, now: dt.datetime, weeks: int = 12) -> None:
+    """Add to the demo world ``weeks`` weeks of past work for the managers' figures: each
+    week a project filed, taken in charge, its consultations launched and answered after a
+    delay that depends on the administration (some late, some still open), then the facts
+    refreshed as the sweep does."""
+    for week in range(weeks, 0, -1):
+        filed_at = now - dt.timedelta(weeks=week, hours=week % 4)
+        owner, project = DEMO_PROJECTS[week % len(DEMO_PROJECTS)]
+        data = DossierCreate.model_validate(
+            {**project, "title": f"{project['title']} (semaine -{week})"}
+        )
+        with database.transaction() as session:
+            holder = _user(session, owner)
+            dossier = create_dossier(session, data=data, user=holder, now=filed_at)
+            file_dossier(session, dossier_id=dossier.id, user=holder, now=filed_at)
+            dossier_id = dossier.id
+        with database.transaction() as session:
+            take_in(session, dossier_id=dossier_id, now=filed_at + dt.timedelta(minutes=5))
+        taken = filed_at + dt.timedelta(hours=2 + 13 * (week % 3))
+        with database.transaction() as session:
+            referent = _user(session, "referent@demo.test")
+            take_charge(session, dossier_id=dossier_id, user=referent, now=taken)
+            launch = launch_consultations(
+                session, dossier_id=dossier_id, administrations=None, user=referent, now=taken
+            )
+            launch_id, codes = launch.id, [e["administration"] for e in launch.entries]
+        for code in codes:
+            with database.transaction() as session:
+                create_consultation(session, launch_id=launch_id, administration=code)
+        with database.transaction() as session:
+            complete_launch(session, launch_id=launch_id, now=taken)
+            consultations = list(
+                session.scalars(select(Consultation).where(Consultation.dossier_id == dossier_id))
+            )
+        for consultation in consultations:
+            code = consultation.administration_code
+            # Each administration its own pace: from under a week to over a month.
+            delay = dt.timedelta(days=3 + (sum(map(ord, code)) % 6) * 6 + week % 3)
+            answered = taken + delay
+            if answered >= now:
+                continue
+            with database.transaction() as session:
+                give_opinion(
+                    session,
+                    consultation_id=consultation.id,
+                    nature=OpinionNature.FAVOURABLE,
+                    text="Avis favorable.",
+                    user=_user(session, f"agent.{code.lower()}@demo.test"),
+                    now=answered,
+                )
+    with database.transaction() as session:
+        refresh_facts(session, now=now)
 
 
 def _user(session: Any, email: str) -> User:

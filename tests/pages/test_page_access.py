@@ -31,7 +31,9 @@ PAGES: dict[str, set[str] | None] = {
     "/file-de-travail.csv": {"referent"},
     "/mes-consultations": {"agent"},
     "/pilotage": {"manager"},
-    "/pilotage/revues": {"manager"},
+    "/pilotage/indicateurs": {"manager", "admin"},
+    "/pilotage/prevision": {"manager", "admin"},
+    "/pilotage/revues": {"manager", "admin"},
     "/gestion": {"admin"},
     "/gestion/comptes": {"admin"},
     "/gestion/administrations": {"admin"},
@@ -42,8 +44,8 @@ PAGES: dict[str, set[str] | None] = {
 }
 #: The weekly packs' files, probed with a week that has ended (200 for who may read them).
 WEEK_PAGES: dict[str, set[str]] = {
-    "/pilotage/revues/{week}.pdf": {"manager"},
-    "/pilotage/revues/{week}.html": {"manager"},
+    "/pilotage/revues/{week}.pdf": {"manager", "admin"},
+    "/pilotage/revues/{week}.html": {"manager", "admin"},
 }
 STAFF = {"referent", "manager", "admin"}
 #: Pages of one object (probed with an id that exists nowhere: 404 for who may read such a
@@ -54,6 +56,8 @@ OBJECT_PAGES: dict[str, set[str]] = {
     "/consultations/{consultation_id}": {"agent"} | STAFF,
     "/documents/{document_id}/contenu": {"holder", "agent"} | STAFF,
     "/gestion/comptes/{account_id}": {"admin"},
+    "/pilotage/administrations/{code}": {"manager", "admin"},
+    "/pilotage/indicateurs/{table}.csv": {"manager", "admin"},
     "/gestion/administrations/{code}": {"admin"},
     "/gestion/aiguillage/{code}": {"admin"},
 }
