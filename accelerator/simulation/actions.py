@@ -128,6 +128,8 @@ class _People:
 
     holder: uuid.UUID
     referent: uuid.UUID
+    #: One random password for the run's accounts (nobody signs in to a throwaway database).
+    password: str
     agents: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
@@ -141,7 +143,7 @@ class _Engine:
         self.runs = [_Run(sampled) for sampled in world]
         self.heap: list[tuple[dt.datetime, int, str, int, str]] = []
         self.sequence = 0
-        self.durations: list[float] = []
+        self.durations: dict[int, float] = {}
         self.tacit = 0
         self.requests = 0
         self.calendars: dict[str, WorkingCalendar] = {}
@@ -175,7 +177,8 @@ class _Engine:
                         break
                     at, _sequence, kind, index, code = heapq.heappop(self.heap)
                     handlers[kind](session, at, index, code)
-        return ModeResult(self.mode, tuple(self.durations), self.tacit, self.requests)
+        durations = tuple(self.durations[i] for i in sorted(self.durations))
+        return ModeResult(self.mode, durations, self.tacit, self.requests)
 
     # -- accounts and calendars ------------------------------------------------------------
 
@@ -193,7 +196,7 @@ class _Engine:
                 session,
                 email=f"agent.{code.lower()}@simulation.test",
                 role=Role.AGENT,
-                password=secrets.token_urlsafe(16),
+                password=self.people.password,
                 now=now,
                 administration=code,
             )
@@ -384,18 +387,19 @@ class _Engine:
         elif not run.open:
             dossier = consolidate_dossier(session, dossier_id=run.dossier_id, now=now)
             assert dossier is not None
-            self.durations.append(days(now - run.sampled.filed_at))
+            self.durations[index] = days(now - run.sampled.filed_at)
 
 
 def _people(db: Database, now: dt.datetime) -> _People:
     """The holder and the référent (of every arrondissement) the dossiers are worked by."""
+    password = secrets.token_urlsafe(16)
     with db.transaction() as session:
         arrondissements = list(session.scalars(select(Arrondissement.code)))
         holder = create_user(
             session,
             email="holder@simulation.test",
             role=Role.HOLDER,
-            password=secrets.token_urlsafe(16),
+            password=password,
             now=now,
             organisation=t("simulation.organisation"),
         )
@@ -403,12 +407,12 @@ def _people(db: Database, now: dt.datetime) -> _People:
             session,
             email="referent@simulation.test",
             role=Role.REFERENT,
-            password=secrets.token_urlsafe(16),
+            password=password,
             now=now,
             arrondissements=arrondissements,
         )
         session.flush()
-        return _People(holder.id, referent.id)
+        return _People(holder.id, referent.id, password)
 
 
 def simulate(

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import messages, t
-from accelerator.shared.validation import STRICT_INPUT, Code, FiniteFloat, IsoDate
+from accelerator.shared.validation import STRICT_INPUT, Code, FiniteFloat, IsoDate, SingleLine
 
 #: The largest amount of any unit (3,650 days, business days or hours).
 MAX_AMOUNT = 3650.0
@@ -42,6 +42,8 @@ class Mode(StrEnum):
 Amount = Annotated[FiniteFloat, Field(ge=0, le=MAX_AMOUNT)]
 Positive = Annotated[FiniteFloat, Field(gt=0, le=MAX_AMOUNT)]
 Unit = Literal["hours", "days", "business_days"]
+#: A demo project's name (``simulation.rules.PROJECTS``: ``hotel``, ``solaire``...).
+ProjectName = Annotated[SingleLine, Field(min_length=1, max_length=40)]
 
 
 class Fixed(BaseModel):
@@ -117,7 +119,7 @@ class ArrivalsIn(BaseModel):
     per_week: Annotated[FiniteFloat, Field(gt=0, le=10_000)] | None = None
     mean_interarrival_days: Annotated[FiniteFloat, Field(gt=0, le=365)] | None = None
     #: Weights of the demo projects (``simulation.rules.PROJECTS``); default: all alike.
-    mix: dict[Code, Annotated[FiniteFloat, Field(ge=0, le=1_000_000)]] | None = Field(
+    mix: dict[ProjectName, Annotated[FiniteFloat, Field(ge=0, le=1_000_000)]] | None = Field(
         default=None, max_length=50
     )
     #: The day the first dossier may be filed (09:00 Paris time).
@@ -260,7 +262,7 @@ class Chosen:
 
 @dataclass(frozen=True)
 class ModeResult:
-    """Time-to-decision (filing → consolidation, days) of one mode."""
+    """Time-to-decision (filing → consolidation, days) of one mode, in the dossiers' order."""
 
     mode: Mode
     durations: tuple[float, ...]
