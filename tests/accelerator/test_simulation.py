@@ -344,3 +344,48 @@ def test_an_unknown_administration_or_project_is_refused() -> None:
                 SimulationConfig.model_validate(data), dossiers=1, seed=1,
                 modes=[Mode.PARALLEL], responses=responses,
             )  # fmt: skip
+
+
+def test_changing_one_administration_changes_only_its_draws() -> None:
+    administrations = seed_administrations()
+
+    def world(ddt_median: float, dossiers: int = 50) -> Any:
+        config = SimulationConfig.model_validate(
+            {
+                "information_probability": 0.3,
+                "administrations": {
+                    code: {"response": {"kind": "lognormal", "median": 8, "p90": 20}}
+                    for code in administrations
+                }
+                | {
+                    "DDT-65": {
+                        "response": {
+                            "kind": "lognormal",
+                            "median": ddt_median,
+                            "p90": 1.75 * ddt_median,
+                        }
+                    }
+                },
+            }
+        )
+        return sample_world(
+            dossiers=dossiers, seed=11, arrivals=config.arrivals,
+            take_charge=config.take_charge.delay, holder=config.holder.answer_delay,
+            responses={c.code: c for c in choose_responses(config, administrations, {})},
+            information=dict.fromkeys(administrations, 0.3), administrations=administrations,
+        )  # fmt: skip
+
+    before, after = world(20), world(10)
+    assert [d.filed_at for d in before] == [d.filed_at for d in after]
+    assert [d.project for d in before] == [d.project for d in after]
+    for old, new in zip(before, after, strict=True):
+        assert {c: a for c, a in old.answers.items() if c != "DDT-65"} == {
+            c: a for c, a in new.answers.items() if c != "DDT-65"
+        }
+        # The same uniform through a lognormal of half the median (same spread): half the delay.
+        halved, whole = new.answers["DDT-65"].response, old.answers["DDT-65"].response
+        assert halved is not None and whole is not None
+        assert halved.amount == pytest.approx(whole.amount / 2)
+        assert old.answers["DDT-65"].asks_after == new.answers["DDT-65"].asks_after
+    # More dossiers: the first ones stay as they were.
+    assert world(20, dossiers=60)[:50] == before
