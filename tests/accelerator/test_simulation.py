@@ -243,7 +243,14 @@ HOTEL = {
 }
 
 
-def _run(data: dict[str, Any], *, dossiers: int = 4, seed: int = 7, modes: Any = None) -> Any:
+def _run(
+    data: dict[str, Any],
+    *,
+    dossiers: int = 4,
+    seed: int = 7,
+    modes: Any = None,
+    processes_from: int = 1_000_000,
+) -> Any:
     config = SimulationConfig.model_validate(data)
     responses = choose_responses(config, seed_administrations(), {})
     return simulate(
@@ -252,6 +259,7 @@ def _run(data: dict[str, Any], *, dossiers: int = 4, seed: int = 7, modes: Any =
         seed=seed,
         modes=modes or [Mode.PARALLEL, Mode.SERIAL],
         responses=responses,
+        processes_from=processes_from,
     )
 
 
@@ -317,7 +325,8 @@ def test_the_same_seed_gives_the_same_answer_and_another_seed_another() -> None:
             for code in seed_administrations()
         },
     }
-    first, again = _run(data, dossiers=3, seed=3), _run(data, dossiers=3, seed=3)
+    # The second run in two processes (one per mode), as from 100 dossiers on.
+    first, again = _run(data, dossiers=3, seed=3), _run(data, dossiers=3, seed=3, processes_from=1)
     other = _run(data, dossiers=3, seed=4, modes=[Mode.PARALLEL])
     assert [m.durations for m in first.modes] == [m.durations for m in again.modes]
     assert first.modes[0].durations != other.modes[0].durations
