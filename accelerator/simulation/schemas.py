@@ -199,7 +199,11 @@ def describe_error(error: ValidationError) -> tuple[str, str]:
     template = messages().get(f"field.{kind}")
     if template is None:
         return where, t("simulation.value_refused", kind=kind)
-    context = {key: str(value) for key, value in (first.get("ctx") or {}).items()}
+    # pydantic joins choices in English ("'a' or 'b'"): the same joints as the API's errors.
+    context = {
+        key: str(value).replace(" or ", t("field.joint_or")).replace(" and ", t("field.joint_and"))
+        for key, value in (first.get("ctx") or {}).items()
+    }
     try:
         return where, template.format(**context)
     except (KeyError, IndexError, ValueError):

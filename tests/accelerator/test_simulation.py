@@ -116,6 +116,16 @@ def test_a_wrong_scenario_names_its_field(data: dict[str, Any], field: str) -> N
     assert "\n" not in refused.value.message
 
 
+def test_a_refused_choice_is_said_in_french() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_config(
+            {"administrations": {"DDT-65": {"response": {"kind": "fixed", "value": 1,
+                                                         "unit": "weeks"}}}},
+            source="s.json",
+        )  # fmt: skip
+    assert refused.value.message.endswith("'hours', 'days' ou 'business_days').")
+
+
 def test_p90_below_the_median_is_refused() -> None:
     with pytest.raises(InvalidInput, match="inférieur à la médiane"):
         parse_config(
