@@ -157,6 +157,8 @@ class _Engine:
         self.consultations: dict[tuple[int, str], uuid.UUID] = {}
         self.waiting: dict[tuple[int, str], uuid.UUID] = {}
         self.resume_left: dict[tuple[int, str], float] = {}
+        #: Consultations whose deadline passed while they waited for the holder.
+        self.breached: set[tuple[int, str]] = set()
 
     def push(self, at: dt.datetime, kind: str, index: int, code: str = "") -> None:
         """Schedule an event (ties keep the order they were scheduled in)."""
@@ -287,7 +289,8 @@ class _Engine:
             elif answer.asks_after is not None:
                 asked = Delay(answer.response.amount * answer.asks_after, answer.response.unit)
                 self.resume_left[(index, code)] = answer.response.amount - asked.amount
-                self.at_or_tacit(session, index, code, "ask", self.later(session, now, code, asked))
+                asks_at = self.later(session, now, code, asked)
+                self.at_or_tacit(session, now, index, code, "ask", asks_at)
             else:
                 self.until(session, now, index, code, answer.response)
 
@@ -304,7 +307,7 @@ class _Engine:
             assert due is not None
             self.push(due, "answer", index, code)
             return
-        self.at_or_tacit(session, index, code, "answer", self.later(session, now, code, delay))
+        self.at_or_tacit(session, now, index, code, "answer", self.later(session, now, code, delay))
 
     def due(self, session: Session, index: int, code: str) -> dt.datetime | None:
         """The consultation's legal deadline as its clock computes it (None while paused)."""
@@ -312,14 +315,29 @@ class _Engine:
         return session.scalars(select(Clock.due_at).where(Clock.key == key)).one()
 
     def at_or_tacit(
-        self, session: Session, index: int, code: str, kind: str, at: dt.datetime
+        self,
+        session: Session,
+        now: dt.datetime,
+        index: int,
+        code: str,
+        kind: str,
+        at: dt.datetime,
     ) -> None:
-        """Schedule ``kind`` at ``at``, or the tacit opinion if the deadline comes first."""
+        """Schedule ``kind`` at ``at``, or the tacit opinion if the deadline comes first.
+
+        A deadline that passed while the consultation waited for the holder (a request made
+        too late to pause its clock) is the sweep's breach rung, fired once: it found the
+        consultation waiting and applied nothing, so the administration's answer stands.
+        """
+        key = (index, code)
         due = self.due(session, index, code)
-        if due is not None and due < at:
-            self.push(due, "tacit", index, code)
-        else:
+        if key in self.breached or due is None or due >= at:
             self.push(at, kind, index, code)
+        elif due < now:
+            self.breached.add(key)
+            self.push(at, kind, index, code)
+        else:
+            self.push(due, "tacit", index, code)
 
     def ask(self, session: Session, now: dt.datetime, index: int, code: str) -> None:
         """The administration needs something: the référent relays it to the holder."""
