@@ -1,5 +1,5 @@
 """``accelerator`` command line: serve, relay, demo, run, db upgrade, catalogue load, users
-create, report weekly."""
+create, report weekly, simulate."""
 
 from __future__ import annotations
 
@@ -364,6 +364,94 @@ def deadline(
         for line in answer.explanation:
             typer.echo(line)
     typer.echo(answer.deadline)
+
+
+def _history() -> tuple[dict[str, list[float]], list[str]]:
+    """Answered consultations' held times of the configured database, and notes on it."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from accelerator.shared.db import get_database
+    from accelerator.simulation.queries import answered_held_times
+
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return {}, [t("cli.simulate.no_history")]
+    try:
+        database = get_database()
+        if not inspect(database.engine).has_table("consultation_facts"):
+            return {}, [t("cli.simulate.no_history")]
+        with database.transaction(read_only=True) as session:
+            return answered_held_times(session), []
+    except Exception as error:  # no history is no reason to refuse a what-if
+        return {}, [t("cli.simulate.history_unreadable", error=error)]
+
+
+@app.command(help=t("cli.simulate.command_help"))
+def simulate(
+    dossiers: Annotated[int, typer.Option(help=t("cli.simulate.dossiers_help"))] = 1000,
+    seed: Annotated[int, typer.Option(help=t("cli.simulate.seed_help"))] = 1,
+    serial: Annotated[bool, typer.Option("--serial", help=t("cli.simulate.serial_help"))] = False,
+    parallel: Annotated[
+        bool, typer.Option("--parallel", help=t("cli.simulate.parallel_help"))
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", help=t("cli.simulate.config_help"))
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=t("cli.simulate.json_help"))] = False,
+) -> None:
+    """What if: the engine run on a virtual clock, parallel and serial consultation compared."""
+    import json
+
+    from accelerator.simulation.actions import (
+        check_dossiers,
+        check_scenario,
+        seed_administrations,
+        simulate,
+    )
+    from accelerator.simulation.queries import choose_responses
+    from accelerator.simulation.rules import as_json as result_json
+    from accelerator.simulation.rules import describe, table
+    from accelerator.simulation.schemas import Mode, SimulationConfig, read_config
+
+    modes = [Mode.PARALLEL, Mode.SERIAL]
+    if serial != parallel:
+        modes = [Mode.SERIAL] if serial else [Mode.PARALLEL]
+    if not 0 <= seed < 2**63:
+        _fail(t("cli.simulate.seed_out_of_range"))
+    try:
+        check_dossiers(dossiers)
+        scenario = read_config(config) if config is not None else SimulationConfig()
+        administrations = seed_administrations()
+        check_scenario(scenario, administrations)
+        history, notes = _history()
+        responses = choose_responses(scenario, administrations, history)
+        legal = [c.code for c in responses if c.source == "legal"]
+        if legal:
+            notes.append(
+                t(
+                    "cli.simulate.legal_fallback",
+                    minimum=scenario.fit.min_answered,
+                    codes=", ".join(legal),
+                )
+            )
+        result = simulate(
+            scenario, dossiers=dossiers, seed=seed, modes=modes, responses=responses, notes=notes
+        )
+    except AcceleratorError as error:
+        _fail(error.message)
+    if as_json:
+        typer.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+        return
+    for note in result.notes:
+        typer.echo(t("cli.simulate.note", note=note))
+    typer.echo(t("cli.simulate.distributions"))
+    for chosen in result.responses:
+        if chosen.source != "legal":
+            typer.echo(f"  {describe(chosen)}")
+    for line in table(result):
+        typer.echo(line)
+    typer.echo(t("cli.simulate.took", seconds=f"{result.seconds:.1f}".replace(".", ",")))
 
 
 @app.command(help=t("cli.serve.command_help"))

@@ -429,6 +429,57 @@ def launch_consultations(
     return _launch(session, dossier, administrations=administrations, user=user, now=now)
 
 
+def consult_further(
+    session: Session,
+    *,
+    dossier_id: uuid.UUID,
+    administrations: list[str],
+    user: User,
+    now: dt.datetime,
+) -> ConsultationLaunch:
+    """While the dossier is consulting, the référent sends it to more administrations in the
+    same cycle (a service found missing once the instruction began): a launch of its own, so
+    each new consultation's deadline runs from its own sending. The consolidation waits for
+    every launch of the cycle (``queries.finished_cycle``).
+
+    The what-if simulation's serial practice (one service after another) sends this way.
+    """
+    dossier = access_dossier(session, user, dossier_id, for_update=True)
+    require_referent_of(user, dossier)
+    if dossier.status != DossierStatus.CONSULTING:
+        raise InvalidTransition(
+            t(
+                "consultation.further_not_consulting",
+                status=DOSSIER_LABELS[DossierStatus(dossier.status)],
+            )
+        )
+    if not administrations:
+        raise InvalidInput(t("consultation.choose_administration"))
+    consulted = set(
+        session.scalars(
+            select(Consultation.administration_code).where(
+                Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
+            )
+        )
+    )
+    launched = {
+        entry["administration"]
+        for launch in session.scalars(
+            select(ConsultationLaunch).where(
+                ConsultationLaunch.dossier_id == dossier.id,
+                ConsultationLaunch.cycle == dossier.cycle,
+            )
+        )
+        for entry in launch.entries
+    }
+    again = sorted({c.strip().upper() for c in administrations} & (consulted | launched))
+    if again:
+        raise InvalidInput(t("consultation.further_already_consulted", codes=", ".join(again)))
+    return _launch(
+        session, dossier, administrations=administrations, user=user, now=now, further=True
+    )
+
+
 def open_cycle(
     session: Session,
     *,
@@ -479,8 +530,10 @@ def _launch(
     administrations: list[str] | None,
     user: User,
     now: dt.datetime,
+    further: bool = False,
 ) -> ConsultationLaunch:
-    """One launch of the dossier's current cycle, or of a new one if it was consolidated."""
+    """One launch of the dossier's current cycle, or of a new one if it was consolidated;
+    ``further``: one more launch of a consulting dossier's cycle (``consult_further``)."""
     earlier = {
         c.administration_code: c
         for c in session.scalars(
@@ -533,14 +586,26 @@ def _launch(
             }
         )
     new_cycle = dossier.status == DossierStatus.CONSOLIDATED
-    dossiers.change_status(
-        session,
-        dossier,
-        DossierStatus.CONSULTING,
-        actor=Actor.of(user),
-        now=now,
-        message=t("consultation.launched") + ", ".join(codes) + ".",
-    )
+    if further:
+        # A further launch in the same cycle (``consult_further``): no status to change.
+        record(
+            session,
+            dossier_id=dossier.id,
+            actor=Actor.of(user),
+            at=now,
+            entity="dossier",
+            event="consulted_further",
+            message=t("consultation.launched") + ", ".join(codes) + ".",
+        )
+    else:
+        dossiers.change_status(
+            session,
+            dossier,
+            DossierStatus.CONSULTING,
+            actor=Actor.of(user),
+            now=now,
+            message=t("consultation.launched") + ", ".join(codes) + ".",
+        )
     if new_cycle:
         # A consolidated dossier consulted again opens a new review cycle: its consultations
         # are new ones (unique per cycle) and the previous answer no longer stands.
@@ -559,8 +624,9 @@ def _launch(
     )
     session.add(launch)
     session.flush()
-    added = sorted(set(codes) - set(proposals))
-    removed = sorted(set(proposals) - set(codes))
+    # A further launch adds to a cycle whose proposal was already adjusted (or not) once.
+    added = [] if further else sorted(set(codes) - set(proposals))
+    removed = [] if further else sorted(set(proposals) - set(codes))
     if added or removed:
         record(
             session,
