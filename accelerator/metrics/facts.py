@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -174,8 +174,20 @@ class Derived:
     lateness_business_days: float | None
 
 
+def _utc(instant: dt.datetime | None) -> dt.datetime | None:
+    return None if instant is None else instant.astimezone(dt.UTC)
+
+
 def derive(history: ConsultationHistory, calendar: WorkingCalendar, *, now: dt.datetime) -> Derived:
     """The facts of one consultation as of ``now``, in its administration's ``calendar``."""
+    # In UTC: two datetimes of one zone subtract as wall times (a DST night would count 24 h).
+    history = replace(
+        history,
+        sent_at=history.sent_at.astimezone(dt.UTC),
+        finished_at=_utc(history.finished_at),
+        legal_due_at=_utc(history.legal_due_at),
+        target_due_at=_utc(history.target_due_at),
+    )
     finished = history.finished_at
     end = finished or now
     split = held(history.sent_at, end, history.waiting, finished=finished is not None)

@@ -218,3 +218,32 @@ def test_figures_follow_new_opinions_after_a_refresh(db: Any, history: History) 
         assert stale_consultations(session, limit=10) == []
     sdis = by_code(summary(db).administrations)["SDIS-65"]
     assert (sdis.n, sdis.open, sdis.at_risk) == (4, 0, 0)
+
+
+def test_lateness_across_a_clock_change_counts_real_hours() -> None:
+    """Deadlines derived in the calendar's zone subtract as wall times in Python: the facts
+    are computed in UTC (25 October 2026 has 25 hours in Paris)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from accelerator.metrics.facts import ConsultationHistory, Outcome, derive
+    from accelerator.sla.calendars import WorkingCalendar
+
+    paris = ZoneInfo("Europe/Paris")
+    target = dt.datetime(2026, 10, 20, 0, 0, tzinfo=paris)
+    finished = dt.datetime(2026, 10, 30, 0, 0, tzinfo=paris)
+    calendar = WorkingCalendar.from_spec("FR", "Europe/Paris", {})
+    derived = derive(
+        ConsultationHistory(
+            outcome=Outcome.ANSWERED,
+            sent_at=dt.datetime(2026, 10, 1, 9, 0, tzinfo=paris),
+            finished_at=finished,
+            waiting=[],
+            legal_due_at=None,
+            target_due_at=target,
+            target_risk_at=None,
+        ),
+        calendar,
+        now=finished,
+    )
+    assert derived.lateness_days == 10 + 1 / 24
