@@ -44,7 +44,6 @@ from accelerator.identity.models import Organisation, User
 from accelerator.identity.roles import ROLE_LABELS, Role, require_role
 from accelerator.journal.actions import record_change
 from accelerator.journal.kinds import ChangeKind
-from accelerator.journal.models import ConfigChange
 from accelerator.routing.rules import GRANT_AUTHORITY
 from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.shared.text import t
@@ -699,14 +698,4 @@ def remove_closure(
     )
     return ClosureOut(
         calendar=found.code, date=day.isoformat(), name=before["name"], clocks_moved=len(changed)
-    )
-
-
-def last_change(session: Session, kind: ChangeKind, key: str) -> ConfigChange | None:
-    """The latest journal row about one object."""
-    return session.scalar(
-        select(ConfigChange)
-        .where(ConfigChange.kind == kind.value, ConfigChange.key == key)
-        .order_by(ConfigChange.at.desc(), ConfigChange.id.desc())
-        .limit(1)
     )

@@ -18,7 +18,7 @@ from accelerator.catalogue.queries import (
 )
 from accelerator.consultations.access import access_consultation
 from accelerator.consultations.models import Consultation, ConsultationLaunch
-from accelerator.consultations.queries import finished_cycle
+from accelerator.consultations.queries import finished_cycle, launched_in_cycle
 from accelerator.consultations.status import (
     FINISHED,
     NATURE_LABELS,
@@ -455,24 +455,9 @@ def consult_further(
         )
     if not administrations:
         raise InvalidInput(t("consultation.choose_administration"))
-    consulted = set(
-        session.scalars(
-            select(Consultation.administration_code).where(
-                Consultation.dossier_id == dossier.id, Consultation.cycle == dossier.cycle
-            )
-        )
-    )
-    launched = {
-        entry["administration"]
-        for launch in session.scalars(
-            select(ConsultationLaunch).where(
-                ConsultationLaunch.dossier_id == dossier.id,
-                ConsultationLaunch.cycle == dossier.cycle,
-            )
-        )
-        for entry in launch.entries
-    }
-    again = sorted({c.strip().upper() for c in administrations} & (consulted | launched))
+    # Every consultation of the cycle comes from one of its launches.
+    launched = launched_in_cycle(session, dossier)
+    again = sorted({c.strip().upper() for c in administrations} & launched)
     if again:
         raise InvalidInput(t("consultation.further_already_consulted", codes=", ".join(again)))
     return _launch(

@@ -125,16 +125,22 @@ def build_views(session: Session, consultations: Sequence[Consultation]) -> list
     return views
 
 
-def finished_cycle(session: Session, dossier: Dossier) -> list[Consultation] | None:
-    """The consultations of the dossier's current cycle once it is finished: every
-    administration launched has its consultation and each is finished (answered, tacit or
-    cancelled). ``None`` before that, or when nothing was launched."""
+def launched_in_cycle(session: Session, dossier: Dossier) -> set[str]:
+    """The administrations every launch of the dossier's current cycle sent it to (each has,
+    or will have, its consultation)."""
     launches = session.scalars(
         select(ConsultationLaunch).where(
             ConsultationLaunch.dossier_id == dossier.id, ConsultationLaunch.cycle == dossier.cycle
         )
     )
-    expected = {entry["administration"] for launch in launches for entry in launch.entries}
+    return {entry["administration"] for launch in launches for entry in launch.entries}
+
+
+def finished_cycle(session: Session, dossier: Dossier) -> list[Consultation] | None:
+    """The consultations of the dossier's current cycle once it is finished: every
+    administration launched has its consultation and each is finished (answered, tacit or
+    cancelled). ``None`` before that, or when nothing was launched."""
+    expected = launched_in_cycle(session, dossier)
     consultations = list(
         session.scalars(
             select(Consultation).where(

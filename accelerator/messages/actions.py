@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from accelerator.consultations.access import access_consultation
+from accelerator.consultations.models import Consultation
 from accelerator.documents.models import Document
 from accelerator.documents.queries import document_visibility
 from accelerator.dossiers.access import access_dossier
@@ -192,17 +193,42 @@ def post_consultation_message(
                 now=now,
             )
     else:
-        enqueue(
+        tell_administration(
             session,
-            notification(
-                Template.MESSAGE_RECEIVED,
-                dossier_id=dossier.id,
-                administration=consultation.administration_code,
-                context={**context, "consultation_id": str(consultation.id)},
-            ),
+            dossier=dossier,
+            consultation=consultation,
+            author=user,
+            body=data.body,
             now=now,
         )
     return message
+
+
+def tell_administration(
+    session: Session,
+    *,
+    dossier: Dossier,
+    consultation: Consultation,
+    author: User,
+    body: str,
+    now: dt.datetime,
+) -> None:
+    """Queue the e-mail telling the consulted administration's agents of a message the
+    platform wrote on its consultation's thread (their daily digest if they chose it)."""
+    enqueue(
+        session,
+        notification(
+            Template.MESSAGE_RECEIVED,
+            dossier_id=dossier.id,
+            administration=consultation.administration_code,
+            context={
+                "author": f"{author.name} ({author.email})",
+                "message": quoted(body),
+                "consultation_id": str(consultation.id),
+            },
+        ),
+        now=now,
+    )
 
 
 def mark_read(session: Session, *, user: User, thread: str, seq: int, now: dt.datetime) -> None:

@@ -26,11 +26,9 @@ from accelerator.identity.models import User
 from accelerator.information import actions as information
 from accelerator.information.models import InformationRequest
 from accelerator.information.schemas import InformationRequestIn
-from accelerator.messages.actions import quoted, write
+from accelerator.messages.actions import tell_administration, write
 from accelerator.messages.models import MessageKind
 from accelerator.messages.schemas import MessageIn
-from accelerator.notifications.actions import Template, notification
-from accelerator.outbox.actions import enqueue
 from accelerator.shared.text import t
 
 
@@ -112,17 +110,6 @@ def _relay(
         kind=kind,
         information_request_id=request.id,
     )
-    enqueue(
-        session,
-        notification(
-            Template.MESSAGE_RECEIVED,
-            dossier_id=dossier.id,
-            administration=consultation.administration_code,
-            context={
-                "author": f"{author.name} ({author.email})",
-                "message": quoted(body),
-                "consultation_id": str(consultation.id),
-            },
-        ),
-        now=now,
+    tell_administration(
+        session, dossier=dossier, consultation=consultation, author=author, body=body, now=now
     )

@@ -32,6 +32,7 @@ from accelerator.configuration.schemas import (
     RoleIn,
     RoutingRuleIn,
 )
+from accelerator.dossiers.worklists import pages_for
 from accelerator.identity import directory
 from accelerator.identity.models import Organisation
 from accelerator.identity.roles import ROLE_LABELS, Role
@@ -45,7 +46,7 @@ from api.deps import parse_id
 from api.pages import display
 from api.pages.forms import GENERAL, FormRefused, Forms, validated
 from api.pages.rendering import render
-from api.pages.web import Form, FormDep, Page, PageRouter, page_unit
+from api.pages.web import Form, FormDep, Page, PageRouter, page_unit, side_menu
 from api.policies import Scope, allow
 
 router = PageRouter(tags=["pages"])
@@ -105,7 +106,7 @@ SECTIONS: list[tuple[str, str]] = [
 
 def sections(current: str) -> list[dict[str, object]]:
     """The side menu, the current section marked."""
-    return [{"url": url, "label": t(key), "current": url == current} for url, key in SECTIONS]
+    return side_menu(SECTIONS, current)
 
 
 def _show(
@@ -252,7 +253,7 @@ def overview(request: Request, page: PageNumber = 1) -> Response:
         count, page, users = directory.users(
             unit.session, page=page, page_size=unit.settings.page_size
         )
-        pages = -(-count // max(1, min(unit.settings.page_size, directory.MAX_PAGE_SIZE)))
+        pages = pages_for(count, unit.settings.page_size)
         _, _, latest = journal.changes(unit.session, kind=None, page=1, page_size=5)
         return _show(
             unit,
@@ -278,7 +279,7 @@ def accounts_page(
 ) -> Response:  # fmt: skip
     """The accounts, a page at a time, and the form that opens one."""
     count, page, users = directory.users(unit.session, page=page, page_size=unit.settings.page_size)
-    pages = -(-count // max(1, min(unit.settings.page_size, directory.MAX_PAGE_SIZE)))
+    pages = pages_for(count, unit.settings.page_size)
     return _show(
         unit,
         "management/accounts.html",
@@ -848,7 +849,7 @@ def journal_page(request: Request, page: PageNumber = 1, type: KindFilter = None
     with page_unit(request) as unit:
         size = unit.settings.page_size
         count, page, rows = journal.changes(unit.session, kind=kind, page=page, page_size=size)
-        pages = -(-count // max(1, min(size, journal.MAX_PAGE_SIZE)))
+        pages = pages_for(count, size)
         return _show(
             unit,
             "management/journal.html",

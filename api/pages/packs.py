@@ -10,11 +10,11 @@ from fastapi import Path, Request, Response
 
 from accelerator.metrics.pack import recent_weeks, week_of
 from accelerator.shared.text import t
+from api.figures import READERS
 from api.packs import PackFormat, pack_response
 from api.pages import display
 from api.pages.rendering import render
 from api.pages.web import PageRouter, page_unit
-from api.routers.metrics import READERS
 
 router = PageRouter(tags=["pages"])
 

@@ -2,7 +2,7 @@
 administration's drill-down (``/pilotage/administrations/{code}``) and the breach forecast
 (``/pilotage/prevision``), each table also as CSV (``/pilotage/indicateurs/<table>.csv``).
 
-The same readers, filters and queries as the metrics API (``api.routers.metrics``,
+The same readers, filters and queries as the metrics API (``api.figures``,
 ``accelerator.metrics.queries``): a page shows what ``GET /api/v1/metrics/...`` answers, in
 French, and never aggregates by agent. Every chart is a ``@gouvfr/dsfr-chart`` web component
 fed with JSON attributes (its module script served from ``/static``: no inline script), with
@@ -43,12 +43,12 @@ from accelerator.metrics.schemas import (
 from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.shared.text import t
 from api.errors import describe
+from api.figures import READERS, FilterForm
 from api.pages import display
 from api.pages.display import Badge, Level
 from api.pages.rendering import render
 from api.pages.spaces import PILOTAGE_SECTIONS, consultation_row
-from api.pages.web import Page, PageRouter, page_unit
-from api.routers.metrics import READERS, FilterForm
+from api.pages.web import Page, PageRouter, page_unit, side_menu
 
 router = PageRouter(tags=["pages"])
 
@@ -355,11 +355,10 @@ def csv_url(table: str, query: str) -> str:
 def sections(current: str, role: str) -> list[dict[str, object]]:
     """The side menu of the managers' pages, the current one marked (the watch list is the
     managers' own space: an admin's menu leaves it out)."""
-    return [
-        {"url": url, "label": t(key), "current": url == current}
-        for url, key in PILOTAGE_SECTIONS
-        if url != "/pilotage" or role == Role.MANAGER
+    shown = [
+        (url, key) for url, key in PILOTAGE_SECTIONS if url != "/pilotage" or role == Role.MANAGER
     ]
+    return side_menu(shown, current)
 
 
 def _name(codes: dict[str, str], code: str) -> str:

@@ -35,7 +35,7 @@ from accelerator.sla.queries import budget_left_view
 from api.pages import display
 from api.pages.display import Badge, Level
 from api.pages.rendering import render
-from api.pages.web import SPACES, PageRouter, page_unit
+from api.pages.web import SPACES, PageRouter, page_unit, side_menu
 from api.policies import PUBLIC, Scope, allow
 
 router = PageRouter(tags=["pages"])
@@ -339,10 +339,6 @@ def referent_export(
 # --- Administration agent ----------------------------------------------------------------
 
 
-def _parse(value: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if value else None
-
-
 def consultation_row(row: ConsultationRow, now: dt.datetime) -> dict[str, object]:
     """A consultation as a table row: its dossier, its status and its deadline's badge."""
     zone = row.timezone
@@ -483,9 +479,6 @@ def manager_space(request: Request) -> Response:
                 "overdue": [queue_row(r, unit.now) for r in overdue],
                 "overdue_count": overdue_count,
                 "now": display.instant(unit.now, unit.settings.prefecture_timezone),
-                "sections": [
-                    {"url": url, "label": t(key), "current": url == "/pilotage"}
-                    for url, key in PILOTAGE_SECTIONS
-                ],
+                "sections": side_menu(PILOTAGE_SECTIONS, "/pilotage"),
             },
         )

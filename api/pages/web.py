@@ -88,6 +88,12 @@ class UnsupportedMediaType(AcceleratorError):
 # --- Cookies -----------------------------------------------------------------------------
 
 
+def side_menu(entries: list[tuple[str, str]], current: str) -> list[dict[str, object]]:
+    """A space's side menu (``partials/macros.html``'s ``side_menu``): each ``(url, catalogue
+    key)`` entry with its label, the ``current`` one marked."""
+    return [{"url": url, "label": t(key), "current": url == current} for url, key in entries]
+
+
 def secure_cookies(request: Request) -> bool:
     """Whether cookies are ``Secure`` (always, but for the demo on plain http)."""
     settings: Settings = request.app.state.settings

@@ -12,25 +12,18 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from accelerator.identity.roles import Role, require_role
 from accelerator.metrics import queries
 from accelerator.metrics.schemas import Filters, ForecastOut, HeatmapOut, SummaryOut, as_csv
 from accelerator.shared.db import utcnow
 from api.deps import CurrentUser, Limit, SessionDep, SettingsDep
+from api.figures import CODE, FIRST_CYCLE, LAST_CYCLE, MAX_ARRONDISSEMENT, MAX_CODE, READERS
 from api.packs import RESPONSES, PackFormat, pack_response
-from api.policies import Scope, allow
 from api.unit_of_work import Router
 
 router = Router(prefix="/api/v1/metrics", tags=["pilotage"])
-
-READERS = allow(manager=Scope.ANY, admin=Scope.ANY)
-#: A catalogue code as a filter: ASCII letters, digits, ``-``, ``_``, ``.`` (upper-cased).
-CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-#: The longest codes the filters take, and the review cycles they name.
-MAX_CODE, MAX_ARRONDISSEMENT = 32, 8
-FIRST_CYCLE, LAST_CYCLE = 1, 99
 
 
 def metric_filters(
@@ -70,32 +63,6 @@ def metric_filters(
 
 
 FiltersDep = Annotated[Filters, Depends(metric_filters)]
-
-
-class FilterForm(BaseModel):
-    """The same filters as a form sends them (the pages' filter form): the same names, bounds
-    and French errors as the query parameters above, then the same ``queries.filters_for``."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    from_: dt.date | None = Field(None, alias="from")
-    to: dt.date | None = None
-    procedure: str | None = Field(None, max_length=MAX_CODE, pattern=CODE)
-    administration: str | None = Field(None, max_length=MAX_CODE, pattern=CODE)
-    arrondissement: str | None = Field(None, max_length=MAX_ARRONDISSEMENT, pattern=CODE)
-    cycle: int | None = Field(None, ge=FIRST_CYCLE, le=LAST_CYCLE)
-
-    def filters(self) -> Filters:
-        """The figures' filters (``InvalidInput`` for a day out of range or a reversed
-        period)."""
-        return queries.filters_for(
-            first_day=self.from_,
-            last_day=self.to,
-            procedure=self.procedure,
-            administration=self.administration,
-            arrondissement=self.arrondissement,
-            cycle=self.cycle,
-        )
 
 
 def _reader(user: Any) -> None:
