@@ -302,12 +302,12 @@ def clocks_reproject(
     ] = None,
 ) -> None:
     """Apply the versions now in force to open clocks (recorded in each dossier's history)."""
+    from accelerator.consultations.actions import reproject_clocks
     from accelerator.shared.db import get_database, utcnow
-    from accelerator.sla.actions import reproject_open_clocks
 
     try:
         with get_database().transaction() as session:
-            changed = reproject_open_clocks(
+            changed = reproject_clocks(
                 session,
                 actor_label="cli:clocks reproject",
                 now=utcnow(),

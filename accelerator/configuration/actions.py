@@ -34,6 +34,7 @@ from accelerator.configuration.schemas import (
     RoleIn,
     RoutingRuleIn,
 )
+from accelerator.consultations.actions import reproject_clocks
 from accelerator.consultations.models import Consultation
 from accelerator.consultations.status import FINISHED
 from accelerator.dossiers.models import Dossier
@@ -47,7 +48,7 @@ from accelerator.journal.kinds import ChangeKind
 from accelerator.routing.rules import GRANT_AUTHORITY
 from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.shared.text import t
-from accelerator.sla.actions import calendar_version, latest_definitions, reproject_open_clocks
+from accelerator.sla.actions import calendar_version, latest_definitions
 from accelerator.sla.clocks import PauseEffect
 from accelerator.sla.definitions import TARGET_RUNGS, target_definition
 from accelerator.sla.durations import make_duration
@@ -619,9 +620,7 @@ def _reproject(
 ) -> Sequence[tuple[Clock, dt.datetime | None, dt.datetime | None]]:
     """The calendar's open clocks re-pinned to its new version (each recorded in its dossier's
     history); a consultation's deadline is its clock's."""
-    changed = reproject_open_clocks(
-        session, actor_label=user.email, now=now, calendar_code=calendar
-    )
+    changed = reproject_clocks(session, actor_label=user.email, now=now, calendar_code=calendar)
     return changed
 
 

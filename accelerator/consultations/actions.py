@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from accelerator.catalogue.models import Administration
 from accelerator.catalogue.queries import (
@@ -43,12 +44,14 @@ from accelerator.shared.text import t
 from accelerator.sla.actions import (
     consultation_key,
     latest_definitions,
+    reproject_open_clocks,
     start_clock,
     stop_clock,
     stop_dossier_clocks,
     target_key,
 )
 from accelerator.sla.definitions import ClockKind, consultation_definition, target_definition
+from accelerator.sla.models import Clock
 from accelerator.webhooks.events import Event, event
 
 
@@ -792,3 +795,39 @@ def withdraw_dossier(
             now=now,
         )
     return dossier
+
+
+def reproject_clocks(
+    session: Session,
+    *,
+    actor_label: str,
+    now: dt.datetime,
+    calendar_code: str | None = None,
+    definition_code: str | None = None,
+) -> list[tuple[Clock, dt.datetime | None, dt.datetime | None]]:
+    """Re-pin open clocks to the versions now in force (``sla.actions.reproject_open_clocks``),
+    and mark each consultation and dossier whose clock moved as changed: its ``version`` is
+    bumped, so that a client holding the old one is told to reload, and the managers'
+    figures derive its facts again at the next sweep (deadlines, on-time flags, lateness)."""
+    changed = reproject_open_clocks(
+        session,
+        actor_label=actor_label,
+        now=now,
+        calendar_code=calendar_code,
+        definition_code=definition_code,
+    )
+    moved = [clock for clock, before, after in changed if before != after]
+    consultation_ids = {c.consultation_id for c in moved if c.consultation_id is not None}
+    dossier_ids = {c.dossier_id for c in moved if c.consultation_id is None}
+    touched: list[Consultation | Dossier] = []
+    if consultation_ids:
+        touched += session.scalars(
+            select(Consultation).where(Consultation.id.in_(consultation_ids))
+        )
+    if dossier_ids:
+        touched += session.scalars(select(Dossier).where(Dossier.id.in_(dossier_ids)))
+    for row in touched:
+        # Nothing of the row itself changed: flagged, the flush bumps its version.
+        flag_modified(row, "status")
+    session.flush()
+    return changed

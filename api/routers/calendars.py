@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from accelerator.catalogue.actions import set_calendar_override, set_calendar_week
 from accelerator.catalogue.queries import list_calendars
+from accelerator.consultations.actions import reproject_clocks
 from accelerator.identity.roles import Role, require_role
 from accelerator.shared.db import utcnow
 from accelerator.shared.validation import (
@@ -18,7 +19,6 @@ from accelerator.shared.validation import (
     Lax,
     SingleLine,
 )
-from accelerator.sla.actions import reproject_open_clocks
 from accelerator.sla.models import Calendar
 from api.contract import errors_documented
 from api.deps import CurrentUser, SessionDep
@@ -134,7 +134,7 @@ def week(code: str, data: WeekIn, session: SessionDep, user: CurrentUser) -> Cal
 def reproject(data: ReprojectIn, session: SessionDep, user: CurrentUser) -> list[ReprojectedOut]:
     """Apply the versions now in force to open clocks (admin); each change is recorded."""
     require_role(user, Role.ADMIN)
-    changed = reproject_open_clocks(
+    changed = reproject_clocks(
         session,
         actor_label=user.email,
         now=utcnow(),
