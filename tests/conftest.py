@@ -40,6 +40,7 @@ TRANSACTIONAL_TABLES = [
     "messages",
     "documents",
     "history_entries",
+    "metrics_rollups",
     "consultation_facts",
     "dossier_facts",
     "clock_rungs",

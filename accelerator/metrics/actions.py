@@ -13,8 +13,9 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from types import SimpleNamespace
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Commune
@@ -25,6 +26,7 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.models import User
 from accelerator.identity.roles import Role
 from accelerator.information.models import InformationRequest
+from accelerator.metrics import rollups
 from accelerator.metrics.facts import (
     ConsultationHistory,
     Outcome,
@@ -46,6 +48,10 @@ from accelerator.sla.models import Clock, ClockPause
 #: Consultations (or dossiers) derived per batch: bounded memory on a first refresh of a
 #: million rows.
 BATCH = 2_000
+#: Stale rows past which ``refresh_facts`` rebuilds the rollups instead of updating them.
+REBUILD_AFTER = 20_000
+#: The advisory lock key of the refresh (PostgreSQL): "metrics" in ASCII.
+REFRESH_LOCK = 0x6D657472696373
 #: How much of the internal target's budget makes an open consultation "at risk".
 AT_RISK_FRACTION = 0.75
 
@@ -93,24 +99,40 @@ def stale_dossiers(session: Session, *, limit: int) -> list[uuid.UUID]:
     )
 
 
-def refresh_batch(session: Session, *, now: dt.datetime, batch: int = BATCH) -> int:
-    """Derive the facts of one batch of stale dossiers, else of stale consultations;
-    returns how many rows (0: every fact is current). The sweep flow calls it in a
-    transaction per batch until it returns 0."""
+def refresh_batch(
+    session: Session, *, now: dt.datetime, batch: int = BATCH, roll_up: bool = True
+) -> int:
+    """Derive the facts of one batch of stale dossiers, else of stale consultations (and
+    the rollups with them, unless ``roll_up`` is false); returns how many rows (0: every
+    fact is current). The sweep flow calls it in a transaction per batch until it returns 0.
+    Refreshes are serialised: the rollups add up what each one changes."""
+    _serialise(session)
+    if roll_up and rollups.missing(session):
+        rollups.rebuild(session)
     ids = stale_dossiers(session, limit=batch)
     if ids:
         return refresh_dossiers(session, ids, now=now)
     ids = stale_consultations(session, limit=batch)
-    return refresh_consultations(session, ids, now=now) if ids else 0
+    return refresh_consultations(session, ids, now=now, roll_up=roll_up) if ids else 0
 
 
 def refresh_facts(session: Session, *, now: dt.datetime, batch: int = BATCH) -> int:
     """Derive the facts of every stale consultation and dossier in this transaction;
-    returns how many rows."""
+    returns how many rows. Past ``REBUILD_AFTER`` stale rows (a first refresh, a bulk load)
+    the rollups are rebuilt once at the end rather than kept in step batch by batch."""
     total = 0
-    while done := refresh_batch(session, now=now, batch=batch):
+    while done := refresh_batch(session, now=now, batch=batch, roll_up=total < REBUILD_AFTER):
         total += done
+    if total >= REBUILD_AFTER:
+        rollups.rebuild(session)
     return total
+
+
+def _serialise(session: Session) -> None:
+    """One refresh at a time: on PostgreSQL a transaction-scoped advisory lock (SQLite's
+    writers are serialised already by ``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK})
 
 
 def _dossier_context(
@@ -158,9 +180,12 @@ def refresh_dossiers(session: Session, ids: Sequence[uuid.UUID], *, now: dt.date
     return len(ids)
 
 
-def refresh_consultations(session: Session, ids: Sequence[uuid.UUID], *, now: dt.datetime) -> int:
+def refresh_consultations(
+    session: Session, ids: Sequence[uuid.UUID], *, now: dt.datetime, roll_up: bool = True
+) -> int:
     """Derive the facts of the consultations ``ids`` (a fixed number of batched reads, then
-    the calendar arithmetic of each one)."""
+    the calendar arithmetic of each one), and the rollups with them unless ``roll_up`` is
+    false (the caller then rebuilds them)."""
     consultations = list(session.scalars(select(Consultation).where(Consultation.id.in_(ids))))
     context = _dossier_context(session, [c.dossier_id for c in consultations])
     waiting: dict[uuid.UUID, list[tuple[dt.datetime, dt.datetime | None]]] = defaultdict(list)
@@ -185,7 +210,14 @@ def refresh_consultations(session: Session, ids: Sequence[uuid.UUID], *, now: dt
         select(ClockPause).where(ClockPause.clock_id.in_([c.id for c in clocks.values()]))
     ):
         pauses[pause.clock_id].append(pause)
+    replaced = list(
+        session.scalars(select(ConsultationFact).where(ConsultationFact.consultation_id.in_(ids)))
+    )
+    removed = [_snapshot(fact) for fact in replaced]
+    for fact in replaced:
+        session.expunge(fact)
     session.execute(delete(ConsultationFact).where(ConsultationFact.consultation_id.in_(ids)))
+    added = []
     for consultation in consultations:
         dossier, arrondissement = context[consultation.dossier_id]
         legal = clocks.get((consultation.id, ClockKind.CONSULTATION_DEADLINE.value))
@@ -213,28 +245,35 @@ def refresh_consultations(session: Session, ids: Sequence[uuid.UUID], *, now: dt
             target_risk_at=risk_at,
         )
         derived = derive(history, calendar or _fallback_calendar(session), now=now)
-        session.add(
-            ConsultationFact(
-                consultation_id=consultation.id,
-                source_version=consultation.version,
-                dossier_id=consultation.dossier_id,
-                administration_code=consultation.administration_code,
-                consultation_type_code=consultation.consultation_type_code,
-                cycle=consultation.cycle,
-                arrondissement_code=arrondissement,
-                procedures=procedures_key(dossier.procedures),
-                outcome=outcome.value,
-                sent_at=consultation.sent_at,
-                finished_at=history.finished_at,
-                legal_due_at=history.legal_due_at,
-                target_due_at=history.target_due_at,
-                target_risk_at=risk_at,
-                refreshed_at=now,
-                **vars(derived),
-            )
+        fact = ConsultationFact(
+            consultation_id=consultation.id,
+            source_version=consultation.version,
+            dossier_id=consultation.dossier_id,
+            administration_code=consultation.administration_code,
+            consultation_type_code=consultation.consultation_type_code,
+            cycle=consultation.cycle,
+            arrondissement_code=arrondissement,
+            procedures=procedures_key(dossier.procedures),
+            outcome=outcome.value,
+            sent_at=consultation.sent_at,
+            finished_at=history.finished_at,
+            legal_due_at=history.legal_due_at,
+            target_due_at=history.target_due_at,
+            target_risk_at=risk_at,
+            refreshed_at=now,
+            **vars(derived),
         )
+        session.add(fact)
+        added.append(fact)
     session.flush()
+    if roll_up:
+        rollups.apply(session, removed=removed, added=added)
     return len(consultations)
+
+
+def _snapshot(fact: ConsultationFact) -> SimpleNamespace:
+    """What the rollups read of a fact, kept apart from the row about to be replaced."""
+    return SimpleNamespace(**{c.key: getattr(fact, c.key) for c in rollups.FACT_COLUMNS})
 
 
 def _fallback_calendar(session: Session) -> WorkingCalendar:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accelerator.shared.db import Base, UTCDateTime
@@ -89,3 +89,49 @@ class DossierFact(Base):
     #: Elapsed hours from filing to take-in-charge (taken only).
     take_charge_hours: Mapped[float | None] = mapped_column(Float, nullable=True)
     refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class MetricsRollup(Base):
+    """The consultation facts added up by ISO week and by the filters' dimensions.
+
+    One row per cell: a family (``finished``: the consultations by week of their end;
+    ``sent``: by week of their sending), a week (``""``: every week), an administration, and
+    for each filter its value or any (procedure ``""``, arrondissement ``""``, cycle 0), so a
+    filtered figure reads one row per administration and week instead of the facts. Kept in
+    step with the facts by ``metrics.rollups.apply`` (docs/decisions.md, "Rollups").
+    """
+
+    __tablename__ = "metrics_rollups"
+    __table_args__ = (
+        Index(
+            "ix_metrics_rollups_cells",
+            "family",
+            "procedure",
+            "arrondissement_code",
+            "cycle",
+            "week",
+        ),
+    )
+
+    #: The cell's dimensions joined (``finished|2026-W05|DDT|PC||1``).
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    family: Mapped[str] = mapped_column(String(16))
+    week: Mapped[str] = mapped_column(String(8))
+    administration_code: Mapped[str] = mapped_column(String(32))
+    procedure: Mapped[str] = mapped_column(String(64))
+    arrondissement_code: Mapped[str] = mapped_column(String(8))
+    cycle: Mapped[int] = mapped_column(Integer)
+    #: Consultations in the cell (finished of any outcome, or sent), and among them:
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    judged: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    tacit: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    on_time_legal: Mapped[int] = mapped_column(Integer, default=0)
+    on_time_target: Mapped[int] = mapped_column(Integer, default=0)
+    breaches: Mapped[int] = mapped_column(Integer, default=0)
+    #: Sketches (``metrics.sketch``) of the judged ones' held days, held business days and
+    #: lateness (``finished`` only).
+    held: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    business: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    lateness: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

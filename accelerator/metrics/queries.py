@@ -20,9 +20,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from accelerator.dossiers.models import Dossier
-from accelerator.metrics import figures
+from accelerator.metrics import figures, rollups, sketch
 from accelerator.metrics import forecast as forecasting
 from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_weeks
+from accelerator.metrics.figures import LEVELS
 from accelerator.metrics.models import ConsultationFact, DossierFact
 from accelerator.metrics.schemas import (
     AdministrationOut,
@@ -216,34 +217,17 @@ def administrations(
     """Per administration: delays of the opinions given in the period (tacit included; held
     time, elapsed and business days), on-time shares, tacit share, lateness past the internal
     target; and its open work at ``as_of``: open, past the internal target, at risk."""
-    finished = [
-        F.outcome.in_(JUDGED),
-        *_in_period(F.finished_at, filters),
-        *_dimensions(filters),
-    ]
-    counts = {
-        code: row
-        for code, *row in session.execute(
-            select(
-                F.administration_code,
-                func.count(),
-                _count(F.outcome == Outcome.TACIT.value),
-                _count(F.on_time_legal.is_(True)),
-                _count(F.on_time_target.is_(True)),
-                _count(F.lateness_days.is_not(None)),
-            )
-            .where(*finished)
-            .group_by(F.administration_code)
-        )
-    }
-    durations: dict[str, list[tuple[float, float, float | None]]] = defaultdict(list)
-    for code, held, business, late in session.execute(
-        select(F.administration_code, F.held_days, F.held_business_days, F.lateness_days).where(
-            *finished
-        )
-    ):
-        # A finished consultation always has its held durations (facts.derive).
-        durations[code].append((held or 0.0, business or 0.0, late))
+    cells = rollups.select_cells(
+        session,
+        rollups.FINISHED,
+        filters,
+        start=filters.start,
+        end=filters.end,
+        by_week=False,
+        sketches=rollups.SKETCHES,
+    )
+    judged = {code: cell for (code, _), cell in cells.items() if cell.count("judged")}
+    levels = _duration_levels(session, filters, judged)
     at = as_of(filters, now)
     opened = {
         code: row
@@ -260,12 +244,12 @@ def administrations(
         )
     }
     result = []
-    for code in sorted(set(counts) | set(opened)):
-        n, tacit, on_time, on_target, breaches = counts.get(code, (0, 0, 0, 0, 0))
-        values = durations.get(code, [])
-        held_levels = figures.percentiles([v[0] for v in values])
-        business_levels = figures.percentiles([v[1] for v in values])
-        late_levels = figures.percentiles([v[2] for v in values if v[2] is not None], (50, 90))
+    for code in sorted(set(judged) | set(opened)):
+        cell = judged.get(code, rollups.Cell())
+        n, tacit, breaches = cell.count("judged"), cell.count("tacit"), cell.count("breaches")
+        on_time, on_target = cell.count("on_time_legal"), cell.count("on_time_target")
+        none = dict.fromkeys(figures.LEVELS)
+        held_levels, business_levels, late_levels = levels.get(code, (none, none, none))
         open_n, past_target, past_legal, risk = opened.get(code, (0, 0, 0, 0))
         result.append(
             AdministrationOut(
@@ -292,6 +276,50 @@ def administrations(
             )
         )
     return result
+
+
+#: Up to this many opinions, the delays' percentiles are computed from the facts themselves
+#: (exact); beyond, from the rollups' sketches (within ``sketch.ALPHA``, relatively).
+EXACT_LIMIT = 20_000
+
+Levels = dict[int, float | None]
+
+
+def _duration_levels(
+    session: Session, filters: Filters, cells: dict[str, rollups.Cell]
+) -> dict[str, tuple[Levels, Levels, Levels]]:
+    """Per administration: the percentiles of held days, held business days and lateness of
+    the opinions the filters select (``cells``: their rollups)."""
+    late = (50, 90)
+    if sum(cell.count("judged") for cell in cells.values()) > EXACT_LIMIT:
+        result = {}
+        for code, cell in cells.items():
+            found = []
+            for name, levels in (("held", LEVELS), ("business", LEVELS), ("lateness", late)):
+                buckets, counts = cell.merged(name)
+                found.append(_rounded(sketch.percentiles(buckets, counts, levels)))
+            result[code] = (found[0], found[1], found[2])
+        return result
+    durations: dict[str, list[tuple[float, float, float | None]]] = defaultdict(list)
+    for code, held, business, lateness in session.execute(
+        select(F.administration_code, F.held_days, F.held_business_days, F.lateness_days).where(
+            F.outcome.in_(JUDGED), *_in_period(F.finished_at, filters), *_dimensions(filters)
+        )
+    ):
+        # A finished consultation always has its held durations (facts.derive).
+        durations[code].append((held or 0.0, business or 0.0, lateness))
+    return {
+        code: (
+            figures.percentiles([v[0] for v in values]),
+            figures.percentiles([v[1] for v in values]),
+            figures.percentiles([v[2] for v in values if v[2] is not None], late),
+        )
+        for code, values in durations.items()
+    }
+
+
+def _rounded(levels: Levels) -> Levels:
+    return {level: figures.rounded(value) for level, value in levels.items()}
 
 
 def open_work(
@@ -517,24 +545,14 @@ def work_in_progress(
 
 def flow(session: Session, filters: Filters) -> list[FlowOut]:
     """Per ISO week of the period: consultations sent, finished (any outcome), and the net."""
-    arrivals = dict(
-        session.execute(
-            select(F.sent_week, func.count())
-            .where(*_in_period(F.sent_at, filters), *_dimensions(filters))
-            .group_by(F.sent_week)
-        ).all()
-    )
-    completions = dict(
-        session.execute(
-            select(F.finished_week, func.count())
-            .where(
-                F.finished_at.is_not(None),
-                *_in_period(F.finished_at, filters),
-                *_dimensions(filters),
-            )
-            .group_by(F.finished_week)
-        ).all()
-    )
+    arrivals: dict[str, int] = defaultdict(int)
+    completions: dict[str, int] = defaultdict(int)
+    for family, found in ((rollups.SENT, arrivals), (rollups.FINISHED, completions)):
+        cells = rollups.select_cells(
+            session, family, filters, start=filters.start, end=filters.end, by_week=True
+        )
+        for (_code, week), cell in cells.items():
+            found[week] += cell.count("items")
     return [
         FlowOut(
             week=week,
@@ -542,7 +560,7 @@ def flow(session: Session, filters: Filters) -> list[FlowOut]:
             completions=completions.get(week, 0),
             net_flow=arrivals.get(week, 0) - completions.get(week, 0),
         )
-        for week in sorted(set(arrivals) | {w for w in completions if w is not None})
+        for week in sorted(set(arrivals) | set(completions))
     ]
 
 
@@ -550,6 +568,8 @@ def cohorts(session: Session, filters: Filters, *, now: dt.datetime) -> list[Coh
     """Per ISO week of sending in the period: where its consultations stand at ``as_of``
     (still-open ones counted), and the share of its opinions given within the legal delay."""
     at = as_of(filters, now)
+    if at >= now:
+        return _cohorts_now(session, filters, now=now)
     done = and_(F.finished_at.is_not(None), F.finished_at <= at)
     rows = session.execute(
         select(
@@ -580,6 +600,34 @@ def cohorts(session: Session, filters: Filters, *, now: dt.datetime) -> list[Coh
     return result
 
 
+def _cohorts_now(session: Session, filters: Filters, *, now: dt.datetime) -> list[CohortOut]:
+    """``cohorts`` observed now: from the rollups of the consultations by week of sending
+    (what every fact says of them is what stands now)."""
+    weeks: dict[str, rollups.Cell] = defaultdict(rollups.Cell)
+    found = rollups.select_cells(
+        session, rollups.SENT, filters, start=filters.start, end=now, by_week=True
+    )
+    for (_code, week), cell in found.items():
+        weeks[week].add(cell)
+    result = []
+    for week, cell in sorted(weeks.items()):
+        sent, answered, tacit, cancelled = (
+            cell.count(name) for name in ("items", "answered", "tacit", "cancelled")
+        )
+        result.append(
+            CohortOut(
+                week=week,
+                sent=sent,
+                answered=answered,
+                tacit=tacit,
+                cancelled=cancelled,
+                open=sent - answered - tacit - cancelled,
+                on_time_share=figures.share(cell.count("on_time_legal"), answered + tacit),
+            )
+        )
+    return result
+
+
 # --- Heatmap: administration × week against the internal target ---
 
 
@@ -597,34 +645,23 @@ def heatmap(session: Session, filters: Filters, *, now: dt.datetime) -> HeatmapO
     heatmap's period: the share of opinions given within the internal target, against
     ``figures.ON_TIME_GOAL``. One ``GROUP BY``; weeks without an opinion have no cell."""
     start, end = heatmap_period(filters, now=now)
-    rows = session.execute(
-        select(
-            F.administration_code,
-            F.finished_week,
-            func.count(),
-            _count(F.on_time_target.is_(True)),
-            _count(F.on_time_legal.is_(True)),
-        )
-        .where(
-            F.outcome.in_(JUDGED),
-            F.finished_at >= start,
-            F.finished_at < end,
-            *_dimensions(filters),
-        )
-        .group_by(F.administration_code, F.finished_week)
-        .order_by(F.administration_code, F.finished_week)
+    found = rollups.select_cells(
+        session, rollups.FINISHED, filters, start=start, end=end, by_week=True
     )
     cells = []
-    for code, week, n, within, legal in rows:
-        share = figures.share(int(within), int(n))
+    for (code, week), cell in sorted(found.items()):
+        n = cell.count("judged")
+        if not n:
+            continue
+        share = figures.share(cell.count("on_time_target"), n)
         cells.append(
             HeatmapCellOut(
                 code=code,
-                week=week or "",
-                n=int(n),
-                within_target=int(within),
+                week=week,
+                n=n,
+                within_target=cell.count("on_time_target"),
                 on_time_target_share=share,
-                on_time_share=figures.share(int(legal), int(n)),
+                on_time_share=figures.share(cell.count("on_time_legal"), n),
                 meets_goal=share is not None and share >= figures.ON_TIME_GOAL,
             )
         )

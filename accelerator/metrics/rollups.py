@@ -1,0 +1,439 @@
+"""The consultation facts added up by week and dimension (``metrics_rollups``), kept in step.
+
+Each fact adds to the cells of its family's week and of every week (``""``), for its
+administration, and for each filter to the cell of its value and to the cell of any value: a
+consultation of a dossier ``,PC,ICPE_E,`` in arrondissement ``681``, cycle 1, adds to the cells
+of procedure ``""``, ``PC`` and ``ICPE_E`` × arrondissement ``""`` and ``681`` × cycle 0 and 1.
+A figure filtered by procedure PC and cycle 1 then reads the cells (PC, ``""``, 1): one row
+per administration and week, whatever the number of consultations.
+
+The facts' refresh (``metrics.actions``) calls ``apply`` with the facts it replaces and the ones
+it writes: their contributions are subtracted and added (counts and sketches both add up), in
+the same transaction. ``rebuild`` recomputes every cell from the facts, week by week.
+
+A period's whole ISO weeks (Europe/Paris) come from the cells; the days of a week it covers
+only in part are read from the facts themselves and added up the same way (``select``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from accelerator.metrics import sketch
+from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_week
+from accelerator.metrics.models import ConsultationFact, MetricsRollup
+from accelerator.metrics.schemas import Filters
+
+#: The families of cells: the consultations by week of their end, and by week of sending.
+FINISHED = "finished"
+SENT = "sent"
+#: A dimension's "any value" (the cycle's is 0), and the week of "every week".
+ANY = ""
+EVERY_WEEK = ""
+#: The counts every cell holds, and the sketches a ``finished`` cell holds.
+COUNTS = (
+    "items",
+    "judged",
+    "answered",
+    "tacit",
+    "cancelled",
+    "on_time_legal",
+    "on_time_target",
+    "breaches",
+)
+SKETCHES = ("held", "business", "lateness")
+#: Cells read or written per statement.
+CHUNK = 500
+
+_JUDGED = (Outcome.ANSWERED.value, Outcome.TACIT.value)
+
+
+class FactLike(Protocol):
+    """What a contribution reads of a consultation fact (a row or a mapped object)."""
+
+    administration_code: str
+    procedures: str
+    arrondissement_code: str | None
+    cycle: int
+    outcome: str
+    sent_week: str
+    finished_week: str | None
+    held_days: float | None
+    held_business_days: float | None
+    lateness_days: float | None
+    on_time_legal: bool | None
+    on_time_target: bool | None
+
+
+class CellKey(NamedTuple):
+    """Where a cell sits: its family, week and dimensions."""
+
+    family: str
+    week: str
+    administration_code: str
+    procedure: str
+    arrondissement_code: str
+    cycle: int
+
+    def text(self) -> str:
+        """The cell's primary key."""
+        return "|".join(str(part) for part in self)
+
+
+@dataclass
+class Cell:
+    """A cell's counts and sketches (in memory, or a delta to apply)."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * len(COUNTS))
+    sketches: dict[str, sketch.Sketch] = field(default_factory=dict)
+    #: Stored sketches to merge with ``sketches`` (cells read from the table).
+    stored: dict[str, list[bytes | None]] = field(default_factory=dict)
+
+    def count(self, name: str) -> int:
+        """One of ``COUNTS``."""
+        return self.counts[COUNTS.index(name)]
+
+    def add(self, other: Cell) -> None:
+        """Add ``other`` into this cell."""
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        for name, found in other.sketches.items():
+            self.sketches.setdefault(name, Counter()).update(found)
+        for name, stored in other.stored.items():
+            self.stored.setdefault(name, []).extend(stored)
+
+    def merged(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The sketch ``name`` merged: (buckets, counts) arrays."""
+        parts = list(self.stored.get(name, []))
+        if name in self.sketches:
+            parts.append(sketch.dumps(self.sketches[name]))
+        return sketch.merged(parts)
+
+    def empty(self) -> bool:
+        return not any(self.counts) and not any(any(s.values()) for s in self.sketches.values())
+
+
+def _measures(fact: FactLike, family: str) -> tuple[list[int], dict[str, float]]:
+    judged = fact.outcome in _JUDGED
+    finished = fact.outcome != Outcome.OPEN.value
+    counts = [
+        1,
+        int(judged),
+        int(fact.outcome == Outcome.ANSWERED.value),
+        int(fact.outcome == Outcome.TACIT.value),
+        int(fact.outcome == Outcome.CANCELLED.value),
+        int(finished and fact.on_time_legal is True),
+        int(finished and fact.on_time_target is True),
+        int(judged and fact.lateness_days is not None),
+    ]
+    values: dict[str, float] = {}
+    if family == FINISHED and judged:
+        # A finished consultation always has its held durations (facts.derive).
+        values["held"] = fact.held_days or 0.0
+        values["business"] = fact.held_business_days or 0.0
+        if fact.lateness_days is not None:
+            values["lateness"] = fact.lateness_days
+    return counts, values
+
+
+def contributions(
+    fact: FactLike, families: Sequence[str] = (FINISHED, SENT)
+) -> Iterator[tuple[CellKey, list[int], dict[str, float]]]:
+    """Every cell ``fact`` adds to, with what it adds."""
+    procedures = [ANY, *(p for p in fact.procedures.split(",") if p)]
+    arrondissements = [ANY] if not fact.arrondissement_code else [ANY, fact.arrondissement_code]
+    cycles = [0, fact.cycle]
+    for family in families:
+        week = fact.finished_week if family == FINISHED else fact.sent_week
+        if family == FINISHED and (fact.outcome == Outcome.OPEN.value or week is None):
+            continue
+        assert week is not None
+        counts, values = _measures(fact, family)
+        for in_week in (week, EVERY_WEEK):
+            for procedure in procedures:
+                for arrondissement in arrondissements:
+                    for cycle in cycles:
+                        key = CellKey(
+                            family,
+                            in_week,
+                            fact.administration_code,
+                            procedure,
+                            arrondissement,
+                            cycle,
+                        )
+                        yield key, counts, values
+
+
+class Cells(dict[CellKey, Cell]):
+    """Cells being added up."""
+
+    def add(
+        self, fact: FactLike, sign: int = 1, families: Sequence[str] = (FINISHED, SENT)
+    ) -> None:
+        """Add (``sign`` 1) or subtract (-1) ``fact``'s contributions."""
+        for key, counts, values in contributions(fact, families):
+            cell = self.get(key)
+            if cell is None:
+                cell = self[key] = Cell()
+            cell.counts = [a + sign * b for a, b in zip(cell.counts, counts, strict=True)]
+            for name, value in values.items():
+                cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
+
+
+def _row(key: CellKey, cell: Cell) -> dict[str, Any]:
+    row: dict[str, Any] = {"key": key.text(), **key._asdict()}
+    row.update(zip(COUNTS, cell.counts, strict=True))
+    for name in SKETCHES:
+        row[name] = sketch.dumps(cell.sketches.get(name, Counter()))
+    return row
+
+
+def _write(session: Session, cells: Iterable[tuple[CellKey, Cell]]) -> None:
+    rows = [_row(key, cell) for key, cell in cells if not cell.empty()]
+    for first in range(0, len(rows), CHUNK):
+        session.execute(insert(MetricsRollup), rows[first : first + CHUNK])
+
+
+def apply(session: Session, *, removed: Iterable[FactLike], added: Iterable[FactLike]) -> int:
+    """Subtract the contributions of the facts ``removed`` and add those of ``added``;
+    returns how many cells changed. The caller serialises refreshes (one writer at a time)."""
+    delta = Cells()
+    for fact in removed:
+        delta.add(fact, -1)
+    for fact in added:
+        delta.add(fact, 1)
+    keys = {key.text(): key for key in delta}
+    texts = list(keys)
+    current = Cells()
+    m = MetricsRollup
+    columns = [m.key, *(getattr(m, c) for c in COUNTS), *(getattr(m, s) for s in SKETCHES)]
+    for first in range(0, len(texts), CHUNK):
+        chunk = texts[first : first + CHUNK]
+        for text, *values in session.execute(select(*columns).where(m.key.in_(chunk))):
+            cell = current[keys[text]] = Cell(counts=list(values[: len(COUNTS)]))
+            cell.sketches = {
+                name: sketch.loads(data)
+                for name, data in zip(SKETCHES, values[len(COUNTS) :], strict=True)
+            }
+        session.execute(delete(m).where(m.key.in_(chunk)))
+    for key, change in delta.items():
+        cell = current.setdefault(key, Cell())
+        cell.counts = [a + b for a, b in zip(cell.counts, change.counts, strict=True)]
+        for name, found in change.sketches.items():
+            target = cell.sketches.setdefault(name, Counter())
+            for k, n in found.items():
+                target[k] += n
+    _write(session, current.items())
+    return len(delta)
+
+
+def missing(session: Session) -> bool:
+    """Facts without any cell: the rollups were never built (a database upgraded to them)."""
+    if session.scalar(select(MetricsRollup.key).limit(1)) is not None:
+        return False
+    return session.scalar(select(ConsultationFact.consultation_id).limit(1)) is not None
+
+
+def rebuild(session: Session) -> int:
+    """Every cell recomputed from the facts (each family read in week order, a week's cells
+    written when it is done); returns how many cells."""
+    session.execute(delete(MetricsRollup))
+    written = 0
+    for family, week_column in (
+        (FINISHED, ConsultationFact.finished_week),
+        (SENT, ConsultationFact.sent_week),
+    ):
+        every = Cells()
+        week: Cells = Cells()
+        current: str | None = None
+        query = (
+            select(*FACT_COLUMNS)
+            .where(week_column.is_not(None))
+            .order_by(week_column)
+            .execution_options(yield_per=5_000)
+        )
+        for fact in session.execute(query):
+            found = fact.finished_week if family == FINISHED else fact.sent_week
+            if found != current:
+                _write(session, week.items())
+                written += len(week)
+                week, current = Cells(), found
+            for key, counts, values in contributions(fact, (family,)):
+                target = every if key.week == EVERY_WEEK else week
+                cell = target.get(key)
+                if cell is None:
+                    cell = target[key] = Cell()
+                cell.counts = [a + b for a, b in zip(cell.counts, counts, strict=True)]
+                for name, value in values.items():
+                    cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += 1
+        _write(session, week.items())
+        _write(session, every.items())
+        written += len(week) + len(every)
+    return written
+
+
+FACT_COLUMNS = (
+    ConsultationFact.administration_code,
+    ConsultationFact.procedures,
+    ConsultationFact.arrondissement_code,
+    ConsultationFact.cycle,
+    ConsultationFact.outcome,
+    ConsultationFact.sent_week,
+    ConsultationFact.finished_week,
+    ConsultationFact.held_days,
+    ConsultationFact.held_business_days,
+    ConsultationFact.lateness_days,
+    ConsultationFact.on_time_legal,
+    ConsultationFact.on_time_target,
+)
+
+
+# --- Reading: a period's cells ---
+
+
+def _monday(instant: dt.datetime) -> dt.datetime:
+    """The Monday 00:00 (Paris) of ``instant``'s week, as an instant."""
+    day = instant.astimezone(REPORTING_ZONE).date()
+    monday = day - dt.timedelta(days=day.weekday())
+    return dt.datetime.combine(monday, dt.time(0), tzinfo=REPORTING_ZONE)
+
+
+def _next_monday(monday: dt.datetime) -> dt.datetime:
+    day = monday.astimezone(REPORTING_ZONE).date() + dt.timedelta(days=7)
+    return dt.datetime.combine(day, dt.time(0), tzinfo=REPORTING_ZONE)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A period cut into whole weeks (read from the cells) and the rest (from the facts)."""
+
+    #: The whole weeks, first and last included (None: unbounded on that side); both None
+    #: and ``every`` true: the cells of every week.
+    first_week: str | None
+    last_week: str | None
+    every: bool
+    #: Instants ``[start, end)`` read from the facts.
+    rest: tuple[tuple[dt.datetime | None, dt.datetime | None], ...]
+    #: No whole week at all: everything is read from the facts.
+    no_weeks: bool = False
+
+
+def split(start: dt.datetime | None, end: dt.datetime | None) -> Split:
+    """``[start, end)`` as whole ISO weeks and partial ones."""
+    if start is None and end is None:
+        return Split(None, None, every=True, rest=())
+    rest: list[tuple[dt.datetime | None, dt.datetime | None]] = []
+    first_monday = None
+    if start is not None:
+        first_monday = _monday(start)
+        if first_monday < start:
+            first_monday = _next_monday(first_monday)
+            rest.append((start, first_monday if end is None else min(first_monday, end)))
+    end_monday = None
+    if end is not None:
+        end_monday = _monday(end)
+        if first_monday is not None and end_monday <= first_monday:
+            # No whole week: everything from the facts.
+            return Split(None, None, every=False, rest=((start, end),), no_weeks=True)
+        if end_monday < end:
+            rest.append((end_monday, end))
+    first_week = None if first_monday is None else iso_week(first_monday)
+    last_week = None if end_monday is None else iso_week(end_monday - dt.timedelta(days=1))
+    return Split(first_week, last_week, every=False, rest=tuple(rest))
+
+
+def select_cells(
+    session: Session,
+    family: str,
+    filters: Filters,
+    *,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    by_week: bool,
+    sketches: Sequence[str] = (),
+) -> dict[tuple[str, str], Cell]:
+    """The ``family``'s consultations whose week instant (end, or sending) falls in
+    ``[start, end)`` and that the filters select, added up per (administration, week) —
+    the week ``""`` unless ``by_week`` — with the ``sketches`` asked for."""
+    m = MetricsRollup
+    result: dict[tuple[str, str], Cell] = {}
+    cut = split(start, end)
+    if not cut.no_weeks:
+        conditions = [
+            m.family == family,
+            m.procedure == (filters.procedure or ANY),
+            m.arrondissement_code == (filters.arrondissement or ANY),
+            m.cycle == (filters.cycle or 0),
+        ]
+        if filters.administration is not None:
+            conditions.append(m.administration_code == filters.administration)
+        if cut.every and not by_week:
+            conditions.append(m.week == EVERY_WEEK)
+        else:
+            conditions.append(m.week != EVERY_WEEK)
+            if cut.first_week is not None:
+                conditions.append(m.week >= cut.first_week)
+            if cut.last_week is not None:
+                conditions.append(m.week <= cut.last_week)
+        columns = [m.administration_code, m.week, *(getattr(m, c) for c in COUNTS)]
+        columns += [getattr(m, name) for name in sketches]
+        for row in session.execute(select(*columns).where(*conditions)):
+            code, week, *values = row
+            cell = result.setdefault((code, week if by_week else ""), Cell())
+            counts = list(values[: len(COUNTS)])
+            cell.counts = [a + b for a, b in zip(cell.counts, counts, strict=True)]
+            for name, data in zip(sketches, values[len(COUNTS) :], strict=True):
+                cell.stored.setdefault(name, []).append(data)
+    for low, high in cut.rest:
+        for key, cell in _from_facts(session, family, filters, low, high).items():
+            week_key = (key.administration_code, key.week if by_week else "")
+            result.setdefault(week_key, Cell()).add(cell)
+    return result
+
+
+def _from_facts(
+    session: Session,
+    family: str,
+    filters: Filters,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> Cells:
+    """The cells of the facts in ``[start, end)`` that the filters select."""
+    f = ConsultationFact
+    column = f.finished_at if family == FINISHED else f.sent_at
+    conditions: list[Any] = [column.is_not(None)]
+    if start is not None:
+        conditions.append(column >= start)
+    if end is not None:
+        conditions.append(column < end)
+    if filters.administration is not None:
+        conditions.append(f.administration_code == filters.administration)
+    if filters.procedure is not None:
+        conditions.append(f.procedures.contains(f",{filters.procedure},", autoescape=True))
+    if filters.arrondissement is not None:
+        conditions.append(f.arrondissement_code == filters.arrondissement)
+    if filters.cycle is not None:
+        conditions.append(f.cycle == filters.cycle)
+    wanted = (filters.procedure or ANY, filters.arrondissement or ANY, filters.cycle or 0)
+    cells = Cells()
+    for fact in session.execute(select(*FACT_COLUMNS).where(*conditions)):
+        for key, counts, values in contributions(fact, (family,)):
+            if (
+                key.week == EVERY_WEEK
+                or (key.procedure, key.arrondissement_code, key.cycle) != wanted
+            ):
+                continue
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = Cell()
+            cell.counts = [a + b for a, b in zip(cell.counts, counts, strict=True)]
+            for name, value in values.items():
+                cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += 1
+    return cells

@@ -1,0 +1,162 @@
+"""The rollups (``metrics.rollups``) say what the facts say: cells kept in step by the
+refresh equal cells rebuilt from scratch; any period and filters read from cells and partial
+weeks count exactly what the facts hold; percentiles read from sketches stay within
+``sketch.ALPHA`` of the exact ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from accelerator.metrics import queries, rollups, sketch
+from accelerator.metrics.actions import refresh_facts
+from accelerator.metrics.models import ConsultationFact, MetricsRollup
+from accelerator.metrics.schemas import Filters
+from tests.factories import paris
+from tests.metrics_dataset import NOW, History, build, opinion
+
+durations = st.lists(
+    st.floats(min_value=0.0, max_value=400.0, allow_nan=False), min_size=1, max_size=300
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=durations)
+def test_sketch_percentiles_stay_within_alpha_of_the_exact_ones(values: list[float]) -> None:
+    buckets, counts = sketch.merged([sketch.dumps(sketch.of(values))])
+    found = sketch.percentiles(buckets, counts, (0, 50, 85, 90, 95, 100))
+    for level, value in found.items():
+        exact = float(np.percentile(values, level, method="linear"))
+        assert value is not None
+        assert abs(value - exact) <= sketch.ALPHA * exact + sketch.ZERO
+
+
+@given(values=durations, removed=st.integers(min_value=0, max_value=300))
+def test_sketches_add_and_subtract(values: list[float], removed: int) -> None:
+    kept, gone = values[removed:], values[:removed]
+    whole = sketch.of(values)
+    for bucket, n in sketch.of(gone).items():
+        whole[bucket] -= n
+    assert sketch.dumps(whole) == sketch.dumps(sketch.of(kept))
+    assert sketch.loads(sketch.dumps(whole)) == +sketch.of(kept)
+    split = [sketch.dumps(sketch.of(kept[:3])), sketch.dumps(sketch.of(kept[3:])), None]
+    assert [a.tolist() for a in sketch.merged(split)] == [
+        a.tolist() for a in sketch.merged([sketch.dumps(sketch.of(kept))])
+    ]
+
+
+def _cells(db: Any) -> dict[str, tuple[Any, ...]]:
+    with db.transaction(read_only=True) as session:
+        return {
+            row.key: (
+                *(getattr(row, c) for c in rollups.COUNTS),
+                *(sketch.loads(getattr(row, s)) for s in rollups.SKETCHES),
+            )
+            for row in session.scalars(select(MetricsRollup))
+        }
+
+
+@pytest.fixture
+def history(db: Any) -> History:
+    return build(db)
+
+
+def test_cells_kept_in_step_equal_cells_rebuilt(db: Any, history: History) -> None:
+    # New opinions replace open facts: their contributions move between cells.
+    opinion(db, history.consultations["D:SDIS-65"], "SDIS-65", paris(2026, 7, 20, 11))
+    opinion(db, history.consultations["C:DDT-65"], "DDT-65", paris(2026, 7, 20, 11, 30))
+    with db.transaction() as session:
+        assert refresh_facts(session, now=NOW) == 2
+    kept = _cells(db)
+    assert kept
+    with db.transaction() as session:
+        rollups.rebuild(session)
+    assert _cells(db) == kept
+    # A database upgraded to the rollups: facts without cells are rolled up at the next refresh.
+    with db.transaction() as session:
+        session.query(MetricsRollup).delete()
+        assert rollups.missing(session)
+        refresh_facts(session, now=NOW)
+        assert not rollups.missing(session)
+    assert _cells(db) == kept
+
+
+def _by_hand(facts: list[Any], family: str, filters: Filters) -> Counter[tuple[str, str]]:
+    """Per administration, what ``select_cells`` should count, straight from the facts."""
+    found: Counter[tuple[str, str]] = Counter()
+    for f in facts:
+        instant = f.finished_at if family == rollups.FINISHED else f.sent_at
+        if instant is None or (family == rollups.FINISHED and f.outcome == "open"):
+            continue
+        if filters.start is not None and instant < filters.start:
+            continue
+        if filters.end is not None and instant >= filters.end:
+            continue
+        if filters.procedure and f",{filters.procedure}," not in f.procedures:
+            continue
+        if filters.arrondissement and f.arrondissement_code != filters.arrondissement:
+            continue
+        if filters.cycle and f.cycle != filters.cycle:
+            continue
+        if filters.administration and f.administration_code != filters.administration:
+            continue
+        found[(f.administration_code, "items")] += 1
+        found[(f.administration_code, "judged")] += f.outcome in ("answered", "tacit")
+        found[(f.administration_code, "on_time_target")] += f.on_time_target is True
+    return +found
+
+
+def test_any_period_and_filters_count_what_the_facts_hold(db: Any, history: History) -> None:
+    with db.transaction(read_only=True) as session:
+        facts = list(session.scalars(select(ConsultationFact)))
+        pick = random.Random(13)
+        days = [dt.date(2026, 4, 27) + dt.timedelta(days=n) for n in range(0, 90)]
+        cases = [Filters()] + [
+            Filters(
+                start=None if pick.random() < 0.2 else paris(*first.timetuple()[:3]),
+                end=None if pick.random() < 0.2 else paris(*last.timetuple()[:3]),
+                procedure=pick.choice([None, None, "PC", "DP"]),
+                arrondissement=pick.choice([None, None, "651", "653"]),
+                cycle=pick.choice([None, None, 1, 2]),
+                administration=pick.choice([None, None, "SDIS-65", "DDT-65"]),
+            )
+            for first, last in (sorted(pick.sample(days, 2)) for _ in range(60))
+        ]
+        for filters in cases:
+            for family in (rollups.FINISHED, rollups.SENT):
+                cells = rollups.select_cells(
+                    session, family, filters, start=filters.start, end=filters.end, by_week=False
+                )
+                read = Counter(
+                    {
+                        (code, name): cell.count(name)
+                        for (code, _), cell in cells.items()
+                        for name in ("items", "judged", "on_time_target")
+                    }
+                )
+                assert +read == _by_hand(facts, family, filters), (family, filters)
+
+
+def test_percentiles_from_sketches_stay_close_to_the_exact_ones(
+    db: Any, history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.transaction(read_only=True) as session:
+        exact = queries.administrations(session, Filters(), now=NOW)
+        monkeypatch.setattr(queries, "EXACT_LIMIT", 0)
+        sketched = queries.administrations(session, Filters(), now=NOW)
+    assert [a.code for a in sketched] == [a.code for a in exact]
+    for mine, theirs in zip(sketched, exact, strict=True):
+        assert mine.n == theirs.n and mine.on_time_share == theirs.on_time_share
+        for name in ("p50_days", "p95_days", "p50_business_days", "lateness_p90_days"):
+            a, b = getattr(mine, name), getattr(theirs, name)
+            assert (a is None) == (b is None), name
+            if b is not None:
+                assert abs(a - b) <= sketch.ALPHA * b + 1e-3, (name, a, b)
