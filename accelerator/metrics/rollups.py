@@ -143,48 +143,80 @@ def _measures(fact: FactLike, family: str) -> tuple[list[int], dict[str, float]]
     return counts, values
 
 
-def contributions(
-    fact: FactLike, families: Sequence[str] = (FINISHED, SENT)
-) -> Iterator[tuple[CellKey, list[int], dict[str, float]]]:
-    """Every cell ``fact`` adds to, with what it adds."""
-    procedures = [ANY, *(p for p in fact.procedures.split(",") if p)]
-    arrondissements = [ANY] if not fact.arrondissement_code else [ANY, fact.arrondissement_code]
-    cycles = [0, fact.cycle]
-    for family in families:
-        week = fact.finished_week if family == FINISHED else fact.sent_week
-        if family == FINISHED and (fact.outcome == Outcome.OPEN.value or week is None):
-            continue
-        assert week is not None
-        counts, values = _measures(fact, family)
-        for in_week in (week, EVERY_WEEK):
+class Base(NamedTuple):
+    """The facts that add to the same cells: one family, week, administration, set of
+    procedures, arrondissement and cycle (far fewer than facts)."""
+
+    family: str
+    week: str
+    administration_code: str
+    procedures: str
+    arrondissement_code: str
+    cycle: int
+
+    def cells(self, *, weeks: Sequence[str] | None = None) -> Iterator[CellKey]:
+        """Every cell these facts add to (of the ``weeks`` given: the base's own, ``""``)."""
+        procedures = [ANY, *(p for p in self.procedures.split(",") if p)]
+        arrondissements = [ANY, self.arrondissement_code] if self.arrondissement_code else [ANY]
+        for week in (self.week, EVERY_WEEK) if weeks is None else weeks:
             for procedure in procedures:
                 for arrondissement in arrondissements:
-                    for cycle in cycles:
-                        key = CellKey(
-                            family,
-                            in_week,
-                            fact.administration_code,
+                    for cycle in (0, self.cycle):
+                        yield CellKey(
+                            self.family,
+                            week,
+                            self.administration_code,
                             procedure,
                             arrondissement,
                             cycle,
                         )
-                        yield key, counts, values
 
 
-class Cells(dict[CellKey, Cell]):
-    """Cells being added up."""
+def base_of(fact: FactLike, family: str) -> Base | None:
+    """The base ``fact`` belongs to in ``family`` (None: an open one has no end)."""
+    week = fact.finished_week if family == FINISHED else fact.sent_week
+    if week is None or (family == FINISHED and fact.outcome == Outcome.OPEN.value):
+        return None
+    return Base(
+        family,
+        week,
+        fact.administration_code,
+        fact.procedures,
+        fact.arrondissement_code or ANY,
+        fact.cycle,
+    )
+
+
+class Cells(dict[Any, Cell]):
+    """Cells (or bases) being added up."""
+
+    def cell(self, key: Any) -> Cell:
+        found = self.get(key)
+        if found is None:
+            found = self[key] = Cell()
+        return found
 
     def add(
         self, fact: FactLike, sign: int = 1, families: Sequence[str] = (FINISHED, SENT)
     ) -> None:
-        """Add (``sign`` 1) or subtract (-1) ``fact``'s contributions."""
-        for key, counts, values in contributions(fact, families):
-            cell = self.get(key)
-            if cell is None:
-                cell = self[key] = Cell()
+        """Add (``sign`` 1) or subtract (-1) ``fact`` to its bases."""
+        for family in families:
+            key = base_of(fact, family)
+            if key is None:
+                continue
+            counts, values = _measures(fact, family)
+            cell = self.cell(key)
             cell.counts = [a + sign * b for a, b in zip(cell.counts, counts, strict=True)]
             for name, value in values.items():
                 cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
+
+    def expanded(self, *, weeks: Sequence[str] | None = None) -> Cells:
+        """These bases' cells."""
+        cells = Cells()
+        for base, found in self.items():
+            for key in base.cells(weeks=weeks):
+                cells.cell(key).add(found)
+        return cells
 
 
 def _row(key: CellKey, cell: Cell) -> dict[str, Any]:
@@ -204,11 +236,12 @@ def _write(session: Session, cells: Iterable[tuple[CellKey, Cell]]) -> None:
 def apply(session: Session, *, removed: Iterable[FactLike], added: Iterable[FactLike]) -> int:
     """Subtract the contributions of the facts ``removed`` and add those of ``added``;
     returns how many cells changed. The caller serialises refreshes (one writer at a time)."""
-    delta = Cells()
+    bases = Cells()
     for fact in removed:
-        delta.add(fact, -1)
+        bases.add(fact, -1)
     for fact in added:
-        delta.add(fact, 1)
+        bases.add(fact, 1)
+    delta = bases.expanded()
     keys = {key.text(): key for key in delta}
     texts = list(keys)
     current = Cells()
@@ -242,41 +275,26 @@ def missing(session: Session) -> bool:
 
 
 def rebuild(session: Session) -> int:
-    """Every cell recomputed from the facts (each family read in week order, a week's cells
-    written when it is done); returns how many cells."""
+    """Every cell recomputed from the facts: the facts added up by base, then each week's
+    bases expanded into its cells and written; returns how many cells."""
     session.execute(delete(MetricsRollup))
+    bases = Cells()
+    for fact in session.execute(select(*FACT_COLUMNS).execution_options(yield_per=10_000)):
+        bases.add(fact)
+    by_week: dict[str, Cells] = {}
+    for base, found in bases.items():
+        by_week.setdefault(base.week, Cells())[base] = found
+    every = Cells()
     written = 0
-    for family, week_column in (
-        (FINISHED, ConsultationFact.finished_week),
-        (SENT, ConsultationFact.sent_week),
-    ):
-        every = Cells()
-        week: Cells = Cells()
-        current: str | None = None
-        query = (
-            select(*FACT_COLUMNS)
-            .where(week_column.is_not(None))
-            .order_by(week_column)
-            .execution_options(yield_per=5_000)
-        )
-        for fact in session.execute(query):
-            found = fact.finished_week if family == FINISHED else fact.sent_week
-            if found != current:
-                _write(session, week.items())
-                written += len(week)
-                week, current = Cells(), found
-            for key, counts, values in contributions(fact, (family,)):
-                target = every if key.week == EVERY_WEEK else week
-                cell = target.get(key)
-                if cell is None:
-                    cell = target[key] = Cell()
-                cell.counts = [a + b for a, b in zip(cell.counts, counts, strict=True)]
-                for name, value in values.items():
-                    cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += 1
-        _write(session, week.items())
-        _write(session, every.items())
-        written += len(week) + len(every)
-    return written
+    for week in sorted(by_week):
+        cells = by_week[week].expanded(weeks=(week,))
+        _write(session, cells.items())
+        written += len(cells)
+        for base, found in by_week[week].items():
+            for key in base.cells(weeks=(EVERY_WEEK,)):
+                every.cell(key).add(found)
+    _write(session, every.items())
+    return written + len(every)
 
 
 FACT_COLUMNS = (
@@ -422,18 +440,12 @@ def _from_facts(
     if filters.cycle is not None:
         conditions.append(f.cycle == filters.cycle)
     wanted = (filters.procedure or ANY, filters.arrondissement or ANY, filters.cycle or 0)
-    cells = Cells()
+    bases = Cells()
     for fact in session.execute(select(*FACT_COLUMNS).where(*conditions)):
-        for key, counts, values in contributions(fact, (family,)):
-            if (
-                key.week == EVERY_WEEK
-                or (key.procedure, key.arrondissement_code, key.cycle) != wanted
-            ):
-                continue
-            cell = cells.get(key)
-            if cell is None:
-                cell = cells[key] = Cell()
-            cell.counts = [a + b for a, b in zip(cell.counts, counts, strict=True)]
-            for name, value in values.items():
-                cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += 1
+        bases.add(fact, families=(family,))
+    cells = Cells()
+    for base, found in bases.items():
+        for key in base.cells(weeks=(base.week,)):
+            if (key.procedure, key.arrondissement_code, key.cycle) == wanted:
+                cells.cell(key).add(found)
     return cells
