@@ -187,6 +187,8 @@ def read_what_if(values: dict[str, str], known: Sequence[str]) -> WhatIfIn:
     for name in ("dossiers", "seed"):
         if values[name].strip():
             data[name] = _integer(values[name])
+        else:
+            errors[name] = t("field.missing")
     try:
         checked = WhatIfIn.model_validate(data)
     except ValidationError as error:
@@ -442,6 +444,6 @@ def simulation_run(request: Request, run_id: str) -> Response:
                 },
                 "result": result_view(RunResult.model_validate(run.result)) if run.result else None,
                 "back": PATH,
-                "self": f"{PATH}/{run.id}",
+                "reload": f"{PATH}/{run.id}",
             },
         )
