@@ -37,9 +37,7 @@ def fill(page: Any, dossiers: str = "3") -> None:
     page.wait_for_load_state()
 
 
-def test_a_manager_runs_a_what_if_and_reads_its_answer(
-    page: Any, served: tuple[str, str]
-) -> None:
+def test_a_manager_runs_a_what_if_and_reads_its_answer(page: Any, served: tuple[str, str]) -> None:
     url, base_url = served
     sign_in(page, base_url, "manager@demo.test")
     page.get_by_role("link", name="Simulation « et si »").first.click()

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
 from accelerator.reconciliation.actions import reconcile
+from accelerator.shared.config import Settings
 from accelerator.shared.db import Database, utcnow
 from accelerator.simulation.actions import queue_what_if
 from accelerator.whatif.actions import queue_run
@@ -97,3 +98,20 @@ def test_a_queued_run_whose_message_was_lost_is_queued_again(db: Database) -> No
     with db.transaction() as session:
         topics = session.scalars(select(OutboxMessage.topic)).all()
         assert topics == [Topic.WHAT_IF.value, Topic.WHAT_IF.value]
+
+
+def test_in_the_distributed_mode_a_run_is_submitted_once_as_a_deployment_run(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted: list[tuple[str, dict[str, Any], str]] = []
+    monkeypatch.setattr(
+        what_if, "get_settings", lambda: Settings(database_url=db.url, flow_mode="deployments")
+    )
+    monkeypatch.setattr(
+        what_if.deployments, "submit", lambda kind, parameters, *, key: submitted.append(
+            (kind, parameters, key)) or "flow-run-id"
+    )  # fmt: skip
+    run_id = queued(db)
+    assert drain() == 1
+    assert submitted == [("what-if", {"run_id": str(run_id)}, f"what-if:{run_id}")]
+    assert run_row(db, run_id).status == "queued"  # a worker will run it
