@@ -403,13 +403,7 @@ def simulate(
     """What if: the engine run on a virtual clock, parallel and serial consultation compared."""
     import json
 
-    from accelerator.simulation.actions import (
-        check_dossiers,
-        check_scenario,
-        seed_administrations,
-        simulate,
-    )
-    from accelerator.simulation.queries import choose_responses
+    from accelerator.simulation.actions import answer, check_dossiers
     from accelerator.simulation.rules import as_json as result_json
     from accelerator.simulation.rules import describe, table
     from accelerator.simulation.schemas import Mode, SimulationConfig, read_config
@@ -422,21 +416,9 @@ def simulate(
     try:
         check_dossiers(dossiers)
         scenario = read_config(config) if config is not None else SimulationConfig()
-        administrations = seed_administrations()
-        check_scenario(scenario, administrations)
         history, notes = _history()
-        responses = choose_responses(scenario, administrations, history)
-        legal = [c.code for c in responses if c.source == "legal"]
-        if legal:
-            notes.append(
-                t(
-                    "cli.simulate.legal_fallback",
-                    minimum=scenario.fit.min_answered,
-                    codes=", ".join(legal),
-                )
-            )
-        result = simulate(
-            scenario, dossiers=dossiers, seed=seed, modes=modes, responses=responses, notes=notes
+        result = answer(
+            scenario, dossiers=dossiers, seed=seed, history=history, modes=modes, notes=notes
         )
     except AcceleratorError as error:
         _fail(error.message)

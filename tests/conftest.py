@@ -59,6 +59,7 @@ TRANSACTIONAL_TABLES = [
     "webhook_deliveries",
     "webhook_subscriptions",
     "web_sessions",
+    "simulation_runs",
     "users",
     "organisations",
 ]

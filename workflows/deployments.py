@@ -44,6 +44,7 @@ DEPLOYMENTS = {
     ),
     "sweep": FlowDeployment("sweep", "workflows/sweep.py:sweep_flow", cron="* * * * *"),
     "reconcile": FlowDeployment("reconcile", "workflows/reconcile.py:reconcile_flow"),
+    "what-if": FlowDeployment("what-if", "workflows/what_if.py:what_if_flow"),
     # Mondays at 07:00 in Paris, whatever the season (Prefect follows the zone's DST).
     "weekly-pack": FlowDeployment(
         "weekly-pack",

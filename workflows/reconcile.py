@@ -26,13 +26,16 @@ from workflows.steps import in_transaction
 
 @task(name="requeue-missing-work")
 def requeue() -> dict[str, list[str]]:
-    """Queue again intakes, launches and consolidations that never happened."""
+    """Queue again intakes, launches, consolidations and what-ifs that never happened; fail
+    the what-ifs whose process died."""
     grace = dt.timedelta(seconds=get_settings().reconcile_grace_seconds)
     repairs = in_transaction(lambda s: reconcile(s, now=utcnow(), grace=grace))
     return {
         "intakes": repairs.intakes,
         "launches": repairs.launches,
         "consolidations": repairs.consolidations,
+        "what_ifs": repairs.what_ifs,
+        "stale_what_ifs": repairs.stale_what_ifs,
     }
 
 

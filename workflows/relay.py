@@ -32,7 +32,7 @@ from accelerator.outbox.actions import (
 from accelerator.outbox.topics import Topic
 from accelerator.shared.config import get_settings
 from accelerator.shared.db import Database, get_database, utcnow
-from workflows import deployments, notifications, webhooks
+from workflows import deployments, notifications, webhooks, what_if
 from workflows.consolidation import consolidation_flow
 from workflows.intake import intake_flow
 from workflows.launch import launch_flow
@@ -103,12 +103,16 @@ FLOW_TOPICS = [Topic(topic) for topic in FLOWS]
 RETRY_CAP = {
     **{topic: dt.timedelta(seconds=10) for topic in FLOWS},
     Topic.NOTIFY.value: dt.timedelta(minutes=10),
+    Topic.WHAT_IF.value: dt.timedelta(seconds=10),
 }
 
 HANDLERS: dict[str, Handler] = {
     Topic.NOTIFY.value: notifications.deliver,
     Topic.WEBHOOK.value: webhooks.deliver,
     Topic.WEBHOOK_REPLAY.value: webhooks.replay,
+    # A what-if takes minutes: handed over (a deployment run, or the relay's what-if thread)
+    # rather than run here, where it would hold every other message up.
+    Topic.WHAT_IF.value: what_if.dispatch,
 }
 
 

@@ -33,6 +33,7 @@ from accelerator.sla.models import (
     DeadlineDefinition,
 )
 from accelerator.webhooks.models import WebhookDelivery, WebhookSubscription
+from accelerator.whatif.models import SimulationRun
 
 __all__ = [
     "Administration",
@@ -68,6 +69,7 @@ __all__ = [
     "ProcedurePiece",
     "ProposedAdministration",
     "RoutingRule",
+    "SimulationRun",
     "User",
     "WebSession",
     "WebhookDelivery",

@@ -11,6 +11,8 @@ class Topic(StrEnum):
     INTAKE = "flow.intake"
     LAUNCH = "flow.launch"
     CONSOLIDATE = "flow.consolidate"
+    #: A what-if a manager queued (``whatif``): run by the ``what-if`` flow, one at a time.
+    WHAT_IF = "flow.what-if"
     NOTIFY = "notify"
     WEBHOOK = "webhook"
     WEBHOOK_REPLAY = "webhook.replay"

@@ -20,6 +20,9 @@ from accelerator.dossiers.status import DossierStatus
 from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.models import OutboxMessage
 from accelerator.outbox.topics import Topic
+from accelerator.whatif.actions import STALE_AFTER, fail_stale_runs
+from accelerator.whatif.models import SimulationRun
+from accelerator.whatif.status import RunStatus
 
 #: Work younger than this may still be on its way: leave it to the relay.
 GRACE = dt.timedelta(minutes=5)
@@ -32,11 +35,17 @@ class Repairs:
     intakes: list[str] = field(default_factory=list)
     launches: list[str] = field(default_factory=list)
     consolidations: list[str] = field(default_factory=list)
+    #: What-if runs still queued whose message was lost (queued again).
+    what_ifs: list[str] = field(default_factory=list)
+    #: What-if runs left running by a process that died (marked failed).
+    stale_what_ifs: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
         """How many flows were queued again."""
-        return len(self.intakes) + len(self.launches) + len(self.consolidations)
+        return (
+            len(self.intakes) + len(self.launches) + len(self.consolidations) + len(self.what_ifs)
+        )
 
 
 def _pending(session: Session, topic: Topic, key: str, value: str, since: dt.datetime) -> bool:
@@ -58,8 +67,9 @@ def _pending(session: Session, topic: Topic, key: str, value: str, since: dt.dat
 def reconcile(
     session: Session, *, now: dt.datetime, limit: int = 500, grace: dt.timedelta = GRACE
 ) -> Repairs:
-    """Queue again the intakes, launches and consolidations that should have happened
-    (``grace`` ago or earlier: younger work may still be on its way)."""
+    """Queue again the intakes, launches, consolidations and what-ifs that should have
+    happened (``grace`` ago or earlier: younger work may still be on its way); mark failed
+    the what-ifs left running by a process that died."""
     repairs = Repairs()
     before = now - grace
     unrouted = session.scalars(
@@ -90,4 +100,18 @@ def reconcile(
         ):
             enqueue(session, Queued(Topic.CONSOLIDATE, {"dossier_id": str(dossier.id)}), now=now)
             repairs.consolidations.append(str(dossier.id))
+    queued = session.scalars(
+        select(SimulationRun.id)
+        .where(SimulationRun.status == RunStatus.QUEUED.value, SimulationRun.requested_at < before)
+        .limit(limit)
+    )
+    for run_id in queued:
+        # In the embedded mode a run may wait its turn behind another one: queued again, it
+        # is handed over twice, and the second flow finds it started and does nothing.
+        if not _pending(session, Topic.WHAT_IF, "run_id", str(run_id), before):
+            enqueue(session, Queued(Topic.WHAT_IF, {"run_id": str(run_id)}), now=now)
+            repairs.what_ifs.append(str(run_id))
+    repairs.stale_what_ifs = [
+        str(run_id) for run_id in fail_stale_runs(session, now=now, older_than=STALE_AFTER)
+    ]
     return repairs

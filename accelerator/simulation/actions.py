@@ -30,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -59,10 +60,12 @@ from accelerator.migrations.commands import upgrade
 from accelerator.shared.db import Database
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
+from accelerator.simulation.queries import choose_responses
 from accelerator.simulation.rules import (
     PROJECTS,
     Delay,
     SampledDossier,
+    as_json,
     sample_world,
     shift,
 )
@@ -73,10 +76,15 @@ from accelerator.simulation.schemas import (
     ModeResult,
     SimulationConfig,
     SimulationResult,
+    WhatIfIn,
+    describe_error,
 )
 from accelerator.sla.actions import calendar_version, consultation_key
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.models import Clock
+from accelerator.whatif.actions import queue_run
+from accelerator.whatif.models import SimulationRun
+from accelerator.whatif.schemas import RunParameters
 
 #: Events processed per transaction: one commit per batch, not per action.
 BATCH = 200
@@ -512,3 +520,81 @@ def simulate(
         seconds=time.perf_counter() - started,
         notes=tuple(notes),
     )
+
+
+def answer(
+    config: SimulationConfig,
+    *,
+    dossiers: int,
+    seed: int,
+    history: Mapping[str, list[float]],
+    modes: Sequence[Mode] = (Mode.PARALLEL, Mode.SERIAL),
+    notes: Sequence[str] = (),
+    directory: Path | None = None,
+) -> SimulationResult:
+    """A what-if answered: each administration's distribution chosen (the scenario's, else
+    fitted on ``history``, else its legal delay, noted), then the run (``simulate``). The
+    command line and the managers' page both answer through here."""
+    check_dossiers(dossiers)
+    administrations = seed_administrations()
+    check_scenario(config, administrations)
+    responses = choose_responses(config, administrations, history)
+    found = list(notes)
+    legal = [c.code for c in responses if c.source == "legal"]
+    if legal:
+        found.append(
+            t(
+                "simulation.legal_fallback",
+                minimum=config.fit.min_answered,
+                codes=", ".join(legal),
+            )
+        )
+    return simulate(
+        config,
+        dossiers=dossiers,
+        seed=seed,
+        modes=modes,
+        responses=responses,
+        notes=found,
+        directory=directory,
+    )
+
+
+def queue_what_if(
+    session: Session, *, data: WhatIfIn, user: User, now: dt.datetime
+) -> SimulationRun:
+    """Queue the what-if ``data`` for the background flow (``whatif.actions.queue_run``),
+    once the scenario names only administrations and projects the simulation knows."""
+    check_scenario(data.scenario, seed_administrations())
+    return queue_run(
+        session,
+        dossiers=data.dossiers,
+        seed=data.seed,
+        scenario=data.scenario.model_dump(mode="json"),
+        user=user,
+        now=now,
+    )
+
+
+def run_what_if(
+    parameters: RunParameters,
+    *,
+    history: Mapping[str, list[float]],
+    directory: Path | None = None,
+) -> dict[str, object]:
+    """A queued what-if run (both modes), its answer as ``rules.as_json`` writes it; the
+    stored scenario is read back through ``SimulationConfig``, ``InvalidInput`` if it no
+    longer passes."""
+    try:
+        config = SimulationConfig.model_validate(parameters.scenario)
+    except ValidationError as error:
+        where, message = describe_error(error)
+        raise InvalidInput(t("simulation.stored_invalid", field=where, message=message)) from None
+    result = answer(
+        config,
+        dossiers=parameters.dossiers,
+        seed=parameters.seed,
+        history=history,
+        directory=directory,
+    )
+    return as_json(result)

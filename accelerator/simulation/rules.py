@@ -232,27 +232,31 @@ def number(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace(".", ",")
 
 
-def describe(chosen: Chosen) -> str:
-    """One administration's distribution, in French, with where it comes from."""
-    unit = t(UNIT_KEYS[unit_of(chosen.response)])
-    match chosen.response:
+def describe_distribution(response: Response) -> str:
+    """A response distribution, in French (« lognormale, médiane 10 j, p90 17,5 j »)."""
+    unit = t(UNIT_KEYS[unit_of(response)])
+    match response:
         case Legal():
-            text = t("simulation.distribution.legal")
+            return t("simulation.distribution.legal")
         case Fixed(value=value):
-            text = t("simulation.distribution.fixed", value=number(value), unit=unit)
+            return t("simulation.distribution.fixed", value=number(value), unit=unit)
         case LogNormal(median=median, p90=p90):
-            text = t(
+            return t(
                 "simulation.distribution.lognormal",
                 median=number(median),
                 p90=number(p90),
                 unit=unit,
             )
         case Gamma(mean=mean, sd=sd):
-            text = t("simulation.distribution.gamma", mean=number(mean), sd=number(sd), unit=unit)
+            return t("simulation.distribution.gamma", mean=number(mean), sd=number(sd), unit=unit)
         case Empirical(values=values):
-            text = t("simulation.distribution.empirical", count=len(values), unit=unit)
+            return t("simulation.distribution.empirical", count=len(values), unit=unit)
+
+
+def describe(chosen: Chosen) -> str:
+    """One administration's distribution, in French, with where it comes from."""
     source = t(SOURCE_KEYS[chosen.source], count=chosen.observed)
-    return f"{chosen.code} : {text} ({source})"
+    return f"{chosen.code} : {describe_distribution(chosen.response)} ({source})"
 
 
 def table(result: SimulationResult) -> list[str]:

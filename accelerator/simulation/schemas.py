@@ -28,6 +28,11 @@ MAX_AMOUNT = 3650.0
 MAX_DOSSIERS = 20_000
 #: The most values of an empirical distribution.
 MAX_VALUES = 10_000
+#: The most dossiers a what-if queued from the managers' page simulates (a run of this size
+#: takes minutes of both cores; the command line goes up to ``MAX_DOSSIERS``).
+MAX_PAGE_DOSSIERS = 500
+#: The largest seed (the command line's bound, a signed 64-bit integer).
+MAX_SEED = 2**63 - 1
 
 
 class Mode(StrEnum):
@@ -184,6 +189,16 @@ class SimulationConfig(BaseModel):
     information_probability: Annotated[FiniteFloat, Field(ge=0, le=1)] = 0.0
     administrations: dict[Code, AdministrationIn] = Field(default_factory=dict, max_length=200)
     fit: FitIn = Field(default_factory=FitIn)
+
+
+class WhatIfIn(BaseModel):
+    """A what-if queued from the managers' page: how many dossiers, which seed, and the
+    scenario, the same model a ``--config`` file is read into."""
+
+    model_config = STRICT_INPUT
+    dossiers: Annotated[int, Field(ge=1, le=MAX_PAGE_DOSSIERS)] = 100
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
+    scenario: SimulationConfig = Field(default_factory=SimulationConfig)
 
 
 def describe_error(error: ValidationError) -> tuple[str, str]:

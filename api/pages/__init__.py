@@ -4,10 +4,11 @@
 sign-in (``sign_in.py``; with ProConnect when configured, ``proconnect.py``), the home page
 and each role's space (``spaces.py``), the holder's filing form (``filing.py``), the dossier
 page (``dossier.py``), the consultation page (``consultation.py``), the administrators'
-pages (``management.py``), the managers' figures (``pilotage.py``) and weekly review packs
-(``packs.py``), and answers the pages' errors with pages (``errors.py``). Sessions, CSRF and
-each page's unit of work are in ``web.py``; templates in ``api/templates/``; what a page shows
-of instants and deadlines in ``display.py``. The JSON API and its bearer tokens are untouched.
+pages (``management.py``), the managers' figures (``pilotage.py``), what-if simulator
+(``simulation.py``) and weekly review packs (``packs.py``), and answers the pages' errors
+with pages (``errors.py``). Sessions, CSRF and each page's unit of work are in ``web.py``;
+templates in ``api/templates/``; what a page shows of instants and deadlines in
+``display.py``. The JSON API and its bearer tokens are untouched.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from api.pages import (
     pilotage,
     proconnect,
     sign_in,
+    simulation,
     spaces,
 )
 from api.pages.assets import LONG_CACHE, Urls, catalogue
@@ -70,6 +72,7 @@ def install(app: FastAPI) -> None:
     app.include_router(consultation.router)
     app.include_router(management.router)
     app.include_router(pilotage.router)
+    app.include_router(simulation.router)
 
 
 def is_pages_route(route: Any) -> bool:

@@ -450,6 +450,7 @@ PILOTAGE_SECTIONS: list[tuple[str, str]] = [
     ("/pilotage", "pages.pilotage.section.watch"),
     ("/pilotage/indicateurs", "pages.pilotage.section.indicators"),
     ("/pilotage/prevision", "pages.pilotage.section.forecast"),
+    ("/pilotage/simulation", "pages.pilotage.section.simulation"),
     ("/pilotage/revues", "pages.pilotage.section.reviews"),
 ]
 

@@ -100,3 +100,29 @@ def sign_in(page: Any, base_url: str, email: str, password: str = DEMO_PASSWORD)
     page.locator("#password").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_load_state()
+
+
+def run_what_ifs(url: str) -> int:
+    """Run every what-if queued on ``url``'s database, as the what-if flow's steps do (the
+    served app has no relay): start, simulate on its history, store the answer. How many."""
+    from sqlalchemy import select
+
+    from accelerator.simulation.actions import run_what_if
+    from accelerator.simulation.queries import answered_held_times
+    from accelerator.whatif.actions import finish_run, start_run
+    from accelerator.whatif.models import SimulationRun
+
+    database = get_database(url)
+    with database.transaction() as session:
+        queued = list(
+            session.scalars(select(SimulationRun.id).where(SimulationRun.status == "queued"))
+        )
+        history = answered_held_times(session)
+    for run_id in queued:
+        with database.transaction() as session:
+            parameters = start_run(session, run_id=run_id, now=utcnow())
+        assert parameters is not None
+        answer = run_what_if(parameters, history=history)
+        with database.transaction() as session:
+            finish_run(session, run_id=run_id, result=answer, now=utcnow())
+    return len(queued)

@@ -2,7 +2,8 @@
 the dossier page of a holder and a référent, the agent's consultation page and the
 administrators' journal after one edit, as Debian's
 Chromium renders them on the demo world; and the managers' figures (dashboard, an
-administration's page, the forecast) on the demo world with twelve weeks of past work.
+administration's page, the forecast) and the what-if simulator (the form with its runs, a
+finished run's answer) on the demo world with twelve weeks of past work.
 
     .venv/bin/python -m tests.pages.screenshots      (or: make screenshots)
     .venv/bin/python -m tests.pages.screenshots pilotage      (the managers' figures only)
@@ -16,7 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.pages.browser import LANDINGS, chromium, seeded_database, serve, sign_in
+from tests.pages.browser import (
+    LANDINGS,
+    chromium,
+    run_what_ifs,
+    seeded_database,
+    serve,
+    sign_in,
+)
 
 OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NAMES = {
@@ -67,8 +75,44 @@ PILOTAGE_PAGES = [
 ]
 
 
+def _full_page(page: Any, path: Path) -> None:
+    """A full-page capture once the page's charts are drawn and settled."""
+    if page.locator("bar-chart, line-chart").count():
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('bar-chart, line-chart')]"
+            ".every(c => c.querySelector('canvas'))"
+        )
+    # A full-page capture resizes the viewport, and the charts redraw while it is taken:
+    # give the viewport the page's height first, let them settle.
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": height})
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def _what_if(page: Any, base_url: str, url: str) -> None:
+    """« DDT in 10 days instead of 20 » queued from the form, run as the flow would, then the
+    list of runs and the run's answer."""
+    page.goto(base_url + "/pilotage/simulation")
+    page.get_by_label("Nombre de dossiers").fill("30")
+    page.get_by_label("Administration 1").select_option("DDT-65")
+    page.get_by_label("Médiane 1").fill("10")
+    page.get_by_label("90e centile 1").fill("17,5")
+    page.get_by_label("Unité 1").select_option("days")
+    page.get_by_role("button", name="Lancer la simulation").click()
+    page.wait_for_url("**/pilotage/simulation/*")
+    run_url = page.url
+    run_what_ifs(url)
+    page.goto(base_url + "/pilotage/simulation")
+    _full_page(page, OUTPUT / "pilotage-simulation.png")
+    page.goto(run_url)
+    _full_page(page, OUTPUT / "pilotage-simulation-resultat.png")
+
+
 def pilotage() -> None:
-    """The managers' figures, their charts drawn, into docs/screenshots/."""
+    """The managers' figures, their charts drawn, and the what-if simulator, into
+    docs/screenshots/."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as directory:
         url = seeded_database(Path(directory), history=True)
@@ -78,18 +122,8 @@ def pilotage() -> None:
             sign_in(page, base_url, "manager@demo.test")
             for name, path in PILOTAGE_PAGES:
                 page.goto(base_url + path)
-                if page.locator("bar-chart, line-chart").count():
-                    page.wait_for_function(
-                        "() => [...document.querySelectorAll('bar-chart, line-chart')]"
-                        ".every(c => c.querySelector('canvas'))"
-                    )
-                # A full-page capture resizes the viewport, and the charts redraw while it
-                # is taken: give the viewport the page's height first, let them settle.
-                height = page.evaluate("document.documentElement.scrollHeight")
-                page.set_viewport_size({"width": 1280, "height": height})
-                page.wait_for_timeout(1500)
-                page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
-                page.set_viewport_size({"width": 1280, "height": 900})
+                _full_page(page, OUTPUT / f"{name}.png")
+            _what_if(page, base_url, url)
             context.close()
 
 

@@ -34,6 +34,7 @@ PAGES: dict[str, set[str] | None] = {
     "/pilotage/indicateurs": {"manager", "admin"},
     "/pilotage/prevision": {"manager", "admin"},
     "/pilotage/revues": {"manager", "admin"},
+    "/pilotage/simulation": {"manager", "admin"},
     "/gestion": {"admin"},
     "/gestion/comptes": {"admin"},
     "/gestion/administrations": {"admin"},
@@ -58,6 +59,7 @@ OBJECT_PAGES: dict[str, set[str]] = {
     "/gestion/comptes/{account_id}": {"admin"},
     "/pilotage/administrations/{code}": {"manager", "admin"},
     "/pilotage/indicateurs/{table}.csv": {"manager", "admin"},
+    "/pilotage/simulation/{run_id}": {"manager", "admin"},
     "/gestion/administrations/{code}": {"admin"},
     "/gestion/aiguillage/{code}": {"admin"},
 }
@@ -97,6 +99,7 @@ FORMS: dict[str, set[str] | None] = {
     "/gestion/objectifs": {"admin"},
     "/gestion/fermetures": {"admin"},
     "/gestion/fermetures/suppression": {"admin"},
+    "/pilotage/simulation": {"manager", "admin"},
 }
 ROLES = {
     "holder@pages.test": "holder",

@@ -260,6 +260,7 @@ def test_admins_read_the_figures_and_their_menu_leaves_out_the_managers_watch_li
         "/pilotage",
         "/pilotage/indicateurs",
         "/pilotage/prevision",
+        "/pilotage/simulation",
         "/pilotage/revues",
     ]
     assert 'href="/pilotage" aria-current="page"' in manager

@@ -157,3 +157,4 @@ def test_deploy_registers_the_monday_schedule_in_paris() -> None:
     assert found["weekly-pack/accelerator"] == [("0 7 * * 1", "Europe/Paris")]
     assert found["sweep/accelerator"] == [("* * * * *", None)]  # UTC, as before
     assert found["intake/accelerator"] == []
+    assert found["what-if/accelerator"] == []  # run on demand, from the managers' page
