@@ -122,6 +122,10 @@ class HistoryConfig:
     improvement: float = 0.25
 
 
+#: The history ``accelerator demo`` loads (its size: the command's ``--history``).
+DEMO_HISTORY = HistoryConfig(dossiers=1_500, years=2.0, seed=2026)
+
+
 #: Each administration's median answer time as a share of its legal delay, at the start.
 #: Unlisted ones: ``DEFAULT_PACE``. Spread so that some are late and gate dossiers.
 PACE: dict[str, float] = {
