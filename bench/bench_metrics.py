@@ -433,8 +433,13 @@ def measure(
                 )
                 log(f"{backend}: forecast median {statistics.median(forecast) / 1000:.2f} s")
         finally:
+            # A call cut short leaves its query running in the server: do not wait for it.
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=30)
         measured.pack_s, measured.pack_week, measured.pack_bytes = time_pack(url, result.now, work)
         log(f"{backend}: weekly pack {measured.pack_week} in {measured.pack_s:.1f} s")
     return measured
