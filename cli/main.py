@@ -15,6 +15,9 @@ from accelerator.shared.errors import AcceleratorError
 from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar
 
+#: Dossiers of generated history the demo loads (``accelerator demo --history N``).
+DEMO_HISTORY_DOSSIERS = 800
+
 app = typer.Typer(
     help=t("cli.help"),
     no_args_is_help=True,
@@ -525,10 +528,19 @@ def worker(
 def demo(
     port: Annotated[int, typer.Option(help=t("cli.api_port_help"))] = 8000,
     prefect_port: Annotated[int, typer.Option(help=t("cli.prefect_port_help"))] = 4200,
+    history: Annotated[int, typer.Option(help=t("cli.demo.history_help"))] = (
+        DEMO_HISTORY_DOSSIERS
+    ),
 ) -> None:
-    """Migrate, load catalogue and demo data, then run Prefect's server, the relay and the API."""
+    """Migrate, load catalogue and demo data (with a generated history for the managers'
+    figures), then run Prefect's server, the relay and the API."""
+    import dataclasses
+    import time
+
     from accelerator.catalogue.actions import load_catalogue
     from accelerator.demo.actions import DEMO_PASSWORD, load_demo
+    from accelerator.demo.history import DEMO_HISTORY, load_history
+    from accelerator.metrics.actions import refresh_facts
     from accelerator.migrations.commands import upgrade
     from accelerator.shared.db import get_database, utcnow
 
@@ -539,6 +551,17 @@ def demo(
     with get_database().transaction() as session:
         load_catalogue(session, take_charge_reoffer=settings.take_charge_reoffer)
         accounts = load_demo(session, now=utcnow())
+    if history > 0:
+        # Once (a later start finds it and adds nothing); its facts derived as the sweep does.
+        started = time.perf_counter()
+        config = dataclasses.replace(DEMO_HISTORY, dossiers=history)
+        with get_database().transaction() as session:
+            loaded = load_history(session, config, now=utcnow())
+        if loaded:
+            with get_database().transaction() as session:
+                refresh_facts(session, now=utcnow())
+            seconds = f"{time.perf_counter() - started:.1f}"
+            typer.echo(t("cli.demo.history_loaded", dossiers=loaded, seconds=seconds))
     typer.echo(t("cli.demo.accounts", password=DEMO_PASSWORD))
     for account in accounts:
         typer.echo(f"  {account.role.value:9} {account.email}")

@@ -1,5 +1,6 @@
 """`accelerator demo` (what `make run` calls) as a newcomer runs it: real processes, real
-Prefect server, a dossier filed over HTTP, then Ctrl-C and not one process left behind."""
+Prefect server, a dossier filed over HTTP, the managers' figures over the generated history,
+then Ctrl-C and not one process left behind."""
 
 from __future__ import annotations
 
@@ -127,9 +128,24 @@ def test_demo_serves_runs_flows_and_stops_without_orphans(tmp_path: Path) -> Non
 
         assert wait_for(intake_states, 60, "the intake flow run to finish") == ["COMPLETED"]
         assert httpx.get(f"http://127.0.0.1:{prefect_port}/").status_code == 200  # the UI
+
+        # The generated history gives the managers' figures something to show.
+        manager = httpx.post(
+            f"{base}/api/v1/auth/token", json={"email": "manager@demo.test", "password": "demo"}
+        ).json()["access_token"]
+        summary = httpx.get(
+            f"{base}/api/v1/metrics/summary",
+            headers={"Authorization": f"Bearer {manager}"},
+            timeout=60,
+        ).json()
+        answered = {a["code"]: a for a in summary["administrations"] if a["n"]}
+        assert len(answered) >= 8 and answered["DDT-65"]["p50_days"] is not None
+        assert summary["take_charge_within_24h_share"] is not None
+        assert summary["parallel_gain_ratio"] > 1
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, output
     assert "Arrêté." in output
+    assert "Historique de démonstration généré : 1500 dossiers" in output
     assert all(live_group_members(pgid) == [] for pgid in groups), output
