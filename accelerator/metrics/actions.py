@@ -49,7 +49,7 @@ from accelerator.sla.models import Clock, ClockPause
 #: million rows.
 BATCH = 2_000
 #: Stale rows past which ``refresh_facts`` rebuilds the rollups instead of updating them.
-REBUILD_AFTER = 20_000
+REBUILD_AFTER = 2 * BATCH
 #: The advisory lock key of the refresh (PostgreSQL): "metrics" in ASCII.
 REFRESH_LOCK = 0x6D657472696373
 #: How much of the internal target's budget makes an open consultation "at risk".
@@ -214,6 +214,9 @@ def refresh_consultations(
         session.scalars(select(ConsultationFact).where(ConsultationFact.consultation_id.in_(ids)))
     )
     removed = [_snapshot(fact) for fact in replaced]
+    cycles = {(c.dossier_id, c.cycle) for c in consultations}
+    cycles |= {(f.dossier_id, f.cycle) for f in replaced}
+    cycles_before = rollups.cycle_facts(session, cycles) if roll_up else []
     for fact in replaced:
         session.expunge(fact)
     session.execute(delete(ConsultationFact).where(ConsultationFact.consultation_id.in_(ids)))
@@ -267,7 +270,13 @@ def refresh_consultations(
         added.append(fact)
     session.flush()
     if roll_up:
-        rollups.apply(session, removed=removed, added=added)
+        rollups.apply(
+            session,
+            removed=removed,
+            added=added,
+            cycles_before=cycles_before,
+            cycles_after=rollups.cycle_facts(session, cycles),
+        )
     return len(consultations)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accelerator.shared.db import Base, UTCDateTime
@@ -25,6 +25,8 @@ class ConsultationFact(Base):
     __table_args__ = (
         Index("ix_consultation_facts_admin_finished", "administration_code", "finished_at"),
         Index("ix_consultation_facts_sent_at", "sent_at"),
+        # The rollups' partial weeks, and the open items (``finished_at IS NULL``).
+        Index("ix_consultation_facts_finished_at", "finished_at"),
     )
 
     consultation_id: Mapped[uuid.UUID] = mapped_column(
@@ -95,7 +97,8 @@ class MetricsRollup(Base):
     """The consultation facts added up by ISO week and by the filters' dimensions.
 
     One row per cell: a family (``finished``: the consultations by week of their end;
-    ``sent``: by week of their sending), a week (``""``: every week), an administration, and
+    ``sent``: by week of their sending; ``cycles``: the review cycles by week of their last
+    opinion), a week (``""``: every week), an administration, and
     for each filter its value or any (procedure ``""``, arrondissement ``""``, cycle 0), so a
     filtered figure reads one row per administration and week instead of the facts. Kept in
     step with the facts by ``metrics.rollups.apply`` (docs/decisions.md, "Rollups").
@@ -130,8 +133,17 @@ class MetricsRollup(Base):
     on_time_legal: Mapped[int] = mapped_column(Integer, default=0)
     on_time_target: Mapped[int] = mapped_column(Integer, default=0)
     breaches: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``cycles`` only: the review cycles closed (``items``) and, per administration, those
+    #: of two opinions or more it gave one in, those it gated, the delay it added; the sums
+    #: of the cycles' durations and longest durations (durations in millionths of a day).
+    gate_consulted: Mapped[int] = mapped_column(Integer, default=0)
+    gated: Mapped[int] = mapped_column(Integer, default=0)
+    gate_delay: Mapped[int] = mapped_column(BigInteger, default=0)
+    gain_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    gain_longest: Mapped[int] = mapped_column(BigInteger, default=0)
     #: Sketches (``metrics.sketch``) of the judged ones' held days, held business days and
-    #: lateness (``finished`` only).
+    #: lateness (``finished``), and of the cycles' parallel gain (``cycles``).
     held: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     business: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     lateness: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    ratio: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -13,11 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Float, and_, case, false, func, literal, or_, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 
 from accelerator.dossiers.models import Dossier
 from accelerator.metrics import figures, rollups, sketch
@@ -54,28 +52,6 @@ MAX_FORECAST = 10_000
 F = ConsultationFact
 D = DossierFact
 JUDGED = (Outcome.ANSWERED.value, Outcome.TACIT.value)
-
-
-class days_between(FunctionElement[float]):
-    """``a - b`` in days of 24 hours, on SQLite and PostgreSQL."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(days_between, "sqlite")
-def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
-    a, b = list(element.clauses)
-    return f"(julianday({compiler.process(a, **kw)}) - julianday({compiler.process(b, **kw)}))"
-
-
-@compiles(days_between, "postgresql")
-def _days_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
-    a, b = list(element.clauses)
-    return (
-        f"(EXTRACT(EPOCH FROM ({compiler.process(a, **kw)} - {compiler.process(b, **kw)}))"
-        " / 86400.0)"
-    )
 
 
 def filters_for(
@@ -397,116 +373,62 @@ def _local(instant: dt.datetime | None) -> str | None:
 # --- Consolidated cycles: gating administration and parallel gain ---
 
 
-def _closed_cycles(filters: Filters, *, at_least: int) -> Any:
-    """(dossier, cycle, last opinion, count) of every cycle whose consultations are all
-    finished, with ``at_least`` opinions (cancelled ones aside), closed in the period."""
-    judged = F.outcome.in_(JUDGED)
-    last = func.max(case((judged, F.finished_at)))
-    query = (
-        select(
-            F.dossier_id,
-            F.cycle,
-            last.label("last"),
-            _count(judged).label("opinions"),
-        )
-        .where(*_dimensions(filters, administration=False))
-        .group_by(F.dossier_id, F.cycle)
-        .having(_count(F.outcome == Outcome.OPEN.value) == 0, _count(judged) >= at_least)
-    )
-    if filters.start is not None:
-        query = query.having(last >= filters.start)
-    if filters.end is not None:
-        query = query.having(last < filters.end)
-    if filters.administration is not None:
-        query = query.having(_count(F.administration_code == filters.administration) > 0)
-    return query.subquery("cycles")
-
-
 def gating(session: Session, filters: Filters) -> list[GatingOut]:
     """Per administration, over the cycles closed in the period with at least two opinions:
     how many it gated (it gave the last opinion; tied last opinions all gate, by 0 days),
-    out of how many it was consulted on, and the total delay it added beyond the next one."""
-    cycles = _closed_cycles(filters, at_least=2)
-    ranked = (
-        select(
-            F.dossier_id,
-            F.cycle,
-            F.administration_code,
-            F.finished_at,
-            func.row_number()
-            .over(
-                partition_by=(F.dossier_id, F.cycle),
-                order_by=(F.finished_at.desc(), F.administration_code),
+    out of how many it was consulted on, and the total delay it added beyond the next one
+    (``rollups.cycle_measures``)."""
+    cells = rollups.select_cells(
+        session, rollups.CYCLES, filters, start=filters.start, end=filters.end, by_week=False
+    )
+    result = []
+    for (code, _), cell in sorted(cells.items()):
+        consulted, gated = cell.count("gate_consulted"), cell.count("gated")
+        if code == rollups.ANY or not consulted:
+            continue
+        result.append(
+            GatingOut(
+                code=code,
+                gated=gated,
+                consulted=consulted,
+                share=figures.share(gated, consulted),
+                total_delay_days=figures.rounded(cell.count("gate_delay") / rollups.MICRO) or 0.0,
             )
-            .label("rank"),
         )
-        .join(cycles, and_(cycles.c.dossier_id == F.dossier_id, cycles.c.cycle == F.cycle))
-        .where(F.outcome.in_(JUDGED))
-        .subquery("ranked")
-    )
-    second = (
-        select(
-            ranked.c.dossier_id,
-            ranked.c.cycle,
-            func.max(case((ranked.c.rank == 2, ranked.c.finished_at))).label("second"),
-            func.max(ranked.c.finished_at).label("last"),
-        )
-        .group_by(ranked.c.dossier_id, ranked.c.cycle)
-        .subquery("second")
-    )
-    is_gate = ranked.c.finished_at == second.c.last
-    delay = case((is_gate, days_between(second.c.last, second.c.second)), else_=literal(0.0))
-    rows = session.execute(
-        select(
-            ranked.c.administration_code,
-            _count(is_gate),
-            func.count(),
-            func.coalesce(func.sum(delay), 0.0),
-        )
-        .join(
-            second,
-            and_(second.c.dossier_id == ranked.c.dossier_id, second.c.cycle == ranked.c.cycle),
-        )
-        .group_by(ranked.c.administration_code)
-        .order_by(ranked.c.administration_code)
-    )
-    result = [
-        GatingOut(
-            code=code,
-            gated=int(gated),
-            consulted=int(consulted),
-            share=figures.share(int(gated), int(consulted)),
-            total_delay_days=figures.rounded(float(total)) or 0.0,
-        )
-        for code, gated, consulted, total in rows
-    ]
-    if filters.administration is not None:
-        result = [r for r in result if r.code == filters.administration]
     return result
+
+
+#: Up to this many cycles, the median cycle's parallel gain is computed from the cycles
+#: themselves (exact); beyond, from the rollups' sketches.
+CYCLES_EXACT_LIMIT = 1_000
 
 
 def parallel_gain(session: Session, filters: Filters) -> ParallelGainOut:
     """Over the cycles closed in the period: the sum of their consultations' elapsed
     durations against the longest one; the ratio of the totals, and the median cycle's."""
-    cycles = _closed_cycles(filters, at_least=1)
-    rows = session.execute(
-        select(
-            func.coalesce(func.sum(F.elapsed_days), 0.0),
-            func.coalesce(func.max(F.elapsed_days), 0.0),
-        )
-        .join(cycles, and_(cycles.c.dossier_id == F.dossier_id, cycles.c.cycle == F.cycle))
-        .where(F.outcome.in_(JUDGED))
-        .group_by(F.dossier_id, F.cycle)
-    ).all()
-    pairs = [(float(s or 0.0), float(m or 0.0)) for s, m in rows]
-    total = sum(s for s, _ in pairs)
-    longest = sum(m for _, m in pairs)
+    cells = rollups.select_cells(
+        session,
+        rollups.CYCLES,
+        filters,
+        start=filters.start,
+        end=filters.end,
+        by_week=False,
+        sketches=("ratio",),
+    )
+    cell = cells.get((filters.administration or rollups.ANY, ""), rollups.Cell())
+    cycles = cell.count("items")
+    total = cell.count("gain_sum") / rollups.MICRO
+    longest = cell.count("gain_longest") / rollups.MICRO
+    if cycles <= CYCLES_EXACT_LIMIT:
+        median = figures.median(rollups.cycle_ratios(session, filters))
+    else:
+        median = figures.rounded(sketch.percentiles(*cell.merged("ratio"), (50,))[50])
     return ParallelGainOut(
-        cycles=len(pairs),
+        cycles=cycles,
         sum_days=figures.rounded(total) or 0.0,
         longest_days=figures.rounded(longest) or 0.0,
         ratio=figures.ratio(total, longest),
-        median_cycle_ratio=figures.median([s / m for s, m in pairs if m]),
+        median_cycle_ratio=median,
     )
 
 

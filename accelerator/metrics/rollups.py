@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from accelerator.metrics import sketch
@@ -35,6 +35,8 @@ from accelerator.metrics.schemas import Filters
 #: The families of cells: the consultations by week of their end, and by week of sending.
 FINISHED = "finished"
 SENT = "sent"
+#: ... and the review cycles by week of their last opinion (gating, parallel gain).
+CYCLES = "cycles"
 #: A dimension's "any value" (the cycle's is 0), and the week of "every week".
 ANY = ""
 EVERY_WEEK = ""
@@ -48,8 +50,18 @@ COUNTS = (
     "on_time_legal",
     "on_time_target",
     "breaches",
+    # ``cycles`` cells: per administration consulted, the cycles of two opinions or more it
+    # gave one in, those where it gave the last, and the delay it added (micro-days); the
+    # sums of the cycles' durations and of their longest ones (micro-days).
+    "gate_consulted",
+    "gated",
+    "gate_delay",
+    "gain_sum",
+    "gain_longest",
 )
-SKETCHES = ("held", "business", "lateness")
+SKETCHES = ("held", "business", "lateness", "ratio")
+#: Durations summed in cells are counted in millionths of a day (exact integer sums).
+MICRO = 1_000_000
 #: Cells read or written per statement.
 CHUNK = 500
 
@@ -120,6 +132,9 @@ class Cell:
         return not any(self.counts) and not any(any(s.values()) for s in self.sketches.values())
 
 
+_NO_CYCLE = (0, 0, 0, 0, 0)
+
+
 def _measures(fact: FactLike, family: str) -> tuple[list[int], dict[str, float]]:
     judged = fact.outcome in _JUDGED
     finished = fact.outcome != Outcome.OPEN.value
@@ -132,6 +147,7 @@ def _measures(fact: FactLike, family: str) -> tuple[list[int], dict[str, float]]
         int(finished and fact.on_time_legal is True),
         int(finished and fact.on_time_target is True),
         int(judged and fact.lateness_days is not None),
+        *_NO_CYCLE,
     ]
     values: dict[str, float] = {}
     if family == FINISHED and judged:
@@ -187,6 +203,108 @@ def base_of(fact: FactLike, family: str) -> Base | None:
     )
 
 
+class CycleFactLike(Protocol):
+    """What a review cycle's contribution reads of each of its consultations' facts."""
+
+    dossier_id: Any
+    administration_code: str
+    procedures: str
+    arrondissement_code: str | None
+    cycle: int
+    outcome: str
+    finished_at: dt.datetime | None
+    elapsed_days: float | None
+
+
+def _micro(days: float) -> int:
+    return round(days * MICRO)
+
+
+def cycle_measures(
+    facts: Sequence[CycleFactLike],
+) -> tuple[dt.datetime, list[tuple[Base, list[int], dict[str, float]]]] | None:
+    """What one review cycle (its consultations' ``facts``) adds to the ``cycles`` bases,
+    and the instant of its last opinion; None while one is open, or without an opinion.
+
+    A closed cycle counts for the parallel gain under every administration consulted in it
+    (whatever the outcome) and under any: the sum of its opinions' elapsed durations and the
+    longest one. With two opinions or more, each administration that gave one counts it for
+    the gating: it gated if its opinion was the last (tied last ones all gate, by 0 days),
+    by the time from the next one (the second in order of time, codes breaking ties)."""
+    if not facts or any(f.outcome == Outcome.OPEN.value for f in facts):
+        return None
+    judged = [f for f in facts if f.outcome in _JUDGED and f.finished_at is not None]
+    if not judged:
+        return None
+    ranked = sorted(judged, key=lambda f: f.administration_code)
+    ranked.sort(key=lambda f: f.finished_at or dt.datetime.min.replace(tzinfo=dt.UTC), reverse=True)
+    last = ranked[0].finished_at
+    assert last is not None  # judged ones are finished
+    elapsed = [f.elapsed_days or 0.0 for f in judged]
+    total, longest = sum(elapsed), max(elapsed)
+    gain = [0] * len(COUNTS)
+    gain[COUNTS.index("items")] = 1
+    gain[COUNTS.index("gain_sum")] = _micro(total)
+    gain[COUNTS.index("gain_longest")] = _micro(longest)
+    values = {"ratio": total / longest} if longest else {}
+    gates: dict[str, list[int]] = {}
+    if len(judged) >= 2:
+        second = ranked[1].finished_at
+        assert second is not None
+        for f in judged:
+            counts = gates.setdefault(f.administration_code, [0, 0, 0])
+            counts[0] += 1
+            if f.finished_at == last:
+                counts[1] += 1
+                counts[2] += _micro((last - second) / dt.timedelta(days=1))
+    first = facts[0]
+    week = iso_week(last)
+    arrondissement = first.arrondissement_code or ANY
+    entries = []
+    for code in [ANY, *sorted({f.administration_code for f in facts})]:
+        counts = list(gain)
+        consulted, gated, delay = gates.get(code, (0, 0, 0))
+        counts[COUNTS.index("gate_consulted")] = consulted
+        counts[COUNTS.index("gated")] = gated
+        counts[COUNTS.index("gate_delay")] = delay
+        base = Base(CYCLES, week, code, first.procedures, arrondissement, first.cycle)
+        entries.append((base, counts, values))
+    return last, entries
+
+
+def cycles_of(rows: Iterable[CycleFactLike]) -> dict[tuple[Any, int], list[CycleFactLike]]:
+    """Facts grouped by review cycle (dossier, cycle)."""
+    found: dict[tuple[Any, int], list[CycleFactLike]] = {}
+    for row in rows:
+        found.setdefault((row.dossier_id, row.cycle), []).append(row)
+    return found
+
+
+CYCLE_COLUMNS = (
+    ConsultationFact.dossier_id,
+    ConsultationFact.administration_code,
+    ConsultationFact.procedures,
+    ConsultationFact.arrondissement_code,
+    ConsultationFact.cycle,
+    ConsultationFact.outcome,
+    ConsultationFact.finished_at,
+    ConsultationFact.elapsed_days,
+)
+
+
+def cycle_facts(session: Session, cycles: Iterable[tuple[Any, int]]) -> list[list[CycleFactLike]]:
+    """The facts of each review cycle of ``cycles`` (dossier, cycle) as they stand."""
+    wanted = set(cycles)
+    dossiers = list({dossier for dossier, _ in wanted})
+    rows: list[Any] = []
+    for first in range(0, len(dossiers), CHUNK):
+        chunk = dossiers[first : first + CHUNK]
+        rows += session.execute(
+            select(*CYCLE_COLUMNS).where(ConsultationFact.dossier_id.in_(chunk))
+        ).all()
+    return [facts for key, facts in cycles_of(rows).items() if key in wanted]
+
+
 class Cells(dict[Any, Cell]):
     """Cells (or bases) being added up."""
 
@@ -209,6 +327,20 @@ class Cells(dict[Any, Cell]):
             cell.counts = [a + sign * b for a, b in zip(cell.counts, counts, strict=True)]
             for name, value in values.items():
                 cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
+
+    def add_cycle(self, facts: Sequence[CycleFactLike], sign: int = 1) -> dt.datetime | None:
+        """Add (or subtract) one review cycle, all its consultations' ``facts``, to its
+        bases; returns its last opinion's instant (None: still open, or no opinion)."""
+        found = cycle_measures(facts)
+        if found is None:
+            return None
+        last, entries = found
+        for key, counts, values in entries:
+            cell = self.cell(key)
+            cell.counts = [a + sign * b for a, b in zip(cell.counts, counts, strict=True)]
+            for name, value in values.items():
+                cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
+        return last
 
     def expanded(self, *, weeks: Sequence[str] | None = None) -> Cells:
         """These bases' cells."""
@@ -233,14 +365,26 @@ def _write(session: Session, cells: Iterable[tuple[CellKey, Cell]]) -> None:
         session.execute(insert(MetricsRollup), rows[first : first + CHUNK])
 
 
-def apply(session: Session, *, removed: Iterable[FactLike], added: Iterable[FactLike]) -> int:
-    """Subtract the contributions of the facts ``removed`` and add those of ``added``;
-    returns how many cells changed. The caller serialises refreshes (one writer at a time)."""
+def apply(
+    session: Session,
+    *,
+    removed: Iterable[FactLike],
+    added: Iterable[FactLike],
+    cycles_before: Iterable[Sequence[CycleFactLike]] = (),
+    cycles_after: Iterable[Sequence[CycleFactLike]] = (),
+) -> int:
+    """Subtract the contributions of the facts ``removed`` and add those of ``added``, and
+    the same of the review cycles they belong to (their facts before and after); returns
+    how many cells changed. The caller serialises refreshes (one writer at a time)."""
     bases = Cells()
     for fact in removed:
         bases.add(fact, -1)
     for fact in added:
         bases.add(fact, 1)
+    for facts in cycles_before:
+        bases.add_cycle(facts, -1)
+    for facts in cycles_after:
+        bases.add_cycle(facts, 1)
     delta = bases.expanded()
     keys = {key.text(): key for key in delta}
     texts = list(keys)
@@ -275,26 +419,104 @@ def missing(session: Session) -> bool:
 
 
 def rebuild(session: Session) -> int:
-    """Every cell recomputed from the facts: the facts added up by base, then each week's
-    bases expanded into its cells and written; returns how many cells."""
+    """Every cell recomputed from the facts: the facts added up by base in SQL (and their
+    durations read once for the sketches), then each week's bases expanded into its cells
+    and written; returns how many cells."""
     session.execute(delete(MetricsRollup))
-    bases = Cells()
-    for fact in session.execute(select(*FACT_COLUMNS).execution_options(yield_per=10_000)):
-        bases.add(fact)
-    by_week: dict[str, Cells] = {}
-    for base, found in bases.items():
-        by_week.setdefault(base.week, Cells())[base] = found
-    every = Cells()
     written = 0
-    for week in sorted(by_week):
-        cells = by_week[week].expanded(weeks=(week,))
-        _write(session, cells.items())
-        written += len(cells)
-        for base, found in by_week[week].items():
-            for key in base.cells(weeks=(EVERY_WEEK,)):
-                every.cell(key).add(found)
-    _write(session, every.items())
-    return written + len(every)
+    for family in (FINISHED, SENT):
+        bases = bases_from_facts(session, family, [], sketches=SKETCHES)
+        by_week: dict[str, Cells] = {}
+        for base, found in bases.items():
+            by_week.setdefault(base.week, Cells())[base] = found
+        every = Cells()
+        for week in sorted(by_week):
+            cells = by_week[week].expanded(weeks=(week,))
+            _write(session, cells.items())
+            written += len(cells)
+            for base, found in by_week[week].items():
+                for key in base.cells(weeks=(EVERY_WEEK,)):
+                    every.cell(key).add(found)
+        _write(session, every.items())
+        written += len(every)
+    return written + _rebuild_cycles(session)
+
+
+def _rebuild_cycles(session: Session) -> int:
+    """The ``cycles`` cells from the facts, read in order of dossier and cycle."""
+    f = ConsultationFact
+    bases = Cells()
+    rows = session.execute(
+        select(*CYCLE_COLUMNS).order_by(f.dossier_id, f.cycle).execution_options(yield_per=10_000)
+    )
+    current: list[Any] = []
+    for row in rows:
+        if current and (row.dossier_id, row.cycle) != (current[0].dossier_id, current[0].cycle):
+            bases.add_cycle(current)
+            current = []
+        current.append(row)
+    bases.add_cycle(current)
+    cells = bases.expanded()
+    _write(session, cells.items())
+    return len(cells)
+
+
+def _sum(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def bases_from_facts(
+    session: Session, family: str, conditions: Sequence[Any], *, sketches: Sequence[str]
+) -> Cells:
+    """The facts ``conditions`` select added up by base: the counts with one ``GROUP BY``
+    (the same measures as ``_measures``), the ``sketches`` (``finished`` only) from the
+    judged ones' durations."""
+    f = ConsultationFact
+    week = f.finished_week if family == FINISHED else f.sent_week
+    keys = (week, f.administration_code, f.procedures, f.arrondissement_code, f.cycle)
+    where = [week.is_not(None), *conditions]
+    if family == FINISHED:
+        where.append(f.outcome != Outcome.OPEN.value)
+    judged = f.outcome.in_(_JUDGED)
+    finished = f.outcome != Outcome.OPEN.value
+    counts = (
+        func.count(),
+        _sum(judged),
+        _sum(f.outcome == Outcome.ANSWERED.value),
+        _sum(f.outcome == Outcome.TACIT.value),
+        _sum(f.outcome == Outcome.CANCELLED.value),
+        _sum(and_(finished, f.on_time_legal.is_(True))),
+        _sum(and_(finished, f.on_time_target.is_(True))),
+        _sum(and_(judged, f.lateness_days.is_not(None))),
+    )
+    bases = Cells()
+    for found_week, code, procedures, arrondissement, cycle, *found in session.execute(
+        select(*keys, *counts).where(*where).group_by(*keys)
+    ):
+        cell = bases.cell(Base(family, found_week, code, procedures, arrondissement or ANY, cycle))
+        found = [*found, *_NO_CYCLE]
+        cell.counts = [a + int(b) for a, b in zip(cell.counts, found, strict=True)]
+    durations = {"held": f.held_days, "business": f.held_business_days, "lateness": f.lateness_days}
+    sketches = [name for name in sketches if name in durations]
+    if family != FINISHED or not sketches:
+        return bases
+    rows = session.execute(
+        select(*keys, *(durations[name] for name in sketches))
+        .where(*where, judged)
+        .execution_options(yield_per=10_000)
+    )
+    bucket = sketch.bucket
+    for found_week, code, procedures, arrondissement, cycle, *values in rows:
+        assert found_week is not None  # selected so
+        cell = bases[Base(family, found_week, code, procedures, arrondissement or ANY, cycle)]
+        for name, value in zip(sketches, values, strict=True):
+            if value is None:
+                if name == "lateness":
+                    continue
+                # A finished consultation always has its held durations (facts.derive).
+                value = 0.0
+            cell.sketches.setdefault(name, Counter())[bucket(value)] += 1
+    return bases
 
 
 FACT_COLUMNS = (
@@ -400,17 +622,23 @@ def select_cells(
                 conditions.append(m.week >= cut.first_week)
             if cut.last_week is not None:
                 conditions.append(m.week <= cut.last_week)
-        columns = [m.administration_code, m.week, *(getattr(m, c) for c in COUNTS)]
-        columns += [getattr(m, name) for name in sketches]
-        for row in session.execute(select(*columns).where(*conditions)):
-            code, week, *values = row
-            cell = result.setdefault((code, week if by_week else ""), Cell())
-            counts = list(values[: len(COUNTS)])
-            cell.counts = [a + b for a, b in zip(cell.counts, counts, strict=True)]
-            for name, data in zip(sketches, values[len(COUNTS) :], strict=True):
-                cell.stored.setdefault(name, []).append(data)
+        group = [m.administration_code, *([m.week] if by_week else [])]
+        totals = [func.sum(getattr(m, c)) for c in COUNTS]
+        for row in session.execute(select(*group, *totals).where(*conditions).group_by(*group)):
+            code, week = row[0], row[1] if by_week else ""
+            cell = result.setdefault((code, week), Cell())
+            counts = row[len(group) :]
+            cell.counts = [a + int(b) for a, b in zip(cell.counts, counts, strict=True)]
+        if sketches:
+            columns: list[Any] = [*group, *(getattr(m, name) for name in sketches)]
+            for row in session.execute(select(*columns).where(*conditions)):
+                code, week = row[0], row[1] if by_week else ""
+                cell = result[(code, week)]
+                stored: tuple[Any, ...] = tuple(row)[len(group) :]
+                for name, data in zip(sketches, stored, strict=True):
+                    cell.stored.setdefault(name, []).append(data)
     for low, high in cut.rest:
-        for key, cell in _from_facts(session, family, filters, low, high).items():
+        for key, cell in _from_facts(session, family, filters, low, high, sketches).items():
             week_key = (key.administration_code, key.week if by_week else "")
             result.setdefault(week_key, Cell()).add(cell)
     return result
@@ -422,17 +650,16 @@ def _from_facts(
     filters: Filters,
     start: dt.datetime | None,
     end: dt.datetime | None,
+    sketches: Sequence[str],
 ) -> Cells:
     """The cells of the facts in ``[start, end)`` that the filters select."""
     f = ConsultationFact
-    column = f.finished_at if family == FINISHED else f.sent_at
-    conditions: list[Any] = [column.is_not(None)]
+    column = f.sent_at if family == SENT else f.finished_at
+    conditions: list[Any] = []
     if start is not None:
         conditions.append(column >= start)
     if end is not None:
         conditions.append(column < end)
-    if filters.administration is not None:
-        conditions.append(f.administration_code == filters.administration)
     if filters.procedure is not None:
         conditions.append(f.procedures.contains(f",{filters.procedure},", autoescape=True))
     if filters.arrondissement is not None:
@@ -440,12 +667,76 @@ def _from_facts(
     if filters.cycle is not None:
         conditions.append(f.cycle == filters.cycle)
     wanted = (filters.procedure or ANY, filters.arrondissement or ANY, filters.cycle or 0)
-    bases = Cells()
-    for fact in session.execute(select(*FACT_COLUMNS).where(*conditions)):
-        bases.add(fact, families=(family,))
+    if family == CYCLES:
+        bases = _cycle_bases(session, filters, start, end)
+    else:
+        if filters.administration is not None:
+            conditions.append(f.administration_code == filters.administration)
+        bases = bases_from_facts(session, family, conditions, sketches=sketches)
     cells = Cells()
     for base, found in bases.items():
+        if (
+            filters.administration is not None
+            and base.administration_code != filters.administration
+        ):
+            continue
         for key in base.cells(weeks=(base.week,)):
             if (key.procedure, key.arrondissement_code, key.cycle) == wanted:
                 cells.cell(key).add(found)
     return cells
+
+
+def closed_cycles(
+    session: Session, filters: Filters, start: dt.datetime | None, end: dt.datetime | None
+) -> Iterator[tuple[dt.datetime, list[tuple[Base, list[int], dict[str, float]]]]]:
+    """``cycle_measures`` of each review cycle the filters select (the administration: one
+    consulted in it) whose last opinion is in ``[start, end)``, read from the facts."""
+    f = ConsultationFact
+    conditions: list[Any] = [f.outcome.in_(_JUDGED)]
+    if start is not None:
+        conditions.append(f.finished_at >= start)
+    if end is not None:
+        conditions.append(f.finished_at < end)
+    if filters.procedure is not None:
+        conditions.append(f.procedures.contains(f",{filters.procedure},", autoescape=True))
+    if filters.arrondissement is not None:
+        conditions.append(f.arrondissement_code == filters.arrondissement)
+    if filters.cycle is not None:
+        conditions.append(f.cycle == filters.cycle)
+    candidates = session.execute(select(f.dossier_id, f.cycle).where(*conditions).distinct())
+    for facts in cycle_facts(session, [(dossier, cycle) for dossier, cycle in candidates]):
+        found = cycle_measures(facts)
+        if found is None:
+            continue
+        last, entries = found
+        if (start is not None and last < start) or (end is not None and last >= end):
+            continue
+        codes = {base.administration_code for base, _, _ in entries}
+        if filters.administration is not None and filters.administration not in codes:
+            continue
+        yield last, entries
+
+
+def cycle_ratios(session: Session, filters: Filters) -> list[float]:
+    """The parallel gain of each cycle the filters select closed in their period (exact)."""
+    ratios = []
+    for _last, entries in closed_cycles(session, filters, filters.start, filters.end):
+        _base, _counts, values = entries[0]
+        if "ratio" in values:
+            ratios.append(values["ratio"])
+    return ratios
+
+
+def _cycle_bases(
+    session: Session, filters: Filters, start: dt.datetime | None, end: dt.datetime | None
+) -> Cells:
+    """The ``cycles`` bases of the review cycles the filters select closed in
+    ``[start, end)``."""
+    bases = Cells()
+    for _last, entries in closed_cycles(session, filters, start, end):
+        for key, counts, values in entries:
+            cell = bases.cell(key)
+            cell.counts = [a + b for a, b in zip(cell.counts, counts, strict=True)]
+            for name, value in values.items():
+                cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += 1
+    return bases

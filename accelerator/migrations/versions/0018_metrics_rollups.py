@@ -42,9 +42,16 @@ def upgrade() -> None:
                 "breaches",
             )
         ],
+        sa.Column("gate_consulted", sa.Integer(), nullable=False),
+        sa.Column("gated", sa.Integer(), nullable=False),
+        *[
+            sa.Column(name, sa.BigInteger(), nullable=False)
+            for name in ("gate_delay", "gain_sum", "gain_longest")
+        ],
         sa.Column("held", sa.LargeBinary(), nullable=True),
         sa.Column("business", sa.LargeBinary(), nullable=True),
         sa.Column("lateness", sa.LargeBinary(), nullable=True),
+        sa.Column("ratio", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_index(
@@ -53,8 +60,11 @@ def upgrade() -> None:
         ["family", "procedure", "arrondissement_code", "cycle", "week"],
     )
 
+    op.create_index("ix_consultation_facts_finished_at", "consultation_facts", ["finished_at"])
+
 
 def downgrade() -> None:
     """Revert."""
+    op.drop_index("ix_consultation_facts_finished_at", table_name="consultation_facts")
     op.drop_index("ix_metrics_rollups_cells", table_name="metrics_rollups")
     op.drop_table("metrics_rollups")
