@@ -151,10 +151,12 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
     if filters.arrondissement is not None:
         conditions.append(D.arrondissement_code == filters.arrondissement)
     if filters.administration is not None:
+        # A semi-join on the administration's consultations (its index), not a correlated
+        # EXISTS per dossier.
         conditions.append(
-            select(F.consultation_id)
-            .where(F.dossier_id == D.dossier_id, F.administration_code == filters.administration)
-            .exists()
+            D.dossier_id.in_(
+                select(F.dossier_id).where(F.administration_code == filters.administration)
+            )
         )
     if filters.cycle is not None and filters.cycle != 1:
         # A dossier is taken in charge once, in its first cycle.

@@ -703,8 +703,13 @@ def closed_cycles(
         conditions.append(f.arrondissement_code == filters.arrondissement)
     if filters.cycle is not None:
         conditions.append(f.cycle == filters.cycle)
-    candidates = session.execute(select(f.dossier_id, f.cycle).where(*conditions).distinct())
-    for facts in cycle_facts(session, [(dossier, cycle) for dossier, cycle in candidates]):
+    # One statement, whatever the number of cycles: every fact of the dossiers that had an
+    # opinion in the period (their other cycles are measured too, and fall outside it).
+    dossiers = select(f.dossier_id).where(*conditions).distinct().scalar_subquery()
+    rows = session.execute(select(*CYCLE_COLUMNS).where(f.dossier_id.in_(dossiers)))
+    for facts in cycles_of(rows).values():
+        if filters.cycle is not None and facts[0].cycle != filters.cycle:
+            continue
         found = cycle_measures(facts)
         if found is None:
             continue
