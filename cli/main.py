@@ -149,8 +149,10 @@ def users_create(
         bool, typer.Option("--password-stdin", help=t("cli.users.password_stdin_help"))
     ] = False,
 ) -> None:
-    """Create an account; the password is read from standard input."""
-    from accelerator.identity.actions import create_user
+    """Create an account; the password is read from standard input. Written in the
+    configuration journal (by ``cli:users create``) as an account opened on the pages."""
+    from accelerator.configuration.actions import open_account
+    from accelerator.history.actor import Actor
     from accelerator.identity.roles import Role
     from accelerator.shared.db import get_database, utcnow
 
@@ -164,16 +166,17 @@ def users_create(
     codes = [c.strip() for item in arrondissement or [] for c in item.split(",") if c.strip()]
     try:
         with get_database().transaction() as session:
-            user = create_user(
+            user = open_account(
                 session,
                 email=email,
                 role=chosen,
                 password=password,
-                now=utcnow(),
                 name=name,
                 administration=administration.upper() if administration else None,
                 organisation=organisation,
                 arrondissements=codes,
+                by=Actor.command("users create"),
+                now=utcnow(),
             )
             summary = t("cli.users.created", email=user.email, role=user.role)
     except AcceleratorError as error:
@@ -265,10 +268,12 @@ def calendars_override(
         typer.Option(help=t("cli.calendars.override.hours_help")),
     ] = None,
 ) -> None:
-    """Close, exceptionally open or shorten one day: a new calendar version."""
+    """Close, exceptionally open or shorten one day: a new calendar version, written in the
+    configuration journal (by ``cli:calendars override``) as the admin pages write it."""
     import datetime as dt
 
-    from accelerator.catalogue.actions import set_calendar_override
+    from accelerator.configuration.actions import set_day
+    from accelerator.history.actor import Actor
     from accelerator.shared.db import get_database, utcnow
 
     try:
@@ -281,12 +286,13 @@ def calendars_override(
         intervals.append((start.strip(), end.strip()))
     try:
         with get_database().transaction() as session:
-            result = set_calendar_override(
+            result = set_day(
                 session,
-                code=calendar.upper(),
+                calendar=calendar.upper(),
                 day=day,
                 name=name,
                 intervals=intervals,
+                by=Actor.command("calendars override"),
                 now=utcnow(),
             )
             summary = t("cli.calendars.override.done", code=result.code, version=result.version)

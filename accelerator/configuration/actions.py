@@ -4,6 +4,11 @@ Every action checks that its caller is an administrator, validates strictly (Fre
 locks what it changes, refuses a change that changes nothing, and writes its configuration
 journal row (``journal.actions.record_change``: who, when, the object before and after) in the
 caller's transaction: the change and its row commit together or not at all. None commits.
+
+These are the only writers of the configuration for every entry point: the pages, the JSON API
+and the command line (``by=Actor.command(...)``: the CLI has no account, its operator holds the
+database's credentials) all call them, so a change is journaled however it is made
+(tests/accelerator/test_journal_fields.py checks that no entry point writes around them).
 """
 
 from __future__ import annotations
@@ -17,7 +22,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accelerator.catalogue.actions import remove_calendar_override, set_calendar_override
+from accelerator.catalogue.actions import (
+    remove_calendar_override,
+    set_calendar_override,
+    set_calendar_week,
+)
 from accelerator.catalogue.models import (
     Administration,
     Arrondissement,
@@ -52,6 +61,7 @@ from accelerator.sla.actions import calendar_version, latest_definitions
 from accelerator.sla.clocks import PauseEffect
 from accelerator.sla.definitions import TARGET_RUNGS, target_definition
 from accelerator.sla.durations import make_duration
+from accelerator.sla.explain import day_label
 from accelerator.sla.models import Calendar, Clock, DeadlineDefinition
 
 #: How far ahead a closure may be set.
@@ -67,6 +77,17 @@ FOLLOWED = (
 
 def _unchanged() -> InvalidInput:
     return InvalidInput(t("configuration.unchanged"))
+
+
+def _author(by: User | Actor) -> Actor:
+    """Who the journal names: an administrator (checked), or the command line's actor (which
+    carries no account: a user's change comes as the ``User``, so that its role is checked)."""
+    if isinstance(by, Actor):
+        if by.user_id is not None:
+            raise ValueError("a user's change is made with the User, so that its role is checked")
+        return by
+    require_role(by, Role.ADMIN)
+    return Actor.of(by)
 
 
 # --- Accounts and roles ---------------------------------------------------------------------
@@ -135,31 +156,58 @@ def _check_follows_nothing(session: Session, account: User) -> None:
 
 def create_account(session: Session, *, data: AccountIn, user: User, now: dt.datetime) -> User:
     """Open an account with its role and what the role is attached to (journal: ``user``)."""
-    require_role(user, Role.ADMIN)
-    account = create_user(
+    return open_account(
         session,
         email=data.email,
         role=data.role,
         password=data.password,
-        now=now,
         name=data.name,
         administration=data.administration,
         organisation=data.organisation,
         arrondissements=data.arrondissements,
+        by=user,
+        now=now,
     )
-    after = account_snapshot(session, account)
+
+
+def open_account(
+    session: Session,
+    *,
+    email: str,
+    role: Role,
+    password: str,
+    name: str | None = None,
+    administration: str | None = None,
+    organisation: str | None = None,
+    arrondissements: Sequence[str] = (),
+    by: User | Actor,
+    now: dt.datetime,
+) -> User:
+    """:func:`create_account` without its form's rules (the command line's ``users create``,
+    which also opens the first administrator): ``identity.actions.create_user``'s checks, and
+    the same journal row (``user``, ``created``)."""
+    actor = _author(by)
+    account = create_user(
+        session,
+        email=email,
+        role=role,
+        password=password,
+        now=now,
+        name=name,
+        administration=administration,
+        organisation=organisation,
+        arrondissements=list(arrondissements),
+    )
     record_change(
         session,
-        actor=Actor.of(user),
+        actor=actor,
         at=now,
         kind=ChangeKind.USER,
         key=account.email,
         event="created",
-        message=t(
-            "configuration.account_created", email=account.email, role=ROLE_LABELS[data.role]
-        ),
+        message=t("configuration.account_created", email=account.email, role=ROLE_LABELS[role]),
         before=None,
-        after=after,
+        after=account_snapshot(session, account),
     )
     return account
 
@@ -605,14 +653,109 @@ def _closure_calendar(
 
 
 def _closure_of(calendar: Calendar, day: dt.date) -> dict[str, Any] | None:
+    """The day's exceptional hours as the journal keeps them (None: an ordinary day)."""
     for override in calendar.spec.get("overrides", []):
         if override["date"] == day.isoformat():
             return {
                 "date": override["date"],
                 "name": override["name"],
-                "intervals": override["intervals"],
+                "intervals": [list(i) for i in override["intervals"]],
             }
     return None
+
+
+def _week_of(calendar: Calendar) -> dict[str, Any]:
+    """A calendar's weekly hours as the journal keeps them."""
+    spec = calendar.spec
+    return {
+        "weekly": {day: [list(i) for i in hours] for day, hours in spec.get("weekly", {}).items()},
+        "whit_monday_worked": bool(spec.get("whit_monday_worked", False)),
+    }
+
+
+def _locked_calendar(session: Session, code: str) -> Calendar:
+    found = session.scalar(select(Calendar).where(Calendar.code == code).with_for_update())
+    if found is None:
+        raise InvalidInput(t("calendar.unknown", code=code))
+    return found
+
+
+def set_day(
+    session: Session,
+    *,
+    calendar: str,
+    day: dt.date,
+    name: str,
+    intervals: Sequence[tuple[str, str]],
+    by: User | Actor,
+    now: dt.datetime,
+) -> Calendar:
+    """Close (no hours), exceptionally open or shorten one day of a calendar, as the API and
+    the command line do: a new calendar version that new clocks pin; running clocks keep
+    theirs until ``consultations.actions.reproject_clocks`` (``accelerator clocks reproject``,
+    ``POST /api/v1/clocks/reproject``). Journal: ``closure`` when the day is closed or was
+    (the row :func:`add_closure` writes, without the clocks it moves), else ``calendar``."""
+    actor = _author(by)
+    found = _locked_calendar(session, calendar)
+    before = _closure_of(found, day)
+    set_calendar_override(
+        session, code=found.code, day=day, name=name, intervals=list(intervals), now=now
+    )
+    after = _closure_of(found, day)
+    assert after is not None
+    closed_before = before is not None and not before["intervals"]
+    if not after["intervals"] or closed_before:
+        kind, event = ChangeKind.CLOSURE, "updated" if closed_before else "created"
+    else:
+        kind, event = ChangeKind.CALENDAR, "day_set"
+    record_change(
+        session,
+        actor=actor,
+        at=now,
+        kind=kind,
+        key=f"{found.code}:{day.isoformat()}",
+        event=event,
+        message=t(
+            "configuration.day_closed" if not after["intervals"] else "configuration.day_set",
+            calendar=found.code,
+            date=day_label(day),
+            name=after["name"],
+        ),
+        before=before,
+        after=after,
+    )
+    return found
+
+
+def set_week(
+    session: Session,
+    *,
+    calendar: str,
+    weekly: dict[int, list[tuple[str, str]]],
+    whit_monday_worked: bool,
+    by: User | Actor,
+    now: dt.datetime,
+) -> Calendar:
+    """Change a calendar's weekly working hours and its solidarity day: a new version that
+    new clocks pin (running ones as for :func:`set_day`). Journal: ``calendar``."""
+    actor = _author(by)
+    found = _locked_calendar(session, calendar)
+    before = _week_of(found)
+    set_calendar_week(
+        session, code=found.code, weekly=weekly, whit_monday_worked=whit_monday_worked, now=now
+    )
+    record_change(
+        session,
+        actor=actor,
+        at=now,
+        kind=ChangeKind.CALENDAR,
+        key=found.code,
+        event="week_set",
+        message=t("configuration.week_set", calendar=found.code),
+        before=before,
+        after=_week_of(found),
+    )
+    return found
 
 
 def _reproject(
@@ -652,7 +795,7 @@ def add_closure(session: Session, *, data: ClosureIn, user: User, now: dt.dateti
         message=t(
             "configuration.closure_added",
             calendar=calendar.code,
-            date=data.date.isoformat(),
+            date=day_label(data.date),
             name=data.name,
             count=len(changed),
         ),
@@ -689,7 +832,7 @@ def remove_closure(
         message=t(
             "configuration.closure_removed",
             calendar=found.code,
-            date=day.isoformat(),
+            date=day_label(day),
             count=len(changed),
         ),
         before=before,

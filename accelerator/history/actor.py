@@ -27,6 +27,12 @@ class Actor:
         return cls(label=user.email, user_id=user.id)
 
     @classmethod
+    def command(cls, name: str) -> Actor:
+        """The command line (``Actor.command("users create")``: ``cli:users create``): whoever
+        runs it holds the database's credentials, and no account."""
+        return cls(label=f"cli:{name}")
+
+    @classmethod
     def flow(cls, name: str) -> Actor:
         """A Prefect flow acting for the platform (e.g. ``Actor.flow("intake")``)."""
         return cls(label=f"flow:{name}")

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accelerator.history.actor import Actor
-from accelerator.journal.kinds import ChangeKind
+from accelerator.journal.kinds import FIELD_LABELS, ChangeKind
 from accelerator.journal.models import ConfigChange
 
 log = logging.getLogger("accelerator.journal")
@@ -33,6 +33,13 @@ def _check_no_secret(value: Any, path: str = "") -> None:
             _check_no_secret(inner, path)
 
 
+def _check_labelled(kind: ChangeKind, value: Mapping[str, Any] | None) -> None:
+    """Every field of a snapshot is one its kind lists: the journal shows each by its label."""
+    unknown = sorted(set(value or {}) - set(FIELD_LABELS[kind]))
+    if unknown:
+        raise ValueError(f"journal snapshot of {kind.value} names unlabelled fields: {unknown}")
+
+
 def record_change(
     session: Session,
     *,
@@ -46,9 +53,12 @@ def record_change(
     after: Mapping[str, Any] | None,
 ) -> ConfigChange:
     """Append one journal row (who, when, what, the object before and after) to the caller's
-    transaction: it commits or rolls back with the change it describes."""
+    transaction: it commits or rolls back with the change it describes. A snapshot holding a
+    secret, or a field its kind has no label for (``kinds.FIELD_LABELS``), is refused."""
     _check_no_secret(before)
     _check_no_secret(after)
+    _check_labelled(kind, before)
+    _check_labelled(kind, after)
     row = ConfigChange(
         at=at,
         actor_id=actor.user_id,

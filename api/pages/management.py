@@ -10,6 +10,7 @@ the form: the page again, 422, rendered in a read-only unit of its own, nothing 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
+from babel.dates import get_day_names
 from fastapi import Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
@@ -37,11 +39,12 @@ from accelerator.identity import directory
 from accelerator.identity.models import Organisation
 from accelerator.identity.roles import ROLE_LABELS, Role
 from accelerator.journal import queries as journal
-from accelerator.journal.kinds import KIND_LABELS, ChangeKind
+from accelerator.journal.kinds import KIND_LABELS, ChangeKind, field_label
 from accelerator.journal.models import ConfigChange
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
 from accelerator.sla.durations import UNIT_LABELS, Unit
+from accelerator.sla.explain import day_label
 from api.deps import parse_id
 from api.pages import display
 from api.pages.forms import GENERAL, FormRefused, Forms, validated
@@ -209,31 +212,74 @@ def _roles() -> list[dict[str, str]]:
 # --- The journal's rows --------------------------------------------------------------------
 
 
-def _shown(value: object) -> str:
+#: Each weekday's name (ISO number as the calendars' ``weekly`` keys it: "1" is Monday).
+WEEKDAYS = get_day_names("wide", locale=display.LOCALE)
+
+
+def _hours(intervals: Any) -> str:
+    """« 09:00–12:00, 14:00–17:00 », or « fermé » for a day without hours."""
+    if not intervals:
+        return t("pages.gestion.journal.closed")
+    return ", ".join(f"{start}–{end}" for start, end in intervals)
+
+
+def _weekly(weekly: Any) -> str:
+    """« lundi : 08:30–12:00, 13:30–17:30 ; mardi : … » (days without hours left out)."""
+    return " ; ".join(
+        f"{WEEKDAYS[int(day) - 1]} : {_hours(hours)}"
+        for day, hours in sorted(weekly.items(), key=lambda item: int(item[0]))
+        if hours
+    )
+
+
+def _targets(targets: Any) -> str:
+    return ", ".join(f"{t_['administration']} ({t_['consultation_type']})" for t_ in targets)
+
+
+#: How a field's value reads in the journal, by field name (the others: as recorded).
+VALUE_FORMATS: dict[str, Callable[[Any], str]] = {
+    "role": lambda v: ROLE_LABELS.get(Role(v), v) if v in set(Role) else str(v),
+    "date": lambda v: day_label(dt.date.fromisoformat(v)),
+    "intervals": _hours,
+    "weekly": _weekly,
+    "arrondissements": lambda v: ", ".join(v) or "—",
+    "targets": _targets,
+    "condition": lambda v: json.dumps(v, ensure_ascii=False),
+    "budget_unit": lambda v: UNIT_LABELS.get(Unit(v), v) if v in set(Unit) else str(v),
+}
+
+
+def shown_value(name: str, value: object) -> str:
+    """One recorded value as people read it: « Oui » / « Non », a date in French, a role's,
+    a unit's label, hours as « 09:00–12:00 »; « — » for none."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return t("pages.gestion.yes") if value else t("pages.gestion.no")
+    if name in VALUE_FORMATS:
+        return VALUE_FORMATS[name](value)
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
 
 
-def change_rows(rows: list[ConfigChange] | Any) -> list[dict[str, object]]:
-    """Journal rows as the table shows them: what changed, field by field."""
+def change_rows(rows: list[ConfigChange] | Any, zone: str) -> list[dict[str, object]]:
+    """Journal rows as the table shows them: what changed, field by field, each field by its
+    French label (``journal.kinds.FIELD_LABELS``), when in the préfecture's time zone."""
     shown = []
     for row in rows:
+        kind = ChangeKind(row.kind)
         before, after = row.before or {}, row.after or {}
-        fields = [
-            {"name": name, "before": _shown(before.get(name)), "after": _shown(after.get(name))}
-            for name in dict.fromkeys([*before, *after])
-            if before.get(name) != after.get(name)
-        ]
+        fields = []
+        for name in dict.fromkeys([*before, *after]):
+            was, now = shown_value(name, before.get(name)), shown_value(name, after.get(name))
+            if was != now:  # none and an empty list both read « — »
+                fields.append({"name": field_label(kind, name), "before": was, "after": now})
         shown.append(
             {
-                "at": display.instant(row.at),
+                "at": display.instant(row.at, zone),
                 "actor": row.actor_label,
-                "kind": KIND_LABELS.get(ChangeKind(row.kind), row.kind),
+                "kind": KIND_LABELS[kind],
                 "key": row.key,
                 "message": row.message,
                 "fields": fields,
@@ -265,7 +311,7 @@ def overview(request: Request, page: PageNumber = 1) -> Response:
                 "count": count,
                 "page": page,
                 "pages": pages,
-                "latest": change_rows(latest),
+                "latest": change_rows(latest, unit.settings.prefecture_timezone),
             },
         )
 
@@ -369,7 +415,8 @@ def account_page(
             "administrations": _administration_choices(unit),
             "arrondissements": _arrondissements(unit),
             "changes": change_rows(
-                journal.changes_of(unit.session, [ChangeKind.USER, ChangeKind.ROLE], found.email)
+                journal.changes_of(unit.session, [ChangeKind.USER, ChangeKind.ROLE], found.email),
+                unit.settings.prefecture_timezone,
             ),
         },
         done=done,
@@ -460,7 +507,8 @@ def administration_page(
             "administration": found,
             "open_consultations": actions.open_consultations(unit.session, found.code),
             "changes": change_rows(
-                journal.changes_of(unit.session, [ChangeKind.ADMINISTRATION], found.code)
+                journal.changes_of(unit.session, [ChangeKind.ADMINISTRATION], found.code),
+                unit.settings.prefecture_timezone,
             ),
         },
         done=done,
@@ -643,7 +691,8 @@ def rule_page(
             "rule": _rule_view(rule),
             "types": _types(unit),
             "changes": change_rows(
-                journal.changes_of(unit.session, [ChangeKind.ROUTING_RULE], rule.code)
+                journal.changes_of(unit.session, [ChangeKind.ROUTING_RULE], rule.code),
+                unit.settings.prefecture_timezone,
             ),
         },
         done=done,
@@ -855,7 +904,7 @@ def journal_page(request: Request, page: PageNumber = 1, type: KindFilter = None
             "management/journal.html",
             "/gestion/journal",
             {
-                "rows": change_rows(rows),
+                "rows": change_rows(rows, unit.settings.prefecture_timezone),
                 "count": count,
                 "page": page,
                 "pages": pages,

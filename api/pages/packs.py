@@ -13,6 +13,7 @@ from accelerator.shared.text import t
 from api.figures import READERS
 from api.packs import PackFormat, pack_response
 from api.pages import display
+from api.pages.pilotage import sections
 from api.pages.rendering import render
 from api.pages.web import PageRouter, page_unit
 
@@ -46,7 +47,11 @@ def packs(request: Request) -> Response:
             }
             for week in weeks
         ]
-        return render(request, "packs.html", {"rows": rows})
+        return render(
+            request,
+            "pilotage/packs.html",
+            {"rows": rows, "sections": sections("/pilotage/revues", unit.signed_in.role)},
+        )
 
 
 @router.get_page("/pilotage/revues/{week}.pdf", policy=MANAGERS)

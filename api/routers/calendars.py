@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from accelerator.catalogue.actions import set_calendar_override, set_calendar_week
 from accelerator.catalogue.queries import list_calendars
+from accelerator.configuration.actions import set_day, set_week
 from accelerator.consultations.actions import reproject_clocks
 from accelerator.identity.roles import Role, require_role
 from accelerator.shared.db import utcnow
@@ -102,14 +102,15 @@ def index(session: SessionDep, _user: CurrentUser) -> list[CalendarOut]:
 @router.post("/calendars/{code}/overrides", status_code=201, policy=allow(admin=Scope.ANY))
 @idempotent(201)
 def override(code: str, data: OverrideIn, session: SessionDep, user: CurrentUser) -> CalendarOut:
-    """Close, open or shorten a day (admin): a new version, pinned by new clocks only."""
-    require_role(user, Role.ADMIN)
-    calendar = set_calendar_override(
+    """Close, open or shorten a day (admin): a new version, pinned by new clocks only;
+    written in the configuration journal as the admin pages write it."""
+    calendar = set_day(
         session,
-        code=code.upper(),
+        calendar=code.upper(),
         day=data.date,
         name=data.name,
         intervals=[(start, end) for start, end in data.hours],
+        by=user,
         now=utcnow(),
     )
     return _out(calendar)
@@ -117,13 +118,14 @@ def override(code: str, data: OverrideIn, session: SessionDep, user: CurrentUser
 
 @router.put("/calendars/{code}/week", policy=allow(admin=Scope.ANY))
 def week(code: str, data: WeekIn, session: SessionDep, user: CurrentUser) -> CalendarOut:
-    """Change the weekly working hours (admin): a new version, pinned by new clocks only."""
-    require_role(user, Role.ADMIN)
-    calendar = set_calendar_week(
+    """Change the weekly working hours (admin): a new version, pinned by new clocks only;
+    written in the configuration journal."""
+    calendar = set_week(
         session,
-        code=code.upper(),
-        weekly=data.weekly,
+        calendar=code.upper(),
+        weekly={day: list(hours) for day, hours in data.weekly.items()},
         whit_monday_worked=data.whit_monday_worked,
+        by=user,
         now=utcnow(),
     )
     return _out(calendar)

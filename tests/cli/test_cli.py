@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from accelerator.identity.models import User
+from accelerator.journal.models import ConfigChange
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,3 +128,48 @@ def test_serve_refuses_to_start_without_a_secret_outside_demo(tmp_path: Path) ->
     )
     assert done.returncode != 0
     assert "ACCELERATOR_SECRET_KEY est obligatoire" in done.stderr
+
+
+def journal(database_url: str) -> list[ConfigChange]:
+    from accelerator.shared.db import get_database
+
+    with get_database(database_url).transaction() as session:
+        rows = list(session.scalars(select(ConfigChange).order_by(ConfigChange.at)))
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def test_a_closure_and_an_account_made_on_the_command_line_are_journaled(
+    db: object, database_url: str
+) -> None:
+    closed = accelerator(
+        "calendars", "override", "--calendar", "fr-976", "--date", "2026-05-15",
+        "--name", "Pont de l'Ascension", database_url=database_url,
+    )  # fmt: skip
+    assert closed.returncode == 0, closed.stderr
+    created = accelerator(
+        "users", "create", "--email", "Premier.Admin@test.fr", "--role", "admin",
+        "--password-stdin", database_url=database_url, stdin="un mot de passe long\n",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    closure, account = journal(database_url)
+    # The rows the admin pages write for the same changes, by the command line.
+    assert (closure.kind, closure.key, closure.event, closure.actor_label, closure.actor_id) == (
+        "closure", "FR-976:2026-05-15", "created", "cli:calendars override", None,
+    )  # fmt: skip
+    assert closure.before is None
+    assert closure.after == {"date": "2026-05-15", "name": "Pont de l'Ascension", "intervals": []}
+    assert closure.message.startswith("Fermeture du vendredi 15 mai 2026 (Pont de l'Ascension)")
+    assert (account.kind, account.key, account.event, account.actor_label) == (
+        "user", "premier.admin@test.fr", "created", "cli:users create",
+    )  # fmt: skip
+    assert account.after is not None and account.after["role"] == "admin"
+    assert "password" not in str(account.after) and "argon2" not in str(account.after)
+    # A refused one writes nothing.
+    again = accelerator(
+        "calendars", "override", "--calendar", "FR-976", "--date", "2026-05-15",
+        "--name", "Pont de l'Ascension", database_url=database_url,
+    )  # fmt: skip
+    assert again.returncode != 0
+    assert len(journal(database_url)) == 2

@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from accelerator.catalogue.models import Administration, RoutingRule
 from accelerator.identity.models import User
+from accelerator.journal.kinds import FIELD_LABELS
 from accelerator.journal.models import ConfigChange
 from accelerator.shared.db import utcnow
+from accelerator.sla.explain import day_label
 from tests.pages.conftest import HTML, csrf_of
 
 ADMIN = "admin@pages.test"
@@ -265,6 +267,57 @@ def test_a_closure_is_added_and_removed(db: Any, signed_in: Callable[[str], Test
         ("closure", "created"),
         ("closure", "deleted"),
     ]
+
+
+#: One changed field in the journal's table: its label, the value before and after.
+JOURNAL_FIELD = re.compile(
+    r'<li><span class="fr-text--bold">([^<]+)</span> : ([^<]*) → ([^<]*)</li>'
+)
+
+
+def test_the_journal_names_fields_in_french_and_shows_values_for_people(
+    db: Any, signed_in: Callable[[str], TestClient]
+) -> None:
+    admin = signed_in(ADMIN)
+    day = _next_weekday(30)
+    assert post(
+        admin, "/gestion/comptes", "/gestion/comptes",
+        {"email": "journal.agent@pages.test", "name": "Agent Journal", "password": "x" * 14,
+         "role": "agent", "administration": "SDIS-65"},
+    ).status_code == 303  # fmt: skip
+    page = f"/gestion/comptes/{account_id(db, 'journal.agent@pages.test')}"
+    assert post(admin, page, f"{page}/desactivation", {}).status_code == 303
+    assert post(
+        admin, "/gestion/objectifs", "/gestion/objectifs",
+        {"consultation_type": "generic_opinion", "amount": "3", "unit": "working_days"},
+    ).status_code == 303  # fmt: skip
+    assert post(
+        admin, "/gestion/fermetures", "/gestion/fermetures",
+        {"calendar": "FR", "date": day.isoformat(), "name": "Pont"},
+    ).status_code == 303  # fmt: skip
+    html = admin.get("/gestion/journal", headers=HTML).text
+    shown = set(JOURNAL_FIELD.findall(html))
+    raw = {name for fields in FIELD_LABELS.values() for name in fields}
+    assert shown and not raw & {name for name, _, _ in shown}
+    assert {
+        ("Compte actif", "Oui", "Non"),
+        ("Compte actif", "—", "Oui"),
+        ("Rôle", "—", "agent d&#39;une administration"),
+        ("Unité", "jours calendaires", "jours ouvrables"),
+        ("Durée", "15", "3"),
+        ("Jour", "—", day_label(day)),
+        ("Horaires du jour", "—", "fermé"),
+    } <= shown, sorted(shown)
+    # A field without a value on either side (no arrondissement) is not listed.
+    assert not any(name == "Arrondissements" for name, _, _ in shown)
+    assert "business_days" not in html and "working_days" not in html
+    assert f"Fermeture du {day_label(day)} (Pont)" in html
+    # When: in the préfecture's time, in French.
+    assert re.search(
+        r"\d{1,2} (janvier|février|mars|avril|mai|juin|juillet|août|septembre|"
+        r"octobre|novembre|décembre) \d{4} à \d{2}:\d{2}",
+        html,
+    )
 
 
 @pytest.mark.parametrize(

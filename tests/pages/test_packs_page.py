@@ -17,7 +17,9 @@ from reports.weekly import CONTENT_SECURITY_POLICY
 from tests.metrics_dataset import build
 from tests.pages.conftest import HTML
 
-MANAGER = "manager@pages.test"
+MANAGER, ADMIN = "manager@pages.test", "admin@pages.test"
+#: A side menu's links, in order, and the one marked as the current page.
+MENU_LINK = re.compile(r'class="fr-sidemenu__link" href="([^"]+)"( aria-current="page")?')
 
 
 def test_the_manager_space_links_the_reviews(signed_in: Callable[[str], TestClient]) -> None:
@@ -38,6 +40,30 @@ def test_the_reviews_page_lists_the_recent_weeks(signed_in: Callable[[str], Test
     assert weeks == sorted(weeks, reverse=True)
     assert all(f'href="/pilotage/revues/{w}.html"' in page.text for w in weeks)
     assert "en cours" in page.text
+
+
+def test_the_reviews_page_has_the_pilotage_side_menu_with_itself_marked(
+    signed_in: Callable[[str], TestClient],
+) -> None:
+    manager = signed_in(MANAGER).get("/pilotage/revues", headers=HTML).text
+    assert 'id="menu-pilotage"' in manager
+    links = MENU_LINK.findall(manager)
+    assert links == [
+        ("/pilotage", ""),
+        ("/pilotage/indicateurs", ""),
+        ("/pilotage/prevision", ""),
+        ("/pilotage/revues", ' aria-current="page"'),
+    ]
+    # An administrator's menu leaves out the managers' watch list, as on the other pages,
+    # and no link on the page leads to it (it would answer 403).
+    admin = signed_in(ADMIN).get("/pilotage/revues", headers=HTML).text
+    assert [url for url, _ in MENU_LINK.findall(admin)] == [
+        "/pilotage/indicateurs",
+        "/pilotage/prevision",
+        "/pilotage/revues",
+    ]
+    assert 'href="/pilotage"' not in admin
+    assert admin.count('aria-current="page"') == 1
 
 
 def test_the_files_are_the_week_pack(

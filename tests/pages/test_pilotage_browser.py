@@ -16,7 +16,12 @@ from tests.pages.test_browser import _serious, browser, page
 
 __all__ = ["browser", "page"]  # the fixtures, shared with the other browser tests
 
-PAGES = ("/pilotage/indicateurs", "/pilotage/administrations/DDT-65", "/pilotage/prevision")
+PAGES = (
+    "/pilotage/indicateurs",
+    "/pilotage/administrations/DDT-65",
+    "/pilotage/prevision",
+    "/pilotage/revues",
+)
 
 
 @pytest.fixture(scope="module")
