@@ -7,6 +7,7 @@ administration, never by agent: no query here reads who answered.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -163,6 +164,8 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
         conditions.append(false())
     taken = D.taken_in_charge_at.is_not(None)
     waiting = and_(D.taken_in_charge_at.is_(None), D.withdrawn.is_(False))
+    if filters.administration is None and filters.cycle in (None, 1):
+        return _take_charge_rolled_up(session, filters, conditions, waiting, now=now)
     row = session.execute(
         select(
             _count(or_(taken, waiting)),
@@ -181,6 +184,55 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
         late_pending=late,
         pending=filed - taken_n - late,
         share_within_target=figures.share(within, taken_n + late),
+        p50_hours=levels[50],
+        p90_hours=levels[90],
+    )
+
+
+def _take_charge_rolled_up(
+    session: Session,
+    filters: Filters,
+    conditions: list[ColumnElement[bool]],
+    waiting: ColumnElement[bool],
+    *,
+    now: dt.datetime,
+) -> TakeChargeOut:
+    """``take_charge`` from the ``dossiers`` cells, the dossiers still waiting read live
+    (they are few: the index on ``taken_in_charge_at``)."""
+    cells = rollups.select_cells(
+        session,
+        rollups.DOSSIERS,
+        dataclasses.replace(filters, cycle=None),
+        start=filters.start,
+        end=filters.end,
+        by_week=False,
+        sketches=("hours",),
+    )
+    cell = cells.get((rollups.ANY, ""), rollups.Cell())
+    filed, taken_n = cell.count("items"), cell.count("taken")
+    within = cell.count("taken_in_time")
+    late = (
+        session.scalar(
+            select(func.count()).where(
+                *conditions, waiting, D.take_charge_due_at <= as_of(filters, now)
+            )
+        )
+        or 0
+    )
+    if taken_n <= EXACT_LIMIT:
+        hours = session.scalars(
+            select(D.take_charge_hours).where(*conditions, D.taken_in_charge_at.is_not(None))
+        )
+        levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
+    else:
+        levels = _rounded(sketch.percentiles(*cell.merged("hours"), (50, 90)))
+    return TakeChargeOut(
+        filed=filed,
+        taken=taken_n,
+        within_target=within,
+        late_pending=int(late),
+        pending=filed - taken_n - int(late),
+        share_within_target=figures.share(within, taken_n + int(late)),
         p50_hours=levels[50],
         p90_hours=levels[90],
     )
