@@ -427,14 +427,30 @@ def _local(instant: dt.datetime | None) -> str | None:
 # --- Consolidated cycles: gating administration and parallel gain ---
 
 
-def gating(session: Session, filters: Filters) -> list[GatingOut]:
+def _cycle_cells(session: Session, filters: Filters) -> dict[tuple[str, str], rollups.Cell]:
+    """The ``cycles`` cells of the filters' period (gating and parallel gain share them)."""
+    return rollups.select_cells(
+        session,
+        rollups.CYCLES,
+        filters,
+        start=filters.start,
+        end=filters.end,
+        by_week=False,
+        sketches=("ratio",),
+    )
+
+
+def gating(
+    session: Session,
+    filters: Filters,
+    *,
+    cells: dict[tuple[str, str], rollups.Cell] | None = None,
+) -> list[GatingOut]:
     """Per administration, over the cycles closed in the period with at least two opinions:
     how many it gated (it gave the last opinion; tied last opinions all gate, by 0 days),
     out of how many it was consulted on, and the total delay it added beyond the next one
     (``rollups.cycle_measures``)."""
-    cells = rollups.select_cells(
-        session, rollups.CYCLES, filters, start=filters.start, end=filters.end, by_week=False
-    )
+    cells = _cycle_cells(session, filters) if cells is None else cells
     result = []
     for (code, _), cell in sorted(cells.items()):
         consulted, gated = cell.count("gate_consulted"), cell.count("gated")
@@ -457,18 +473,15 @@ def gating(session: Session, filters: Filters) -> list[GatingOut]:
 CYCLES_EXACT_LIMIT = 1_000
 
 
-def parallel_gain(session: Session, filters: Filters) -> ParallelGainOut:
+def parallel_gain(
+    session: Session,
+    filters: Filters,
+    *,
+    cells: dict[tuple[str, str], rollups.Cell] | None = None,
+) -> ParallelGainOut:
     """Over the cycles closed in the period: the sum of their consultations' elapsed
     durations against the longest one; the ratio of the totals, and the median cycle's."""
-    cells = rollups.select_cells(
-        session,
-        rollups.CYCLES,
-        filters,
-        start=filters.start,
-        end=filters.end,
-        by_week=False,
-        sketches=("ratio",),
-    )
+    cells = _cycle_cells(session, filters) if cells is None else cells
     cell = cells.get((filters.administration or rollups.ANY, ""), rollups.Cell())
     cycles = cell.count("items")
     total = cell.count("gain_sum") / rollups.MICRO
@@ -647,13 +660,14 @@ def heatmap(session: Session, filters: Filters, *, now: dt.datetime) -> HeatmapO
 def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryOut:
     """Every figure of the dashboard for ``filters``."""
     take = take_charge(session, filters, now=now)
-    gain = parallel_gain(session, filters)
+    cycles = _cycle_cells(session, filters)
+    gain = parallel_gain(session, filters, cells=cycles)
     return SummaryOut(
         as_of=as_of(filters, now).isoformat(),
         take_charge=take,
         take_charge_within_24h_share=take.share_within_target,
         administrations=administrations(session, filters, now=now),
-        gating=gating(session, filters),
+        gating=gating(session, filters, cells=cycles),
         parallel_gain=gain,
         parallel_gain_ratio=gain.ratio,
         work_in_progress=work_in_progress(session, filters, now=now),

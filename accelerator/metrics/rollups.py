@@ -802,9 +802,10 @@ def closed_cycles(
         conditions.append(f.arrondissement_code == filters.arrondissement)
     if filters.cycle is not None:
         conditions.append(f.cycle == filters.cycle)
-    # One statement, whatever the number of cycles: every fact of the dossiers that had an
-    # opinion in the period (their other cycles are measured too, and fall outside it).
-    dossiers = select(f.dossier_id).where(*conditions).distinct().scalar_subquery()
+    # Two statements, whatever the number of cycles: the dossiers that had an opinion in
+    # the period, then every fact of theirs through the dossier index (a subquery there let
+    # PostgreSQL scan the whole table); their other cycles are measured too, and left out.
+    dossiers = list(session.scalars(select(f.dossier_id).where(*conditions).distinct()))
     rows = session.execute(select(*CYCLE_COLUMNS).where(f.dossier_id.in_(dossiers)))
     for facts in cycles_of(rows).values():
         if filters.cycle is not None and facts[0].cycle != filters.cycle:
