@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from cli.main import DEMO_HISTORY_DOSSIERS
 from tests.api.conftest import HOTEL
 from workflows.supervisor import live_group_members
 
@@ -147,5 +148,5 @@ def test_demo_serves_runs_flows_and_stops_without_orphans(tmp_path: Path) -> Non
         output, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, output
     assert "Arrêté." in output
-    assert "Historique de démonstration généré : 1500 dossiers" in output
+    assert f"Historique de démonstration généré : {DEMO_HISTORY_DOSSIERS} dossiers" in output
     assert all(live_group_members(pgid) == [] for pgid in groups), output
