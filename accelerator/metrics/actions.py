@@ -111,7 +111,7 @@ def refresh_batch(
         rollups.rebuild(session)
     ids = stale_dossiers(session, limit=batch)
     if ids:
-        return refresh_dossiers(session, ids, now=now)
+        return refresh_dossiers(session, ids, now=now, roll_up=roll_up)
     ids = stale_consultations(session, limit=batch)
     return refresh_consultations(session, ids, now=now, roll_up=roll_up) if ids else 0
 
@@ -146,8 +146,11 @@ def _dossier_context(
     return {dossier.id: (dossier, arrondissement) for dossier, arrondissement in rows}
 
 
-def refresh_dossiers(session: Session, ids: Sequence[uuid.UUID], *, now: dt.datetime) -> int:
-    """Derive the take-in-charge facts of the dossiers ``ids`` (batched reads)."""
+def refresh_dossiers(
+    session: Session, ids: Sequence[uuid.UUID], *, now: dt.datetime, roll_up: bool = True
+) -> int:
+    """Derive the take-in-charge facts of the dossiers ``ids`` (batched reads), and their
+    rollups unless ``roll_up`` is false."""
     context = _dossier_context(session, ids)
     dues = dict(
         session.execute(
@@ -156,27 +159,39 @@ def refresh_dossiers(session: Session, ids: Sequence[uuid.UUID], *, now: dt.date
             )
         ).all()
     )
+    replaced = list(
+        session.scalars(select(DossierFact).where(DossierFact.dossier_id.in_(set(ids))))
+    )
+    before = [
+        SimpleNamespace(**{c.key: getattr(fact, c.key) for c in rollups.DOSSIER_COLUMNS})
+        for fact in replaced
+    ]
+    for fact in replaced:
+        session.expunge(fact)
     session.execute(delete(DossierFact).where(DossierFact.dossier_id.in_(set(ids))))
+    after = []
     for dossier_id in ids:
         dossier, arrondissement = context[dossier_id]
         assert dossier.filed_at is not None
         taken = dossier.taken_in_charge_at
-        session.add(
-            DossierFact(
-                dossier_id=dossier.id,
-                source_version=dossier.version,
-                arrondissement_code=arrondissement,
-                procedures=procedures_key(dossier.procedures),
-                filed_at=dossier.filed_at,
-                filed_week=iso_week(dossier.filed_at),
-                withdrawn=dossier.status == DossierStatus.WITHDRAWN.value,
-                taken_in_charge_at=taken,
-                take_charge_due_at=dues.get(dossier.id),
-                take_charge_hours=None if taken is None else days(taken - dossier.filed_at) * 24,
-                refreshed_at=now,
-            )
+        fact = DossierFact(
+            dossier_id=dossier.id,
+            source_version=dossier.version,
+            arrondissement_code=arrondissement,
+            procedures=procedures_key(dossier.procedures),
+            filed_at=dossier.filed_at,
+            filed_week=iso_week(dossier.filed_at),
+            withdrawn=dossier.status == DossierStatus.WITHDRAWN.value,
+            taken_in_charge_at=taken,
+            take_charge_due_at=dues.get(dossier.id),
+            take_charge_hours=None if taken is None else days(taken - dossier.filed_at) * 24,
+            refreshed_at=now,
         )
+        session.add(fact)
+        after.append(fact)
     session.flush()
+    if roll_up:
+        rollups.apply(session, removed=(), added=(), dossiers_before=before, dossiers_after=after)
     return len(ids)
 
 

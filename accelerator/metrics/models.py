@@ -77,6 +77,10 @@ class DossierFact(Base):
     """What one filed dossier's take-in-charge means for the figures."""
 
     __tablename__ = "dossier_facts"
+    __table_args__ = (
+        # The dossiers still waiting to be taken in charge (``IS NULL``), read live.
+        Index("ix_dossier_facts_taken_in_charge_at", "taken_in_charge_at"),
+    )
 
     dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), primary_key=True)
     source_version: Mapped[int] = mapped_column(Integer)
@@ -141,9 +145,14 @@ class MetricsRollup(Base):
     gate_delay: Mapped[int] = mapped_column(BigInteger, default=0)
     gain_sum: Mapped[int] = mapped_column(BigInteger, default=0)
     gain_longest: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: ``dossiers`` only: taken in charge, and within the take-in-charge clock's deadline.
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    taken_in_time: Mapped[int] = mapped_column(Integer, default=0)
     #: Sketches (``metrics.sketch``) of the judged ones' held days, held business days and
     #: lateness (``finished``), and of the cycles' parallel gain (``cycles``).
     held: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     business: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     lateness: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     ratio: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    #: ``dossiers``: the take-in-charge times (hours).
+    hours: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

@@ -7,6 +7,7 @@ administration, never by agent: no query here reads who answered.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -163,6 +164,8 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
         conditions.append(false())
     taken = D.taken_in_charge_at.is_not(None)
     waiting = and_(D.taken_in_charge_at.is_(None), D.withdrawn.is_(False))
+    if filters.administration is None and filters.cycle in (None, 1):
+        return _take_charge_rolled_up(session, filters, conditions, waiting, now=now)
     row = session.execute(
         select(
             _count(or_(taken, waiting)),
@@ -181,6 +184,55 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
         late_pending=late,
         pending=filed - taken_n - late,
         share_within_target=figures.share(within, taken_n + late),
+        p50_hours=levels[50],
+        p90_hours=levels[90],
+    )
+
+
+def _take_charge_rolled_up(
+    session: Session,
+    filters: Filters,
+    conditions: list[ColumnElement[bool]],
+    waiting: ColumnElement[bool],
+    *,
+    now: dt.datetime,
+) -> TakeChargeOut:
+    """``take_charge`` from the ``dossiers`` cells, the dossiers still waiting read live
+    (they are few: the index on ``taken_in_charge_at``)."""
+    cells = rollups.select_cells(
+        session,
+        rollups.DOSSIERS,
+        dataclasses.replace(filters, cycle=None),
+        start=filters.start,
+        end=filters.end,
+        by_week=False,
+        sketches=("hours",),
+    )
+    cell = cells.get((rollups.ANY, ""), rollups.Cell())
+    filed, taken_n = cell.count("items"), cell.count("taken")
+    within = cell.count("taken_in_time")
+    late = (
+        session.scalar(
+            select(func.count()).where(
+                *conditions, waiting, D.take_charge_due_at <= as_of(filters, now)
+            )
+        )
+        or 0
+    )
+    if taken_n <= EXACT_LIMIT:
+        hours = session.scalars(
+            select(D.take_charge_hours).where(*conditions, D.taken_in_charge_at.is_not(None))
+        )
+        levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
+    else:
+        levels = _rounded(sketch.percentiles(*cell.merged("hours"), (50, 90)))
+    return TakeChargeOut(
+        filed=filed,
+        taken=taken_n,
+        within_target=within,
+        late_pending=int(late),
+        pending=filed - taken_n - int(late),
+        share_within_target=figures.share(within, taken_n + int(late)),
         p50_hours=levels[50],
         p90_hours=levels[90],
     )
@@ -375,14 +427,30 @@ def _local(instant: dt.datetime | None) -> str | None:
 # --- Consolidated cycles: gating administration and parallel gain ---
 
 
-def gating(session: Session, filters: Filters) -> list[GatingOut]:
+def _cycle_cells(session: Session, filters: Filters) -> dict[tuple[str, str], rollups.Cell]:
+    """The ``cycles`` cells of the filters' period (gating and parallel gain share them)."""
+    return rollups.select_cells(
+        session,
+        rollups.CYCLES,
+        filters,
+        start=filters.start,
+        end=filters.end,
+        by_week=False,
+        sketches=("ratio",),
+    )
+
+
+def gating(
+    session: Session,
+    filters: Filters,
+    *,
+    cells: dict[tuple[str, str], rollups.Cell] | None = None,
+) -> list[GatingOut]:
     """Per administration, over the cycles closed in the period with at least two opinions:
     how many it gated (it gave the last opinion; tied last opinions all gate, by 0 days),
     out of how many it was consulted on, and the total delay it added beyond the next one
     (``rollups.cycle_measures``)."""
-    cells = rollups.select_cells(
-        session, rollups.CYCLES, filters, start=filters.start, end=filters.end, by_week=False
-    )
+    cells = _cycle_cells(session, filters) if cells is None else cells
     result = []
     for (code, _), cell in sorted(cells.items()):
         consulted, gated = cell.count("gate_consulted"), cell.count("gated")
@@ -405,18 +473,15 @@ def gating(session: Session, filters: Filters) -> list[GatingOut]:
 CYCLES_EXACT_LIMIT = 1_000
 
 
-def parallel_gain(session: Session, filters: Filters) -> ParallelGainOut:
+def parallel_gain(
+    session: Session,
+    filters: Filters,
+    *,
+    cells: dict[tuple[str, str], rollups.Cell] | None = None,
+) -> ParallelGainOut:
     """Over the cycles closed in the period: the sum of their consultations' elapsed
     durations against the longest one; the ratio of the totals, and the median cycle's."""
-    cells = rollups.select_cells(
-        session,
-        rollups.CYCLES,
-        filters,
-        start=filters.start,
-        end=filters.end,
-        by_week=False,
-        sketches=("ratio",),
-    )
+    cells = _cycle_cells(session, filters) if cells is None else cells
     cell = cells.get((filters.administration or rollups.ANY, ""), rollups.Cell())
     cycles = cell.count("items")
     total = cell.count("gain_sum") / rollups.MICRO
@@ -595,13 +660,14 @@ def heatmap(session: Session, filters: Filters, *, now: dt.datetime) -> HeatmapO
 def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryOut:
     """Every figure of the dashboard for ``filters``."""
     take = take_charge(session, filters, now=now)
-    gain = parallel_gain(session, filters)
+    cycles = _cycle_cells(session, filters)
+    gain = parallel_gain(session, filters, cells=cycles)
     return SummaryOut(
         as_of=as_of(filters, now).isoformat(),
         take_charge=take,
         take_charge_within_24h_share=take.share_within_target,
         administrations=administrations(session, filters, now=now),
-        gating=gating(session, filters),
+        gating=gating(session, filters, cells=cycles),
         parallel_gain=gain,
         parallel_gain_ratio=gain.ratio,
         work_in_progress=work_in_progress(session, filters, now=now),

@@ -29,14 +29,16 @@ from sqlalchemy.orm import Session
 
 from accelerator.metrics import sketch
 from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_week
-from accelerator.metrics.models import ConsultationFact, MetricsRollup
+from accelerator.metrics.models import ConsultationFact, DossierFact, MetricsRollup
 from accelerator.metrics.schemas import Filters
 
 #: The families of cells: the consultations by week of their end, and by week of sending.
 FINISHED = "finished"
 SENT = "sent"
-#: ... and the review cycles by week of their last opinion (gating, parallel gain).
+#: ... the review cycles by week of their last opinion (gating, parallel gain), and the
+#: filed dossiers by week of filing (take-in-charge: no administration, no cycle).
 CYCLES = "cycles"
+DOSSIERS = "dossiers"
 #: A dimension's "any value" (the cycle's is 0), and the week of "every week".
 ANY = ""
 EVERY_WEEK = ""
@@ -58,8 +60,12 @@ COUNTS = (
     "gate_delay",
     "gain_sum",
     "gain_longest",
+    # ``dossiers`` cells: ``items`` the dossiers filed (withdrawn before being taken in
+    # charge aside), those taken in charge, and within their 24 h.
+    "taken",
+    "taken_in_time",
 )
-SKETCHES = ("held", "business", "lateness", "ratio")
+SKETCHES = ("held", "business", "lateness", "ratio", "hours")
 #: Durations summed in cells are counted in millionths of a day (exact integer sums).
 MICRO = 1_000_000
 #: Cells read or written per statement.
@@ -132,7 +138,7 @@ class Cell:
         return not any(self.counts) and not any(any(s.values()) for s in self.sketches.values())
 
 
-_NO_CYCLE = (0, 0, 0, 0, 0)
+_NO_CYCLE = (0, 0, 0, 0, 0, 0, 0)
 
 
 def _measures(fact: FactLike, family: str) -> tuple[list[int], dict[str, float]]:
@@ -177,7 +183,7 @@ class Base(NamedTuple):
         for week in (self.week, EVERY_WEEK) if weeks is None else weeks:
             for procedure in procedures:
                 for arrondissement in arrondissements:
-                    for cycle in (0, self.cycle):
+                    for cycle in (0, self.cycle) if self.cycle else (0,):
                         yield CellKey(
                             self.family,
                             week,
@@ -305,6 +311,40 @@ def cycle_facts(session: Session, cycles: Iterable[tuple[Any, int]]) -> list[lis
     return [facts for key, facts in cycles_of(rows).items() if key in wanted]
 
 
+class DossierFactLike(Protocol):
+    """What the take-in-charge cells read of a dossier's facts."""
+
+    procedures: str
+    arrondissement_code: str | None
+    filed_week: str
+    withdrawn: bool
+    taken_in_charge_at: dt.datetime | None
+    take_charge_due_at: dt.datetime | None
+    take_charge_hours: float | None
+
+
+def dossier_measures(fact: DossierFactLike) -> tuple[Base, list[int], dict[str, float]] | None:
+    """What one filed dossier adds to the ``dossiers`` bases (None: withdrawn before being
+    taken in charge, it is not counted)."""
+    taken = fact.taken_in_charge_at is not None
+    if not taken and fact.withdrawn:
+        return None
+    counts = [0] * len(COUNTS)
+    counts[COUNTS.index("items")] = 1
+    values: dict[str, float] = {}
+    if taken:
+        counts[COUNTS.index("taken")] = 1
+        due = fact.take_charge_due_at
+        assert fact.taken_in_charge_at is not None
+        counts[COUNTS.index("taken_in_time")] = int(
+            due is not None and fact.taken_in_charge_at <= due
+        )
+        if fact.take_charge_hours is not None:
+            values["hours"] = fact.take_charge_hours
+    base = Base(DOSSIERS, fact.filed_week, ANY, fact.procedures, fact.arrondissement_code or ANY, 0)
+    return base, counts, values
+
+
 class Cells(dict[Any, Cell]):
     """Cells (or bases) being added up."""
 
@@ -342,6 +382,17 @@ class Cells(dict[Any, Cell]):
                 cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
         return last
 
+    def add_dossier(self, fact: DossierFactLike, sign: int = 1) -> None:
+        """Add (or subtract) one filed dossier to its base."""
+        found = dossier_measures(fact)
+        if found is None:
+            return
+        key, counts, values = found
+        cell = self.cell(key)
+        cell.counts = [a + sign * b for a, b in zip(cell.counts, counts, strict=True)]
+        for name, value in values.items():
+            cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
+
     def expanded(self, *, weeks: Sequence[str] | None = None) -> Cells:
         """These bases' cells."""
         cells = Cells()
@@ -372,6 +423,8 @@ def apply(
     added: Iterable[FactLike],
     cycles_before: Iterable[Sequence[CycleFactLike]] = (),
     cycles_after: Iterable[Sequence[CycleFactLike]] = (),
+    dossiers_before: Iterable[DossierFactLike] = (),
+    dossiers_after: Iterable[DossierFactLike] = (),
 ) -> int:
     """Subtract the contributions of the facts ``removed`` and add those of ``added``, and
     the same of the review cycles they belong to (their facts before and after); returns
@@ -385,6 +438,10 @@ def apply(
         bases.add_cycle(facts, -1)
     for facts in cycles_after:
         bases.add_cycle(facts, 1)
+    for dossier in dossiers_before:
+        bases.add_dossier(dossier, -1)
+    for dossier in dossiers_after:
+        bases.add_dossier(dossier, 1)
     delta = bases.expanded()
     keys = {key.text(): key for key in delta}
     texts = list(keys)
@@ -415,7 +472,9 @@ def missing(session: Session) -> bool:
     """Facts without any cell: the rollups were never built (a database upgraded to them)."""
     if session.scalar(select(MetricsRollup.key).limit(1)) is not None:
         return False
-    return session.scalar(select(ConsultationFact.consultation_id).limit(1)) is not None
+    if session.scalar(select(ConsultationFact.consultation_id).limit(1)) is not None:
+        return True
+    return session.scalar(select(DossierFact.dossier_id).limit(1)) is not None
 
 
 def rebuild(session: Session) -> int:
@@ -439,7 +498,38 @@ def rebuild(session: Session) -> int:
                     every.cell(key).add(found)
         _write(session, every.items())
         written += len(every)
-    return written + _rebuild_cycles(session)
+    return written + _rebuild_cycles(session) + _rebuild_dossiers(session)
+
+
+def _rebuild_dossiers(session: Session) -> int:
+    """The ``dossiers`` cells from the dossiers' facts."""
+    bases = dossier_bases(session, [])
+    cells = bases.expanded()
+    _write(session, cells.items())
+    return len(cells)
+
+
+DOSSIER_COLUMNS = (
+    DossierFact.procedures,
+    DossierFact.arrondissement_code,
+    DossierFact.filed_week,
+    DossierFact.withdrawn,
+    DossierFact.taken_in_charge_at,
+    DossierFact.take_charge_due_at,
+    DossierFact.take_charge_hours,
+)
+
+
+def dossier_bases(session: Session, conditions: Sequence[Any]) -> Cells:
+    """The ``dossiers`` bases of the dossiers' facts ``conditions`` select (one row each:
+    a dossier is far lighter than its consultations)."""
+    bases = Cells()
+    rows = session.execute(
+        select(*DOSSIER_COLUMNS).where(*conditions).execution_options(yield_per=10_000)
+    )
+    for row in rows:
+        bases.add_dossier(row)
+    return bases
 
 
 def _rebuild_cycles(session: Session) -> int:
@@ -667,7 +757,16 @@ def _from_facts(
     if filters.cycle is not None:
         conditions.append(f.cycle == filters.cycle)
     wanted = (filters.procedure or ANY, filters.arrondissement or ANY, filters.cycle or 0)
-    if family == CYCLES:
+    if family == DOSSIERS:
+        d = DossierFact
+        where = [d.filed_at >= start] if start is not None else []
+        where += [d.filed_at < end] if end is not None else []
+        if filters.procedure is not None:
+            where.append(d.procedures.contains(f",{filters.procedure},", autoescape=True))
+        if filters.arrondissement is not None:
+            where.append(d.arrondissement_code == filters.arrondissement)
+        bases = dossier_bases(session, where)
+    elif family == CYCLES:
         bases = _cycle_bases(session, filters, start, end)
     else:
         if filters.administration is not None:
@@ -703,9 +802,10 @@ def closed_cycles(
         conditions.append(f.arrondissement_code == filters.arrondissement)
     if filters.cycle is not None:
         conditions.append(f.cycle == filters.cycle)
-    # One statement, whatever the number of cycles: every fact of the dossiers that had an
-    # opinion in the period (their other cycles are measured too, and fall outside it).
-    dossiers = select(f.dossier_id).where(*conditions).distinct().scalar_subquery()
+    # Two statements, whatever the number of cycles: the dossiers that had an opinion in
+    # the period, then every fact of theirs through the dossier index (a subquery there let
+    # PostgreSQL scan the whole table); their other cycles are measured too, and left out.
+    dossiers = list(session.scalars(select(f.dossier_id).where(*conditions).distinct()))
     rows = session.execute(select(*CYCLE_COLUMNS).where(f.dossier_id.in_(dossiers)))
     for facts in cycles_of(rows).values():
         if filters.cycle is not None and facts[0].cycle != filters.cycle:
