@@ -13,7 +13,6 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from types import SimpleNamespace
 
 from sqlalchemy import delete, or_, select, text
 from sqlalchemy.orm import Session
@@ -162,10 +161,7 @@ def refresh_dossiers(
     replaced = list(
         session.scalars(select(DossierFact).where(DossierFact.dossier_id.in_(set(ids))))
     )
-    before = [
-        SimpleNamespace(**{c.key: getattr(fact, c.key) for c in rollups.DOSSIER_COLUMNS})
-        for fact in replaced
-    ]
+    before = [rollups.snapshot(fact, rollups.DOSSIER_COLUMNS) for fact in replaced]
     for fact in replaced:
         session.expunge(fact)
     session.execute(delete(DossierFact).where(DossierFact.dossier_id.in_(set(ids))))
@@ -228,7 +224,7 @@ def refresh_consultations(
     replaced = list(
         session.scalars(select(ConsultationFact).where(ConsultationFact.consultation_id.in_(ids)))
     )
-    removed = [_snapshot(fact) for fact in replaced]
+    removed = [rollups.snapshot(fact, rollups.FACT_COLUMNS) for fact in replaced]
     cycles = {(c.dossier_id, c.cycle) for c in consultations}
     cycles |= {(f.dossier_id, f.cycle) for f in replaced}
     cycles_before = rollups.cycle_facts(session, cycles) if roll_up else []
@@ -293,11 +289,6 @@ def refresh_consultations(
             cycles_after=rollups.cycle_facts(session, cycles),
         )
     return len(consultations)
-
-
-def _snapshot(fact: ConsultationFact) -> SimpleNamespace:
-    """What the rollups read of a fact, kept apart from the row about to be replaced."""
-    return SimpleNamespace(**{c.key: getattr(fact, c.key) for c in rollups.FACT_COLUMNS})
 
 
 def _fallback_calendar(session: Session) -> WorkingCalendar:

@@ -97,13 +97,7 @@ def _count(condition: ColumnElement[bool]) -> Any:
 
 def _dimensions(filters: Filters, *, administration: bool = True) -> list[ColumnElement[bool]]:
     """The filters every consultation figure applies (the period aside)."""
-    conditions: list[ColumnElement[bool]] = []
-    if filters.procedure is not None:
-        conditions.append(F.procedures.contains(f",{filters.procedure},", autoescape=True))
-    if filters.arrondissement is not None:
-        conditions.append(F.arrondissement_code == filters.arrondissement)
-    if filters.cycle is not None:
-        conditions.append(F.cycle == filters.cycle)
+    conditions: list[ColumnElement[bool]] = rollups.fact_conditions(filters)
     if administration and filters.administration is not None:
         conditions.append(F.administration_code == filters.administration)
     return conditions

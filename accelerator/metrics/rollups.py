@@ -21,6 +21,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -114,6 +115,13 @@ class Cell:
     sketches: dict[str, sketch.Sketch] = field(default_factory=dict)
     #: Stored sketches to merge with ``sketches`` (cells read from the table).
     stored: dict[str, list[bytes | None]] = field(default_factory=dict)
+
+    def contribute(self, counts: Sequence[int], values: dict[str, float], sign: int = 1) -> None:
+        """Add (``sign`` 1) or subtract (-1) one contribution: its counts, and its values
+        into the sketches."""
+        self.counts = [a + sign * b for a, b in zip(self.counts, counts, strict=True)]
+        for name, value in values.items():
+            self.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
 
     def count(self, name: str) -> int:
         """One of ``COUNTS``."""
@@ -278,6 +286,12 @@ def cycle_measures(
     return last, entries
 
 
+def snapshot(fact: Any, columns: Iterable[Any]) -> SimpleNamespace:
+    """What the rollups read of a mapped fact (``FACT_COLUMNS``, ``DOSSIER_COLUMNS``), kept
+    apart from the row about to be replaced."""
+    return SimpleNamespace(**{c.key: getattr(fact, c.key) for c in columns})
+
+
 def cycles_of(rows: Iterable[CycleFactLike]) -> dict[tuple[Any, int], list[CycleFactLike]]:
     """Facts grouped by review cycle (dossier, cycle)."""
     found: dict[tuple[Any, int], list[CycleFactLike]] = {}
@@ -364,9 +378,7 @@ class Cells(dict[Any, Cell]):
                 continue
             counts, values = _measures(fact, family)
             cell = self.cell(key)
-            cell.counts = [a + sign * b for a, b in zip(cell.counts, counts, strict=True)]
-            for name, value in values.items():
-                cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
+            cell.contribute(counts, values, sign)
 
     def add_cycle(self, facts: Sequence[CycleFactLike], sign: int = 1) -> dt.datetime | None:
         """Add (or subtract) one review cycle, all its consultations' ``facts``, to its
@@ -377,9 +389,7 @@ class Cells(dict[Any, Cell]):
         last, entries = found
         for key, counts, values in entries:
             cell = self.cell(key)
-            cell.counts = [a + sign * b for a, b in zip(cell.counts, counts, strict=True)]
-            for name, value in values.items():
-                cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
+            cell.contribute(counts, values, sign)
         return last
 
     def add_dossier(self, fact: DossierFactLike, sign: int = 1) -> None:
@@ -389,9 +399,7 @@ class Cells(dict[Any, Cell]):
             return
         key, counts, values = found
         cell = self.cell(key)
-        cell.counts = [a + sign * b for a, b in zip(cell.counts, counts, strict=True)]
-        for name, value in values.items():
-            cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += sign
+        cell.contribute(counts, values, sign)
 
     def expanded(self, *, weeks: Sequence[str] | None = None) -> Cells:
         """These bases' cells."""
@@ -750,12 +758,7 @@ def _from_facts(
         conditions.append(column >= start)
     if end is not None:
         conditions.append(column < end)
-    if filters.procedure is not None:
-        conditions.append(f.procedures.contains(f",{filters.procedure},", autoescape=True))
-    if filters.arrondissement is not None:
-        conditions.append(f.arrondissement_code == filters.arrondissement)
-    if filters.cycle is not None:
-        conditions.append(f.cycle == filters.cycle)
+    conditions += fact_conditions(filters)
     wanted = (filters.procedure or ANY, filters.arrondissement or ANY, filters.cycle or 0)
     if family == DOSSIERS:
         d = DossierFact
@@ -785,6 +788,20 @@ def _from_facts(
     return cells
 
 
+def fact_conditions(filters: Filters) -> list[Any]:
+    """The filters' conditions on the consultation facts (the period and the administration
+    aside: each reader says which instant and whether the administration applies)."""
+    f = ConsultationFact
+    conditions: list[Any] = []
+    if filters.procedure is not None:
+        conditions.append(f.procedures.contains(f",{filters.procedure},", autoescape=True))
+    if filters.arrondissement is not None:
+        conditions.append(f.arrondissement_code == filters.arrondissement)
+    if filters.cycle is not None:
+        conditions.append(f.cycle == filters.cycle)
+    return conditions
+
+
 def closed_cycles(
     session: Session, filters: Filters, start: dt.datetime | None, end: dt.datetime | None
 ) -> Iterator[tuple[dt.datetime, list[tuple[Base, list[int], dict[str, float]]]]]:
@@ -796,12 +813,7 @@ def closed_cycles(
         conditions.append(f.finished_at >= start)
     if end is not None:
         conditions.append(f.finished_at < end)
-    if filters.procedure is not None:
-        conditions.append(f.procedures.contains(f",{filters.procedure},", autoescape=True))
-    if filters.arrondissement is not None:
-        conditions.append(f.arrondissement_code == filters.arrondissement)
-    if filters.cycle is not None:
-        conditions.append(f.cycle == filters.cycle)
+    conditions += fact_conditions(filters)
     # Two statements, whatever the number of cycles: the dossiers that had an opinion in
     # the period, then every fact of theirs through the dossier index (a subquery there let
     # PostgreSQL scan the whole table); their other cycles are measured too, and left out.
@@ -841,7 +853,5 @@ def _cycle_bases(
     for _last, entries in closed_cycles(session, filters, start, end):
         for key, counts, values in entries:
             cell = bases.cell(key)
-            cell.counts = [a + b for a, b in zip(cell.counts, counts, strict=True)]
-            for name, value in values.items():
-                cell.sketches.setdefault(name, Counter())[sketch.bucket(value)] += 1
+            cell.contribute(counts, values)
     return bases
