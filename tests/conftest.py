@@ -7,6 +7,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,8 @@ def database_url(
         _SEED_CALENDAR_VERSIONS[url] = dict(
             connection.execute(text("SELECT code, version FROM calendars")).all()
         )
+    with get_database(url).transaction() as session:
+        _SEED_CATALOGUES[url] = _catalogue(session)
     yield url
     get_database(url).dispose()
     if request.param == "postgresql":
@@ -123,6 +126,73 @@ def db(database_url: str) -> Iterator[Any]:
             for table in TRANSACTIONAL_TABLES:
                 connection.execute(text(f"DELETE FROM {table}"))
         _restore_calendars(connection, _SEED_CALENDAR_VERSIONS[database_url])
+    with database.transaction() as session:
+        _restore_catalogue(session, _SEED_CATALOGUES[database_url])
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """The catalogue rows that tests change (administrations, routing rules, deadline
+    definitions' versions), as a value to compare and put back."""
+
+    administrations: dict[str, tuple[Any, ...]]
+    rules: tuple[tuple[Any, ...], ...]
+    definitions: frozenset[tuple[str, int]]
+
+
+#: The catalogue as loaded, per test database: every test starts from it.
+_SEED_CATALOGUES: dict[str, _Catalogue] = {}
+_RULE_FIELDS = ("code", "rank", "label", "condition", "targets")
+
+
+def _catalogue(session: Any) -> _Catalogue:
+    from sqlalchemy import select
+
+    from accelerator.catalogue.models import Administration, RoutingRule
+    from accelerator.sla.models import DeadlineDefinition
+
+    return _Catalogue(
+        administrations={
+            a.code: (a.name, a.contact_email, a.active)
+            for a in session.scalars(select(Administration))
+        },
+        rules=tuple(
+            tuple(getattr(r, f) for f in _RULE_FIELDS)
+            for r in session.scalars(select(RoutingRule).order_by(RoutingRule.code))
+        ),
+        definitions=frozenset(
+            tuple(row)
+            for row in session.execute(select(DeadlineDefinition.code, DeadlineDefinition.version))
+        ),
+    )
+
+
+def _restore_catalogue(session: Any, seed: _Catalogue) -> None:
+    """The catalogue as :data:`_SEED_CATALOGUES` holds it, whatever the test changed (through
+    the API, the admin pages or by hand): a deadline definition's new version, an edited
+    administration or routing rule would otherwise change the deadlines and routing of the
+    tests that follow. Three reads when nothing changed."""
+    from sqlalchemy import delete, select
+
+    from accelerator.catalogue.models import Administration, RoutingRule
+    from accelerator.sla.models import DeadlineDefinition
+
+    now = _catalogue(session)
+    if now.administrations != seed.administrations:
+        for a in session.scalars(select(Administration)):
+            if a.code not in seed.administrations:
+                session.delete(a)
+            else:
+                a.name, a.contact_email, a.active = seed.administrations[a.code]
+    if now.rules != seed.rules:
+        session.execute(delete(RoutingRule))
+        session.add_all(
+            RoutingRule(**dict(zip(_RULE_FIELDS, row, strict=True))) for row in seed.rules
+        )
+    if now.definitions != seed.definitions:
+        for d in session.scalars(select(DeadlineDefinition)):
+            if (d.code, d.version) not in seed.definitions:
+                session.delete(d)
 
 
 #: The version of each calendar once the catalogue is loaded, per test database.
@@ -204,39 +274,3 @@ def cog_communes(db: Any) -> None:
 
     with db.transaction() as session:
         load_communes(session, COG_EXTRACT.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def restored_catalogue(db: Any) -> Iterator[None]:
-    """The catalogue rows these tests change, put back as they were afterwards (the
-    catalogue stays loaded between tests)."""
-    from sqlalchemy import delete, select
-
-    from accelerator.catalogue.models import Administration, RoutingRule
-    from accelerator.sla.models import DeadlineDefinition
-
-    with db.transaction() as session:
-        administrations = {
-            a.code: (a.name, a.contact_email, a.active)
-            for a in session.scalars(select(Administration))
-        }
-        rules = [
-            {"code": r.code, "rank": r.rank, "label": r.label, "condition": r.condition,
-             "targets": r.targets}
-            for r in session.scalars(select(RoutingRule))
-        ]  # fmt: skip
-        definitions = {
-            (code, version)
-            for code, version in session.execute(
-                select(DeadlineDefinition.code, DeadlineDefinition.version)
-            )
-        }
-    yield
-    with db.transaction() as session:
-        for a in session.scalars(select(Administration)):
-            a.name, a.contact_email, a.active = administrations[a.code]
-        session.execute(delete(RoutingRule))
-        session.add_all(RoutingRule(**row) for row in rules)
-        for d in session.scalars(select(DeadlineDefinition)):
-            if (d.code, d.version) not in definitions:
-                session.delete(d)

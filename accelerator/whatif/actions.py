@@ -82,14 +82,20 @@ def _locked(session: Session, run_id: uuid.UUID) -> SimulationRun:
     return run
 
 
+def change_status(run: SimulationRun, target: RunStatus) -> None:
+    """Move ``run`` to ``target`` after checking the move: the one write of a run's status."""
+    check_transition(RunStatus(run.status), target)
+    run.status = target.value
+
+
 def start_run(session: Session, *, run_id: uuid.UUID, now: dt.datetime) -> RunParameters | None:
     """Mark a queued run running and give its inputs; None when it is no longer queued (it
     started or finished already: nothing to do)."""
     run = _locked(session, run_id)
     if run.status != RunStatus.QUEUED:
         return None
-    check_transition(RunStatus(run.status), RunStatus.RUNNING)
-    run.status, run.started_at = RunStatus.RUNNING.value, now
+    change_status(run, RunStatus.RUNNING)
+    run.started_at = now
     return RunParameters(run.id, run.dossiers, run.seed, dict(run.scenario))
 
 
@@ -102,8 +108,8 @@ def finish_run(
     run = _locked(session, run_id)
     if run.status == RunStatus.DONE:
         return run
-    check_transition(RunStatus(run.status), RunStatus.DONE)
-    run.status, run.finished_at = RunStatus.DONE.value, now
+    change_status(run, RunStatus.DONE)
+    run.finished_at = now
     run.result = answer.model_dump(mode="json")
     return run
 
@@ -115,8 +121,8 @@ def fail_run(
     run = _locked(session, run_id)
     if run.status == RunStatus.FAILED:
         return run
-    check_transition(RunStatus(run.status), RunStatus.FAILED)
-    run.status, run.finished_at = RunStatus.FAILED.value, now
+    change_status(run, RunStatus.FAILED)
+    run.finished_at = now
     run.error = message[:MAX_ERROR]
     return run
 

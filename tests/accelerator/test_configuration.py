@@ -257,7 +257,6 @@ def test_a_referent_following_dossiers_keeps_his_role_until_they_are_handed_over
 # --- Administrations ----------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("restored_catalogue")
 def test_an_administration_is_renamed_and_given_a_contact_address(db: Database) -> None:
     by = admin(db)
     data = AdministrationIn(
@@ -283,7 +282,6 @@ def test_an_administration_is_renamed_and_given_a_contact_address(db: Database) 
         assert session.get_one(Administration, "DDT-65").name == "DDT des Hautes-Pyrénées"
 
 
-@pytest.mark.usefixtures("restored_catalogue")
 def test_an_administration_with_open_consultations_is_not_deactivated(db: Database) -> None:
     by = admin(db)
     dossier_id = filed(db, now=NOW)
@@ -341,7 +339,6 @@ def test_a_condition_that_could_never_match_as_meant_is_refused(condition: Any, 
         check_condition(condition, dossier_facts())
 
 
-@pytest.mark.usefixtures("restored_catalogue")
 def test_routing_rules_are_added_edited_and_deleted_with_their_journal(db: Database) -> None:
     by = admin(db)
     rule = RoutingRuleIn(
@@ -405,7 +402,6 @@ def test_routing_rules_are_added_edited_and_deleted_with_their_journal(db: Datab
 # --- Internal targets ----------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("restored_catalogue")
 def test_an_administrations_own_target_is_pinned_by_its_new_consultations(db: Database) -> None:
     by = admin(db)
     data = InternalTargetIn(
@@ -453,7 +449,7 @@ def shown_due(session: Any, consultation_id: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(view.due_at) if view.due_at else None
 
 
-@pytest.mark.usefixtures("restored_catalogue", "cog_communes")
+@pytest.mark.usefixtures("cog_communes")
 def test_a_closure_moves_the_due_date_of_a_running_consultation(db: Database) -> None:
     by = admin(db)
     # CDPENAF (FR calendar) is given a deadline in business days for this test: a closure

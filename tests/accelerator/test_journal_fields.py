@@ -108,7 +108,6 @@ def every_kind_of_change(db: Database) -> None:
         )  # fmt: skip
 
 
-@pytest.mark.usefixtures("restored_catalogue")
 def test_every_field_of_every_kind_of_change_has_a_french_label(db: Database) -> None:
     every_kind_of_change(db)
     rows = journal(db)
@@ -133,7 +132,6 @@ def test_the_journal_refuses_a_field_it_has_no_label_for(db: Database) -> None:
     assert journal(db) == []
 
 
-@pytest.mark.usefixtures("restored_catalogue")
 def test_a_change_by_the_command_line_names_it_and_a_users_change_is_checked(
     db: Database,
 ) -> None:

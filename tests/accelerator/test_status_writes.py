@@ -1,4 +1,5 @@
-"""Every status change of dossiers and consultations goes through its area's transition check.
+"""Every status change of dossiers, consultations and what-if runs goes through its area's
+transition check.
 
 The code is read as a syntax tree: a bare ``x.status = …``, a ``setattr(x, "status", …)``, an
 ``update(…).values(status=…)`` or a raw ``UPDATE … SET status`` outside the one function of
@@ -21,17 +22,23 @@ PACKAGES = ("accelerator", "api", "workflows", "cli")
 WRITERS = {
     ("accelerator/dossiers/actions.py", "change_status"),
     ("accelerator/consultations/actions.py", "change_status"),
+    ("accelerator/whatif/actions.py", "change_status"),
 }
 #: Where a row is born: the constructor sets its first status (no move to check).
 CREATORS = {
     ("accelerator/dossiers/actions.py", "create_dossier"): "Dossier",
     ("accelerator/consultations/actions.py", "create_consultation"): "Consultation",
+    ("accelerator/whatif/actions.py", "queue_run"): "SimulationRun",
 }
 #: ``setattr`` with a computed name, reviewed: fields on log records, and a route function's
 #: body limit (``api.limits.body_limit``), not on rows.
 DYNAMIC_SETATTR = {("accelerator/shared/logs.py", "filter"), ("api/limits.py", "decorate")}
-STATUS_MODELS = {"Dossier", "Consultation"}
-RAW_UPDATE = re.compile(r"update\s+\"?(dossiers|consultations)\"?\b.*\bstatus\b", re.I | re.S)
+#: The checks a writer calls before it writes (a what-if run has no actor to check).
+CHECKS = {"check_move", "check_transition"}
+STATUS_MODELS = {"Dossier", "Consultation", "SimulationRun"}
+RAW_UPDATE = re.compile(
+    r"update\s+\"?(dossiers|consultations|simulation_runs)\"?\b.*\bstatus\b", re.I | re.S
+)
 
 
 @dataclass(frozen=True)
@@ -160,12 +167,10 @@ def test_the_writers_check_the_move_before_they_write() -> None:
         checks = [
             n.lineno
             for n in ast.walk(body)
-            if isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Name)
-            and n.func.id == "check_move"
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in CHECKS
         ]
         writes = [w.line for w in status_writes(source, path) if w.function == function]
-        assert checks and writes, f"{path}::{function}: no check_move or no write"
+        assert checks and writes, f"{path}::{function}: no check or no write"
         assert min(checks) < min(writes), f"{path}::{function} writes before checking"
 
 

@@ -23,7 +23,6 @@ from accelerator.sla.explain import day_label
 from tests.pages.conftest import HTML, csrf_of
 
 ADMIN = "admin@pages.test"
-pytestmark = pytest.mark.usefixtures("restored_catalogue")
 
 
 def journal_keys(db: Any) -> list[tuple[str, str, str]]:

@@ -52,6 +52,7 @@ def test_the_reviews_page_has_the_pilotage_side_menu_with_itself_marked(
         ("/pilotage", ""),
         ("/pilotage/indicateurs", ""),
         ("/pilotage/prevision", ""),
+        ("/pilotage/simulation", ""),
         ("/pilotage/revues", ' aria-current="page"'),
     ]
     # An administrator's menu leaves out the managers' watch list, as on the other pages,
@@ -60,6 +61,7 @@ def test_the_reviews_page_has_the_pilotage_side_menu_with_itself_marked(
     assert [url for url, _ in MENU_LINK.findall(admin)] == [
         "/pilotage/indicateurs",
         "/pilotage/prevision",
+        "/pilotage/simulation",
         "/pilotage/revues",
     ]
     assert 'href="/pilotage"' not in admin
