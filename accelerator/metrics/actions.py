@@ -101,29 +101,43 @@ def stale_dossiers(session: Session, *, limit: int) -> list[uuid.UUID]:
 def refresh_batch(
     session: Session, *, now: dt.datetime, batch: int = BATCH, roll_up: bool = True
 ) -> int:
-    """Derive the facts of one batch of stale dossiers, else of stale consultations (and
-    the rollups with them, unless ``roll_up`` is false); returns how many rows (0: every
-    fact is current). The sweep flow calls it in a transaction per batch until it returns 0.
-    Refreshes are serialised: the rollups add up what each one changes."""
+    """Derive the facts of one batch of stale dossiers, else of stale consultations, and keep
+    the rollups in step; returns how many rows (0: every fact is current). The sweep flow
+    calls it in a transaction per batch until it returns 0. Refreshes are serialised: the
+    rollups add up what each one changes.
+
+    With ``REBUILD_AFTER`` rows stale or more (a first refresh, a bulk load, an upgrade) the
+    cells are not kept in step batch by batch (tens of cells per row: hours for a million):
+    the first such batch marks them pending (``rollups.mark_pending``), and the batch that
+    finds nothing stale rebuilds them once. ``roll_up`` false leaves them alone (the caller
+    rebuilds)."""
     _serialise(session)
     if roll_up and rollups.missing(session):
         rollups.rebuild(session)
-    ids = stale_dossiers(session, limit=batch)
-    if ids:
-        return refresh_dossiers(session, ids, now=now, roll_up=roll_up)
-    ids = stale_consultations(session, limit=batch)
-    return refresh_consultations(session, ids, now=now, roll_up=roll_up) if ids else 0
+    dossiers = stale_dossiers(session, limit=max(batch, REBUILD_AFTER))
+    consultations = (
+        []
+        if dossiers[batch - 1 : batch]
+        else stale_consultations(session, limit=max(batch, REBUILD_AFTER))
+    )
+    if roll_up and (len(dossiers) >= REBUILD_AFTER or len(consultations) >= REBUILD_AFTER):
+        rollups.mark_pending(session)
+    in_step = roll_up and not rollups.pending(session)
+    if dossiers:
+        return refresh_dossiers(session, dossiers[:batch], now=now, roll_up=in_step)
+    if consultations:
+        return refresh_consultations(session, consultations[:batch], now=now, roll_up=in_step)
+    if roll_up and rollups.pending(session):
+        rollups.rebuild(session)
+    return 0
 
 
 def refresh_facts(session: Session, *, now: dt.datetime, batch: int = BATCH) -> int:
-    """Derive the facts of every stale consultation and dossier in this transaction;
-    returns how many rows. Past ``REBUILD_AFTER`` stale rows (a first refresh, a bulk load)
-    the rollups are rebuilt once at the end rather than kept in step batch by batch."""
+    """Derive the facts of every stale consultation and dossier in this transaction, and the
+    rollups (rebuilt once at the end past ``REBUILD_AFTER`` rows); returns how many rows."""
     total = 0
-    while done := refresh_batch(session, now=now, batch=batch, roll_up=total < REBUILD_AFTER):
+    while done := refresh_batch(session, now=now, batch=batch):
         total += done
-    if total >= REBUILD_AFTER:
-        rollups.rebuild(session)
     return total
 
 

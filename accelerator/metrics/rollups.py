@@ -476,6 +476,27 @@ def apply(
     return len(delta)
 
 
+#: The family of the one marker row of a bulk refresh: facts derived without keeping the
+#: cells in step (too many stale rows for that), the cells to rebuild once none is stale.
+PENDING = "pending"
+_PENDING_KEY = CellKey(PENDING, EVERY_WEEK, ANY, ANY, ANY, 0)
+
+
+def mark_pending(session: Session) -> None:
+    """Note, in the refresh's own transaction, that the cells no longer follow the facts: a
+    refresh that stops half-way (a killed process) leaves the note, and the next one goes on
+    in bulk and rebuilds."""
+    if not pending(session):
+        session.execute(
+            insert(MetricsRollup), [{"key": _PENDING_KEY.text(), **_PENDING_KEY._asdict()}]
+        )
+
+
+def pending(session: Session) -> bool:
+    """A bulk refresh is under way (``mark_pending``); ``rebuild`` clears it."""
+    return session.get(MetricsRollup, _PENDING_KEY.text()) is not None
+
+
 def missing(session: Session) -> bool:
     """Facts without any cell: the rollups were never built (a database upgraded to them)."""
     if session.scalar(select(MetricsRollup.key).limit(1)) is not None:

@@ -90,6 +90,42 @@ def test_cells_kept_in_step_equal_cells_rebuilt(db: Any, history: History) -> No
     assert _cells(db) == kept
 
 
+def test_a_bulk_refresh_marks_the_cells_pending_and_rebuilds_them_once_nothing_is_stale(
+    db: Any, history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accelerator.consultations.models import Consultation
+    from accelerator.metrics import actions
+
+    with db.transaction() as session:
+        refresh_facts(session, now=NOW)
+        rollups.rebuild(session)
+    rebuilt = _cells(db)
+    # Every consultation changed at once (an upgrade, a bulk load): past the threshold the
+    # batches leave the cells alone, each in its own transaction, as the sweep runs them.
+    monkeypatch.setattr(actions, "REBUILD_AFTER", 4)
+    with db.transaction() as session:
+        session.query(Consultation).update({Consultation.version: Consultation.version + 1})
+    with db.transaction() as session:
+        assert actions.refresh_batch(session, now=NOW, batch=2) == 2
+        assert rollups.pending(session)
+    # The process dies here; meanwhile an opinion arrives. The next refreshes go on in bulk
+    # (the mark is in the database, not in the dead process) and rebuild at the end.
+    opinion(db, history.consultations["D:SDIS-65"], "SDIS-65", paris(2026, 7, 20, 11))
+    while True:
+        with db.transaction() as session:
+            if not actions.refresh_batch(session, now=NOW, batch=2):
+                break
+            assert rollups.pending(session)
+    with db.transaction(read_only=True) as session:
+        assert not rollups.pending(session)
+        assert not actions.stale_consultations(session, limit=1)
+    kept = _cells(db)
+    assert kept != rebuilt  # the opinion moved its consultation between cells
+    with db.transaction() as session:
+        rollups.rebuild(session)
+    assert _cells(db) == kept
+
+
 def _by_hand(facts: list[Any], family: str, filters: Filters) -> Counter[tuple[str, str]]:
     """Per administration, what ``select_cells`` should count, straight from the facts."""
     found: Counter[tuple[str, str]] = Counter()
