@@ -325,7 +325,7 @@ def _duration_levels(
             result[code] = (found[0], found[1], found[2])
         return result
     durations: dict[str, list[tuple[float, float, float | None]]] = defaultdict(list)
-    for code, held, business, lateness in session.execute(
+    for code, held, business, lateness in session.connection().execute(
         select(F.administration_code, F.held_days, F.held_business_days, F.lateness_days).where(
             F.outcome.in_(JUDGED), *_in_period(F.finished_at, filters), *_dimensions(filters)
         )
@@ -526,16 +526,26 @@ def work_in_progress(
     ]
 
 
-def flow(session: Session, filters: Filters) -> list[FlowOut]:
-    """Per ISO week of the period: consultations sent, finished (any outcome), and the net."""
-    arrivals: dict[str, int] = defaultdict(int)
-    completions: dict[str, int] = defaultdict(int)
-    for family, found in ((rollups.SENT, arrivals), (rollups.FINISHED, completions)):
-        cells = rollups.select_cells(
-            session, family, filters, start=filters.start, end=filters.end, by_week=True
-        )
-        for (_code, week), cell in cells.items():
-            found[week] += cell.count("items")
+def _weeks(session: Session, family: str, filters: Filters) -> dict[str, rollups.Cell]:
+    """The ``family``'s cells of the period per ISO week, every administration added up."""
+    cells = rollups.select_cells(
+        session, family, filters, start=filters.start, end=filters.end, by_week=True,
+        by_administration=False,
+    )  # fmt: skip
+    return {week: cell for (_code, week), cell in cells.items()}
+
+
+def flow(
+    session: Session, filters: Filters, *, sent: dict[str, rollups.Cell] | None = None
+) -> list[FlowOut]:
+    """Per ISO week of the period: consultations sent, finished (any outcome), and the net.
+    ``sent``: the ``sent`` cells by week, when the caller read them already."""
+    weeks = sent if sent is not None else _weeks(session, rollups.SENT, filters)
+    arrivals = {week: cell.count("items") for week, cell in weeks.items()}
+    completions = {
+        week: cell.count("items")
+        for week, cell in _weeks(session, rollups.FINISHED, filters).items()
+    }
     return [
         FlowOut(
             week=week,
@@ -547,12 +557,19 @@ def flow(session: Session, filters: Filters) -> list[FlowOut]:
     ]
 
 
-def cohorts(session: Session, filters: Filters, *, now: dt.datetime) -> list[CohortOut]:
+def cohorts(
+    session: Session,
+    filters: Filters,
+    *,
+    now: dt.datetime,
+    sent: dict[str, rollups.Cell] | None = None,
+) -> list[CohortOut]:
     """Per ISO week of sending in the period: where its consultations stand at ``as_of``
-    (still-open ones counted), and the share of its opinions given within the legal delay."""
+    (still-open ones counted), and the share of its opinions given within the legal delay.
+    ``sent``: the ``sent`` cells by week, when the caller read them already."""
     at = as_of(filters, now)
     if at >= now:
-        return _cohorts_now(session, filters, now=now)
+        return _cohorts_now(sent if sent is not None else _weeks(session, rollups.SENT, filters))
     done = and_(F.finished_at.is_not(None), F.finished_at <= at)
     rows = session.execute(
         select(
@@ -583,15 +600,9 @@ def cohorts(session: Session, filters: Filters, *, now: dt.datetime) -> list[Coh
     return result
 
 
-def _cohorts_now(session: Session, filters: Filters, *, now: dt.datetime) -> list[CohortOut]:
-    """``cohorts`` observed now: from the rollups of the consultations by week of sending
-    (what every fact says of them is what stands now)."""
-    weeks: dict[str, rollups.Cell] = defaultdict(rollups.Cell)
-    found = rollups.select_cells(
-        session, rollups.SENT, filters, start=filters.start, end=now, by_week=True
-    )
-    for (_code, week), cell in found.items():
-        weeks[week].add(cell)
+def _cohorts_now(weeks: dict[str, rollups.Cell]) -> list[CohortOut]:
+    """``cohorts`` observed now, from the consultations' cells by week of sending (what every
+    fact says of them is what stands now; none is sent after now)."""
     result = []
     for week, cell in sorted(weeks.items()):
         sent, answered, tacit, cancelled = (
@@ -656,6 +667,7 @@ def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryO
     take = take_charge(session, filters, now=now)
     cycles = _cycle_cells(session, filters)
     gain = parallel_gain(session, filters, cells=cycles)
+    sent = _weeks(session, rollups.SENT, filters)
     return SummaryOut(
         as_of=as_of(filters, now).isoformat(),
         take_charge=take,
@@ -665,8 +677,8 @@ def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryO
         parallel_gain=gain,
         parallel_gain_ratio=gain.ratio,
         work_in_progress=work_in_progress(session, filters, now=now),
-        flow=flow(session, filters),
-        cohorts=cohorts(session, filters, now=now),
+        flow=flow(session, filters, sent=sent),
+        cohorts=cohorts(session, filters, now=now, sent=sent),
     )
 
 

@@ -717,10 +717,12 @@ def select_cells(
     end: dt.datetime | None,
     by_week: bool,
     sketches: Sequence[str] = (),
+    by_administration: bool = True,
 ) -> dict[tuple[str, str], Cell]:
     """The ``family``'s consultations whose week instant (end, or sending) falls in
     ``[start, end)`` and that the filters select, added up per (administration, week) —
-    the week ``""`` unless ``by_week`` — with the ``sketches`` asked for."""
+    the week ``""`` unless ``by_week``, the administration ``""`` unless
+    ``by_administration`` (added up in SQL) — with the ``sketches`` asked for."""
     m = MetricsRollup
     result: dict[tuple[str, str], Cell] = {}
     cut = split(start, end)
@@ -741,26 +743,36 @@ def select_cells(
                 conditions.append(m.week >= cut.first_week)
             if cut.last_week is not None:
                 conditions.append(m.week <= cut.last_week)
-        group = [m.administration_code, *([m.week] if by_week else [])]
+        group = [
+            *([m.administration_code] if by_administration else []),
+            *([m.week] if by_week else []),
+        ]
         totals = [func.sum(getattr(m, c)) for c in COUNTS]
-        for row in session.execute(select(*group, *totals).where(*conditions).group_by(*group)):
-            code, week = row[0], row[1] if by_week else ""
-            cell = result.setdefault((code, week), Cell())
+        statement = select(*group, *totals).where(*conditions)
+        for row in session.connection().execute(statement.group_by(*group) if group else statement):
             counts = row[len(group) :]
+            if counts[0] is None:  # no cell at all (a sum over no row)
+                continue
+            cell = result.setdefault(_group_key(row, by_administration, by_week), Cell())
             cell.counts = [a + int(b) for a, b in zip(cell.counts, counts, strict=True)]
         if sketches:
             columns: list[Any] = [*group, *(getattr(m, name) for name in sketches)]
-            for row in session.execute(select(*columns).where(*conditions)):
-                code, week = row[0], row[1] if by_week else ""
-                cell = result[(code, week)]
+            for row in session.connection().execute(select(*columns).where(*conditions)):
+                cell = result[_group_key(row, by_administration, by_week)]
                 stored: tuple[Any, ...] = tuple(row)[len(group) :]
                 for name, data in zip(sketches, stored, strict=True):
                     cell.stored.setdefault(name, []).append(data)
     for low, high in cut.rest:
         for key, cell in _from_facts(session, family, filters, low, high, sketches).items():
-            week_key = (key.administration_code, key.week if by_week else "")
-            result.setdefault(week_key, Cell()).add(cell)
+            code = key.administration_code if by_administration else ""
+            result.setdefault((code, key.week if by_week else ""), Cell()).add(cell)
     return result
+
+
+def _group_key(row: Any, by_administration: bool, by_week: bool) -> tuple[str, str]:
+    code = row[0] if by_administration else ""
+    week = row[int(by_administration)] if by_week else ""
+    return code, week
 
 
 def _from_facts(
