@@ -585,15 +585,15 @@ def cohorts(
         .order_by(F.sent_week)
     )
     result = []
-    for week, sent, answered, tacit, cancelled, on_time in rows:
+    for week, n, answered, tacit, cancelled, on_time in rows:
         result.append(
             CohortOut(
                 week=week,
-                sent=int(sent),
+                sent=int(n),
                 answered=int(answered),
                 tacit=int(tacit),
                 cancelled=int(cancelled),
-                open=int(sent) - int(answered) - int(tacit) - int(cancelled),
+                open=int(n) - int(answered) - int(tacit) - int(cancelled),
                 on_time_share=figures.share(int(on_time), int(answered) + int(tacit)),
             )
         )
