@@ -43,6 +43,7 @@ TRANSACTIONAL_TABLES = [
     "history_entries",
     "metrics_rollups",
     "consultation_facts",
+    "procedure_facts",
     "dossier_facts",
     "clock_rungs",
     "clock_pauses",

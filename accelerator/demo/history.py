@@ -26,8 +26,9 @@ What is generated (seeded: the same seed, ``now`` and catalogue give the same ro
 
 Every clock's deadline is derived by the SLA code itself (``sla.clocks.project`` on the facts
 the clock row stores, with its pauses); open clocks get their rungs, the past ones marked as
-fired (the sweep then has nothing to catch up on). Left out, as no figure reads them: the
-procedures' legal-delay clocks, the rungs of stopped clocks, history entries and the outbox.
+fired (the sweep then has nothing to catch up on). The procedures' legal-delay clocks run
+from the filing, unpaused. Left out, as no figure reads them: the rungs of stopped clocks,
+history entries and the outbox.
 
 Every generated dossier is marked: its reference starts with ``DEMO-HIST-`` and its title says
 it is generated history. The figures' facts are not written here: the caller runs
@@ -41,19 +42,26 @@ import math
 import random
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from accelerator.catalogue.models import Administration, Arrondissement, Commune, ConsultationType
+from accelerator.catalogue.models import (
+    Administration,
+    Arrondissement,
+    Commune,
+    ConsultationType,
+    Procedure,
+)
 from accelerator.catalogue.queries import calendar_code_for_commune, default_grant_authority
 from accelerator.consultations.consolidation import Opinion, consolidate
 from accelerator.consultations.models import Consultation, ConsultationLaunch
 from accelerator.consultations.status import ConsultationStatus, OpinionNature
 from accelerator.dossiers.models import Dossier, ProposedAdministration
+from accelerator.dossiers.procedures import legal_delay
 from accelerator.dossiers.status import DossierStatus
 from accelerator.identity.models import Organisation, User
 from accelerator.identity.passwords import hash_password
@@ -67,6 +75,7 @@ from accelerator.sla.actions import (
     calendar_version,
     consultation_key,
     latest_definitions,
+    procedure_key,
     take_charge_key,
     target_key,
 )
@@ -78,6 +87,7 @@ from accelerator.sla.definitions import (
     ClockKind,
     ClockState,
     consultation_definition,
+    procedure_definition,
     target_definition,
 )
 from accelerator.sla.durations import Duration, Unit, add, make_duration, parse_duration
@@ -350,8 +360,11 @@ class World:
     #: arrondissement → référent ids (every référent for an arrondissement nobody covers)
     referents: dict[str | None, list[uuid.UUID]]
     agents: dict[str, uuid.UUID]
-    #: Cache of deadlines of unpaused clocks, by (definition, calendar, local anchor date).
-    deadlines: dict[tuple[str, str, dt.date], dt.datetime] = field(default_factory=dict)
+    #: procedure code → its legal delay before extensions (the procedures with one)
+    procedure_delays: dict[str, Duration] = field(default_factory=dict)
+    #: Cache of deadlines of unpaused clocks, by (definition, budget, calendar, local anchor
+    #: date).
+    deadlines: dict[tuple[str, str, str, dt.date], dt.datetime] = field(default_factory=dict)
 
     def definition(self, code: str) -> Definition:
         return self.definitions[code]
@@ -414,7 +427,12 @@ def read_world(session: Session, *, now: dt.datetime) -> World:
         for a in session.scalars(select(Administration).where(Administration.active.is_(True)))
     }
     types = {c.code: c for c in session.scalars(select(ConsultationType))}
-    codes = [TAKE_CHARGE_DEFINITION]
+    procedure_delays = {
+        p.code: make_duration(p.duration_amount, p.duration_unit)
+        for p in session.scalars(select(Procedure))
+        if p.duration_amount is not None and p.duration_unit is not None
+    }
+    codes = [TAKE_CHARGE_DEFINITION, *(procedure_definition(code) for code in procedure_delays)]
     for code in types:
         codes += [consultation_definition(code), target_definition(code)]
     definitions = {
@@ -450,6 +468,7 @@ def read_world(session: Session, *, now: dt.datetime) -> World:
         calendar_versions=versions,
         organisation_id=organisation_id,
         holder_id=holder_id,
+        procedure_delays=procedure_delays,
         referents=referents,
         agents=agents,
     )
@@ -559,7 +578,11 @@ def _deadline(
         stopped_at=stopped_at,
     )
     if not pauses and definition.budget.unit in _DAY_UNITS:
-        key = (definition.code, plan.calendar_code, calendar.local_date(plan.anchor))
+        # The budget is in the key: a procedure's delay is extended dossier by dossier.
+        key = (
+            definition.code, str(definition.budget), plan.calendar_code,
+            calendar.local_date(plan.anchor),
+        )  # fmt: skip
         cached = world.deadlines.get(key)
         if cached is None:
             cached = project(facts).deadline
@@ -869,6 +892,7 @@ class _Generator:
                 break
         if taken is None:
             take_stop = None
+        self.procedure_clocks(batch, dossier, attributes, withdrawn_at, calendar_code)
         _clock_rows(
             batch,
             world,
@@ -885,6 +909,46 @@ class _Generator:
             rng=rng,
         )
         batch.add("dossiers", dossier)
+
+    def procedure_clocks(
+        self,
+        batch: Batch,
+        dossier: dict[str, Any],
+        attributes: Mapping[str, Any],
+        withdrawn_at: dt.datetime | None,
+        calendar_code: str,
+    ) -> None:
+        """Each procedure's legal delay from the filing, extended as the product extends it
+        (``dossiers.procedures.legal_delay``), stopped only by a withdrawal (as the product
+        does); the holder's requests do not pause it here. Their ids and rungs are drawn
+        from the dossier's own generator, so adding them changed nothing else drawn."""
+        world, now = self.world, self.now
+        rng = random.Random(dossier["id"].int)
+        for code in dict.fromkeys(dossier["procedures"]):
+            base = world.procedure_delays.get(code)
+            if base is None:
+                continue  # no legal delay (a grant: the internal target only)
+            definition = world.definition(procedure_definition(code))
+            budget, _reasons = legal_delay(code, base, attributes)
+            plan = _ClockPlan(
+                _uuid(rng), replace(definition, budget=budget), calendar_code,
+                dossier["filed_at"], False,
+            )  # fmt: skip
+            _clock_rows(
+                batch,
+                world,
+                plan=plan,
+                kind=ClockKind.PROCEDURE_DEADLINE,
+                key=procedure_key(dossier["id"], code),
+                dossier_id=dossier["id"],
+                consultation_id=None,
+                pause=None,
+                pause_reason="",
+                request_id=None,
+                stopped_at=withdrawn_at,
+                now=now,
+                rng=rng,
+            )
 
     def plan(self, rng: random.Random, code: str, type_code: str, sent_at: dt.datetime) -> _Planned:
         """One consultation's course: acknowledgement, a request to the holder perhaps, the

@@ -34,14 +34,14 @@ from accelerator.metrics.facts import (
     iso_week,
     procedures_key,
 )
-from accelerator.metrics.models import ConsultationFact, DossierFact
+from accelerator.metrics.models import ConsultationFact, DossierFact, ProcedureFact
 from accelerator.metrics.pack import Week, check_week
 from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import enqueue
 from accelerator.sla.actions import calendar_version, facts_of
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import project, rung_instant
-from accelerator.sla.definitions import ClockKind
+from accelerator.sla.definitions import ClockKind, definition_procedure
 from accelerator.sla.models import Clock, ClockPause
 
 #: Consultations (or dossiers) derived per batch: bounded memory on a first refresh of a
@@ -199,10 +199,51 @@ def refresh_dossiers(
         )
         session.add(fact)
         after.append(fact)
+    _refresh_procedures(session, ids, context)
     session.flush()
     if roll_up:
         rollups.apply(session, removed=(), added=(), dossiers_before=before, dossiers_after=after)
     return len(ids)
+
+
+def _refresh_procedures(
+    session: Session,
+    ids: Sequence[uuid.UUID],
+    context: dict[uuid.UUID, tuple[Dossier, str | None]],
+) -> None:
+    """The procedure facts of the dossiers ``ids``: each procedure's legal delay (its clock's
+    deadline) against the time to the consolidated answer."""
+    dues: dict[tuple[uuid.UUID, str], dt.datetime | None] = {}
+    for dossier_id, code, due in session.execute(
+        select(Clock.dossier_id, Clock.definition_code, Clock.due_at).where(
+            Clock.dossier_id.in_(set(ids)), Clock.kind == ClockKind.PROCEDURE_DEADLINE.value
+        )
+    ):
+        procedure = definition_procedure(code)
+        if procedure is not None:
+            dues[(dossier_id, procedure)] = due
+    session.execute(delete(ProcedureFact).where(ProcedureFact.dossier_id.in_(set(ids))))
+    for dossier_id in ids:
+        dossier, arrondissement = context[dossier_id]
+        filed = dossier.filed_at
+        assert filed is not None
+        answered = dossier.consolidated_at
+        for procedure in dict.fromkeys(dossier.procedures):
+            due = dues.get((dossier_id, procedure))
+            session.add(
+                ProcedureFact(
+                    dossier_id=dossier_id,
+                    procedure=procedure,
+                    arrondissement_code=arrondissement,
+                    filed_at=filed,
+                    withdrawn=dossier.status == DossierStatus.WITHDRAWN.value,
+                    legal_due_at=due,
+                    legal_days=None if due is None else days(due - filed),
+                    answered_at=answered,
+                    actual_days=None if answered is None else days(answered - filed),
+                    on_time=None if answered is None or due is None else answered <= due,
+                )
+            )
 
 
 def refresh_consultations(

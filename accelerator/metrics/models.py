@@ -97,6 +97,32 @@ class DossierFact(Base):
     refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class ProcedureFact(Base):
+    """One procedure of one filed dossier: its legal delay (the procedure's clock) against
+    the time the dossier actually took to its consolidated answer."""
+
+    __tablename__ = "procedure_facts"
+    __table_args__ = (
+        # The answers of a period, and the dossiers still waiting for one (``IS NULL``).
+        Index("ix_procedure_facts_answered_at", "answered_at"),
+    )
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), primary_key=True)
+    procedure: Mapped[str] = mapped_column(String(64), primary_key=True)
+    arrondissement_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The procedure clock's deadline (None: no legal delay, or paused while the holder is
+    #: asked), and the elapsed days from filing to it.
+    legal_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    legal_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: The consolidated answer (the last cycle's), and the elapsed days from filing to it.
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    actual_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: Answered, with a legal delay: by its deadline.
+    on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
 class MetricsRollup(Base):
     """The consultation facts added up by ISO week and by the filters' dimensions.
 

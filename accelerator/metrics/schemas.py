@@ -122,6 +122,27 @@ class GatingOut(BaseModel):
     total_delay_days: float
 
 
+class ProcedureOut(BaseModel):
+    """One procedure: the dossiers answered in the period, their legal delay against the
+    actual one, and the dossiers still waiting for an answer."""
+
+    code: str = Field(description="Procédure (PC, PA, DP, AE…).")
+    n: int = Field(description="Dossiers ayant reçu leur réponse consolidée sur la période.")
+    legal_p50_days: float | None = Field(
+        description="Délai légal médian, en jours calendaires depuis le dépôt (pauses du "
+        "délai pendant les compléments comprises)."
+    )
+    actual_p50_days: float | None = Field(
+        description="Délai réel médian du dépôt à la réponse consolidée, en jours calendaires."
+    )
+    actual_p90_days: float | None = Field(description="90 % des réponses en moins de, en jours.")
+    on_time_share: float | None = Field(
+        description="Part des réponses rendues au plus tard à l'échéance légale."
+    )
+    open: int = Field(description="Dossiers sans réponse consolidée à la date d'observation.")
+    open_past_legal: int = Field(description="Parmi eux, échéance légale dépassée.")
+
+
 class ParallelGainOut(BaseModel):
     """Sum of the consultations' durations against the longest one, per consolidated cycle."""
 

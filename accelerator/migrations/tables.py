@@ -19,7 +19,7 @@ from accelerator.identity.sessions import WebSession
 from accelerator.information.models import InformationRequest
 from accelerator.journal.models import ConfigChange
 from accelerator.messages.models import Message, MessageDocument, MessageRead
-from accelerator.metrics.models import ConsultationFact, DossierFact
+from accelerator.metrics.models import ConsultationFact, DossierFact, ProcedureFact
 from accelerator.notifications.models import DigestItem, EmailDelivery
 from accelerator.outbox import wakeup
 from accelerator.outbox.models import OutboxMessage
@@ -66,6 +66,7 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "Procedure",
+    "ProcedureFact",
     "ProcedurePiece",
     "ProposedAdministration",
     "RoutingRule",

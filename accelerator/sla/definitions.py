@@ -81,6 +81,13 @@ def procedure_definition(procedure: str) -> str:
     return f"procedure:{procedure}"
 
 
+def definition_procedure(code: str | None) -> str | None:
+    """The procedure whose legal delay ``code`` defines (``procedure_definition``'s inverse);
+    None for another kind of definition."""
+    prefix = procedure_definition("")
+    return code[len(prefix) :] if code is not None and code.startswith(prefix) else None
+
+
 class OnBreach(StrEnum):
     """What a breach does beyond its notification (a setting of the deadline definition)."""
 

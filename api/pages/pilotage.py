@@ -37,6 +37,7 @@ from accelerator.metrics.schemas import (
     Filters,
     ForecastOut,
     HeatmapOut,
+    ProcedureOut,
     SummaryOut,
     as_csv,
 )
@@ -579,6 +580,23 @@ def figures_view(
     }
 
 
+def procedure_rows(rows: Sequence[ProcedureOut], names: dict[str, str]) -> list[dict[str, Any]]:
+    """The legal delay against the actual one, per procedure, as the table shows them."""
+    return [
+        {
+            "name": f"{names[p.code]} ({p.code})" if p.code in names else p.code,
+            "n": p.n,
+            "legal": in_days(p.legal_p50_days),
+            "actual": in_days(p.actual_p50_days),
+            "actual_p90": in_days(p.actual_p90_days),
+            "on_time": percent(p.on_time_share),
+            "open": p.open,
+            "open_past_legal": p.open_past_legal,
+        }
+        for p in rows
+    ]
+
+
 def _show(
     unit: Page, template: str, section: str, context: dict[str, Any], *, status: int = 200
 ) -> Response:
@@ -632,13 +650,17 @@ def indicators(request: Request, raw: RawFilters) -> Response:
             )
         found = queries.summary(unit.session, view.filters, now=unit.now)
         found_heatmap = queries.heatmap(unit.session, view.filters, now=unit.now)
+        found_procedures = queries.procedures(unit.session, view.filters, now=unit.now)
         return _show(
             unit,
             "pilotage/indicators.html",
             "/pilotage/indicateurs",
             {
                 **base,
-                "figures": figures_view(found, found_heatmap, known.administrations),
+                "figures": {
+                    **figures_view(found, found_heatmap, known.administrations),
+                    "procedures": procedure_rows(found_procedures, known.procedures),
+                },
                 "csv": {name: csv_url(name, view.query) for name in queries.TABLES},
             },
         )

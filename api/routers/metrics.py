@@ -16,7 +16,14 @@ from pydantic import BaseModel
 
 from accelerator.identity.roles import Role, require_role
 from accelerator.metrics import queries
-from accelerator.metrics.schemas import Filters, ForecastOut, HeatmapOut, SummaryOut, as_csv
+from accelerator.metrics.schemas import (
+    Filters,
+    ForecastOut,
+    HeatmapOut,
+    ProcedureOut,
+    SummaryOut,
+    as_csv,
+)
 from accelerator.shared.db import utcnow
 from api.deps import CurrentUser, Limit, SessionDep, SettingsDep
 from api.figures import CODE, FIRST_CYCLE, LAST_CYCLE, MAX_ARRONDISSEMENT, MAX_CODE, READERS
@@ -93,6 +100,14 @@ def heatmap(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> Heat
     ``from``, the 12 weeks before it; at most 106 weeks)."""
     _reader(user)
     return queries.heatmap(session, filters, now=utcnow())
+
+
+@router.get("/procedures", policy=READERS)
+def procedures(session: SessionDep, user: CurrentUser, filters: FiltersDep) -> list[ProcedureOut]:
+    """Per procedure: the legal delay against the actual one, from filing to the consolidated
+    answer, of the dossiers answered in the period; the dossiers still waiting for one."""
+    _reader(user)
+    return queries.procedures(session, filters, now=utcnow())
 
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {

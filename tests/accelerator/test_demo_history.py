@@ -200,3 +200,61 @@ def test_the_figures_read_the_history_once_its_facts_are_derived(loaded: Any) ->
         second = queries.summary(session, Filters(cycle=2), now=NOW)
         assert any(a.n for a in second.administrations)
         assert queries.forecast(session, Filters(), now=NOW)
+        procedures = {p.code: p for p in queries.procedures(session, Filters(), now=NOW)}
+        pc = procedures["PC"]
+        assert pc.n > 10 and pc.open > 0
+        assert pc.legal_p50_days is not None and pc.actual_p50_days is not None
+        assert 0 < (pc.on_time_share or 0) <= 1
+
+
+def generated_ids(session: Any) -> set[Any]:
+    from accelerator.dossiers.models import Dossier
+
+    return set(
+        session.scalars(select(Dossier.id).where(Dossier.reference.startswith(REFERENCE_PREFIX)))
+    )
+
+
+def test_each_procedure_runs_its_legal_delay_extended_as_the_product_extends_it(
+    loaded: Any,
+) -> None:
+    from accelerator.catalogue.models import Procedure
+    from accelerator.dossiers.models import Dossier
+    from accelerator.dossiers.procedures import legal_delay
+    from accelerator.sla.actions import procedure_key
+    from accelerator.sla.definitions import ClockKind
+    from accelerator.sla.durations import make_duration
+
+    with loaded.transaction(read_only=True) as session:
+        delays = {
+            p.code: make_duration(p.duration_amount, p.duration_unit)
+            for p in session.scalars(select(Procedure))
+            if p.duration_amount is not None and p.duration_unit is not None
+        }
+        clocks = {
+            c.key: c
+            for c in session.scalars(
+                select(Clock).where(Clock.kind == ClockKind.PROCEDURE_DEADLINE.value)
+            )
+        }
+        extended = 0
+        generated = select(Dossier).where(Dossier.reference.startswith(REFERENCE_PREFIX))
+        for dossier in session.scalars(generated):
+            for code in dossier.procedures:
+                clock = clocks.pop(procedure_key(dossier.id, code), None)
+                if code not in delays:
+                    assert clock is None
+                    continue
+                assert clock is not None, (dossier.reference, code, dossier.status)
+                assert clock.anchor_at == dossier.filed_at
+                budget, reasons = legal_delay(code, delays[code], dossier.attributes)
+                assert (clock.budget_amount, clock.budget_unit) == (
+                    budget.amount, budget.unit.value
+                )  # fmt: skip
+                extended += bool(reasons)
+                stopped = dossier.status == "withdrawn"
+                assert (clock.state == ClockState.STOPPED) == stopped
+        # No other clock (the demo's own dossiers start theirs in the intake flow, not run here).
+        ids = generated_ids(session)
+        assert not [key for key, c in clocks.items() if c.dossier_id in ids]
+        assert extended  # some dossiers' delays are extended (a CDPENAF, an ABF…)

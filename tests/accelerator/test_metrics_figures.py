@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from accelerator.metrics import figures, queries
+from accelerator.metrics.actions import refresh_facts
 from accelerator.metrics.facts import business_days_in, held
 from accelerator.metrics.schemas import Filters, SummaryOut
 from accelerator.sla.actions import calendar_version
@@ -147,6 +148,58 @@ def test_gating_administration_and_parallel_gain(db: Any, history: History) -> N
     assert (gain.cycles, gain.sum_days, gain.longest_days) == (3, 64.625, 46.625)
     assert result.parallel_gain_ratio == approx(64.625 / 46.625, abs=1e-3)
     assert gain.median_cycle_ratio == approx(2.0)
+
+
+def procedures(db: Any, **filters: Any) -> dict[str, Any]:
+    with db.transaction(read_only=True) as session:
+        return by_code(queries.procedures(session, Filters(**filters), now=NOW))
+
+
+def test_legal_delay_per_procedure_against_the_actual_one(db: Any, history: History) -> None:
+    found = procedures(db)
+    # PC: 3 months from filing, to the end of the day (A: 01/06 09:00 → 02/09 00:00, 92 d 15 h;
+    # B the same from 02/06). Answered: A on 10/06 10:00 (9 d 1 h), B on 16/07 00:00 after
+    # its second cycle (43 d 15 h), both by their deadline. D, E, F, G still without an answer.
+    pc = found["PC"]
+    assert (pc.n, pc.open, pc.open_past_legal) == (2, 4, 0)
+    assert pc.legal_p50_days == approx(92.625)
+    assert pc.actual_p50_days == approx((9 + 1 / 24 + 43.625) / 2, abs=1e-3)
+    assert pc.actual_p90_days == approx(9 + 1 / 24 + 0.9 * (43.625 - 9 - 1 / 24), abs=1e-3)
+    assert pc.on_time_share == approx(1.0)
+    # DP: C, 1 month from 22/06 09:00 (due 23/07 00:00), open and not yet late at NOW.
+    dp = found["DP"]
+    assert (dp.n, dp.open, dp.open_past_legal, dp.actual_p50_days) == (0, 1, 0, None)
+    # Observed at 01/07: A answered by then; B's answer (16/07) came later: still waiting
+    # then, as E and C were; D, F and G not filed yet.
+    july = procedures(db, end=paris(2026, 7, 1))
+    assert (july["PC"].n, july["PC"].open, july["DP"].open) == (1, 2, 1)
+    # Observed after C's deadline (23/07 00:00), C is past it.
+    with db.transaction(read_only=True) as session:
+        later = by_code(queries.procedures(session, Filters(), now=paris(2026, 7, 23, 0, 1)))
+    assert (later["DP"].open, later["DP"].open_past_legal) == (1, 1)
+    # The administration: the dossiers it was consulted on (UDAP: A, B, E).
+    udap = procedures(db, administration="UDAP-65")
+    assert set(udap) == {"PC"} and (udap["PC"].n, udap["PC"].open) == (2, 1)
+    # A second cycle: B only. The period selects the answers: from 11/06, B's.
+    assert (procedures(db, cycle=2)["PC"].n, procedures(db, cycle=2)["PC"].open) == (1, 0)
+    assert procedures(db, start=paris(2026, 6, 11))["PC"].n == 1
+    assert set(procedures(db, procedure="DP")) == {"DP"}
+
+
+def test_a_withdrawn_dossier_leaves_the_procedures_figure(db: Any, history: History) -> None:
+    from accelerator.consultations.actions import withdraw_dossier
+    from tests.factories import user
+
+    before = procedures(db)["PC"].open
+    holder = user(db, "holder@f.test")
+    with db.transaction() as session:
+        withdraw_dossier(
+            session, dossier_id=history.dossiers["E"], reason="Projet abandonné", user=holder,
+            now=NOW,
+        )  # fmt: skip
+    with db.transaction() as session:
+        refresh_facts(session, now=NOW)
+    assert procedures(db)["PC"].open == before - 1
 
 
 def test_work_in_progress_by_age(db: Any, history: History) -> None:

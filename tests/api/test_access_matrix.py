@@ -183,10 +183,12 @@ EXPECTED: dict[str, str | dict[str, Scope]] = {
     "GET /api/v1/metrics/summary": {M: Scope.ANY, AD: Scope.ANY},
     "GET /api/v1/metrics/forecast": {M: Scope.ANY, AD: Scope.ANY},
     "GET /api/v1/metrics/heatmap": {M: Scope.ANY, AD: Scope.ANY},
+    "GET /api/v1/metrics/procedures": {M: Scope.ANY, AD: Scope.ANY},
     **{
         f"GET /api/v1/metrics/{name}.csv": {M: Scope.ANY, AD: Scope.ANY}
         for name in (
             "take-charge",
+            "procedures",
             "administrations",
             "gating",
             "parallel-gain",
