@@ -249,6 +249,20 @@ def context(pack: WeeklyPack, *, base_url: str | None = None) -> dict[str, Any]:
             "p50": hours(take.p50_hours),
             "p90": hours(take.p90_hours),
         },
+        "procedures": [
+            {
+                "code": p.code,
+                "name": pack.procedure_names.get(p.code, p.code),
+                "n": p.n,
+                "legal": days(p.legal_p50_days),
+                "actual": days(p.actual_p50_days),
+                "actual_p90": days(p.actual_p90_days),
+                "on_time": share(p.on_time_share),
+                "open": p.open,
+                "open_past_legal": p.open_past_legal,
+            }
+            for p in pack.procedures
+        ],
         "delay_chart": _delay_chart(pack),
         "on_time_chart": _on_time_chart(pack),
         "administrations": [

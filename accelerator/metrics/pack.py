@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accelerator.catalogue.models import Administration, ConsultationType
+from accelerator.catalogue.models import Administration, ConsultationType, Procedure
 from accelerator.metrics import queries
 from accelerator.metrics.facts import REPORTING_ZONE
 from accelerator.metrics.schemas import (
@@ -27,6 +27,7 @@ from accelerator.metrics.schemas import (
     GatingOut,
     OpenWorkOut,
     ParallelGainOut,
+    ProcedureOut,
     TakeChargeOut,
 )
 from accelerator.shared.errors import InvalidInput
@@ -147,6 +148,11 @@ class WeeklyPack:
     #: False while the week is still running (its figures are partial).
     complete: bool
     take_charge: TakeChargeOut
+    #: Per procedure: the dossiers answered in the week, legal delay against actual; the
+    #: dossiers still waiting for an answer at ``as_of``.
+    procedures: list[ProcedureOut]
+    #: Each procedure code's label (the catalogue's).
+    procedure_names: dict[str, str]
     #: Per administration, by code; figures aggregate by administration, never by agent.
     administrations: list[AdministrationOut]
     #: Each administration code's name, each consultation type's label (the catalogue's).
@@ -196,6 +202,10 @@ def build_pack(session: Session, week: Week, *, now: dt.datetime) -> WeeklyPack:
         as_of=queries.as_of(filters, now),
         complete=week.end <= now,
         take_charge=summary.take_charge,
+        procedures=queries.procedures(session, filters, now=now),
+        procedure_names={
+            code: label for code, label in session.execute(select(Procedure.code, Procedure.label))
+        },
         administrations=summary.administrations,
         names=names,
         type_names={

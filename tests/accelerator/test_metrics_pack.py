@@ -112,6 +112,12 @@ def test_the_pack_of_a_week_of_opinions_and_closed_cycles(db: Any, history: Hist
         "UDAP-65": (1, 0, 0),
     }
     assert (week.open_work.late_count, week.open_work.at_risk_count) == (0, 0)
+    # Procedures: A answered on 10/06 (9 d 1 h, within its 3 months); B's answer of 11/06
+    # was taken back by its second cycle. Waiting at the week's end: B and E.
+    pc = {p.code: p for p in week.procedures}["PC"]
+    assert (pc.n, pc.actual_p50_days, pc.on_time_share, pc.open) == (
+        1, approx(9 + 1 / 24, abs=1e-3), 1.0, 2,
+    )  # fmt: skip
     # Gating: DDT last on A by 2 days; UDAP and SDIS tie on B1. DDT gates the most delay.
     assert week.gating_administration is not None
     assert (week.gating_administration.code, week.gating_administration.total_delay_days) == (
