@@ -154,8 +154,19 @@ def filled(database: Database, dossiers: int) -> Fill | None:
     if count != dossiers or latest is None:
         return None
     with database.transaction(read_only=True) as session:
-        if stale_dossiers(session, limit=1) or stale_consultations(session, limit=1):
-            return None  # facts missing or stale: fill again
+        stale = bool(stale_dossiers(session, limit=1) or stale_consultations(session, limit=1))
+    if stale:
+        # Facts missing or stale (a migration emptied them): derived again as the sweep
+        # would after the upgrade, not filled again.
+        started = time.perf_counter()
+        derived = 0
+        while True:
+            with database.transaction() as session:
+                done = refresh_batch(session, now=latest)
+            if not done:
+                break
+            derived += done
+        log(f"stale facts derived again: {derived:,} rows in {time.perf_counter() - started:.0f} s")
     return Fill(dossiers=dossiers, facts=facts or 0, now=latest)
 
 
