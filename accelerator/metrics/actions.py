@@ -165,6 +165,13 @@ def refresh_dossiers(
     """Derive the take-in-charge facts of the dossiers ``ids`` (batched reads), and their
     rollups unless ``roll_up`` is false."""
     context = _dossier_context(session, ids)
+    consulted: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for dossier_id, code in session.execute(
+        select(Consultation.dossier_id, Consultation.administration_code)
+        .where(Consultation.dossier_id.in_(set(ids)))
+        .distinct()
+    ):
+        consulted[dossier_id].add(code)
     dues = dict(
         session.execute(
             select(Clock.dossier_id, Clock.due_at).where(
@@ -189,6 +196,7 @@ def refresh_dossiers(
             source_version=dossier.version,
             arrondissement_code=arrondissement,
             procedures=procedures_key(dossier.procedures),
+            administrations=procedures_key(consulted[dossier.id]),
             filed_at=dossier.filed_at,
             filed_week=iso_week(dossier.filed_at),
             withdrawn=dossier.status == DossierStatus.WITHDRAWN.value,
@@ -343,6 +351,25 @@ def refresh_consultations(
             cycles_before=cycles_before,
             cycles_after=rollups.cycle_facts(session, cycles),
         )
+    # A consultation of an administration its dossier's facts do not name yet (one consulted
+    # further, without the dossier changing): that dossier's facts are derived again.
+    named = {
+        dossier_id: codes
+        for dossier_id, codes in session.execute(
+            select(DossierFact.dossier_id, DossierFact.administrations).where(
+                DossierFact.dossier_id.in_({c.dossier_id for c in consultations})
+            )
+        )
+    }
+    behind = sorted(
+        {
+            c.dossier_id
+            for c in consultations
+            if c.dossier_id in named and f",{c.administration_code}," not in named[c.dossier_id]
+        }
+    )
+    if behind:
+        refresh_dossiers(session, behind, now=now, roll_up=roll_up)
     return len(consultations)
 
 

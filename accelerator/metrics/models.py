@@ -86,6 +86,9 @@ class DossierFact(Base):
     source_version: Mapped[int] = mapped_column(Integer)
     arrondissement_code: Mapped[str | None] = mapped_column(String(8), nullable=True)
     procedures: Mapped[str] = mapped_column(String(400))
+    #: The administrations consulted on the dossier, any cycle (``,DDT-65,SDIS-65,``): the
+    #: take-in-charge filtered by administration reads their cells.
+    administrations: Mapped[str] = mapped_column(String(1000), default=",")
     filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     filed_week: Mapped[str] = mapped_column(String(8))
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)

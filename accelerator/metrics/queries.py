@@ -147,19 +147,16 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
     if filters.arrondissement is not None:
         conditions.append(D.arrondissement_code == filters.arrondissement)
     if filters.administration is not None:
-        # A semi-join on the administration's consultations (its index), not a correlated
-        # EXISTS per dossier.
+        # The dossiers it was consulted on (their facts name it).
         conditions.append(
-            D.dossier_id.in_(
-                select(F.dossier_id).where(F.administration_code == filters.administration)
-            )
+            D.administrations.contains(f",{filters.administration},", autoescape=True)
         )
     if filters.cycle is not None and filters.cycle != 1:
         # A dossier is taken in charge once, in its first cycle.
         conditions.append(false())
     taken = D.taken_in_charge_at.is_not(None)
     waiting = and_(D.taken_in_charge_at.is_(None), D.withdrawn.is_(False))
-    if filters.administration is None and filters.cycle in (None, 1):
+    if filters.cycle in (None, 1):
         return _take_charge_rolled_up(session, filters, conditions, waiting, now=now)
     row = session.execute(
         select(
@@ -170,8 +167,8 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
         ).where(*conditions)
     ).one()
     filed, taken_n, within, late = (int(v) for v in row)
-    hours = list(session.scalars(select(D.take_charge_hours).where(*conditions, taken)))
-    levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
+    hours = session.connection().execute(select(D.take_charge_hours).where(*conditions, taken))
+    levels = figures.percentiles([h for (h,) in hours if h is not None], (50, 90))
     return TakeChargeOut(
         filed=filed,
         taken=taken_n,
@@ -202,6 +199,7 @@ def _take_charge_rolled_up(
         end=filters.end,
         by_week=False,
         sketches=("hours",),
+        by_administration=False,
     )
     cell = cells.get((rollups.ANY, ""), rollups.Cell())
     filed, taken_n = cell.count("items"), cell.count("taken")
@@ -215,10 +213,10 @@ def _take_charge_rolled_up(
         or 0
     )
     if taken_n <= EXACT_LIMIT:
-        hours = session.scalars(
+        hours = session.connection().execute(
             select(D.take_charge_hours).where(*conditions, D.taken_in_charge_at.is_not(None))
         )
-        levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
+        levels = figures.percentiles([h for (h,) in hours if h is not None], (50, 90))
     else:
         levels = _rounded(sketch.percentiles(*cell.merged("hours"), (50, 90)))
     return TakeChargeOut(
@@ -703,8 +701,13 @@ def heatmap(session: Session, filters: Filters, *, now: dt.datetime) -> HeatmapO
     ``figures.ON_TIME_GOAL``. One ``GROUP BY``; weeks without an opinion have no cell."""
     start, end = heatmap_period(filters, now=now)
     found = rollups.select_cells(
-        session, rollups.FINISHED, filters, start=start, end=end, by_week=True
-    )
+        session,
+        rollups.FINISHED,
+        filters,
+        start=start,
+        end=None if end >= now else end,
+        by_week=True,
+    )  # fmt: skip (up to now, the current week is read whole from its cells)
     cells = []
     for (code, week), cell in sorted(found.items()):
         n = cell.count("judged")
@@ -725,8 +728,19 @@ def heatmap(session: Session, filters: Filters, *, now: dt.datetime) -> HeatmapO
     return HeatmapOut(weeks=iso_weeks(start, end), goal=figures.ON_TIME_GOAL, cells=cells)
 
 
+def up_to_now(filters: Filters, now: dt.datetime) -> Filters:
+    """``filters`` with a period ending after ``now`` left open-ended: the same figures (no
+    instant a period selects by, a sending, an end, a filing, lies after now; open work is
+    observed at now either way), and the current week is then read whole from its cells
+    instead of from the facts."""
+    if filters.end is not None and filters.end >= now:
+        return dataclasses.replace(filters, end=None)
+    return filters
+
+
 def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryOut:
     """Every figure of the dashboard for ``filters``."""
+    filters = up_to_now(filters, now)
     take = take_charge(session, filters, now=now)
     cycles = _cycle_cells(session, filters)
     gain = parallel_gain(session, filters, cells=cycles)

@@ -329,6 +329,7 @@ class DossierFactLike(Protocol):
     """What the take-in-charge cells read of a dossier's facts."""
 
     procedures: str
+    administrations: str
     arrondissement_code: str | None
     filed_week: str
     withdrawn: bool
@@ -337,9 +338,12 @@ class DossierFactLike(Protocol):
     take_charge_hours: float | None
 
 
-def dossier_measures(fact: DossierFactLike) -> tuple[Base, list[int], dict[str, float]] | None:
-    """What one filed dossier adds to the ``dossiers`` bases (None: withdrawn before being
-    taken in charge, it is not counted)."""
+def dossier_measures(
+    fact: DossierFactLike,
+) -> tuple[list[Base], list[int], dict[str, float]] | None:
+    """What one filed dossier adds to the ``dossiers`` bases: the same to its base of any
+    administration and to that of each administration consulted on it (None: withdrawn
+    before being taken in charge, it is not counted)."""
     taken = fact.taken_in_charge_at is not None
     if not taken and fact.withdrawn:
         return None
@@ -355,8 +359,12 @@ def dossier_measures(fact: DossierFactLike) -> tuple[Base, list[int], dict[str, 
         )
         if fact.take_charge_hours is not None:
             values["hours"] = fact.take_charge_hours
-    base = Base(DOSSIERS, fact.filed_week, ANY, fact.procedures, fact.arrondissement_code or ANY, 0)
-    return base, counts, values
+    codes = [ANY, *(code for code in fact.administrations.split(",") if code)]
+    bases = [
+        Base(DOSSIERS, fact.filed_week, code, fact.procedures, fact.arrondissement_code or ANY, 0)
+        for code in codes
+    ]
+    return bases, counts, values
 
 
 class Cells(dict[Any, Cell]):
@@ -397,9 +405,9 @@ class Cells(dict[Any, Cell]):
         found = dossier_measures(fact)
         if found is None:
             return
-        key, counts, values = found
-        cell = self.cell(key)
-        cell.contribute(counts, values, sign)
+        keys, counts, values = found
+        for key in keys:
+            self.cell(key).contribute(counts, values, sign)
 
     def expanded(self, *, weeks: Sequence[str] | None = None) -> Cells:
         """These bases' cells."""
@@ -540,6 +548,7 @@ def _rebuild_dossiers(session: Session) -> int:
 
 DOSSIER_COLUMNS = (
     DossierFact.procedures,
+    DossierFact.administrations,
     DossierFact.arrondissement_code,
     DossierFact.filed_week,
     DossierFact.withdrawn,
@@ -735,6 +744,9 @@ def select_cells(
         ]
         if filters.administration is not None:
             conditions.append(m.administration_code == filters.administration)
+        elif family == DOSSIERS:
+            # A dossier is in its cell of any administration and in each one consulted.
+            conditions.append(m.administration_code == ANY)
         if cut.every and not by_week:
             conditions.append(m.week == EVERY_WEEK)
         else:
@@ -801,6 +813,8 @@ def _from_facts(
             where.append(d.procedures.contains(f",{filters.procedure},", autoescape=True))
         if filters.arrondissement is not None:
             where.append(d.arrondissement_code == filters.arrondissement)
+        if filters.administration is not None:
+            where.append(d.administrations.contains(f",{filters.administration},", autoescape=True))
         bases = dossier_bases(session, where)
     elif family == CYCLES:
         bases = _cycle_bases(session, filters, start, end)
@@ -815,6 +829,8 @@ def _from_facts(
             and base.administration_code != filters.administration
         ):
             continue
+        if family == DOSSIERS and filters.administration is None and base.administration_code:
+            continue  # the dossier's base of any administration only
         for key in base.cells(weeks=(base.week,)):
             if (key.procedure, key.arrondissement_code, key.cycle) == wanted:
                 cells.cell(key).add(found)
@@ -851,7 +867,7 @@ def closed_cycles(
     # the period, then every fact of theirs through the dossier index (a subquery there let
     # PostgreSQL scan the whole table); their other cycles are measured too, and left out.
     dossiers = list(session.scalars(select(f.dossier_id).where(*conditions).distinct()))
-    rows = session.execute(select(*CYCLE_COLUMNS).where(f.dossier_id.in_(dossiers)))
+    rows = session.connection().execute(select(*CYCLE_COLUMNS).where(f.dossier_id.in_(dossiers)))
     for facts in cycles_of(rows).values():
         if filters.cycle is not None and facts[0].cycle != filters.cycle:
             continue

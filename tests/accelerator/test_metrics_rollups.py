@@ -126,6 +126,45 @@ def test_a_bulk_refresh_marks_the_cells_pending_and_rebuilds_them_once_nothing_i
     assert _cells(db) == kept
 
 
+def test_an_administration_consulted_further_reaches_its_dossiers_cells(
+    db: Any, history: History
+) -> None:
+    from accelerator.consultations.actions import (
+        complete_launch,
+        consult_further,
+        create_consultation,
+    )
+    from tests.factories import user
+
+    def ddt_dossiers() -> int:
+        with db.transaction(read_only=True) as session:
+            return queries.take_charge(session, Filters(administration="DDT-65"), now=NOW).filed
+
+    before = ddt_dossiers()
+    # D is consulting the SDIS only; the référent sends it to the DDT too, in the same cycle:
+    # the dossier itself does not change, its new consultation does.
+    referent = user(db, "referent@f.test")
+    with db.transaction() as session:
+        launch = consult_further(
+            session, dossier_id=history.dossiers["D"], administrations=["DDT-65"],
+            user=referent, now=NOW,
+        )  # fmt: skip
+        launch_id = launch.id
+    with db.transaction() as session:
+        create_consultation(session, launch_id=launch_id, administration="DDT-65")
+    with db.transaction() as session:
+        complete_launch(session, launch_id=launch_id, now=NOW)
+    with db.transaction() as session:
+        refresh_facts(session, now=NOW)
+        fact = session.get_one(DossierFact, history.dossiers["D"])
+        assert ",DDT-65," in fact.administrations and ",SDIS-65," in fact.administrations
+    assert ddt_dossiers() == before + 1
+    kept = _cells(db)
+    with db.transaction() as session:
+        rollups.rebuild(session)
+    assert _cells(db) == kept
+
+
 def _by_hand(facts: list[Any], family: str, filters: Filters) -> Counter[tuple[str, str]]:
     """Per administration, what ``select_cells`` should count, straight from the facts."""
     found: Counter[tuple[str, str]] = Counter()
@@ -193,24 +232,26 @@ def test_any_period_and_filters_count_what_the_facts_hold(db: Any, history: Hist
                 }
             )
             assert +read == _cycles_by_hand(facts, filters), filters
-            if filters.administration is None:
-                cells = rollups.select_cells(
-                    session, rollups.DOSSIERS, dataclasses.replace(filters, cycle=None),
-                    start=filters.start, end=filters.end, by_week=False,
-                )  # fmt: skip
-                read = Counter(
-                    {
-                        name: cell.count(name)
-                        for cell in cells.values()
-                        for name in ("items", "taken", "taken_in_time")
-                    }
-                )
-                assert +read == _dossiers_by_hand(dossiers, filters), filters
+            cells = rollups.select_cells(
+                session, rollups.DOSSIERS, dataclasses.replace(filters, cycle=None),
+                start=filters.start, end=filters.end, by_week=False, by_administration=False,
+            )  # fmt: skip
+            read = Counter(
+                {
+                    name: cell.count(name)
+                    for cell in cells.values()
+                    for name in ("items", "taken", "taken_in_time")
+                }
+            )
+            assert +read == _dossiers_by_hand(dossiers, facts, filters), filters
 
 
-def _dossiers_by_hand(dossiers: list[Any], filters: Filters) -> Counter[str]:
+def _dossiers_by_hand(dossiers: list[Any], facts: list[Any], filters: Filters) -> Counter[str]:
+    consulted = {(f.dossier_id, f.administration_code) for f in facts}
     found: Counter[str] = Counter()
     for d in dossiers:
+        if filters.administration and (d.dossier_id, filters.administration) not in consulted:
+            continue
         if filters.start is not None and d.filed_at < filters.start:
             continue
         if filters.end is not None and d.filed_at >= filters.end:

@@ -1,4 +1,5 @@
-"""metrics: each filed dossier's procedures, their legal delay against the actual one
+"""metrics: each filed dossier's procedures, their legal delay against the actual one; the
+administrations consulted on a dossier, for the take-in-charge cells by administration
 
 Revision ID: 0021_procedure_facts
 Revises: 0020_take_charge_rollups
@@ -41,9 +42,15 @@ def upgrade() -> None:
     op.create_index("ix_procedure_facts_answered_at", "procedure_facts", ["answered_at"])
     op.execute("DELETE FROM dossier_facts")
     op.execute("DELETE FROM metrics_rollups")
+    with op.batch_alter_table("dossier_facts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("administrations", sa.String(length=1000), nullable=False, server_default=",")
+        )
 
 
 def downgrade() -> None:
     """Revert."""
+    with op.batch_alter_table("dossier_facts", schema=None) as batch_op:
+        batch_op.drop_column("administrations")
     op.drop_index("ix_procedure_facts_answered_at", table_name="procedure_facts")
     op.drop_table("procedure_facts")
