@@ -167,6 +167,7 @@ def filled(database: Database, dossiers: int) -> Fill | None:
                 break
             derived += done
         log(f"stale facts derived again: {derived:,} rows in {time.perf_counter() - started:.0f} s")
+        vacuum(database)
     return Fill(dossiers=dossiers, facts=facts or 0, now=latest)
 
 
@@ -210,10 +211,17 @@ def fill(database: Database, config: HistoryConfig) -> Fill:
             next_log += 50_000
     result.facts_s = time.perf_counter() - started
     log(f"facts derived in {result.facts_s:.0f} s ({result.facts / result.facts_s:,.0f} rows/s)")
+    vacuum(database)
+    return result
+
+
+def vacuum(database: Database) -> None:
+    """PostgreSQL's ``VACUUM ANALYZE`` once the facts are derived, as autovacuum would do
+    soon after: a rebuild of the cells leaves as many dead rows as live ones, which every
+    index scan would wade through until then."""
     if database.dialect == "postgresql":
         with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(text("ANALYZE"))
-    return result
+            c.execute(text("VACUUM ANALYZE"))
 
 
 def database_size_mb(database: Database, sqlite_path: Path | None) -> float:
