@@ -118,8 +118,11 @@ def as_of(filters: Filters, now: dt.datetime) -> dt.datetime:
     return min(filters.end, now) if filters.end is not None else now
 
 
-def _open_at(at: dt.datetime) -> ColumnElement[bool]:
-    """Sent, and not yet finished, at ``at``."""
+def _open_at(at: dt.datetime, now: dt.datetime | None = None) -> ColumnElement[bool]:
+    """Sent, and not yet finished, at ``at``; observed at ``now`` (or later), simply not
+    finished (nothing is sent or finished after now): the index on ``finished_at`` alone."""
+    if now is not None and at >= now:
+        return and_(F.finished_at.is_(None), F.sent_at.is_not(None))
     return and_(F.sent_at <= at, or_(F.finished_at.is_(None), F.finished_at > at))
 
 
@@ -324,7 +327,7 @@ def administrations(
                 _count(F.legal_due_at <= at),
                 _count(_at_risk(at)),
             )
-            .where(_open_at(at), *_dimensions(filters))
+            .where(_open_at(at, now), *_dimensions(filters))
             .group_by(F.administration_code)
         )
     }
@@ -419,7 +422,7 @@ def open_work(
         ("late", _past_target(at), F.target_due_at),
         ("at_risk", _at_risk(at), F.target_due_at),
     ):
-        where = [_open_at(at), condition, *_dimensions(filters)]
+        where = [_open_at(at, now), condition, *_dimensions(filters)]
         count = session.scalar(select(func.count()).select_from(F).where(*where)) or 0
         rows = session.execute(
             select(
@@ -573,7 +576,7 @@ def work_in_progress(
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for code, label, n in session.execute(
         select(F.administration_code, bucket, func.count())
-        .where(_open_at(at), *_dimensions(filters))
+        .where(_open_at(at, now), *_dimensions(filters))
         .group_by(F.administration_code, bucket)
     ):
         counts[code][label] = int(n)
