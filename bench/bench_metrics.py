@@ -159,15 +159,8 @@ def filled(database: Database, dossiers: int) -> Fill | None:
         # Facts missing or stale (a migration emptied them): derived again as the sweep
         # would after the upgrade, not filled again.
         started = time.perf_counter()
-        derived = 0
-        while True:
-            with database.transaction() as session:
-                done = refresh_batch(session, now=latest)
-            if not done:
-                break
-            derived += done
+        derived = derive(database, now=latest)
         log(f"stale facts derived again: {derived:,} rows in {time.perf_counter() - started:.0f} s")
-        vacuum(database)
     return Fill(dossiers=dossiers, facts=facts or 0, now=latest)
 
 
@@ -198,21 +191,28 @@ def fill(database: Database, config: HistoryConfig) -> Fill:
         with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("ANALYZE"))
     started = time.perf_counter()
-    next_log = 50_000
-    while True:
-        with database.transaction() as session:
-            done = refresh_batch(session, now=now)
-        if not done:
-            break
-        result.facts += done
-        if result.facts >= next_log:
-            rate = result.facts / (time.perf_counter() - started)
-            log(f"  facts: {result.facts:,} rows ({rate:,.0f} rows/s)")
-            next_log += 50_000
+    result.facts = derive(database, now=now)
     result.facts_s = time.perf_counter() - started
     log(f"facts derived in {result.facts_s:.0f} s ({result.facts / result.facts_s:,.0f} rows/s)")
-    vacuum(database)
     return result
+
+
+def derive(database: Database, *, now: dt.datetime) -> int:
+    """Every stale fact derived by ``refresh_batch`` in a transaction per batch, as the sweep
+    does (its progress logged every 50,000 rows), then ``vacuum``; how many rows."""
+    started, done, next_log = time.perf_counter(), 0, 50_000
+    while found := _batch(database, now):
+        done += found
+        if done >= next_log:
+            log(f"  facts: {done:,} rows ({done / (time.perf_counter() - started):,.0f} rows/s)")
+            next_log += 50_000
+    vacuum(database)
+    return done
+
+
+def _batch(database: Database, now: dt.datetime) -> int:
+    with database.transaction() as session:
+        return refresh_batch(session, now=now)
 
 
 def vacuum(database: Database) -> None:

@@ -122,12 +122,14 @@ def refresh_batch(
     )
     if roll_up and (len(dossiers) >= REBUILD_AFTER or len(consultations) >= REBUILD_AFTER):
         rollups.mark_pending(session)
-    in_step = roll_up and not rollups.pending(session)
+    pending = roll_up and rollups.pending(session)
     if dossiers:
-        return refresh_dossiers(session, dossiers[:batch], now=now, roll_up=in_step)
+        return refresh_dossiers(session, dossiers[:batch], now=now, roll_up=roll_up and not pending)
     if consultations:
-        return refresh_consultations(session, consultations[:batch], now=now, roll_up=in_step)
-    if roll_up and rollups.pending(session):
+        return refresh_consultations(
+            session, consultations[:batch], now=now, roll_up=roll_up and not pending
+        )
+    if pending:
         rollups.rebuild(session)
     return 0
 
