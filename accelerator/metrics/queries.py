@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -813,7 +813,7 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
     "calibration": (
         CalibrationOut,
         lambda s, f, now: calibration(s, f, now=now),
-        "Calibrage de la prévision par décile (avis de la période, en échantillon), en CSV.",
+        "Calibrage de la prévision refaite au début de la période (hors échantillon), en CSV.",
     ),
     "forecast": (
         ForecastOut,
@@ -826,14 +826,11 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
 # --- Breach forecast ---
 
 
-Curve = Callable[[str, str], tuple[forecasting.Survival, str]]
-
-
-def survival_curves(session: Session, *, now: dt.datetime) -> Curve:
+def survival_curves(session: Session, *, now: dt.datetime) -> forecasting.Curves:
     """The forecast's survival curves, fitted lazily from every consultation's history
     (answers are events; tacit opinions, cancellations and open items censored at their held
     time so far): ``curve(administration, type)`` → the narrowest curve with enough answers
-    and its basis."""
+    and its basis (``forecast.Curves``)."""
     day = dt.timedelta(days=1)
     history: dict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(lambda: ([], []))
     connection = session.connection()
@@ -862,27 +859,7 @@ def survival_curves(session: Session, *, now: dt.datetime) -> Curve:
         durations, events = history[(code, kind)]
         durations.append(max(((since or now) - sent) / day - (waited or 0.0), 0.0))
         events.append(False)
-    curves: dict[tuple[str, ...], forecasting.Survival | None] = {}
-
-    def curve(code: str, kind: str) -> tuple[forecasting.Survival, str]:
-        """The narrowest history with enough answers: administration × type, type, all."""
-        levels: list[tuple[tuple[str, ...], str, Callable[[tuple[str, str]], bool]]] = [
-            (("pair", code, kind), "administration×type", lambda k: k == (code, kind)),
-            (("type", kind), "type", lambda k: k[1] == kind),
-            (("all",), "tout", lambda k: True),
-        ]
-        for key, basis, keep in levels:
-            if key not in curves:
-                rows = [v for k, v in history.items() if keep(k)]
-                durations = [d for r in rows for d in r[0]]
-                answered = [a for r in rows for a in r[1]]
-                curves[key] = forecasting.fit(durations, answered) if durations else None
-            found = curves[key]
-            if found is not None and (found.answers >= forecasting.MIN_ANSWERS or key == ("all",)):
-                return found, basis
-        raise LookupError(code)  # pragma: no cover - the item itself is in the history
-
-    return curve
+    return forecasting.Curves(dict(history))
 
 
 def forecast(
@@ -891,17 +868,14 @@ def forecast(
     *,
     now: dt.datetime,
     limit: int = 100,
-    curve: Curve | None = None,
 ) -> list[ForecastOut]:
     """Each running open consultation (the filters select which; the period, by sending)
     with its probability of missing its legal deadline (``metrics.forecast``), most likely
     first. The history is every consultation's, whatever the filters: the curve of an
     administration and type does not depend on which items a manager looks at.
-    A consultation waiting for the holder has no deadline (paused): it is not forecast.
-    ``curve``: the curves already fitted (``survival_curves``), for a caller that also asks
-    for the calibration."""
+    A consultation waiting for the holder has no deadline (paused): it is not forecast."""
     day = dt.timedelta(days=1)
-    curve = curve or survival_curves(session, now=now)
+    curve = survival_curves(session, now=now)
     items = []
     for consultation_id, code, kind, sent, waited, due in session.connection().execute(
         select(
@@ -941,42 +915,68 @@ def forecast(
     return items[:limit]
 
 
-def calibration(
-    session: Session, filters: Filters, *, now: dt.datetime, curve: Curve | None = None
-) -> list[CalibrationOut]:
-    """How the forecast's probabilities compare with what happened, by decile: for each
-    opinion given in the period (tacit ones included; the filters select which) with a legal
-    deadline, the probability the curves give at its sending (held age 0, its deadline at the
-    held age ``legal deadline - sending - waiting``), against whether it missed the deadline
-    (tacit, or answered after it). In-sample: the curves were fitted on these consultations
-    too, so it shows how well they separate, not a forecast made in advance."""
+#: The origin of the calibration's forecast when the period has no start: 12 weeks back.
+CALIBRATION_ORIGIN = dt.timedelta(weeks=12)
+
+
+def calibration_origin(filters: Filters, now: dt.datetime) -> dt.datetime:
+    """When the calibration's forecast is made again: the period's start, or 12 weeks back."""
+    return min(filters.start or now - CALIBRATION_ORIGIN, now)
+
+
+def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list[CalibrationOut]:
+    """How well a past forecast did, by decile (``forecast.backtest``): the forecast made at
+    the period's start (without one: 12 weeks before ``now``) from the history as known
+    then, for the consultations the filters select that were open then with a legal deadline
+    to come, against what became of them (tacit, answered after the deadline, or open past
+    it: missed). Out of sample: what happened after the origin does not enter the curves."""
+    origin = calibration_origin(filters, now)
     day = dt.timedelta(days=1)
-    curve = curve or survival_curves(session, now=now)
-    predicted: list[float] = []
-    breached: list[bool] = []
-    for code, kind, outcome, on_time, sent, waited, due in session.execute(
+
+    def days(instant: dt.datetime | None) -> float | None:
+        return None if instant is None else (instant - origin) / day
+
+    dimensions = _dimensions(filters)
+    selected = and_(true(), *dimensions) if dimensions else true()
+    pasts: list[forecasting.Past] = []
+    items: list[forecasting.Past] = []
+    for row in session.connection().execute(
         select(
             F.administration_code,
             F.consultation_type_code,
-            F.outcome,
-            F.on_time_legal,
             F.sent_at,
+            F.finished_at,
+            F.held_days,
             F.waiting_days,
+            F.waiting_since,
+            F.outcome,
             F.legal_due_at,
+            F.on_time_legal,
+            selected,
         )
-        .where(
-            F.outcome.in_(JUDGED),
-            F.legal_due_at.is_not(None),
-            *_in_period(F.finished_at, filters),
-            *_dimensions(filters),
-        )
+        .where(F.sent_at < origin)
         .order_by(F.consultation_id)
     ):
-        assert due is not None  # selected so
-        survival, _basis = curve(code, kind)
-        due_age = (due - sent) / day - waited
-        predicted.append(forecasting.breach_probability(survival, age=0.0, due_age=due_age))
-        breached.append(outcome == Outcome.TACIT.value or on_time is not True)
+        code, kind, sent, finished, held, waited, since, outcome, due, on_time, chosen = row
+        past = forecasting.Past(
+            group=(code, kind),
+            sent=(sent - origin) / day,
+            finished=days(finished),
+            held=held,
+            waiting=float(waited or 0.0),
+            waiting_since=days(since),
+            answered=outcome == Outcome.ANSWERED.value,
+            due=days(due),
+            missed=None
+            if outcome in (Outcome.OPEN.value, Outcome.CANCELLED.value)
+            else outcome == Outcome.TACIT.value or on_time is not True,
+        )
+        pasts.append(past)
+        if chosen:
+            items.append(past)
+    predicted, missed = forecasting.backtest(
+        pasts, origin=0.0, now=(now - origin) / day, items=items
+    )
     if not predicted:
         return []
     return [
@@ -986,5 +986,5 @@ def calibration(
             predicted=figures.rounded(d.predicted) or 0.0,
             observed=figures.rounded(d.observed) or 0.0,
         )
-        for d in forecasting.calibration(predicted, breached)
+        for d in forecasting.calibration(predicted, missed)
     ]

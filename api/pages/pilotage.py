@@ -856,13 +856,11 @@ def forecast_page(request: Request, raw: RawFilters) -> Response:
             return _refused(
                 unit, "pilotage/forecast.html", "/pilotage/prevision", view, {**base, "rows": None}
             )
-        # The curves are fitted once for the forecast and its calibration.
-        curve = queries.survival_curves(unit.session, now=unit.now)
         items = queries.forecast(
-            unit.session, view.filters, now=unit.now, limit=queries.MAX_FORECAST, curve=curve
+            unit.session, view.filters, now=unit.now, limit=queries.MAX_FORECAST
         )
         likely = sum(1 for i in items if i.breach_probability >= LIKELY)
-        deciles = queries.calibration(unit.session, view.filters, now=unit.now, curve=curve)
+        deciles = queries.calibration(unit.session, view.filters, now=unit.now)
         return _show(
             unit,
             "pilotage/forecast.html",
@@ -886,5 +884,8 @@ def forecast_page(request: Request, raw: RawFilters) -> Response:
                     for d in deciles
                 ],
                 "calibration_csv": csv_url("calibration", view.query),
+                "calibration_origin": display.instant(
+                    queries.calibration_origin(view.filters, unit.now), str(REPORTING_ZONE)
+                ),
             },
         )

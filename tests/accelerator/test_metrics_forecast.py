@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from accelerator.metrics import queries
-from accelerator.metrics.forecast import breach_probability, calibration, fit
+from accelerator.metrics.forecast import Past, backtest, breach_probability, calibration, fit
 from accelerator.metrics.schemas import Filters
 from tests.metrics_dataset import NOW, History, build
 
@@ -97,3 +97,77 @@ def test_the_survival_step_function_reads_as_lifelines_predicts_it() -> None:
     survival = fit(list(durations), list(answered))
     for t in [0.0, 0.05, 1.0, 3.3, 9.99, 10.0, 25.0, float(durations.max()), 1e6, *durations[:50]]:
         assert survival.at(float(t)) == pytest.approx(float(survival.fitter.predict(float(t))))
+
+
+# --- How well a past forecast did: the backtest ---
+
+MEAN, BUDGET, ORIGIN, END = 10.0, 15.0, 300.0, 400.0
+
+
+def stationary_history(n: int, seed: int, *, slower_after: float | None = None) -> list[Past]:
+    """Consultations sent uniformly over [0, END) days, held ~ Exp(MEAN) days, tacit at
+    BUDGET when silent; those not finished by END still open. ``slower_after``: from that
+    day on, the administration takes three times as long (the curve as known before cannot
+    see it)."""
+    rng = np.random.default_rng(seed)
+    pasts = []
+    for sent, held in zip(rng.uniform(0, END, n), rng.exponential(MEAN, n), strict=True):
+        if slower_after is not None and sent + held > slower_after:
+            held = max(held, slower_after - sent) * 3
+        tacit = held > BUDGET
+        end = sent + (BUDGET if tacit else held)
+        finished = end < END
+        pasts.append(
+            Past(
+                group=("DDT-65", "generic_opinion"),
+                sent=float(sent),
+                finished=float(end) if finished else None,
+                held=float(min(held, BUDGET)) if finished else None,
+                waiting=0.0,
+                waiting_since=None,
+                answered=finished and not tacit,
+                due=float(sent + BUDGET),
+                missed=tacit if finished else None,
+            )
+        )
+    return pasts
+
+
+def test_a_forecast_made_in_the_past_is_calibrated_on_what_followed() -> None:
+    pasts = stationary_history(100_000, seed=3)
+    predicted, missed = backtest(pasts, origin=ORIGIN, now=END)
+    # The items open at the origin with their deadline to come: 250 a day sent over the last
+    # 15 days, still silent: 250 × MEAN × (1 - exp(-BUDGET / MEAN)) ≈ 1,942.
+    assert 1_800 < len(predicted) < 2_100
+    open_then = [p for p in pasts if p.sent < ORIGIN and p.due is not None and p.due >= ORIGIN]
+    ages = [ORIGIN - p.sent for p in open_then if p.finished is None or p.finished >= ORIGIN]
+    # Memoryless: P(still silent at the deadline | silent at age a) = exp(-(BUDGET - a) / MEAN).
+    expected = sorted(math.exp(-(BUDGET - a) / MEAN) for a in ages)
+    assert sorted(predicted) == pytest.approx(expected, abs=0.04)
+    for d in calibration(predicted, missed):
+        assert d.observed == pytest.approx(d.predicted, abs=0.12)
+
+
+def test_the_backtest_uses_nothing_that_happened_after_its_origin() -> None:
+    before = backtest(stationary_history(20_000, seed=5), origin=ORIGIN, now=END)
+    slower = backtest(
+        stationary_history(20_000, seed=5, slower_after=ORIGIN), origin=ORIGIN, now=END
+    )
+    # The same predictions (the curve knows only what finished before the origin) ...
+    assert slower[0] == pytest.approx(before[0])
+    # ... and more of them missed: the forecast made then was too hopeful, as it shows.
+    assert sum(slower[1]) > sum(before[1]) * 1.5
+
+
+def test_the_backtest_leaves_out_what_is_not_known_yet() -> None:
+    item = Past(("DDT-65", "t"), 0.0, None, None, 0.0, None, False, 30.0, None)
+    history = [Past(("DDT-65", "t"), -20.0, -10.0, 10.0, 0.0, None, True, 10.0, False)] * 5
+    # Open, deadline to come: left out; open past its deadline: missed.
+    assert backtest([*history, item], origin=5.0, now=20.0) == ([], [])
+    predicted, missed = backtest([*history, item], origin=5.0, now=40.0)
+    # Every answer of the history came at 10 held days: it was expected in time (0), wrongly.
+    assert missed == [True] and predicted == [0.0]
+    # Held age at the origin: the waiting is all counted as waited by then.
+    waited = Past(("DDT-65", "t"), 0.0, None, None, 3.0, None, False, 30.0, None)
+    assert waited.held_at(5.0) == 2.0
+    assert Past(("DDT-65", "t"), 0.0, 9.0, 4.0, 0.0, None, True, 30.0, False).held_at(8.0) == 4.0

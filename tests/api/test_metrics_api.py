@@ -189,23 +189,30 @@ def test_the_heatmap_crosses_administrations_and_weeks_against_the_goal(
     api("agent.ddt-65@test.fr").get("/api/v1/metrics/heatmap", 403)
 
 
-def test_the_forecasts_calibration_compares_predictions_with_outcomes(
+def test_the_forecasts_calibration_is_a_forecast_made_at_the_periods_start(
     client: TestClient, api: Callable[[str], Api], history: Any
 ) -> None:
     manager = api("manager@test.fr")
-    answer = client.get("/api/v1/metrics/calibration.csv", params=PERIOD, headers=manager.headers)
-    assert answer.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(answer.text)))
-    assert list(rows[0]) == ["decile", "n", "predicted", "observed"]
-    # Six opinions with a legal deadline, one decile each; one missed it (B's tacit SDIS).
-    assert [int(r["n"]) for r in rows] == [1] * 6
-    assert sum(float(r["observed"]) for r in rows) == 1.0
-    predicted = [float(r["predicted"]) for r in rows]
-    assert predicted == sorted(predicted) and all(0.0 <= p <= 1.0 for p in predicted)
-    # One type, one curve, the same one-month budget: the same prediction for every opinion,
-    # neither certain nor impossible.
-    assert len(set(predicted)) == 1 and 0.0 < predicted[0] < 1.0
-    cycle_two = client.get(
-        "/api/v1/metrics/calibration.csv", params={**PERIOD, "cycle": "2"}, headers=manager.headers
-    )
-    assert len(cycle_two.text.splitlines()) == 2  # the header, B's tacit SDIS
+
+    def deciles(**params: str) -> list[dict[str, str]]:
+        answer = client.get(
+            "/api/v1/metrics/calibration.csv", params=params, headers=manager.headers
+        )
+        assert answer.status_code == 200
+        return list(csv.DictReader(io.StringIO(answer.text)))
+
+    # Made on Tue 09/06 00:00: A's UDAP (4 held days) and SDIS (7) had answered; A's DDT
+    # and B's UDAP and SDIS were open (censored at 6.58, 4.63 and 4.63 days), E's UDAP too
+    # (1 day, then waiting: no deadline now, not forecast). Kaplan–Meier: S(4) = 4/5, S(7) = 0:
+    # every item open then was expected to be answered in time (0), and all three were.
+    early = deciles(**{"from": "2026-06-09"})
+    assert list(early[0]) == ["decile", "n", "predicted", "observed"]
+    assert [(r["n"], r["predicted"], r["observed"]) for r in early] == [("1", "0.0", "0.0")] * 3
+    # Made on Mon 22/06 00:00: five answers (4, 7, 7, 7, 7 days); B's second-cycle SDIS, open
+    # then at 6.63 days, was expected in time too, and fell tacit on 16/07: the forecast of
+    # then was wrong, and the table shows it.
+    late = deciles(**{"from": "2026-06-22", "cycle": "2"})
+    assert [(r["n"], r["predicted"], r["observed"]) for r in late] == [("1", "0.0", "1.0")]
+    assert deciles(**{"from": "2026-06-22", "cycle": "1"}) == []
+    # Before the first sending nothing was open: nothing to check.
+    assert deciles(**{"from": "2026-05-01"}) == []

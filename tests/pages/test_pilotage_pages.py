@@ -344,8 +344,11 @@ def test_the_forecast_lists_the_most_likely_breaches_first(
     signed_in: Callable[[str], TestClient], history: Any
 ) -> None:
     client = signed_in(MANAGER)
-    api = client.get("/api/v1/metrics/forecast", headers=bearer(client, MANAGER)).json()
-    page = client.get("/pilotage/prevision", headers=HTML)
+    since = {"from": "2026-06-09"}
+    api = client.get(
+        "/api/v1/metrics/forecast", params=since, headers=bearer(client, MANAGER)
+    ).json()
+    page = client.get("/pilotage/prevision", params=since, headers=HTML)
     assert page.status_code == 200
     rows = table(page.text, "prevision")
     assert len(rows) == len(api) > 0
@@ -354,19 +357,17 @@ def test_the_forecast_lists_the_most_likely_breaches_first(
     assert page.text.count('href="/dossiers/') == len(api)
     probabilities = [i["breach_probability"] for i in api]
     assert probabilities == sorted(probabilities, reverse=True)
-    # The calibration by decile, as the API's CSV gives it.
-    deciles = list(
-        csv.DictReader(
-            io.StringIO(
-                client.get("/api/v1/metrics/calibration.csv", headers=bearer(client, MANAGER)).text
-            )
-        )
+    # The calibration by decile, as the API's CSV gives it: the forecast made on 9 June.
+    answer = client.get(
+        "/api/v1/metrics/calibration.csv", params=since, headers=bearer(client, MANAGER)
     )
+    deciles = list(csv.DictReader(io.StringIO(answer.text)))
     assert table(page.text, "tableau-calibrage") == [
         [d["decile"], d["n"], share(float(d["predicted"])), share(float(d["observed"]))]
         for d in deciles
     ]
-    assert len(deciles) == 6
+    assert len(deciles) == 3
+    assert "rejouée au 9 juin 2026 à 00:00" in text(page.text)
 
 
 #: Most statements a managers' page may run: the session and header, the catalogue (three),
