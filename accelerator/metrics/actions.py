@@ -31,6 +31,7 @@ from accelerator.metrics.facts import (
     Outcome,
     days,
     derive,
+    iso_day,
     iso_week,
     procedures_key,
 )
@@ -201,6 +202,7 @@ def refresh_dossiers(
             administrations=procedures_key(consulted[dossier.id]),
             filed_at=dossier.filed_at,
             filed_week=iso_week(dossier.filed_at),
+            filed_day=iso_day(dossier.filed_at),
             withdrawn=dossier.status == DossierStatus.WITHDRAWN.value,
             taken_in_charge_at=taken,
             take_charge_due_at=dues.get(dossier.id),

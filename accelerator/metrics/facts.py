@@ -44,6 +44,11 @@ def iso_week(instant: dt.datetime, zone: ZoneInfo = REPORTING_ZONE) -> str:
     return f"{year}-W{week:02d}"
 
 
+def iso_day(instant: dt.datetime, zone: ZoneInfo = REPORTING_ZONE) -> str:
+    """The day of ``instant`` in ``zone``: ``2026-01-30`` (ISO order: it sorts as it runs)."""
+    return instant.astimezone(zone).date().isoformat()
+
+
 def iso_weeks(start: dt.datetime, end: dt.datetime, zone: ZoneInfo = REPORTING_ZONE) -> list[str]:
     """The ISO weeks ``[start, end)`` touches in ``zone``, in order (none if it is empty)."""
     if end <= start:
@@ -163,6 +168,8 @@ class Derived:
 
     sent_week: str
     finished_week: str | None
+    sent_day: str
+    finished_day: str | None
     held_days: float | None
     held_business_days: float | None
     elapsed_days: float | None
@@ -211,6 +218,8 @@ def derive(history: ConsultationHistory, calendar: WorkingCalendar, *, now: dt.d
     return Derived(
         sent_week=iso_week(history.sent_at),
         finished_week=iso_week(finished) if finished is not None else None,
+        sent_day=iso_day(history.sent_at),
+        finished_day=iso_day(finished) if finished is not None else None,
         held_days=held_days,
         held_business_days=held_business,
         elapsed_days=elapsed,

@@ -49,6 +49,10 @@ class ConsultationFact(Base):
     sent_week: Mapped[str] = mapped_column(String(8))
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_week: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: The days of the sending and of the end in the reporting zone (``2026-06-02``): the
+    #: rollups' day cells, for a period's partial weeks.
+    sent_day: Mapped[str] = mapped_column(String(10))
+    finished_day: Mapped[str | None] = mapped_column(String(10), nullable=True)
     #: Time the administration held the item (waiting for the holder excluded), finished only.
     held_days: Mapped[float | None] = mapped_column(Float, nullable=True)
     held_business_days: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -91,6 +95,7 @@ class DossierFact(Base):
     administrations: Mapped[str] = mapped_column(String(1000), default=",")
     filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     filed_week: Mapped[str] = mapped_column(String(8))
+    filed_day: Mapped[str] = mapped_column(String(10))
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     taken_in_charge_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: The take-in-charge clock's deadline (24 h after filing by default).
@@ -131,7 +136,9 @@ class MetricsRollup(Base):
 
     One row per cell: a family (``finished``: the consultations by week of their end;
     ``sent``: by week of their sending; ``cycles``: the review cycles by week of their last
-    opinion), a week (``""``: every week), an administration, and
+    opinion; ``dossiers``: the filed dossiers by week of filing; each also by day, the family
+    suffixed ``_day``, for the partial weeks of a period), a week (``""``: every week; a day
+    ``2026-06-02`` in a day family), an administration, and
     for each filter its value or any (procedure ``""``, arrondissement ``""``, cycle 0), so a
     filtered figure reads one row per administration and week instead of the facts. Kept in
     step with the facts by ``metrics.rollups.apply`` (docs/decisions.md, "Rollups").
@@ -152,7 +159,7 @@ class MetricsRollup(Base):
     #: The cell's dimensions joined (``finished|2026-W05|DDT|PC||1``).
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     family: Mapped[str] = mapped_column(String(16))
-    week: Mapped[str] = mapped_column(String(8))
+    week: Mapped[str] = mapped_column(String(10))
     administration_code: Mapped[str] = mapped_column(String(32))
     procedure: Mapped[str] = mapped_column(String(64))
     arrondissement_code: Mapped[str] = mapped_column(String(8))

@@ -170,8 +170,13 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
         ).where(*conditions)
     ).one()
     filed, taken_n, within, late = (int(v) for v in row)
-    hours = session.connection().execute(select(D.take_charge_hours).where(*conditions, taken))
-    levels = figures.percentiles([h for (h,) in hours if h is not None], (50, 90))
+    hours = (
+        session.connection()
+        .execute(select(D.take_charge_hours).where(*conditions, taken))
+        .scalars()
+        .all()
+    )
+    levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
     return TakeChargeOut(
         filed=filed,
         taken=taken_n,
@@ -216,10 +221,15 @@ def _take_charge_rolled_up(
         or 0
     )
     if taken_n <= EXACT_LIMIT:
-        hours = session.connection().execute(
-            select(D.take_charge_hours).where(*conditions, D.taken_in_charge_at.is_not(None))
+        hours = (
+            session.connection()
+            .execute(
+                select(D.take_charge_hours).where(*conditions, D.taken_in_charge_at.is_not(None))
+            )
+            .scalars()
+            .all()
         )
-        levels = figures.percentiles([h for (h,) in hours if h is not None], (50, 90))
+        levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
     else:
         levels = _rounded(sketch.percentiles(*cell.merged("hours"), (50, 90)))
     return TakeChargeOut(
@@ -366,9 +376,11 @@ def administrations(
     return result
 
 
-#: Up to this many opinions, the delays' percentiles are computed from the facts themselves
-#: (exact); beyond, from the rollups' sketches (within ``sketch.ALPHA``, relatively).
-EXACT_LIMIT = 20_000
+#: Up to this many opinions (or dossiers taken in charge), the percentiles are computed from
+#: the facts themselves (exact: reading them costs a few milliseconds); beyond, from the
+#: rollups' sketches (within ``sketch.ALPHA``, relatively, where a linear interpolation
+#: between so many values is as close).
+EXACT_LIMIT = 5_000
 
 Levels = dict[int, float | None]
 
@@ -389,10 +401,14 @@ def _duration_levels(
             result[code] = (found[0], found[1], found[2])
         return result
     durations: dict[str, list[tuple[float, float, float | None]]] = defaultdict(list)
-    for code, held, business, lateness in session.connection().execute(
-        select(F.administration_code, F.held_days, F.held_business_days, F.lateness_days).where(
-            F.outcome.in_(JUDGED), *_in_period(F.finished_at, filters), *_dimensions(filters)
+    for code, held, business, lateness in (
+        session.connection()
+        .execute(
+            select(F.administration_code, F.held_days, F.held_business_days, F.lateness_days).where(
+                F.outcome.in_(JUDGED), *_in_period(F.finished_at, filters), *_dimensions(filters)
+            )
         )
+        .all()
     ):
         # A finished consultation always has its held durations (facts.derive).
         durations[code].append((held or 0.0, business or 0.0, lateness))
@@ -528,7 +544,7 @@ def gating(
 
 #: Up to this many cycles, the median cycle's parallel gain is computed from the cycles
 #: themselves (exact); beyond, from the rollups' sketches.
-CYCLES_EXACT_LIMIT = 1_000
+CYCLES_EXACT_LIMIT = 300
 
 
 def parallel_gain(

@@ -11,8 +11,11 @@ The facts' refresh (``metrics.actions``) calls ``apply`` with the facts it repla
 it writes: their contributions are subtracted and added (counts and sketches both add up), in
 the same transaction. ``rebuild`` recomputes every cell from the facts, week by week.
 
-A period's whole ISO weeks (Europe/Paris) come from the cells; the days of a week it covers
-only in part are read from the facts themselves and added up the same way (``select``).
+Each family also has its day cells (``finished_day``...: the week column holds the day,
+``2026-06-02``; no cell of every day): a period's whole ISO weeks (Europe/Paris) come from the
+week cells, the whole days of a week it covers only in part from the day cells, and only what
+is left of a day (a period bounded inside one) is read from the facts themselves and added up
+the same way (``select_cells``).
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ from types import SimpleNamespace
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
-from sqlalchemy import and_, case, delete, func, insert, select
+from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from accelerator.metrics import sketch
-from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_week
+from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_day, iso_week
 from accelerator.metrics.models import ConsultationFact, DossierFact, MetricsRollup
 from accelerator.metrics.schemas import Filters
 
@@ -40,6 +43,9 @@ SENT = "sent"
 #: filed dossiers by week of filing (take-in-charge: no administration, no cycle).
 CYCLES = "cycles"
 DOSSIERS = "dossiers"
+#: Each family's day cells, and back.
+DAY_OF = {family: f"{family}_day" for family in (FINISHED, SENT, CYCLES, DOSSIERS)}
+WEEKLY = {day: family for family, day in DAY_OF.items()}
 #: A dimension's "any value" (the cycle's is 0), and the week of "every week".
 ANY = ""
 EVERY_WEEK = ""
@@ -85,11 +91,18 @@ class FactLike(Protocol):
     outcome: str
     sent_week: str
     finished_week: str | None
+    sent_day: str
+    finished_day: str | None
     held_days: float | None
     held_business_days: float | None
     lateness_days: float | None
     on_time_legal: bool | None
     on_time_target: bool | None
+
+
+def weekly(family: str) -> str:
+    """The week family of ``family`` (itself, or the one a day family is of)."""
+    return WEEKLY.get(family, family)
 
 
 class CellKey(NamedTuple):
@@ -164,7 +177,7 @@ def _measures(fact: FactLike, family: str) -> tuple[list[int], dict[str, float]]
         *_NO_CYCLE,
     ]
     values: dict[str, float] = {}
-    if family == FINISHED and judged:
+    if weekly(family) == FINISHED and judged:
         # A finished consultation always has its held durations (facts.derive).
         values["held"] = fact.held_days or 0.0
         values["business"] = fact.held_business_days or 0.0
@@ -185,10 +198,13 @@ class Base(NamedTuple):
     cycle: int
 
     def cells(self, *, weeks: Sequence[str] | None = None) -> Iterator[CellKey]:
-        """Every cell these facts add to (of the ``weeks`` given: the base's own, ``""``)."""
+        """Every cell these facts add to (of the ``weeks`` given: the base's own, ``""``;
+        a day base's: its day's only)."""
         procedures = [ANY, *(p for p in self.procedures.split(",") if p)]
         arrondissements = [ANY, self.arrondissement_code] if self.arrondissement_code else [ANY]
-        for week in (self.week, EVERY_WEEK) if weeks is None else weeks:
+        if weeks is None:
+            weeks = (self.week,) if self.family in WEEKLY else (self.week, EVERY_WEEK)
+        for week in weeks:
             for procedure in procedures:
                 for arrondissement in arrondissements:
                     for cycle in (0, self.cycle) if self.cycle else (0,):
@@ -203,9 +219,14 @@ class Base(NamedTuple):
 
 
 def base_of(fact: FactLike, family: str) -> Base | None:
-    """The base ``fact`` belongs to in ``family`` (None: an open one has no end)."""
-    week = fact.finished_week if family == FINISHED else fact.sent_week
-    if week is None or (family == FINISHED and fact.outcome == Outcome.OPEN.value):
+    """The base ``fact`` belongs to in ``family``, a week or day family of ``finished`` or
+    ``sent`` (None: an open one has no end)."""
+    ended = weekly(family) == FINISHED
+    if family in WEEKLY:
+        week = fact.finished_day if ended else fact.sent_day
+    else:
+        week = fact.finished_week if ended else fact.sent_week
+    if week is None or (ended and fact.outcome == Outcome.OPEN.value):
         return None
     return Base(
         family,
@@ -272,17 +293,18 @@ def cycle_measures(
                 counts[1] += 1
                 counts[2] += _micro((last - second) / dt.timedelta(days=1))
     first = facts[0]
-    week = iso_week(last)
     arrondissement = first.arrondissement_code or ANY
     entries = []
-    for code in [ANY, *sorted({f.administration_code for f in facts})]:
-        counts = list(gain)
-        consulted, gated, delay = gates.get(code, (0, 0, 0))
-        counts[COUNTS.index("gate_consulted")] = consulted
-        counts[COUNTS.index("gated")] = gated
-        counts[COUNTS.index("gate_delay")] = delay
-        base = Base(CYCLES, week, code, first.procedures, arrondissement, first.cycle)
-        entries.append((base, counts, values))
+    # The week bases first (the one of any administration leading), then the day's.
+    for family, week in ((CYCLES, iso_week(last)), (DAY_OF[CYCLES], iso_day(last))):
+        for code in [ANY, *sorted({f.administration_code for f in facts})]:
+            counts = list(gain)
+            consulted, gated, delay = gates.get(code, (0, 0, 0))
+            counts[COUNTS.index("gate_consulted")] = consulted
+            counts[COUNTS.index("gated")] = gated
+            counts[COUNTS.index("gate_delay")] = delay
+            base = Base(family, week, code, first.procedures, arrondissement, first.cycle)
+            entries.append((base, counts, values))
     return last, entries
 
 
@@ -332,6 +354,7 @@ class DossierFactLike(Protocol):
     administrations: str
     arrondissement_code: str | None
     filed_week: str
+    filed_day: str
     withdrawn: bool
     taken_in_charge_at: dt.datetime | None
     take_charge_due_at: dt.datetime | None
@@ -360,8 +383,10 @@ def dossier_measures(
         if fact.take_charge_hours is not None:
             values["hours"] = fact.take_charge_hours
     codes = [ANY, *(code for code in fact.administrations.split(",") if code)]
+    arrondissement = fact.arrondissement_code or ANY
     bases = [
-        Base(DOSSIERS, fact.filed_week, code, fact.procedures, fact.arrondissement_code or ANY, 0)
+        Base(family, week, code, fact.procedures, arrondissement, 0)
+        for family, week in ((DOSSIERS, fact.filed_week), (DAY_OF[DOSSIERS], fact.filed_day))
         for code in codes
     ]
     return bases, counts, values
@@ -377,7 +402,10 @@ class Cells(dict[Any, Cell]):
         return found
 
     def add(
-        self, fact: FactLike, sign: int = 1, families: Sequence[str] = (FINISHED, SENT)
+        self,
+        fact: FactLike,
+        sign: int = 1,
+        families: Sequence[str] = (FINISHED, SENT, DAY_OF[FINISHED], DAY_OF[SENT]),
     ) -> None:
         """Add (``sign`` 1) or subtract (-1) ``fact`` to its bases."""
         for family in families:
@@ -520,7 +548,7 @@ def rebuild(session: Session) -> int:
     and written; returns how many cells."""
     session.execute(delete(MetricsRollup))
     written = 0
-    for family in (FINISHED, SENT):
+    for family in (FINISHED, SENT, DAY_OF[FINISHED], DAY_OF[SENT]):
         bases = bases_from_facts(session, family, [], sketches=SKETCHES)
         by_week: dict[str, Cells] = {}
         for base, found in bases.items():
@@ -530,6 +558,8 @@ def rebuild(session: Session) -> int:
             cells = by_week[week].expanded(weeks=(week,))
             _write(session, cells.items())
             written += len(cells)
+            if family in WEEKLY:
+                continue  # no cell of every day
             for base, found in by_week[week].items():
                 for key in base.cells(weeks=(EVERY_WEEK,)):
                     every.cell(key).add(found)
@@ -551,6 +581,7 @@ DOSSIER_COLUMNS = (
     DossierFact.administrations,
     DossierFact.arrondissement_code,
     DossierFact.filed_week,
+    DossierFact.filed_day,
     DossierFact.withdrawn,
     DossierFact.taken_in_charge_at,
     DossierFact.take_charge_due_at,
@@ -600,10 +631,14 @@ def bases_from_facts(
     (the same measures as ``_measures``), the ``sketches`` (``finished`` only) from the
     judged ones' durations."""
     f = ConsultationFact
-    week = f.finished_week if family == FINISHED else f.sent_week
+    ended = weekly(family) == FINISHED
+    if family in WEEKLY:
+        week = f.finished_day if ended else f.sent_day
+    else:
+        week = f.finished_week if ended else f.sent_week
     keys = (week, f.administration_code, f.procedures, f.arrondissement_code, f.cycle)
     where = [week.is_not(None), *conditions]
-    if family == FINISHED:
+    if ended:
         where.append(f.outcome != Outcome.OPEN.value)
     judged = f.outcome.in_(_JUDGED)
     finished = f.outcome != Outcome.OPEN.value
@@ -626,7 +661,7 @@ def bases_from_facts(
         cell.counts = [a + int(b) for a, b in zip(cell.counts, found, strict=True)]
     durations = {"held": f.held_days, "business": f.held_business_days, "lateness": f.lateness_days}
     sketches = [name for name in sketches if name in durations]
-    if family != FINISHED or not sketches:
+    if not ended or not sketches:
         return bases
     rows = session.execute(
         select(*keys, *(durations[name] for name in sketches))
@@ -655,6 +690,8 @@ FACT_COLUMNS = (
     ConsultationFact.outcome,
     ConsultationFact.sent_week,
     ConsultationFact.finished_week,
+    ConsultationFact.sent_day,
+    ConsultationFact.finished_day,
     ConsultationFact.held_days,
     ConsultationFact.held_business_days,
     ConsultationFact.lateness_days,
@@ -680,41 +717,82 @@ def _next_monday(monday: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True)
 class Split:
-    """A period cut into whole weeks (read from the cells) and the rest (from the facts)."""
+    """A period cut into whole weeks (read from the week cells), whole days of the weeks it
+    covers in part (from the day cells) and what is left of a day (from the facts)."""
 
     #: The whole weeks, first and last included (None: unbounded on that side); both None
     #: and ``every`` true: the cells of every week.
     first_week: str | None
     last_week: str | None
     every: bool
+    #: Whole days ``(first, last)`` included, ISO (``2026-06-02``).
+    days: tuple[tuple[str, str], ...] = ()
     #: Instants ``[start, end)`` read from the facts.
-    rest: tuple[tuple[dt.datetime | None, dt.datetime | None], ...]
-    #: No whole week at all: everything is read from the facts.
+    rest: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
+    #: No whole week at all: days and the rest only.
     no_weeks: bool = False
 
 
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=REPORTING_ZONE)
+
+
+def _by_days(
+    low: dt.datetime, high: dt.datetime
+) -> tuple[list[tuple[str, str]], list[tuple[dt.datetime, dt.datetime]]]:
+    """``[low, high)`` as whole days (Europe/Paris) and what is left of a day at each end."""
+    first = low.astimezone(REPORTING_ZONE).date()
+    if _midnight(first) < low:
+        first += dt.timedelta(days=1)
+    end = high.astimezone(REPORTING_ZONE).date()  # its midnight is at or before ``high``
+    if first >= end:
+        return [], [(low, high)]
+    rest = []
+    if low < _midnight(first):
+        rest.append((low, _midnight(first)))
+    if _midnight(end) < high:
+        rest.append((_midnight(end), high))
+    return [(first.isoformat(), (end - dt.timedelta(days=1)).isoformat())], rest
+
+
 def split(start: dt.datetime | None, end: dt.datetime | None) -> Split:
-    """``[start, end)`` as whole ISO weeks and partial ones."""
+    """``[start, end)`` as whole ISO weeks, whole days and the rest."""
     if start is None and end is None:
-        return Split(None, None, every=True, rest=())
-    rest: list[tuple[dt.datetime | None, dt.datetime | None]] = []
+        return Split(None, None, every=True)
+    partial: list[tuple[dt.datetime, dt.datetime]] = []
     first_monday = None
     if start is not None:
         first_monday = _monday(start)
         if first_monday < start:
             first_monday = _next_monday(first_monday)
-            rest.append((start, first_monday if end is None else min(first_monday, end)))
+            partial.append((start, first_monday if end is None else min(first_monday, end)))
     end_monday = None
+    no_weeks = False
     if end is not None:
         end_monday = _monday(end)
-        if first_monday is not None and end_monday <= first_monday:
-            # No whole week: everything from the facts.
-            return Split(None, None, every=False, rest=((start, end),), no_weeks=True)
-        if end_monday < end:
-            rest.append((end_monday, end))
+        if start is not None and first_monday is not None and end_monday <= first_monday:
+            partial, no_weeks = [(start, end)], True  # no whole week
+        elif end_monday < end:
+            partial.append((end_monday, end))
+    days: list[tuple[str, str]] = []
+    rest: list[tuple[dt.datetime, dt.datetime]] = []
+    for low, high in partial:
+        found_days, found_rest = _by_days(low, high)
+        days += found_days
+        rest += found_rest
+    if no_weeks:
+        return Split(None, None, every=False, days=tuple(days), rest=tuple(rest), no_weeks=True)
     first_week = None if first_monday is None else iso_week(first_monday)
     last_week = None if end_monday is None else iso_week(end_monday - dt.timedelta(days=1))
-    return Split(first_week, last_week, every=False, rest=tuple(rest))
+    return Split(first_week, last_week, every=False, days=tuple(days), rest=tuple(rest))
+
+
+def _week_of(week: str) -> str:
+    """The ISO week a cell's ``week`` stands in: itself, or a day's (``2026-06-02``)."""
+    if len(week) != 10:
+        return week
+    year, number, _ = dt.date.fromisoformat(week).isocalendar()
+    return f"{year}-W{number:02d}"
 
 
 def select_cells(
@@ -731,13 +809,27 @@ def select_cells(
     """The ``family``'s consultations whose week instant (end, or sending) falls in
     ``[start, end)`` and that the filters select, added up per (administration, week) —
     the week ``""`` unless ``by_week``, the administration ``""`` unless
-    ``by_administration`` (added up in SQL) — with the ``sketches`` asked for."""
+    ``by_administration`` (added up in SQL) — with the ``sketches`` asked for: the week
+    cells of its whole weeks and the day cells of its other whole days, in one statement."""
     m = MetricsRollup
     result: dict[tuple[str, str], Cell] = {}
     cut = split(start, end)
+    ranges: list[Any] = []
     if not cut.no_weeks:
+        if cut.every and not by_week:
+            ranges.append(and_(m.family == family, m.week == EVERY_WEEK))
+        else:
+            weeks = [m.family == family, m.week != EVERY_WEEK]
+            if cut.first_week is not None:
+                weeks.append(m.week >= cut.first_week)
+            if cut.last_week is not None:
+                weeks.append(m.week <= cut.last_week)
+            ranges.append(and_(*weeks))
+    for first, last in cut.days:
+        ranges.append(and_(m.family == DAY_OF[family], m.week >= first, m.week <= last))
+    if ranges:
         conditions = [
-            m.family == family,
+            or_(*ranges) if len(ranges) > 1 else ranges[0],
             m.procedure == (filters.procedure or ANY),
             m.arrondissement_code == (filters.arrondissement or ANY),
             m.cycle == (filters.cycle or 0),
@@ -747,14 +839,6 @@ def select_cells(
         elif family == DOSSIERS:
             # A dossier is in its cell of any administration and in each one consulted.
             conditions.append(m.administration_code == ANY)
-        if cut.every and not by_week:
-            conditions.append(m.week == EVERY_WEEK)
-        else:
-            conditions.append(m.week != EVERY_WEEK)
-            if cut.first_week is not None:
-                conditions.append(m.week >= cut.first_week)
-            if cut.last_week is not None:
-                conditions.append(m.week <= cut.last_week)
         group = [
             *([m.administration_code] if by_administration else []),
             *([m.week] if by_week else []),
@@ -783,7 +867,7 @@ def select_cells(
 
 def _group_key(row: Any, by_administration: bool, by_week: bool) -> tuple[str, str]:
     code = row[0] if by_administration else ""
-    week = row[int(by_administration)] if by_week else ""
+    week = _week_of(row[int(by_administration)]) if by_week else ""
     return code, week
 
 
@@ -824,6 +908,8 @@ def _from_facts(
         bases = bases_from_facts(session, family, conditions, sketches=sketches)
     cells = Cells()
     for base, found in bases.items():
+        if base.family != family:
+            continue  # a cycle's or a dossier's day base
         if (
             filters.administration is not None
             and base.administration_code != filters.administration

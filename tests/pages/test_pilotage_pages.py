@@ -371,9 +371,8 @@ def test_the_forecast_lists_the_most_likely_breaches_first(
 
 
 #: Most statements a managers' page may run: the session and header, the catalogue (three),
-#: the figures (per table, its cells and the facts of the period's two partial weeks; the
-#: review cycles of a partial week in two: their dossiers, then their facts), the
-#: watch list and its rows.
+#: the figures (per table, its week and day cells in one statement, their sketches in
+#: another), the watch list and its rows.
 PILOTAGE_MOST = 45
 PILOTAGE_PAGES = [
     "/pilotage/indicateurs?from=2026-05-01&to=2026-12-31",
