@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -14,6 +14,9 @@ from accelerator.shared.config import get_settings
 from accelerator.shared.errors import AcceleratorError
 from accelerator.shared.text import t
 from accelerator.sla.calendars import WorkingCalendar
+
+if TYPE_CHECKING:
+    from accelerator.simulation.queries import HeldTimes
 
 #: Dossiers of generated history the demo loads (``accelerator demo --history N``).
 DEMO_HISTORY_DOSSIERS = 800
@@ -375,13 +378,13 @@ def deadline(
     typer.echo(answer.deadline)
 
 
-def _history() -> tuple[dict[str, list[float]], list[str]]:
+def _history() -> tuple[dict[str, HeldTimes], list[str]]:
     """Answered consultations' held times of the configured database, and notes on it."""
     from sqlalchemy import inspect
     from sqlalchemy.engine import make_url
 
     from accelerator.shared.db import get_database
-    from accelerator.simulation.queries import answered_held_times
+    from accelerator.simulation.queries import held_times
 
     url = make_url(get_settings().database_url)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
@@ -391,7 +394,7 @@ def _history() -> tuple[dict[str, list[float]], list[str]]:
         if not inspect(database.engine).has_table("consultation_facts"):
             return {}, [t("cli.simulate.no_history")]
         with database.transaction(read_only=True) as session:
-            return answered_held_times(session), []
+            return held_times(session), []
     except Exception as error:  # no history is no reason to refuse a what-if
         return {}, [t("cli.simulate.history_unreadable", error=error)]
 

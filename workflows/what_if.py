@@ -29,7 +29,7 @@ from accelerator.shared.db import get_database, utcnow
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
 from accelerator.simulation.actions import run_what_if
-from accelerator.simulation.queries import answered_held_times
+from accelerator.simulation.queries import held_times
 from accelerator.whatif.actions import fail_run, finish_run, start_run
 from accelerator.whatif.schemas import RunParameters
 from workflows import deployments
@@ -52,7 +52,7 @@ def start(run_id: uuid.UUID) -> RunParameters | None:
 def simulate(parameters: RunParameters) -> dict[str, object]:
     """Both modes over the run's dossiers; the answer as ``simulation.rules.as_json``."""
     with get_database().transaction(read_only=True) as session:
-        history = answered_held_times(session)
+        history = held_times(session)
     return run_what_if(parameters, history=history)
 
 

@@ -60,7 +60,7 @@ from accelerator.migrations.commands import upgrade
 from accelerator.shared.db import Database
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
-from accelerator.simulation.queries import choose_responses
+from accelerator.simulation.queries import HeldTimes, choose_responses
 from accelerator.simulation.rules import (
     PROJECTS,
     Delay,
@@ -527,7 +527,7 @@ def answer(
     *,
     dossiers: int,
     seed: int,
-    history: Mapping[str, list[float]],
+    history: Mapping[str, HeldTimes],
     modes: Sequence[Mode] = (Mode.PARALLEL, Mode.SERIAL),
     notes: Sequence[str] = (),
     directory: Path | None = None,
@@ -579,7 +579,7 @@ def queue_what_if(
 def run_what_if(
     parameters: RunParameters,
     *,
-    history: Mapping[str, list[float]],
+    history: Mapping[str, HeldTimes],
     directory: Path | None = None,
 ) -> dict[str, object]:
     """A queued what-if run (both modes), its answer as ``rules.as_json`` writes it; the

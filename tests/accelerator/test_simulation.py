@@ -8,6 +8,7 @@ import datetime as dt
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,7 @@ from accelerator.dossiers.models import Dossier
 from accelerator.metrics.facts import business_days_in, days
 from accelerator.shared.errors import InvalidInput, InvalidTransition
 from accelerator.simulation.actions import seed_administrations, simulate
-from accelerator.simulation.queries import answered_held_times, choose_responses, fit_lognormal
+from accelerator.simulation.queries import HeldTimes, choose_responses, fit_lognormal, held_times
 from accelerator.simulation.rules import add_business_days, quantile, ratios, sample_world
 from accelerator.simulation.schemas import (
     Chosen,
@@ -141,31 +142,77 @@ def test_p90_below_the_median_is_refused() -> None:
 def test_fitted_medians_of_a_small_history(db: Any) -> None:
     metrics_dataset.build(db)
     with db.transaction(read_only=True) as session:
-        history = answered_held_times(session)
-    # Held business days (tests/metrics_dataset.py): UDAP 4 (A) and 5 (B); SDIS 5 and 5 (its
-    # tacit opinion is left out); DDT 7 minus 2 days waiting for the holder.
-    assert sorted(history["UDAP-65"]) == pytest.approx([4, 5])
-    assert sorted(history["SDIS-65"]) == pytest.approx([5, 5])
-    assert history["DDT-65"] == pytest.approx([5])
+        history = held_times(session)
+    # Held business days (tests/metrics_dataset.py): UDAP 4 (A) and 5 (B); SDIS 5 and 5, and
+    # its tacit opinion censored at its deadline (B's second cycle: 15/06 09:00 to 16/07
+    # 00:00, 14 July a holiday: 21.6 business days); DDT 7 minus 2 days waiting for the holder.
+    udap, sdis, ddt = history["UDAP-65"], history["SDIS-65"], history["DDT-65"]
+    assert sorted(udap.durations) == pytest.approx([4, 5]) and udap.answered == [True, True]
+    pairs = sorted(zip(sdis.durations, sdis.answered, strict=True))
+    assert pairs == [(5.0, True), (5.0, True), (pytest.approx(21.625, abs=1e-3), False)]
+    assert ddt.durations == pytest.approx([5]) and ddt.answers == 1
     config = SimulationConfig.model_validate({"fit": {"min_answered": 2}})
     chosen = {c.code: c for c in choose_responses(config, ["UDAP-65", "SDIS-65", "DDT-65"],
                                                   history)}  # fmt: skip
-    udap = chosen["UDAP-65"]
-    assert udap.source == "fitted" and udap.observed == 2
-    assert isinstance(udap.response, LogNormal)
+    fitted = chosen["UDAP-65"]
+    assert fitted.source == "fitted" and fitted.observed == 2
+    assert isinstance(fitted.response, LogNormal)
     # The lognormal's maximum likelihood: median = geometric mean, sigma = sd of the logs.
-    assert udap.response.median == pytest.approx(math.sqrt(20), abs=1e-3)
+    assert fitted.response.median == pytest.approx(math.sqrt(20), abs=1e-3)
     sigma = (math.log(5) - math.log(4)) / 2
-    assert udap.response.p90 == pytest.approx(math.sqrt(20) * math.exp(1.2815516 * sigma), abs=2e-3)
-    assert chosen["SDIS-65"].response == Fixed(kind="fixed", value=5, unit="business_days")
+    assert fitted.response.p90 == pytest.approx(
+        math.sqrt(20) * math.exp(1.2815516 * sigma), abs=2e-3
+    )
+    # SDIS's silence counts: without it, two answers of 5 days would be a fixed 5 days.
+    silent = chosen["SDIS-65"]
+    assert silent.source == "fitted" and silent.observed == 2
+    assert isinstance(silent.response, LogNormal)
+    mu, spread = censored_maximum([5.0, 5.0], [21.625])
+    assert silent.response.median == pytest.approx(math.exp(mu), rel=1e-3)
+    assert silent.response.p90 == pytest.approx(math.exp(mu + 1.2815516 * spread), rel=1e-3)
     assert chosen["DDT-65"].source == "legal" and isinstance(chosen["DDT-65"].response, Legal)
+
+
+def censored_maximum(answers: list[float], censored: list[float]) -> tuple[float, float]:
+    """The lognormal's (mu, sigma) maximising the likelihood of ``answers`` (densities) and
+    ``censored`` (survival), found with a general optimiser: a check apart from lifelines."""
+    from scipy import optimize, stats
+
+    def minus_log_likelihood(parameters: Any) -> float:
+        mu, log_sigma = parameters
+        sigma = math.exp(log_sigma)
+        dist = stats.lognorm(s=sigma, scale=math.exp(mu))
+        return -float(sum(dist.logpdf(answers)) + sum(dist.logsf(censored)))
+
+    options = {"xatol": 1e-9, "fatol": 1e-12, "maxiter": 10_000}
+    start = [math.log(5.0), 0.0]
+    found = optimize.minimize(minus_log_likelihood, start, method="Nelder-Mead", options=options)
+    return float(found.x[0]), math.exp(float(found.x[1]))
+
+
+def test_the_fit_counts_the_silences_it_would_otherwise_leave_out() -> None:
+    # DDT answers in a lognormal time (median 20 business days, sigma 0.5) when it answers
+    # at all; past its 30-day deadline it is silent: tacit opinions.
+    rng = np.random.default_rng(11)
+    times = np.exp(rng.normal(math.log(20.0), 0.5, 4_000))
+    answered = times < 30.0
+    history = {"DDT-65": HeldTimes(list(np.minimum(times, 30.0)), list(answered))}
+    config = SimulationConfig.model_validate({})
+    chosen = choose_responses(config, ["DDT-65"], history)[0]
+    assert isinstance(chosen.response, LogNormal) and chosen.observed == int(answered.sum())
+    assert chosen.response.median == pytest.approx(20.0, rel=0.03)
+    assert chosen.response.p90 == pytest.approx(20.0 * math.exp(0.5 * 1.2815516), rel=0.05)
+    # The answers alone would say DDT is quicker than it is.
+    quick = fit_lognormal(times[answered])
+    assert isinstance(quick, LogNormal) and quick.median < 0.9 * 20.0
 
 
 def test_a_scenario_distribution_beats_the_fit() -> None:
     config = SimulationConfig.model_validate(
         {"administrations": {"DDT-65": {"response": {"kind": "fixed", "value": 10}}}}
     )
-    chosen = choose_responses(config, ["DDT-65"], {"DDT-65": [20.0] * 50})
+    history = {"DDT-65": HeldTimes([20.0] * 50, [True] * 50)}
+    chosen = choose_responses(config, ["DDT-65"], history)
     assert chosen[0].source == "file" and chosen[0].response.value == 10  # type: ignore[union-attr]
     values = [20.0, 21.0, 19.0, 22.0, 18.0]
     fitted = fit_lognormal(values)

@@ -108,7 +108,7 @@ def run_what_ifs(url: str) -> int:
     from sqlalchemy import select
 
     from accelerator.simulation.actions import run_what_if
-    from accelerator.simulation.queries import answered_held_times
+    from accelerator.simulation.queries import held_times
     from accelerator.whatif.actions import finish_run, start_run
     from accelerator.whatif.models import SimulationRun
 
@@ -117,7 +117,7 @@ def run_what_ifs(url: str) -> int:
         queued = list(
             session.scalars(select(SimulationRun.id).where(SimulationRun.status == "queued"))
         )
-        history = answered_held_times(session)
+        history = held_times(session)
     for run_id in queued:
         with database.transaction() as session:
             parameters = start_run(session, run_id=run_id, now=utcnow())
