@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from accelerator.catalogue.models import Commune
@@ -39,6 +39,7 @@ from accelerator.metrics.models import ConsultationFact, DossierFact, ProcedureF
 from accelerator.metrics.pack import Week, check_week
 from accelerator.notifications.actions import Template, notification
 from accelerator.outbox.actions import enqueue
+from accelerator.shared.db import serialise
 from accelerator.sla.actions import calendar_version, facts_of
 from accelerator.sla.calendars import WorkingCalendar
 from accelerator.sla.clocks import project, rung_instant
@@ -112,7 +113,7 @@ def refresh_batch(
     the first such batch marks them pending (``rollups.mark_pending``), and the batch that
     finds nothing stale rebuilds them once. ``roll_up`` false leaves them alone (the caller
     rebuilds)."""
-    _serialise(session)
+    serialise(session, REFRESH_LOCK)
     if roll_up and rollups.missing(session):
         rollups.rebuild(session)
     dossiers = stale_dossiers(session, limit=max(batch, REBUILD_AFTER))
@@ -142,13 +143,6 @@ def refresh_facts(session: Session, *, now: dt.datetime, batch: int = BATCH) -> 
     while done := refresh_batch(session, now=now, batch=batch):
         total += done
     return total
-
-
-def _serialise(session: Session) -> None:
-    """One refresh at a time: on PostgreSQL a transaction-scoped advisory lock (SQLite's
-    writers are serialised already by ``BEGIN IMMEDIATE``)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REFRESH_LOCK})
 
 
 def _dossier_context(

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -72,6 +72,14 @@ class Base(DeclarativeBase):
 def new_id() -> uuid.UUID:
     """A fresh random identifier for a row."""
     return uuid.uuid4()
+
+
+def serialise(session: Session, key: int) -> None:
+    """Until this transaction ends, the others calling this with ``key`` wait: a
+    transaction-scoped advisory lock on PostgreSQL (SQLite's writers are serialised already by
+    ``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def utcnow() -> dt.datetime:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from accelerator.identity.models import User
 from accelerator.outbox.actions import Queued, enqueue
 from accelerator.outbox.topics import Topic
+from accelerator.shared.db import serialise
 from accelerator.shared.errors import InvalidInput, NotFound
 from accelerator.shared.text import t
 from accelerator.whatif.models import SimulationRun
@@ -27,6 +28,8 @@ from accelerator.whatif.status import RunStatus, check_transition
 
 #: The most runs queued or running at once: each one takes minutes of both cores.
 MAX_WAITING = 3
+#: The advisory lock key of the queue (PostgreSQL): "whatif" in ASCII.
+QUEUE_LOCK = 0x776861746966
 #: A run still running this long after it started lost its process (the page's largest run
 #: takes minutes, tens of them on a loaded machine).
 STALE_AFTER = dt.timedelta(hours=2)
@@ -54,6 +57,7 @@ def queue_run(
     ``scenario`` is a validated ``simulation.schemas.SimulationConfig`` in JSON mode: the
     simulation's own action (``simulation.actions.queue_what_if``) checks it first.
     """
+    serialise(session, QUEUE_LOCK)  # counted and added by one manager at a time
     if waiting_count(session) >= MAX_WAITING:
         raise InvalidInput(t("whatif.too_many_waiting", count=MAX_WAITING))
     run = SimulationRun(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 import uuid
 from typing import Any
 
@@ -119,6 +120,34 @@ def test_no_more_than_three_runs_wait_at_once(db: Any) -> None:
         fail_run(session, run_id=first, message="arrêtée", now=NOW)
     with db.transaction() as session:
         queue_what_if(session, data=hotel(), user=person, now=NOW)
+
+
+def test_two_managers_queueing_at_once_never_make_it_four(db: Any) -> None:
+    person = manager(db)
+    with db.transaction() as session:
+        for _ in range(MAX_WAITING - 1):
+            queue_what_if(session, data=hotel(), user=person, now=NOW)
+    outcomes: list[str] = []
+
+    def second_manager() -> None:
+        try:
+            with db.transaction() as session:
+                queue_what_if(session, data=hotel(), user=person, now=NOW)
+            outcomes.append("queued")
+        except InvalidInput:
+            outcomes.append("refused")
+
+    with db.transaction() as session:
+        queue_what_if(session, data=hotel(), user=person, now=NOW)  # the last place, not committed
+        other = threading.Thread(target=second_manager)
+        other.start()
+        other.join(timeout=1.0)
+        # The other manager waits for this one's transaction (uncommitted, its run is unseen).
+        assert other.is_alive() and outcomes == []
+    other.join(timeout=60)
+    assert outcomes == ["refused"]
+    with db.transaction(read_only=True) as session:
+        assert len(session.scalars(select(SimulationRun)).all()) == MAX_WAITING
 
 
 def test_a_scenario_naming_an_administration_the_simulation_lacks_is_refused(db: Any) -> None:
