@@ -936,16 +936,20 @@ CALIBRATION_ORIGIN = dt.timedelta(weeks=12)
 
 
 def calibration_origin(filters: Filters, now: dt.datetime) -> dt.datetime:
-    """When the calibration's forecast is made again: the period's start, or 12 weeks back."""
-    return min(filters.start or now - CALIBRATION_ORIGIN, now)
+    """When the calibration's forecast is made again: the period's start, or the midnight
+    (Paris) of the day 12 weeks back."""
+    if filters.start is not None:
+        return min(filters.start, now)
+    day = (now - CALIBRATION_ORIGIN).astimezone(REPORTING_ZONE).date()
+    return dt.datetime.combine(day, dt.time(0), tzinfo=REPORTING_ZONE)
 
 
 def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list[CalibrationOut]:
     """How well a past forecast did, by decile (``forecast.backtest``): the forecast made at
-    the period's start (without one: 12 weeks before ``now``) from the history as known
-    then, for the consultations the filters select that were open then with a legal deadline
-    to come, against what became of them (tacit, answered after the deadline, or open past
-    it: missed). Out of sample: what happened after the origin does not enter the curves."""
+    ``calibration_origin`` from the history as known then, for the consultations the filters
+    select that were open then with a legal deadline to come, against what became of them
+    (tacit, answered after the deadline, or open past it: missed). Out of sample: what
+    happened after the origin does not enter the curves."""
     origin = calibration_origin(filters, now)
     day = dt.timedelta(days=1)
 

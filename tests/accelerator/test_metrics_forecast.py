@@ -12,6 +12,7 @@ import pytest
 from accelerator.metrics import queries
 from accelerator.metrics.forecast import Past, backtest, breach_probability, calibration, fit
 from accelerator.metrics.schemas import Filters
+from tests.factories import paris
 from tests.metrics_dataset import NOW, History, build
 
 RATE = 0.1  # answers per held day: a mean of 10 days
@@ -171,3 +172,10 @@ def test_the_backtest_leaves_out_what_is_not_known_yet() -> None:
     waited = Past(("DDT-65", "t"), 0.0, None, None, 3.0, None, False, 30.0, None)
     assert waited.held_at(5.0) == 2.0
     assert Past(("DDT-65", "t"), 0.0, 9.0, 4.0, 0.0, None, True, 30.0, False).held_at(8.0) == 4.0
+
+
+def test_the_calibrations_origin_is_the_periods_start_or_a_midnight_12_weeks_back() -> None:
+    assert queries.calibration_origin(Filters(), NOW) == paris(2026, 4, 27)
+    assert queries.calibration_origin(Filters(start=paris(2026, 6, 9)), NOW) == paris(2026, 6, 9)
+    # A start still to come: the forecast is made now at the latest.
+    assert queries.calibration_origin(Filters(start=paris(2026, 9, 1)), NOW) == NOW
