@@ -4,6 +4,7 @@ line and exit code 2 for every refusal, the history fitted from the configured d
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tests import metrics_dataset
+from tests.accelerator.test_simulation import censored_maximum
 from tests.cli.test_cli import accelerator
 
 HOTEL = {
@@ -148,9 +150,11 @@ def test_distributions_are_fitted_from_the_configured_database(db: Any, tmp_path
     assert responses["UDAP-65"]["source"] == "fitted"
     assert responses["UDAP-65"]["observed"] == 2
     assert responses["UDAP-65"]["median"] == pytest.approx(20**0.5, abs=1e-3)
-    assert responses["SDIS-65"] == {
-        "source": "fitted", "observed": 2, "kind": "fixed", "value": 5.0, "unit": "business_days",
-    }  # fmt: skip
+    # SDIS: two answers of 5 days and its tacit opinion censored at 21.625 business days.
+    mu, _sigma = censored_maximum([5.0, 5.0], [21.625])
+    sdis = responses["SDIS-65"]
+    assert (sdis["source"], sdis["observed"], sdis["kind"]) == ("fitted", 2, "lognormal")
+    assert sdis["median"] == pytest.approx(math.exp(mu), rel=1e-3)
     assert responses["DDT-65"]["source"] == "legal"
     notes = json.loads(done.output)["notes"]
     assert any("DDT-65" in note for note in notes)
