@@ -57,6 +57,7 @@ from accelerator.demo.history import (  # noqa: E402
     read_world,
 )
 from accelerator.dossiers.models import Dossier  # noqa: E402
+from accelerator.metrics import rollups  # noqa: E402
 from accelerator.metrics.actions import (  # noqa: E402
     refresh_batch,
     stale_consultations,
@@ -155,9 +156,10 @@ def filled(database: Database, dossiers: int) -> Fill | None:
         return None
     with database.transaction(read_only=True) as session:
         stale = bool(stale_dossiers(session, limit=1) or stale_consultations(session, limit=1))
+        stale = stale or rollups.missing(session) or rollups.pending(session)
     if stale:
-        # Facts missing or stale (a migration emptied them): derived again as the sweep
-        # would after the upgrade, not filled again.
+        # Facts missing or stale, or cells emptied (a migration): derived again and the cells
+        # rebuilt as the sweep would after the upgrade, not filled again.
         started = time.perf_counter()
         derived = derive(database, now=latest)
         log(f"stale facts derived again: {derived:,} rows in {time.perf_counter() - started:.0f} s")

@@ -32,7 +32,7 @@ that happened after the origin enters the curves.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,9 +78,9 @@ def fit(durations: Sequence[float], answered: Sequence[bool]) -> Survival:
     return Survival(fitter, len(durations), int(np.sum(np.asarray(answered, dtype=bool))))
 
 
-#: The history of one (administration, consultation type): held durations and whether each
+#: The history by (administration, consultation type): held durations and whether each
 #: ended in an answer (an event) or is censored there.
-History = Mapping[tuple[str, str], tuple[Sequence[float], Sequence[bool]]]
+Durations = dict[tuple[str, str], tuple[list[float], list[bool]]]
 
 
 class Curves:
@@ -88,9 +88,10 @@ class Curves:
     type)`` → the narrowest history with at least ``MIN_ANSWERS`` answers (administration ×
     type, then the type, then everything) and its basis."""
 
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: Durations) -> None:
         self.history = history
         self._fitted: dict[tuple[str, ...], Survival | None] = {}
+        self._chosen: dict[tuple[str, str], tuple[Survival, str]] = {}
 
     def _fit(self, key: tuple[str, ...], keep: Iterable[tuple[str, str]]) -> Survival | None:
         if key not in self._fitted:
@@ -101,6 +102,12 @@ class Curves:
         return self._fitted[key]
 
     def __call__(self, code: str, kind: str) -> tuple[Survival, str]:
+        # Asked once per open consultation: the levels are looked through once per group.
+        if (code, kind) not in self._chosen:
+            self._chosen[(code, kind)] = self._choose(code, kind)
+        return self._chosen[(code, kind)]
+
+    def _choose(self, code: str, kind: str) -> tuple[Survival, str]:
         groups = list(self.history)
         levels = (
             (("pair", code, kind), "administration×type", [g for g in groups if g == (code, kind)]),
@@ -176,9 +183,6 @@ class Past:
         end = at if self.waiting_since is None else min(at, self.waiting_since)
         age = max(end - self.sent - self.waiting, 0.0)
         return age if self.held is None else min(age, self.held)
-
-
-Durations = dict[tuple[str, str], tuple[list[float], list[bool]]]
 
 
 def history_at(pasts: Iterable[Past], origin: float) -> Durations:

@@ -170,13 +170,7 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
         ).where(*conditions)
     ).one()
     filed, taken_n, within, late = (int(v) for v in row)
-    hours = (
-        session.connection()
-        .execute(select(D.take_charge_hours).where(*conditions, taken))
-        .scalars()
-        .all()
-    )
-    levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
+    levels = _exact_hours(session, conditions)
     return TakeChargeOut(
         filed=filed,
         taken=taken_n,
@@ -187,6 +181,18 @@ def take_charge(session: Session, filters: Filters, *, now: dt.datetime) -> Take
         p50_hours=levels[50],
         p90_hours=levels[90],
     )
+
+
+def _exact_hours(session: Session, conditions: list[ColumnElement[bool]]) -> Levels:
+    """The median and 90th percentile of the hours to take charge of the dossiers taken in
+    charge that ``conditions`` select, from their facts (one fetch)."""
+    hours = (
+        session.connection()
+        .execute(select(D.take_charge_hours).where(*conditions, D.taken_in_charge_at.is_not(None)))
+        .scalars()
+        .all()
+    )
+    return figures.percentiles([h for h in hours if h is not None], (50, 90))
 
 
 def _take_charge_rolled_up(
@@ -221,15 +227,7 @@ def _take_charge_rolled_up(
         or 0
     )
     if taken_n <= EXACT_LIMIT:
-        hours = (
-            session.connection()
-            .execute(
-                select(D.take_charge_hours).where(*conditions, D.taken_in_charge_at.is_not(None))
-            )
-            .scalars()
-            .all()
-        )
-        levels = figures.percentiles([h for h in hours if h is not None], (50, 90))
+        levels = _exact_hours(session, conditions)
     else:
         levels = _rounded(sketch.percentiles(*cell.merged("hours"), (50, 90)))
     return TakeChargeOut(
@@ -956,8 +954,7 @@ def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list
     def days(instant: dt.datetime | None) -> float | None:
         return None if instant is None else (instant - origin) / day
 
-    dimensions = _dimensions(filters)
-    selected = and_(true(), *dimensions) if dimensions else true()
+    selected = and_(true(), *_dimensions(filters))
     pasts: list[forecasting.Past] = []
     items: list[forecasting.Past] = []
     for row in session.connection().execute(

@@ -100,6 +100,15 @@ class FactLike(Protocol):
     on_time_target: bool | None
 
 
+#: The fact's column that places it in a cell of a ``finished`` or ``sent`` family.
+WEEK_COLUMN = {
+    FINISHED: "finished_week",
+    SENT: "sent_week",
+    DAY_OF[FINISHED]: "finished_day",
+    DAY_OF[SENT]: "sent_day",
+}
+
+
 def weekly(family: str) -> str:
     """The week family of ``family`` (itself, or the one a day family is of)."""
     return WEEKLY.get(family, family)
@@ -222,10 +231,7 @@ def base_of(fact: FactLike, family: str) -> Base | None:
     """The base ``fact`` belongs to in ``family``, a week or day family of ``finished`` or
     ``sent`` (None: an open one has no end)."""
     ended = weekly(family) == FINISHED
-    if family in WEEKLY:
-        week = fact.finished_day if ended else fact.sent_day
-    else:
-        week = fact.finished_week if ended else fact.sent_week
+    week = getattr(fact, WEEK_COLUMN[family])
     if week is None or (ended and fact.outcome == Outcome.OPEN.value):
         return None
     return Base(
@@ -632,10 +638,7 @@ def bases_from_facts(
     judged ones' durations."""
     f = ConsultationFact
     ended = weekly(family) == FINISHED
-    if family in WEEKLY:
-        week = f.finished_day if ended else f.sent_day
-    else:
-        week = f.finished_week if ended else f.sent_week
+    week = getattr(f, WEEK_COLUMN[family])
     keys = (week, f.administration_code, f.procedures, f.arrondissement_code, f.cycle)
     where = [week.is_not(None), *conditions]
     if ended:
@@ -949,14 +952,12 @@ def closed_cycles(
     if end is not None:
         conditions.append(f.finished_at < end)
     conditions += fact_conditions(filters)
-    # Two statements, whatever the number of cycles: the dossiers that had an opinion in
-    # the period, then every fact of theirs through the dossier index (a subquery there let
-    # PostgreSQL scan the whole table); their other cycles are measured too, and left out.
-    dossiers = list(session.scalars(select(f.dossier_id).where(*conditions).distinct()))
-    rows = session.connection().execute(select(*CYCLE_COLUMNS).where(f.dossier_id.in_(dossiers)))
-    for facts in cycles_of(rows).values():
-        if filters.cycle is not None and facts[0].cycle != filters.cycle:
-            continue
+    # The review cycles that had an opinion in the period, then their facts through the
+    # dossier index, 500 dossiers a statement (``cycle_facts``: a subquery there let
+    # PostgreSQL scan the whole table, and one list of every dossier passed its 65,535
+    # parameters).
+    cycles = session.execute(select(f.dossier_id, f.cycle).where(*conditions).distinct())
+    for facts in cycle_facts(session, {(dossier, cycle) for dossier, cycle in cycles}):
         found = cycle_measures(facts)
         if found is None:
             continue
