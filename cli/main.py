@@ -1,5 +1,5 @@
 """``accelerator`` command line: serve, relay, demo, run, db upgrade, catalogue load, users
-create, report weekly, simulate."""
+create, report weekly, metrics refresh, simulate."""
 
 from __future__ import annotations
 
@@ -32,11 +32,13 @@ catalogue_app = typer.Typer(help=t("cli.catalogue.help"), no_args_is_help=True)
 users_app = typer.Typer(help=t("cli.users.help"), no_args_is_help=True)
 documents_app = typer.Typer(help=t("cli.documents.help"), no_args_is_help=True)
 report_app = typer.Typer(help=t("cli.report.help"), no_args_is_help=True)
+metrics_app = typer.Typer(help=t("cli.metrics.help"), no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(documents_app, name="documents")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")
+app.add_typer(metrics_app, name="metrics")
 
 
 def _fail(message: str) -> NoReturn:
@@ -109,6 +111,32 @@ def documents_sweep(
             store.delete(key)
         removed += len(orphans)
     typer.echo(t("cli.documents.swept", removed=removed, store=store.description))
+
+
+@metrics_app.command("refresh", help=t("cli.metrics.refresh.command_help"))
+def metrics_refresh() -> None:
+    """Derive every stale fact of the managers' figures and rebuild the rollups if they are
+    missing or pending (after an upgrade that empties them, a bulk load), as the sweep does,
+    until nothing is stale."""
+    import time
+
+    from accelerator.metrics import rollups
+    from accelerator.metrics.actions import refresh_batch
+    from accelerator.shared.db import get_database, utcnow
+
+    started = time.perf_counter()
+    rows = 0
+    while True:
+        # One transaction per batch, like the sweep: a long refresh keeps what it has done.
+        with get_database().transaction() as session:
+            done = refresh_batch(session, now=utcnow())
+        rows += done
+        if not done:
+            break
+    with get_database().transaction(read_only=True) as session:
+        cells = rollups.count(session)
+    seconds = f"{time.perf_counter() - started:.1f}"
+    typer.echo(t("cli.metrics.refreshed", rows=rows, cells=cells, seconds=seconds))
 
 
 @catalogue_app.command("communes", help=t("cli.catalogue.communes.command_help"))

@@ -548,6 +548,16 @@ def missing(session: Session) -> bool:
     return session.scalar(select(DossierFact.dossier_id).limit(1)) is not None
 
 
+def count(session: Session) -> int:
+    """How many cells the rollups hold (the bulk refresh's marker not counted)."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(MetricsRollup).where(MetricsRollup.family != PENDING)
+        )
+        or 0
+    )
+
+
 def rebuild(session: Session) -> int:
     """Every cell recomputed from the facts: the facts added up by base in SQL (and their
     durations read once for the sketches), then each week's bases expanded into its cells
