@@ -308,11 +308,12 @@ def procedures(session: Session, filters: Filters, *, now: dt.datetime) -> list[
 
 
 def administrations(
-    session: Session, filters: Filters, *, now: dt.datetime
+    session: Session, filters: Filters, *, now: dt.datetime, opened: OpenCounts | None = None
 ) -> list[AdministrationOut]:
     """Per administration: delays of the opinions given in the period (tacit included; held
     time, elapsed and business days), on-time shares, tacit share, lateness past the internal
-    target; and its open work at ``as_of``: open, past the internal target, at risk."""
+    target; and its open work at ``as_of``: open, past the internal target, at risk.
+    ``opened``: ``open_counts``, when the caller read them already."""
     cells = rollups.select_cells(
         session,
         rollups.FINISHED,
@@ -324,21 +325,7 @@ def administrations(
     )
     judged = {code: cell for (code, _), cell in cells.items() if cell.count("judged")}
     levels = _duration_levels(session, filters, judged)
-    at = as_of(filters, now)
-    opened = {
-        code: row
-        for code, *row in session.execute(
-            select(
-                F.administration_code,
-                func.count(),
-                _count(_past_target(at)),
-                _count(F.legal_due_at <= at),
-                _count(_at_risk(at)),
-            )
-            .where(_open_at(at, now), *_dimensions(filters))
-            .group_by(F.administration_code)
-        )
-    }
+    opened = open_counts(session, filters, now=now) if opened is None else opened
     result = []
     for code in sorted(set(judged) | set(opened)):
         cell = judged.get(code, rollups.Cell())
@@ -346,7 +333,11 @@ def administrations(
         on_time, on_target = cell.count("on_time_legal"), cell.count("on_time_target")
         none = dict.fromkeys(figures.LEVELS)
         held_levels, business_levels, late_levels = levels.get(code, (none, none, none))
-        open_n, past_target, past_legal, risk = opened.get(code, (0, 0, 0, 0))
+        found = opened.get(code, {})
+        open_n = sum(counts.open for counts in found.values())
+        past_target = sum(counts.past_target for counts in found.values())
+        past_legal = sum(counts.past_legal for counts in found.values())
+        risk = sum(counts.at_risk for counts in found.values())
         result.append(
             AdministrationOut(
                 code=code,
@@ -574,10 +565,25 @@ def parallel_gain(
 # --- Work in progress, flow and cohorts ---
 
 
-def work_in_progress(
-    session: Session, filters: Filters, *, now: dt.datetime
-) -> list[WorkInProgressOut]:
-    """Open consultations at ``as_of`` per administration, by whole days since sending."""
+@dataclasses.dataclass(frozen=True)
+class OpenCount:
+    """Open consultations of one administration and age bucket at ``as_of``: how many, and
+    among them past the internal target, past the legal deadline, at risk."""
+
+    open: int
+    past_target: int
+    past_legal: int
+    at_risk: int
+
+
+#: Per administration, per age bucket (``figures.AGE_BUCKETS``' labels): its open work.
+OpenCounts = dict[str, dict[str, OpenCount]]
+
+
+def open_counts(session: Session, filters: Filters, *, now: dt.datetime) -> OpenCounts:
+    """The open consultations at ``as_of`` that the filters select, counted per
+    administration and by whole days since sending, in one read of the open facts (the
+    per-administration table and the work in progress share it)."""
     at = as_of(filters, now)
     bucket = case(
         *[
@@ -587,20 +593,39 @@ def work_in_progress(
         ],
         else_=figures.AGE_BUCKETS[-1][0],
     )
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for code, label, n in session.execute(
-        select(F.administration_code, bucket, func.count())
+    counts: OpenCounts = defaultdict(dict)
+    for code, label, *row in session.execute(
+        select(
+            F.administration_code,
+            bucket,
+            func.count(),
+            _count(_past_target(at)),
+            _count(F.legal_due_at <= at),
+            _count(_at_risk(at)),
+        )
         .where(_open_at(at, now), *_dimensions(filters))
         .group_by(F.administration_code, bucket)
     ):
-        counts[code][label] = int(n)
+        counts[code][label] = OpenCount(*(int(n) for n in row))
+    return dict(counts)
+
+
+def work_in_progress(
+    session: Session, filters: Filters, *, now: dt.datetime, opened: OpenCounts | None = None
+) -> list[WorkInProgressOut]:
+    """Open consultations at ``as_of`` per administration, by whole days since sending.
+    ``opened``: ``open_counts``, when the caller read them already."""
+    opened = open_counts(session, filters, now=now) if opened is None else opened
     return [
         WorkInProgressOut(
             code=code,
-            **{label: found.get(label, 0) for label, _, _ in figures.AGE_BUCKETS},
-            total=sum(found.values()),
+            **{
+                label: found[label].open if label in found else 0
+                for label, _, _ in figures.AGE_BUCKETS
+            },
+            total=sum(counts.open for counts in found.values()),
         )
-        for code, found in sorted(counts.items())
+        for code, found in sorted(opened.items())
     ]
 
 
@@ -762,15 +787,16 @@ def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryO
     cycles = _cycle_cells(session, filters)
     gain = parallel_gain(session, filters, cells=cycles)
     sent = _weeks(session, rollups.SENT, filters)
+    opened = open_counts(session, filters, now=now)
     return SummaryOut(
         as_of=as_of(filters, now).isoformat(),
         take_charge=take,
         take_charge_within_24h_share=take.share_within_target,
-        administrations=administrations(session, filters, now=now),
+        administrations=administrations(session, filters, now=now, opened=opened),
         gating=gating(session, filters, cells=cycles),
         parallel_gain=gain,
         parallel_gain_ratio=gain.ratio,
-        work_in_progress=work_in_progress(session, filters, now=now),
+        work_in_progress=work_in_progress(session, filters, now=now, opened=opened),
         flow=flow(session, filters, sent=sent),
         cohorts=cohorts(session, filters, now=now, sent=sent),
     )
