@@ -25,8 +25,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two pytest processes (pytest-xdist), a test file each at a time: the suite waits on
+# PostgreSQL, Prefect and child processes as much as it computes. PYTEST_WORKERS=0: one.
+PYTEST_WORKERS ?= 2
+
 unit: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test: lint typecheck unit ## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
 
