@@ -477,7 +477,8 @@ def section(results: list[Measured], args: argparse.Namespace, info: dict[str, s
     lines = [
         "## Managers' figures on a large history (issue 13)",
         "",
-        f"Command: `nice {command_line()}`",
+        # The command as run: ``nice`` only if it was (the process's niceness).
+        f"Command: `{'nice ' if os.nice(0) > 0 else ''}{command_line()}`",
         "",
         f"Machine: {machine_line(info)} **Only 2 cores, shared with other work during the "
         "run** (other sessions' tests and benchmarks): the figures are an upper bound of what "
