@@ -475,7 +475,7 @@ def open_work(
         ]
         found[name] = (int(count), items)
     return OpenWorkOut(
-        as_of=at.isoformat(),
+        as_of=at.astimezone(REPORTING_ZONE).isoformat(),
         late_count=found["late"][0],
         late=found["late"][1],
         at_risk_count=found["at_risk"][0],
@@ -789,7 +789,7 @@ def summary(session: Session, filters: Filters, *, now: dt.datetime) -> SummaryO
     sent = _weeks(session, rollups.SENT, filters)
     opened = open_counts(session, filters, now=now)
     return SummaryOut(
-        as_of=as_of(filters, now).isoformat(),
+        as_of=as_of(filters, now).astimezone(REPORTING_ZONE).isoformat(),
         take_charge=take,
         take_charge_within_24h_share=take.share_within_target,
         administrations=administrations(session, filters, now=now, opened=opened),

@@ -25,6 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from accelerator.catalogue.models import Administration
+from accelerator.metrics.facts import REPORTING_ZONE
 from accelerator.shared.errors import InvalidInput
 from accelerator.shared.text import t
 from accelerator.simulation.actions import queue_what_if, seed_administrations
@@ -275,7 +276,7 @@ def run_row(run: SimulationRun) -> dict[str, Any]:
         )
     return {
         "url": f"{PATH}/{run.id}",
-        "at": display.instant(run.requested_at),
+        "at": display.instant(run.requested_at, str(REPORTING_ZONE)),
         "dossiers": run.dossiers,
         "seed": run.seed,
         "changes": changes_of(run.scenario) or [t("pages.simulation.no_change")],

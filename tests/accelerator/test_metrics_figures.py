@@ -4,6 +4,7 @@ beside it). Durations in days; business days count only jours ouvrés (FR calend
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -300,3 +301,14 @@ def test_lateness_across_a_clock_change_counts_real_hours() -> None:
         now=finished,
     )
     assert derived.lateness_days == 10 + 1 / 24
+
+
+def test_the_observation_instant_is_given_in_paris_time_whatever_the_clock(
+    db: Any, history: History
+) -> None:
+    # The pages show it as it comes ("observé au 20 juillet 2026 à 12:00"): never in UTC.
+    utc = NOW.astimezone(dt.UTC)
+    with db.transaction(read_only=True) as session:
+        found = queries.summary(session, Filters(), now=utc)
+        late = queries.open_work(session, Filters(), now=utc)
+    assert found.as_of == late.as_of == "2026-07-20T12:00:00+02:00"
