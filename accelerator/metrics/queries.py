@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -333,11 +333,7 @@ def administrations(
         on_time, on_target = cell.count("on_time_legal"), cell.count("on_time_target")
         none = dict.fromkeys(figures.LEVELS)
         held_levels, business_levels, late_levels = levels.get(code, (none, none, none))
-        found = opened.get(code, {})
-        open_n = sum(counts.open for counts in found.values())
-        past_target = sum(counts.past_target for counts in found.values())
-        past_legal = sum(counts.past_legal for counts in found.values())
-        risk = sum(counts.at_risk for counts in found.values())
+        whole = OpenCount.total(opened.get(code, {}).values())
         result.append(
             AdministrationOut(
                 code=code,
@@ -356,10 +352,10 @@ def administrations(
                 breaches=breaches,
                 lateness_p50_days=late_levels[50],
                 lateness_p90_days=late_levels[90],
-                open=open_n,
-                open_breached=past_target,
-                open_legal_breached=past_legal,
-                at_risk=risk,
+                open=whole.open,
+                open_breached=whole.past_target,
+                open_legal_breached=whole.past_legal,
+                at_risk=whole.at_risk,
             )
         )
     return result
@@ -575,6 +571,12 @@ class OpenCount:
     past_legal: int
     at_risk: int
 
+    @classmethod
+    def total(cls, counts: Iterable[OpenCount]) -> OpenCount:
+        """The counts added up (an administration's, over its age buckets)."""
+        found = list(counts)
+        return cls(*(sum(getattr(c, f.name) for c in found) for f in dataclasses.fields(cls)))
+
 
 #: Per administration, per age bucket (``figures.AGE_BUCKETS``' labels): its open work.
 OpenCounts = dict[str, dict[str, OpenCount]]
@@ -623,7 +625,7 @@ def work_in_progress(
                 label: found[label].open if label in found else 0
                 for label, _, _ in figures.AGE_BUCKETS
             },
-            total=sum(counts.open for counts in found.values()),
+            total=OpenCount.total(found.values()).open,
         )
         for code, found in sorted(opened.items())
     ]

@@ -34,7 +34,7 @@ def test_refresh_rebuilds_emptied_rollups_as_they_were(db: Any, database_url: st
     assert _cells(db) == before
 
 
-def test_refresh_derives_what_is_stale_then_nothing(db: Any, database_url: str) -> None:
+def test_refresh_of_an_empty_database_derives_nothing(db: Any, database_url: str) -> None:
     done = accelerator("metrics", "refresh", database_url=database_url)
     assert done.returncode == 0, done.stderr
     assert "Chiffres du pilotage à jour : 0 lignes dérivées, 0 agrégats" in done.stdout
