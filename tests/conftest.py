@@ -72,6 +72,10 @@ def _create_postgres_database() -> str:
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # A throwaway database: a commit need not wait for the WAL's flush to disk (1.4 ms
+        # against 0.2 ms here). What is committed is seen the same; only a crash of the
+        # PostgreSQL server itself could lose it, and no test crashes the server.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     admin.dispose()
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
@@ -120,12 +124,11 @@ def db(database_url: str) -> Iterator[Any]:
     set_default_database_url(database_url)
     database = get_database(database_url)
     yield database
+    # DELETE, children first, on both backends: PostgreSQL's TRUNCATE of these 29 tables
+    # gives each a new file and cost 0.5-0.9 s a test (DELETE of a test's few rows: 35 ms).
     with database.engine.begin() as connection:
-        if database.dialect == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(TRANSACTIONAL_TABLES)} CASCADE"))
-        else:
-            for table in TRANSACTIONAL_TABLES:
-                connection.execute(text(f"DELETE FROM {table}"))
+        for table in TRANSACTIONAL_TABLES:
+            connection.execute(text(f"DELETE FROM {table}"))
         _restore_calendars(connection, _SEED_CALENDAR_VERSIONS[database_url])
     with database.transaction() as session:
         _restore_catalogue(session, _SEED_CATALOGUES[database_url])
