@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from accelerator.identity.actions import SIGN_IN_REFUSED, authenticate, create_user
 from accelerator.identity.models import User
-from accelerator.identity.passwords import _hasher
+from accelerator.identity.passwords import _hasher, hash_password
 from accelerator.identity.roles import Role
 from accelerator.shared.db import utcnow
 from accelerator.shared.errors import NotAuthenticated
@@ -42,7 +42,9 @@ def checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, bool]]]:
 
 
 @pytest.fixture
-def accounts(db: Any) -> None:
+def accounts(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The product's hashing, not the cheap one the other tests' accounts get (conftest.py).
+    monkeypatch.setattr("accelerator.identity.actions.hash_password", hash_password)
     with db.transaction() as session:
         for email in ("actif@test.fr", "parti@test.fr"):
             create_user(session, email=email, role=Role.MANAGER, password=PASSWORD, now=utcnow())

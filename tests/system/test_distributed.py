@@ -39,7 +39,9 @@ def test_a_hundred_dossiers_through_two_workers_and_two_apis(
     s3_storage: dict[str, str], system_factory: Any
 ) -> None:
     # Documents go to an S3-compatible bucket: each API process reads what the other stored.
-    system: System = system_factory(**s3_storage)
+    # The relays wait up to 5 s for a fuller batch of flow messages, as operations advise for a
+    # burst of filings (docs/operations.md): fewer runs, each a new process on a worker.
+    system: System = system_factory(**s3_storage, ACCELERATOR_FLOW_BATCH_WINDOW_SECONDS="5")
     exchange_documents(system)
     secrets = subscribe(system)
 
