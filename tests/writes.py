@@ -17,15 +17,15 @@ _DML = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IG
 
 
 @contextmanager
-def writes(engine: Engine, tables: Collection[str]) -> Iterator[list[str]]:
-    """The names of ``tables`` written on ``engine`` (from any thread) inside the block, once
-    per statement that touched a row."""
-    written: list[str] = []
+def writes(engine: Engine, tables: Collection[str]) -> Iterator[set[str]]:
+    """The names of ``tables`` written on ``engine`` (from any thread) inside the block: a
+    statement touched at least one of their rows."""
+    written: set[str] = set()
 
     def seen(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
         match = _DML.match(statement)
         if match and match[1] in tables and cursor.rowcount != 0:
-            written.append(match[1])
+            written.add(match[1])
 
     event.listen(engine, "after_cursor_execute", seen)
     try:

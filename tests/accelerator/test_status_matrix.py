@@ -543,7 +543,7 @@ def check_case(db: Database, w: World, action: str, role: str) -> str | None:
                 return f"refused with {error.status_code} ({error.message}), expected {want}"
             if not error.message.strip():
                 return "refused without a message"
-            return f"refused but changed {sorted(set(changed))}" if changed else None
+            return f"refused but changed {sorted(changed)}" if changed else None
         if isinstance(want, set):
             return f"succeeded, expected a refusal {sorted(want)}"
         now = statuses(session, w)
@@ -557,7 +557,7 @@ def check_case(db: Database, w: World, action: str, role: str) -> str | None:
             return f"the sweep moved {bad}" if bad else None
         if want is None:
             if result is not None or changed:
-                wrote = sorted(set(changed))
+                wrote = sorted(changed)
                 return f"a flow did something ({result!r}, {wrote}) where nothing applies"
             return None
         if moves != want:

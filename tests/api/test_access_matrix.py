@@ -692,7 +692,7 @@ SNAPSHOT_SKIP = {"communes"}  # reference data no route writes (4 000+ rows)
 
 
 def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, to tell that a refused call changed nothing."""
+    """Every row of every table, to tell that the refusals, all told, changed nothing."""
     rows = {}
     for table in Base.metadata.sorted_tables:
         if table.name in SNAPSHOT_SKIP:
@@ -707,7 +707,7 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
 
 #: The tables a refused call must not write; but ``idempotent_requests``, where a call with
 #: an Idempotency-Key claims its key first and gives it back when refused (the snapshot taken
-#: after every refusal, compared with the one before, tells that nothing stayed).
+#: after all the refusals, compared with the one before them, tells that nothing stayed).
 WATCHED = frozenset(Base.metadata.tables) - {"idempotent_requests"}
 
 
@@ -882,7 +882,7 @@ def test_access_matrix(client: TestClient, world: World, db: Any) -> None:
         with writes(db.engine, WATCHED) as changed:
             check(probe, changed)
 
-    def check(probe: Probe, changed: list[str]) -> None:
+    def check(probe: Probe, changed: set[str]) -> None:
         probe.expected = expect(probe)
         # Secrets that exist before the call: a subscription's creation answers its own.
         secrets = set(read(lambda s: list(s.scalars(select(WebhookSubscription.secret)))))
@@ -923,7 +923,7 @@ def test_access_matrix(client: TestClient, world: World, db: Any) -> None:
                     f"without {answer_of(response)}"
                 )
         if changed:
-            failures.append(f"{where}: refused ({probe.status}) but changed {sorted(set(changed))}")
+            failures.append(f"{where}: refused ({probe.status}) but changed {sorted(changed)}")
         matrix[probe.key][probe.caller.name][outcome] += 1
 
     # Refusals first, on the world as built; then the allowed calls, which change it.
