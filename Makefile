@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 PYTEST_WORKERS ?= 2
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 test: lint typecheck unit ## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
 

@@ -32,6 +32,15 @@ from api.routers import metrics as metrics_routes
 from api.routes import Route
 
 
+def sign_in_throttle(settings: Settings) -> SignInThrottle:
+    """The sign-in budgets the settings give, counted in their storage."""
+    return SignInThrottle.create(
+        per_account=settings.login_rate_per_account,
+        per_address=settings.login_rate_per_address,
+        storage=settings.rate_limit_storage,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A ready application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
@@ -53,11 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.document_store = open_store(settings)
     # Sign-in with ProConnect, when configured (api/proconnect.py, api/pages/proconnect.py).
     app.state.proconnect = ProConnect(settings) if settings.proconnect_enabled else None
-    app.state.sign_in_throttle = SignInThrottle.create(
-        per_account=settings.login_rate_per_account,
-        per_address=settings.login_rate_per_address,
-        storage=settings.rate_limit_storage,
-    )
+    app.state.sign_in_throttle = sign_in_throttle(settings)
     errors.install(app)
     # The web pages: their routes, static files, and HTML error pages for browsers.
     pages.install(app)

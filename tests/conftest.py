@@ -88,32 +88,61 @@ def _drop_postgres_database(url: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated database with the catalogue loaded, for each backend."""
-    from accelerator.catalogue.actions import load_catalogue
-    from accelerator.migrations.commands import upgrade
-    from accelerator.shared.db import get_database
+class _Databases:
+    """The session's migrated databases, one per backend, each made on first use and dropped
+    at the end of the session."""
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'accelerator.db'}"
-    else:
-        url = _create_postgres_database()
-    upgrade(url)
-    with get_database(url).transaction() as session:
-        load_catalogue(session)
-    with get_database(url).engine.connect() as connection:
-        _SEED_CALENDAR_VERSIONS[url] = dict(
-            connection.execute(text("SELECT code, version FROM calendars")).all()
-        )
-    with get_database(url).transaction() as session:
-        _SEED_CATALOGUES[url] = _catalogue(session)
-    yield url
-    get_database(url).dispose()
-    if request.param == "postgresql":
-        _drop_postgres_database(url)
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self._tmp = tmp_path_factory
+        self._urls: dict[str, str] = {}
+
+    def url(self, backend: str) -> str:
+        if backend not in self._urls:
+            self._urls[backend] = self._create(backend)
+        return self._urls[backend]
+
+    def _create(self, backend: str) -> str:
+        from accelerator.catalogue.actions import load_catalogue
+        from accelerator.migrations.commands import upgrade
+        from accelerator.shared.db import get_database
+
+        if backend == "sqlite":
+            url = f"sqlite:///{self._tmp.mktemp('db') / 'accelerator.db'}"
+        else:
+            url = _create_postgres_database()
+        upgrade(url)
+        with get_database(url).transaction() as session:
+            load_catalogue(session)
+        with get_database(url).engine.connect() as connection:
+            _SEED_CALENDAR_VERSIONS[url] = dict(
+                connection.execute(text("SELECT code, version FROM calendars")).all()
+            )
+        with get_database(url).transaction() as session:
+            _SEED_CATALOGUES[url] = _catalogue(session)
+        return url
+
+    def drop(self) -> None:
+        from accelerator.shared.db import get_database
+
+        for backend, url in self._urls.items():
+            get_database(url).dispose()
+            if backend == "postgresql":
+                _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def _databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
+    databases = _Databases(tmp_path_factory)
+    yield databases
+    databases.drop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, _databases: _Databases) -> str:
+    """A migrated database with the catalogue loaded, for each backend. Both stay for the
+    whole session: a session-scoped parametrised fixture would be made again each time the
+    order of the tests switches backend (148 times, a migration each)."""
+    return _databases.url(request.param)
 
 
 @pytest.fixture
@@ -285,3 +314,33 @@ def cog_communes(db: Any) -> None:
 
     with db.transaction() as session:
         load_communes(session, COG_EXTRACT.read_text(encoding="utf-8"))
+
+
+#: Test files of a minute or more on CI's machine, longest first. pytest-xdist hands a worker
+#: its next file in collection order (``--no-loadscope-reorder`` in the Makefile: its default
+#: order, by number of tests, put these files of few long tests last, where one ran alone for
+#: twenty minutes while the other worker had nothing left). Started first, they run beside the
+#: many short files instead.
+LONG_FILES = (
+    "tests/api/test_schemathesis.py",
+    "tests/system/test_distributed.py",
+    "tests/system/test_prefect_down.py",
+    "tests/system/test_faults.py",
+    "tests/test_bench_metrics.py",
+    "tests/api/test_metrics_api.py",
+    "tests/cli/test_demo.py",
+    "tests/pages/test_journey.py",
+    "tests/api/test_access_matrix.py",
+    "tests/api/test_status_refusals.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long files first (:data:`LONG_FILES`), then the others by number of tests, most
+    first (pytest-xdist's own order); a file's tests keep their order."""
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    rank = {path: index for index, path in enumerate(LONG_FILES)}
+    files = sorted(by_file, key=lambda path: (rank.get(path, len(rank)), -len(by_file[path])))
+    items[:] = [item for path in files for item in by_file[path]]

@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 from accelerator.identity.actions import create_user
 from accelerator.identity.roles import Role
 from accelerator.shared import logs
-from accelerator.shared.config import Settings
 from accelerator.shared.db import utcnow
-from api.app import create_app
+from tests.apps import shared_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -55,9 +54,8 @@ class Api:
 
 @pytest.fixture
 def client(db: Any) -> Iterator[TestClient]:
-    """A test client of the app bound to the test database."""
-    app = create_app(Settings(database_url=db.url, demo=True))
-    with TestClient(app) as test_client:
+    """A test client of the session's app on the test database (``tests.apps``)."""
+    with shared_app(db.url) as app, TestClient(app) as test_client:
         yield test_client
 
 

@@ -13,9 +13,8 @@ from sqlalchemy import event
 
 from accelerator.identity.actions import create_user
 from accelerator.identity.roles import Role
-from accelerator.shared.config import Settings
 from accelerator.shared.db import utcnow
-from api.app import create_app
+from tests.apps import shared_app
 
 PASSWORD = "correct horse battery staple"
 #: One account per role, and the page each lands on.
@@ -31,9 +30,10 @@ CSRF = re.compile(r'name="(csrf[a-z_]*)" value="([^"]+)"')
 
 
 @pytest.fixture
-def app(db: Any) -> Any:
-    """The app on the test database, demo mode (plain http)."""
-    return create_app(Settings(database_url=db.url, demo=True))
+def app(db: Any) -> Iterator[Any]:
+    """The session's app on the test database, demo mode (plain http; ``tests.apps``)."""
+    with shared_app(db.url) as shared:
+        yield shared
 
 
 @pytest.fixture
