@@ -23,7 +23,12 @@ from accelerator.metrics import figures, rollups, sketch
 from accelerator.metrics import forecast as forecasting
 from accelerator.metrics.facts import REPORTING_ZONE, Outcome, iso_weeks
 from accelerator.metrics.figures import LEVELS
-from accelerator.metrics.models import ConsultationFact, DossierFact, ProcedureFact
+from accelerator.metrics.models import (
+    WEEK_COUNTS,
+    ConsultationFact,
+    DossierFact,
+    ProcedureFact,
+)
 from accelerator.metrics.schemas import (
     AdministrationOut,
     CalibrationOut,
@@ -632,10 +637,11 @@ def work_in_progress(
 
 
 def _weeks(session: Session, family: str, filters: Filters) -> dict[str, rollups.Cell]:
-    """The ``family``'s cells of the period per ISO week, every administration added up."""
+    """The ``family``'s cells of the period per ISO week, every administration added up: the
+    counts the flow and the cohorts read (``WEEK_COUNTS``, which the cells' index covers)."""
     cells = rollups.select_cells(
         session, family, filters, start=filters.start, end=filters.end, by_week=True,
-        by_administration=False,
+        by_administration=False, counts=WEEK_COUNTS,
     )  # fmt: skip
     return {week: cell for (_code, week), cell in cells.items()}
 

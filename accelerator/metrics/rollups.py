@@ -839,12 +839,14 @@ def select_cells(
     by_week: bool,
     sketches: Sequence[str] = (),
     by_administration: bool = True,
+    counts: Sequence[str] = COUNTS,
 ) -> dict[tuple[str, str], Cell]:
     """The ``family``'s consultations whose week instant (end, or sending) falls in
     ``[start, end)`` and that the filters select, added up per (administration, week) —
     the week ``""`` unless ``by_week``, the administration ``""`` unless
-    ``by_administration`` (added up in SQL) — with the ``sketches`` asked for: the week
-    cells of its whole weeks and the day cells of its other whole days, in one statement."""
+    ``by_administration`` (added up in SQL) — with the ``counts`` (the others left at 0) and
+    the ``sketches`` asked for: the week cells of its whole weeks and the day cells of its
+    other whole days, in one statement."""
     m = MetricsRollup
     result: dict[tuple[str, str], Cell] = {}
     cut = split(start, end)
@@ -877,14 +879,16 @@ def select_cells(
             *([m.administration_code] if by_administration else []),
             *([m.week] if by_week else []),
         ]
-        totals = [func.sum(getattr(m, c)) for c in COUNTS]
+        places = [COUNTS.index(name) for name in counts]
+        totals = [func.sum(getattr(m, name)) for name in counts]
         statement = select(*group, *totals).where(*conditions)
         for row in session.connection().execute(statement.group_by(*group) if group else statement):
-            counts = row[len(group) :]
-            if counts[0] is None:  # no cell at all (a sum over no row)
+            sums = row[len(group) :]
+            if sums[0] is None:  # no cell at all (a sum over no row)
                 continue
             cell = result.setdefault(_group_key(row, by_administration, by_week), Cell())
-            cell.counts = [a + int(b) for a, b in zip(cell.counts, counts, strict=True)]
+            for place, value in zip(places, sums, strict=True):
+                cell.counts[place] += int(value)
         if sketches:
             columns: list[Any] = [*group, *(getattr(m, name) for name in sketches)]
             for row in session.connection().execute(select(*columns).where(*conditions)):
