@@ -52,6 +52,9 @@ class ConsultationFact(Base):
         Index("ix_consultation_facts_sent_at", "sent_at"),
         # The rollups' partial weeks, and the open items (``finished_at IS NULL``).
         Index("ix_consultation_facts_finished_at", "finished_at"),
+        # The exact figures of a later review cycle (few opinions: ``queries._duration_levels``
+        # reads them from the facts), without a scan of every fact.
+        Index("ix_consultation_facts_cycle_finished", "cycle", "finished_at"),
         # The open work of the summary (``queries.open_counts``) read from the index alone
         # on PostgreSQL: the open items lie scattered over the facts' pages.
         Index(
