@@ -203,14 +203,26 @@ def history_at(pasts: Iterable[Past], origin: float) -> Durations:
 
 
 def backtest(
-    pasts: Sequence[Past], *, origin: float, now: float, items: Iterable[Past] | None = None
+    pasts: Sequence[Past],
+    *,
+    origin: float,
+    now: float,
+    items: Iterable[Past] | None = None,
+    finished: Durations | None = None,
 ) -> tuple[list[float], list[bool]]:
     """The forecast made at ``origin`` (from ``history_at(pasts, origin)``) for each of the
     ``items`` (default: every past) open then with a legal deadline still to come, and
     whether it missed it: tacit or answered late, or still open now past its deadline. Those
     whose outcome is not known yet (open, deadline to come), paused now, or cancelled since
-    are left out."""
-    curves = Curves(history_at(pasts, origin))
+    are left out. ``finished``: the history of those finished before ``origin`` (held days,
+    answered) when the caller read it apart, ``pasts`` then being the others only (the
+    curves are the same: they do not depend on the order of the durations)."""
+    history = history_at(pasts, origin)
+    for group, (durations, events) in (finished or {}).items():
+        known = history.setdefault(group, ([], []))
+        known[0].extend(durations)
+        known[1].extend(events)
+    curves = Curves(history)
     predicted: list[float] = []
     missed: list[bool] = []
     for past in pasts if items is None else items:

@@ -989,9 +989,24 @@ def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list
         return None if instant is None else (instant - origin) / day
 
     selected = and_(true(), *_dimensions(filters))
+    connection = session.connection()
+    # Those finished before the origin (nearly all of them) only add their held days to the
+    # curves, as ``forecast.history_at`` counts them: three columns, no instant to convert.
+    earlier: dict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(lambda: ([], []))
+    for code, kind, held, answered in connection.execute(
+        select(
+            F.administration_code,
+            F.consultation_type_code,
+            F.held_days,
+            F.outcome == Outcome.ANSWERED.value,
+        ).where(F.sent_at < origin, F.finished_at < origin)
+    ):
+        durations, events = earlier[(code, kind)]
+        durations.append(max(float(held or 0.0), 0.0))
+        events.append(bool(answered))
     pasts: list[forecasting.Past] = []
     items: list[forecasting.Past] = []
-    for row in session.connection().execute(
+    for row in connection.execute(
         select(
             F.administration_code,
             F.consultation_type_code,
@@ -1005,7 +1020,7 @@ def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list
             F.on_time_legal,
             selected,
         )
-        .where(F.sent_at < origin)
+        .where(F.sent_at < origin, or_(F.finished_at.is_(None), F.finished_at >= origin))
         .order_by(F.consultation_id)
     ):
         code, kind, sent, finished, held, waited, since, outcome, due, on_time, chosen = row
@@ -1026,7 +1041,7 @@ def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list
         if chosen:
             items.append(past)
     predicted, missed = forecasting.backtest(
-        pasts, origin=0.0, now=(now - origin) / day, items=items
+        pasts, origin=0.0, now=(now - origin) / day, items=items, finished=dict(earlier)
     )
     if not predicted:
         return []

@@ -160,6 +160,27 @@ def test_the_backtest_uses_nothing_that_happened_after_its_origin() -> None:
     assert sum(slower[1]) > sum(before[1]) * 1.5
 
 
+def test_the_history_finished_before_the_origin_may_be_read_apart() -> None:
+    # queries.calibration reads those finished before the origin as held days alone: the
+    # same curves, the same forecast, whatever the order their durations come in.
+    pasts = stationary_history(20_000, seed=7)
+    earlier: dict[tuple[str, str], tuple[list[float], list[bool]]] = {}
+    rest = []
+    for past in reversed(pasts):
+        if past.sent < ORIGIN and past.finished is not None and past.finished < ORIGIN:
+            durations, events = earlier.setdefault(past.group, ([], []))
+            durations.append(max(past.held or 0.0, 0.0))
+            events.append(past.answered)
+        else:
+            rest.append(past)
+    whole = backtest(pasts, origin=ORIGIN, now=END)
+    assert len(rest) < len(pasts) / 2 and len(whole[0]) > 100
+    apart = backtest(rest[::-1], origin=ORIGIN, now=END, finished=earlier)
+    assert apart[1] == whole[1] and apart[0] == pytest.approx(whole[0], abs=1e-12)
+    # Without them, the curve is another: the test would see a dropped history.
+    assert backtest(rest[::-1], origin=ORIGIN, now=END)[0] != pytest.approx(whole[0], abs=1e-3)
+
+
 def test_the_backtest_leaves_out_what_is_not_known_yet() -> None:
     item = Past(("DDT-65", "t"), 0.0, None, None, 0.0, None, False, 30.0, None)
     history = [Past(("DDT-65", "t"), -20.0, -10.0, 10.0, 0.0, None, True, 10.0, False)] * 5
