@@ -3,7 +3,7 @@ its requests. Building it checks every route's dependencies (``api.policies``) a
 0.1-0.4 s a test, a thousand times over.
 
 What a test may change of it is put back after the test: the routes it added, the schema
-cached with them, the dependencies it overrode; and each test starts with its own sign-in
+cached with them; and each test starts with its own sign-in
 budgets (a test that spends them must not refuse the next test's sign-ins). A test that needs
 other settings builds its own app with ``create_app``.
 """
@@ -35,4 +35,3 @@ def shared_app(database_url: str) -> Iterator[FastAPI]:
         if app.router.routes != routes:
             app.router.routes[:] = routes
             app.openapi_schema = None
-        app.dependency_overrides.clear()

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import and_, case, false, func, or_, select, true
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -874,27 +875,38 @@ TABLES: dict[str, tuple[type[BaseModel], Callable[..., Sequence[BaseModel]], str
 # --- Breach forecast ---
 
 
-def survival_curves(session: Session, *, now: dt.datetime) -> forecasting.Curves:
-    """The forecast's survival curves, fitted lazily from every consultation's history
-    (answers are events; tacit opinions, cancellations and open items censored at their held
-    time so far): ``curve(administration, type)`` → the narrowest curve with enough answers
-    and its basis (``forecast.Curves``)."""
-    day = dt.timedelta(days=1)
-    history: dict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(lambda: ([], []))
-    connection = session.connection()
-    # The finished ones (nearly all of them): four columns, their held time as derived.
+def _finished_history(
+    connection: Connection, *conditions: ColumnElement[bool]
+) -> defaultdict[tuple[str, str], tuple[list[float], list[bool]]]:
+    """Per administration and consultation type, the held days of the finished consultations
+    that ``conditions`` select and whether each was answered (an event; else censored), as
+    the survival curves take them: four columns a row, their held time as derived."""
+    history: defaultdict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(
+        lambda: ([], [])
+    )
     for code, kind, held, answered in connection.execute(
         select(
             F.administration_code,
             F.consultation_type_code,
             F.held_days,
             F.outcome == Outcome.ANSWERED.value,
-        ).where(F.outcome != Outcome.OPEN.value)
+        ).where(*conditions)
     ):
         durations, events = history[(code, kind)]
         durations.append(max(float(held or 0.0), 0.0))
         events.append(bool(answered))
-    # The open ones, censored at their held age so far.
+    return history
+
+
+def survival_curves(session: Session, *, now: dt.datetime) -> forecasting.Curves:
+    """The forecast's survival curves, fitted lazily from every consultation's history
+    (answers are events; tacit opinions, cancellations and open items censored at their held
+    time so far): ``curve(administration, type)`` → the narrowest curve with enough answers
+    and its basis (``forecast.Curves``)."""
+    day = dt.timedelta(days=1)
+    connection = session.connection()
+    # The finished ones (nearly all of them), then the open ones, censored at their held age.
+    history = _finished_history(connection, F.outcome != Outcome.OPEN.value)
     for code, kind, sent, waited, since in connection.execute(
         select(
             F.administration_code,
@@ -991,19 +1003,8 @@ def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list
     selected = and_(true(), *_dimensions(filters))
     connection = session.connection()
     # Those finished before the origin (nearly all of them) only add their held days to the
-    # curves, as ``forecast.history_at`` counts them: three columns, no instant to convert.
-    earlier: dict[tuple[str, str], tuple[list[float], list[bool]]] = defaultdict(lambda: ([], []))
-    for code, kind, held, answered in connection.execute(
-        select(
-            F.administration_code,
-            F.consultation_type_code,
-            F.held_days,
-            F.outcome == Outcome.ANSWERED.value,
-        ).where(F.sent_at < origin, F.finished_at < origin)
-    ):
-        durations, events = earlier[(code, kind)]
-        durations.append(max(float(held or 0.0), 0.0))
-        events.append(bool(answered))
+    # curves, as ``forecast.history_at`` counts them: no instant to convert.
+    earlier = _finished_history(connection, F.sent_at < origin, F.finished_at < origin)
     pasts: list[forecasting.Past] = []
     items: list[forecasting.Past] = []
     for row in connection.execute(
@@ -1041,7 +1042,7 @@ def calibration(session: Session, filters: Filters, *, now: dt.datetime) -> list
         if chosen:
             items.append(past)
     predicted, missed = forecasting.backtest(
-        pasts, origin=0.0, now=(now - origin) / day, items=items, finished=dict(earlier)
+        pasts, origin=0.0, now=(now - origin) / day, items=items, finished=earlier
     )
     if not predicted:
         return []
